@@ -1,0 +1,1 @@
+//! QI Groups domain, storage and HTTP handlers shared by the Lambda functions and the dev server.

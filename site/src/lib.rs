@@ -1,0 +1,1 @@
+//! The QI Groups static site generator.

@@ -1,0 +1,8 @@
+//! `qi admin` (not yet implemented).
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<()> {
+    anyhow::bail!("`qi admin` is not implemented yet")
+}

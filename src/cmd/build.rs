@@ -1,0 +1,8 @@
+//! `qi build` (not yet implemented).
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<()> {
+    anyhow::bail!("`qi build` is not implemented yet")
+}

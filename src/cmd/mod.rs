@@ -1,0 +1,4 @@
+pub mod admin;
+pub mod build;
+pub mod check;
+pub mod serve;
