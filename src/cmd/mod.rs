@@ -2,3 +2,4 @@ pub mod admin;
 pub mod build;
 pub mod check;
 pub mod serve;
+pub mod serve_api;
