@@ -1,0 +1,169 @@
+//! Personal access codes.
+//!
+//! A code is `GROUPID.N.SECRET`: the group id, the member's index in the group
+//! (0 = lead) and 256 random bits from the operating system, base64url. Only
+//! SHA-256 of the whole code is stored; comparison is constant time. The group
+//! id and index let a request find the member with the one group read it needs
+//! anyway.
+use std::fmt;
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::group::GroupId;
+
+const SECRET_BYTES: usize = 32;
+
+/// A member's personal access code. Deliberately has no `Debug` output of its
+/// secret and no `Serialize`: it must never end up in logs or the store.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AccessCode {
+    group: GroupId,
+    member: usize,
+    secret: [u8; SECRET_BYTES],
+}
+
+impl fmt::Debug for AccessCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AccessCode(<redacted>)")
+    }
+}
+
+impl AccessCode {
+    /// A fresh code for member `member` of `group`, from the OS random number generator.
+    pub fn generate(group: &GroupId, member: usize) -> Self {
+        let mut secret = [0u8; SECRET_BYTES];
+        getrandom::fill(&mut secret).expect("the operating system random number generator failed");
+        AccessCode { group: group.clone(), member, secret }
+    }
+
+    /// Parse a code as received; `None` for anything malformed.
+    pub fn parse(input: &str) -> Option<Self> {
+        let s = input.trim();
+        if s.len() > 200 {
+            return None;
+        }
+        let mut parts = s.split('.');
+        let group = GroupId::parse(parts.next()?).ok()?;
+        let idx = parts.next()?;
+        if idx.is_empty() || idx.len() > 2 || !idx.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let member: usize = idx.parse().ok()?;
+        let secret_b64 = parts.next()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(secret_b64).ok()?;
+        let secret: [u8; SECRET_BYTES] = bytes.try_into().ok()?;
+        Some(AccessCode { group, member, secret })
+    }
+
+    pub fn group(&self) -> &GroupId {
+        &self.group
+    }
+    pub fn member_index(&self) -> usize {
+        self.member
+    }
+
+    /// The text of the code, for a link. Handle with care.
+    pub fn expose(&self) -> String {
+        format!("{}.{}.{}", self.group, self.member, URL_SAFE_NO_PAD.encode(self.secret))
+    }
+
+    pub fn hash(&self) -> CodeHash {
+        CodeHash(Sha256::digest(self.expose().as_bytes()).into())
+    }
+}
+
+/// SHA-256 of an access code: what the store keeps.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CodeHash(pub [u8; 32]);
+
+impl fmt::Debug for CodeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CodeHash(..)")
+    }
+}
+
+impl CodeHash {
+    /// Constant-time check that `code` hashes to this value.
+    pub fn matches(&self, code: &AccessCode) -> bool {
+        let other = code.hash();
+        self.0.ct_eq(&other.0).into()
+    }
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+    pub fn from_hex(s: &str) -> Option<Self> {
+        if s.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+            let hex = std::str::from_utf8(chunk).ok()?;
+            out[i] = u8::from_str_radix(hex, 16).ok()?;
+        }
+        Some(CodeHash(out))
+    }
+}
+
+impl TryFrom<String> for CodeHash {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        CodeHash::from_hex(&s).ok_or_else(|| "invalid code hash".to_string())
+    }
+}
+impl From<CodeHash> for String {
+    fn from(h: CodeHash) -> String {
+        h.to_hex()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_hash() {
+        let g = GroupId::generate();
+        let code = AccessCode::generate(&g, 3);
+        let text = code.expose();
+        assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "URL-safe: {text}");
+        let back = AccessCode::parse(&text).unwrap();
+        assert_eq!(back, code);
+        assert_eq!(back.group(), &g);
+        assert_eq!(back.member_index(), 3);
+        assert!(code.hash().matches(&back));
+        let other = AccessCode::generate(&g, 3);
+        assert!(!code.hash().matches(&other));
+        assert_ne!(code.expose(), other.expose(), "codes are random");
+        assert_eq!(CodeHash::from_hex(&code.hash().to_hex()).unwrap(), code.hash());
+        assert!(!format!("{code:?}").contains(&text[30..]));
+    }
+
+    #[test]
+    fn at_least_128_bits() {
+        assert!(SECRET_BYTES * 8 >= 128);
+    }
+
+    #[test]
+    fn malformed_codes_rejected() {
+        let g = GroupId::generate();
+        let good = AccessCode::generate(&g, 0).expose();
+        for bad in [
+            "".to_string(),
+            "abc".to_string(),
+            format!("{good}.x"),
+            good.replacen(".0.", ".x.", 1),
+            good[..good.len() - 2].to_string(),
+            format!("{}.0.", g),
+            "a/b.0.AAAA".to_string(),
+        ] {
+            assert!(AccessCode::parse(&bad).is_none(), "{bad}");
+        }
+    }
+}

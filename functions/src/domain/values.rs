@@ -1,0 +1,319 @@
+//! Small value types that can only be constructed valid ("parse, don't validate").
+//!
+//! Each `parse` trims its input and returns [`Invalid`] with a sentence a person
+//! can act on. Serde deserialisation goes through the same `parse`, so a value
+//! read back from a store is checked again.
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Why a value was rejected: a message meant for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl Invalid {
+    pub fn new(msg: impl Into<String>) -> Self {
+        Invalid(msg.into())
+    }
+}
+
+fn no_control_chars(s: &str) -> bool {
+    !s.chars().any(|c| c.is_control())
+}
+
+macro_rules! string_newtype {
+    ($name:ident) => {
+        impl $name {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl TryFrom<String> for $name {
+            type Error = Invalid;
+            fn try_from(s: String) -> Result<Self, Invalid> {
+                Self::parse(&s)
+            }
+        }
+        impl From<$name> for String {
+            fn from(v: $name) -> String {
+                v.0
+            }
+        }
+        impl std::str::FromStr for $name {
+            type Err = Invalid;
+            fn from_str(s: &str) -> Result<Self, Invalid> {
+                Self::parse(s)
+            }
+        }
+    };
+}
+
+/// A CPSO registration number: 1–6 digits, no leading zero (spaces trimmed).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cpso(String);
+string_newtype!(Cpso);
+
+impl Cpso {
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(Invalid::new("Enter a CPSO number"));
+        }
+        if !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(Invalid::new("Enter a CPSO number using digits only, like 123456"));
+        }
+        if s.len() > 6 {
+            return Err(Invalid::new("A CPSO number has at most 6 digits"));
+        }
+        if s.starts_with('0') {
+            return Err(Invalid::new("A CPSO number does not start with 0"));
+        }
+        Ok(Cpso(s.to_string()))
+    }
+}
+
+/// A person's name as they want it shown: 1–100 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PersonName(String);
+string_newtype!(PersonName);
+
+impl PersonName {
+    pub const MAX: usize = 100;
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(Invalid::new("Enter a name"));
+        }
+        if s.chars().count() > Self::MAX {
+            return Err(Invalid::new(format!("A name has at most {} characters", Self::MAX)));
+        }
+        if !no_control_chars(s) {
+            return Err(Invalid::new("A name cannot contain line breaks or control characters"));
+        }
+        Ok(PersonName(s.to_string()))
+    }
+}
+
+/// An email address: one `@`, a non-empty local part, a domain with a dot,
+/// no spaces, at most 254 characters. Stored as typed (domain lower-cased).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+string_newtype!(Email);
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        const HINT: &str = "Enter an email address like name@example.org";
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(Invalid::new("Enter an email address"));
+        }
+        if s.len() > 254 || !no_control_chars(s) || s.chars().any(char::is_whitespace) {
+            return Err(Invalid::new(HINT));
+        }
+        let Some((local, domain)) = s.split_once('@') else {
+            return Err(Invalid::new(HINT));
+        };
+        let domain_ok = !domain.is_empty()
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
+        let local_ok = !local.is_empty() && local.len() <= 64 && !local.contains(['<', '>', '"', ',', ';', '\\']);
+        if !domain_ok || !local_ok {
+            return Err(Invalid::new(HINT));
+        }
+        Ok(Email(format!("{local}@{}", domain.to_lowercase())))
+    }
+}
+
+/// Preferred language for correspondence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    #[default]
+    En,
+    Fr,
+}
+
+impl Language {
+    /// An empty value means English (the form preselects it).
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        match input.trim().to_ascii_lowercase().as_str() {
+            "" | "en" => Ok(Language::En),
+            "fr" => Ok(Language::Fr),
+            _ => Err(Invalid::new("Choose English (en) or French (fr)")),
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::En => "en",
+            Language::Fr => "fr",
+        }
+    }
+}
+
+/// A group's name: 1–120 characters, no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GroupName(String);
+string_newtype!(GroupName);
+
+impl GroupName {
+    pub const MAX: usize = 120;
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(Invalid::new("Enter a name for your group"));
+        }
+        if s.chars().count() > Self::MAX {
+            return Err(Invalid::new(format!("A group name has at most {} characters", Self::MAX)));
+        }
+        if !no_control_chars(s) {
+            return Err(Invalid::new("A group name cannot contain line breaks or control characters"));
+        }
+        Ok(GroupName(s.to_string()))
+    }
+}
+
+/// The group's practice setting, as the lead describes it (1–200 characters).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PracticeSetting(String);
+string_newtype!(PracticeSetting);
+
+impl PracticeSetting {
+    pub const MAX: usize = 200;
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let s = input.trim();
+        if s.is_empty() {
+            return Err(Invalid::new("Describe your practice setting"));
+        }
+        if s.chars().count() > Self::MAX {
+            return Err(Invalid::new(format!("A practice setting has at most {} characters", Self::MAX)));
+        }
+        if !no_control_chars(s) {
+            return Err(Invalid::new("A practice setting cannot contain line breaks or control characters"));
+        }
+        Ok(PracticeSetting(s.to_string()))
+    }
+}
+
+/// A program cycle, e.g. `2026`: 1–20 characters of letters, digits and `-`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Cycle(String);
+string_newtype!(Cycle);
+
+impl Cycle {
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let s = input.trim();
+        if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+            return Err(Invalid::new("A cycle is 1–20 letters, digits or dashes, like 2026"));
+        }
+        Ok(Cycle(s.to_string()))
+    }
+}
+
+/// Free text of a bounded length (PIP fields, coaching messages). Trimmed;
+/// line breaks allowed, other control characters not.
+pub fn parse_text(input: &str, max_chars: usize, what: &str) -> Result<String, Invalid> {
+    let s = input.trim();
+    if s.chars().count() > max_chars {
+        return Err(Invalid::new(format!("{what} has at most {max_chars} characters")));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(Invalid::new(format!("{what} cannot contain control characters")));
+    }
+    Ok(s.replace("\r\n", "\n"))
+}
+
+/// A calendar date written `YYYY-MM-DD`.
+pub fn parse_date(input: &str) -> Result<chrono::NaiveDate, Invalid> {
+    let s = input.trim();
+    if s.is_empty() {
+        return Err(Invalid::new("Enter a date"));
+    }
+    let ok_shape = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
+    match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        Ok(d) if ok_shape => Ok(d),
+        _ => Err(Invalid::new("Enter a real date as YYYY-MM-DD, like 2026-03-31")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpso_digits_only_trimmed() {
+        assert_eq!(Cpso::parse(" 12345 ").unwrap().as_str(), "12345");
+        assert_eq!(Cpso::parse("1").unwrap().as_str(), "1");
+        assert_eq!(Cpso::parse("999999").unwrap().as_str(), "999999");
+        assert!(Cpso::parse("").is_err());
+        assert!(Cpso::parse("12a45").is_err());
+        assert!(Cpso::parse("12 45").is_err());
+        assert!(Cpso::parse("-1234").is_err());
+        assert!(Cpso::parse("1234567").is_err());
+        assert!(Cpso::parse("012345").is_err());
+        assert!(Cpso::parse("１２３").is_err(), "full-width digits are not ASCII digits");
+    }
+
+    #[test]
+    fn names() {
+        assert_eq!(PersonName::parse("  Dr. Ada Lovelace ").unwrap().as_str(), "Dr. Ada Lovelace");
+        assert!(PersonName::parse("   ").is_err());
+        assert!(PersonName::parse("a\nb").is_err());
+        assert!(PersonName::parse(&"x".repeat(101)).is_err());
+        assert!(PersonName::parse(&"é".repeat(100)).is_ok());
+        assert!(GroupName::parse("").is_err());
+        assert!(PracticeSetting::parse("Family health team, urban").is_ok());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(Email::parse(" a.b+c@Example.ORG ").unwrap().as_str(), "a.b+c@example.org");
+        for bad in ["", "plain", "a@b", "@example.org", "a@.org", "a@example.", "a b@example.org", "a@@example.org", "a@exa mple.org", "<a>@example.org", "a@example..org"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn languages() {
+        assert_eq!(Language::parse("fr").unwrap(), Language::Fr);
+        assert_eq!(Language::parse("EN").unwrap(), Language::En);
+        assert_eq!(Language::parse("").unwrap(), Language::En);
+        assert!(Language::parse("de").is_err());
+    }
+
+    #[test]
+    fn dates() {
+        assert_eq!(parse_date("2026-02-28").unwrap().to_string(), "2026-02-28");
+        assert!(parse_date("2026-02-30").is_err());
+        assert!(parse_date("2026-2-3").is_err());
+        assert!(parse_date("31/12/2026").is_err());
+        assert!(parse_date("").is_err());
+    }
+
+    #[test]
+    fn serde_revalidates() {
+        assert!(serde_json::from_str::<Cpso>("\"0123\"").is_err());
+        assert_eq!(serde_json::from_str::<Cpso>("\"123\"").unwrap().as_str(), "123");
+        assert_eq!(serde_json::to_string(&Language::Fr).unwrap(), "\"fr\"");
+    }
+}

@@ -1,0 +1,185 @@
+//! Storage port: the [`Store`] trait, its SQLite implementation, and the
+//! conformance suite every implementation must pass.
+//!
+//! Implementations:
+//! - [`sqlite::SqliteStore`] — embedded, used by the local dev server and `qi admin` by default.
+//! - `dynamo::DynamoStore` (file `store/dynamo.rs`, written by the DynamoDB/infra
+//!   engineer) — single-table DynamoDB. Agreed constructors, used by the Lambda
+//!   binaries and `qi admin --store dynamodb`:
+//!     `pub async fn DynamoStore::from_env() -> Result<DynamoStore, StoreError>`
+//!       (table from `QI_TABLE_NAME`; region/credentials/endpoint from the
+//!       standard AWS environment; no network probing), and
+//!     `pub fn DynamoStore::new(client: aws_sdk_dynamodb::Client, table: String) -> DynamoStore`.
+//!   `store/schema.rs` holds the table definition shared with `infra/`
+//!   (used by `qi admin table create`).
+//!
+//! Conventions for every implementation:
+//! - Values handed in are already valid (domain types); the store does not
+//!   re-check business rules that need no stored state. It DOES enforce every
+//!   rule that depends on stored state, atomically (see each method).
+//! - A group is *open* until its PIP is submitted. While open, each member's
+//!   CPSO number holds the "one open group per physician" lock.
+//! - Errors: [`StoreError::Conflict`] for rule conflicts, `NotFound`,
+//!   `Throttled` (the handler answers 503 + Retry-After), `Unavailable` for
+//!   anything else transient or unexpected from the backend.
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+use crate::domain::{Activities, Activity, CoachingRequest, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, PipDraft};
+
+pub mod conformance;
+pub mod sqlite;
+
+/// Which rule a write ran into.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// `create_group`: these CPSO numbers (in the order they appear in the
+    /// group being created) already hold the lock of another open group.
+    MembersInOpenGroup(Vec<Cpso>),
+    /// `create_group`: a group with this id exists already (ids are random; practically never).
+    GroupIdTaken,
+    /// `set_activity`, `save_pip_draft`, `submit_pip`: the group's PIP has been submitted.
+    PipSubmitted,
+    /// `submit_pip`: not every member has completed all four activities; lists
+    /// each (member, activity) still missing, members in group order,
+    /// activities in [`Activity::ALL`] order.
+    ActivitiesIncomplete(Vec<(Cpso, Activity)>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("conflict: {0:?}")]
+    Conflict(ConflictKind),
+    #[error("not found")]
+    NotFound,
+    #[error("the store is throttling requests")]
+    Throttled,
+    #[error("the store is unavailable: {0}")]
+    Unavailable(String),
+    /// Stored data could not be read back as valid domain values.
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn conflict(kind: ConflictKind) -> Self {
+        StoreError::Conflict(kind)
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The program's storage. Object-safe (`Arc<dyn Store>`), `Send + Sync`.
+/// Every method is one atomic operation: on any error nothing was written.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Add every entry of `list` to the invitation list (an entry that already
+    /// exists for the same (cycle, CPSO) is replaced). All-or-nothing: on error
+    /// no entry of this call was written. Returns how many entries were written.
+    async fn import_invitations(&self, list: &InvitationList) -> StoreResult<usize>;
+
+    /// Whether `cpso` is on the invitation list for `cycle`. Read-only.
+    async fn is_invited(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<bool>;
+
+    /// Every invitation, optionally only those of `cycle`, ordered by (cycle, CPSO as text).
+    async fn list_invitations(&self, cycle: Option<&Cycle>) -> StoreResult<Vec<Invitation>>;
+
+    /// Store a new group (as built by `SignUp::into_group`: no activities, PIP
+    /// state `None`). All-or-nothing, in one atomic write that also takes the
+    /// one-open-group-per-physician lock for EVERY member. If any member already
+    /// holds a lock (is in another open group), nothing is written and the
+    /// error is `Conflict(MembersInOpenGroup(cpsos))` naming every such member
+    /// (a backend that cannot tell which may name at least one, after a
+    /// consistent re-read). Of two concurrent calls naming the same physician,
+    /// exactly one succeeds. A group id already present → `Conflict(GroupIdTaken)`.
+    /// (Whether the lead is invited is checked by the caller before.)
+    async fn create_group(&self, group: &Group) -> StoreResult<()>;
+
+    /// The group with all members, their activities and the PIP state
+    /// (strongly consistent read). `NotFound` if there is no such group.
+    async fn get_group(&self, id: &GroupId) -> StoreResult<Group>;
+
+    /// The id of the open group `cpso` belongs to, if any (reads the lock).
+    async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>>;
+
+    /// Record (`Some(date)`) or clear (`None`) one activity of one member, as
+    /// one conditional write: it succeeds only if the group exists, `member` is
+    /// one of its members (else `NotFound`) and the PIP is not submitted (else
+    /// `Conflict(PipSubmitted)`, nothing changed). Concurrent calls for
+    /// different (member, activity) pairs never lose each other's updates.
+    /// Returns the member's activities after the write.
+    async fn set_activity(
+        &self,
+        id: &GroupId,
+        member: &Cpso,
+        activity: Activity,
+        completed_on: Option<NaiveDate>,
+    ) -> StoreResult<Activities>;
+
+    /// Replace the group's PIP draft (state becomes `Draft`). Conditional on
+    /// the PIP not being submitted (else `Conflict(PipSubmitted)`, nothing
+    /// changed); `NotFound` for an unknown group.
+    async fn save_pip_draft(&self, id: &GroupId, draft: &PipDraft) -> StoreResult<()>;
+
+    /// Submit the PIP: in ONE atomic write, store `pip` as the submitted plan
+    /// with `submitted_on`, and release every member's open-group lock (the
+    /// group is no longer open). Conditions, checked atomically with the
+    /// write: the group exists (`NotFound`); the PIP is not already submitted
+    /// (`Conflict(PipSubmitted)` — checked first); every member has all four
+    /// activities done (`Conflict(ActivitiesIncomplete(..))` listing what is
+    /// missing). A check-off being cleared concurrently either happens before
+    /// (submission fails) or is refused (`PipSubmitted`). The caller has
+    /// already checked `pip` with `Pip::from_draft`.
+    async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()>;
+
+    /// Record a coaching request (ids are unique; a repeated id is `Unavailable`).
+    async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()>;
+
+    /// Every coaching request, oldest first (by `created_at`, then id).
+    async fn list_coaching_requests(&self) -> StoreResult<Vec<CoachingRequest>>;
+
+    /// Every group (for staff exports), ordered by `created_at` then id.
+    async fn list_groups(&self) -> StoreResult<Vec<Group>>;
+}
+
+#[async_trait]
+impl<S: Store + ?Sized> Store for Arc<S> {
+    async fn import_invitations(&self, list: &InvitationList) -> StoreResult<usize> {
+        (**self).import_invitations(list).await
+    }
+    async fn is_invited(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<bool> {
+        (**self).is_invited(cycle, cpso).await
+    }
+    async fn list_invitations(&self, cycle: Option<&Cycle>) -> StoreResult<Vec<Invitation>> {
+        (**self).list_invitations(cycle).await
+    }
+    async fn create_group(&self, group: &Group) -> StoreResult<()> {
+        (**self).create_group(group).await
+    }
+    async fn get_group(&self, id: &GroupId) -> StoreResult<Group> {
+        (**self).get_group(id).await
+    }
+    async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>> {
+        (**self).open_group_of(cpso).await
+    }
+    async fn set_activity(&self, id: &GroupId, member: &Cpso, activity: Activity, completed_on: Option<NaiveDate>) -> StoreResult<Activities> {
+        (**self).set_activity(id, member, activity, completed_on).await
+    }
+    async fn save_pip_draft(&self, id: &GroupId, draft: &PipDraft) -> StoreResult<()> {
+        (**self).save_pip_draft(id, draft).await
+    }
+    async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
+        (**self).submit_pip(id, pip, submitted_on).await
+    }
+    async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
+        (**self).add_coaching_request(req).await
+    }
+    async fn list_coaching_requests(&self) -> StoreResult<Vec<CoachingRequest>> {
+        (**self).list_coaching_requests().await
+    }
+    async fn list_groups(&self) -> StoreResult<Vec<Group>> {
+        (**self).list_groups().await
+    }
+}
