@@ -1,0 +1,92 @@
+// 3. Keyboard only: the sign-up form can be completed with Tab, typing,
+// Space and Enter, with a visible focus indicator on every stop, and errors
+// reachable from the focused error summary.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, person, url, cpsoBlock, makeGroup, activeInfo } from './helpers.js';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+/* Press Tab until the focused element matches; every stop must show focus. */
+async function tabTo(page, match, what, max = 80) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press('Tab');
+    const info = await page.evaluate(() => {
+      const a = document.activeElement;
+      if (!a || a === document.body) return null;
+      const s = getComputedStyle(a);
+      const visible = (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0) || (s.boxShadow && s.boxShadow !== 'none');
+      return { id: a.id, name: a.getAttribute('name'), tag: a.tagName, text: (a.textContent || '').trim(), visible, hp: !!a.closest('.qi-hp') };
+    });
+    if (!info) continue;
+    assert.equal(info.hp, false, 'the honeypot is never reached with Tab');
+    assert.ok(info.visible, `focus is visible on ${info.tag}#${info.id} "${info.text.slice(0, 40)}"`);
+    if (match(info)) return info;
+  }
+  throw new Error(`could not reach ${what} with Tab`);
+}
+const byId = (id) => (i) => i.id === id;
+
+test('the sign-up form can be completed with the keyboard alone', async () => {
+  const g = makeGroup(cpsoBlock(4), 'kbd');
+  const { context, page, problems } = await person(browser);
+  await page.goto(url('/groups/sign-up/'));
+
+  // Submitting too early: the summary takes focus; its link leads to the field.
+  await tabTo(page, (i) => i.tag === 'BUTTON' && /Form the group/.test(i.text), 'the submit button', 200);
+  await page.keyboard.press('Enter');
+  const onSummary = await activeInfo(page);
+  assert.match(onSummary.cls, /qi-error-summary/, 'Enter on submit moves focus to the error summary');
+  await page.keyboard.press('Tab');
+  const link = await activeInfo(page);
+  assert.equal(link.tag, 'A', 'the first stop after the summary is its first error link');
+  await page.keyboard.press('Enter');
+  assert.equal((await activeInfo(page)).id, 'lead_cpso', 'the error link moves focus to its field');
+
+  await page.keyboard.type(g.lead.cpso);
+  await tabTo(page, byId('lead_name'), 'lead name');
+  await page.keyboard.type(g.lead.name);
+  await tabTo(page, byId('lead_email'), 'lead email');
+  await page.keyboard.type(g.lead.email);
+  await tabTo(page, (i) => i.name === 'lead_language', 'language');
+  await page.keyboard.press('ArrowRight'); // French
+  assert.equal(await page.isChecked('#lead_language-fr'), true, 'arrow keys choose the language');
+  await tabTo(page, byId('group_name'), 'group name');
+  await page.keyboard.type(g.group.name);
+  await tabTo(page, byId('practice_setting'), 'practice setting');
+  await page.keyboard.type(g.group.setting);
+
+  for (const [i, p] of g.peers.entries()) {
+    const n = i + 1;
+    if (n > 1) {
+      await tabTo(page, (x) => x.tag === 'BUTTON' && /Add another peer/.test(x.text), 'Add another peer');
+      await page.keyboard.press('Space');
+      assert.equal((await activeInfo(page)).id, `peer_${n}_cpso`, 'a new row takes focus on its first field');
+    } else {
+      await tabTo(page, byId(`peer_${n}_cpso`), `peer ${n} CPSO`);
+    }
+    await page.keyboard.type(p.cpso);
+    await tabTo(page, byId(`peer_${n}_name`), `peer ${n} name`);
+    await page.keyboard.type(p.name);
+    await tabTo(page, byId(`peer_${n}_email`), `peer ${n} email`);
+    await page.keyboard.type(p.email);
+    await tabTo(page, byId(`peer_${n}_language`), `peer ${n} language`);
+    await page.keyboard.press(p.language === 'fr' ? 'ArrowDown' : 'ArrowUp');
+  }
+  assert.equal(await page.inputValue('#peer_1_language'), 'fr');
+
+  // Add a third row by mistake, then remove it with the keyboard.
+  await tabTo(page, (x) => x.tag === 'BUTTON' && /Add another peer/.test(x.text), 'Add another peer');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#peers [data-qi-row]').count(), 3);
+  await tabTo(page, (x) => x.tag === 'BUTTON' && /Remove peer 3/.test(x.text), 'Remove peer 3');
+  await page.keyboard.press('Space');
+  assert.equal(await page.locator('#peers [data-qi-row]').count(), 2);
+
+  await tabTo(page, (i) => i.tag === 'BUTTON' && /Form the group/.test(i.text), 'the submit button');
+  await Promise.all([page.waitForURL(url('/groups/sign-up/done/')), page.keyboard.press('Enter')]);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
