@@ -1,0 +1,197 @@
+//! Reading requests: body limit, JSON or form bodies into flat fields,
+//! content negotiation, the caller's access code.
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE};
+use serde_json::Value;
+
+use super::respond::ApiError;
+use crate::domain::{AccessCode, FieldError};
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+pub const COOKIE_NAME: &str = "qi_access";
+
+/// The request's fields, flattened to the form field names of the contract.
+/// Nested JSON (`lead: {...}`, `peers: [...]`, `goals: [...]`) is mapped to
+/// `lead_*`, `peer_N_*`, `goal_N_*`.
+#[derive(Debug, Default, Clone)]
+pub struct Fields {
+    map: BTreeMap<String, String>,
+    /// Whether the body was JSON.
+    pub json: bool,
+    /// Whether the body had any fields at all.
+    pub present: bool,
+}
+
+impl Fields {
+    pub fn get(&self, k: &str) -> &str {
+        self.map.get(k).map(String::as_str).unwrap_or("")
+    }
+    pub fn has(&self, k: &str) -> bool {
+        self.map.contains_key(k)
+    }
+    pub fn keys(&self) -> impl Iterator<Item = &String> {
+        self.map.keys()
+    }
+    pub fn insert(&mut self, k: impl Into<String>, v: impl Into<String>) {
+        self.map.insert(k.into(), v.into());
+        self.present = true;
+    }
+}
+
+/// How the caller wants answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wants {
+    Json,
+    /// A plain HTML form post (or a browser navigation): redirects and HTML errors.
+    Html,
+}
+
+pub fn wants(req: &http::Request<Bytes>) -> Wants {
+    let ct = header(req, CONTENT_TYPE.as_str()).to_ascii_lowercase();
+    let accept = header(req, ACCEPT.as_str()).to_ascii_lowercase();
+    if ct.starts_with("application/json") || accept.contains("application/json") {
+        Wants::Json
+    } else if ct.starts_with("application/x-www-form-urlencoded") || accept.contains("text/html") {
+        Wants::Html
+    } else {
+        Wants::Json
+    }
+}
+
+pub fn header<'a>(req: &'a http::Request<Bytes>, name: &str) -> &'a str {
+    req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+}
+
+/// Check the size, then parse the body by content type.
+pub fn read_fields(req: &http::Request<Bytes>) -> Result<Fields, ApiError> {
+    let body = req.body();
+    if body.len() > BODY_LIMIT {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let ct = header(req, CONTENT_TYPE.as_str()).to_ascii_lowercase();
+    let mime = ct.split(';').next().unwrap_or("").trim().to_string();
+    if body.iter().all(|b| b.is_ascii_whitespace()) {
+        return Ok(Fields { json: mime == "application/json", ..Default::default() });
+    }
+    match mime.as_str() {
+        "application/x-www-form-urlencoded" => {
+            let mut f = Fields::default();
+            for (k, v) in form_urlencoded::parse(body) {
+                // With repeated keys the last wins (a browser sends one per name).
+                f.insert(k.into_owned(), v.into_owned());
+            }
+            Ok(f)
+        }
+        "application/json" => {
+            let v: Value = serde_json::from_slice(body)
+                .map_err(|e| ApiError::validation("The request body is not valid JSON", vec![FieldError::new("body", e.to_string())]))?;
+            let Value::Object(obj) = v else {
+                return Err(ApiError::validation("The request body must be a JSON object", vec![]));
+            };
+            let mut f = Fields { json: true, ..Default::default() };
+            let mut errors = Vec::new();
+            for (k, v) in obj {
+                match (k.as_str(), v) {
+                    ("lead", Value::Object(o)) => flatten_object(&mut f, &mut errors, "lead_", o),
+                    ("peers", Value::Array(items)) => flatten_array(&mut f, &mut errors, "peer", items),
+                    ("goals", Value::Array(items)) => flatten_array(&mut f, &mut errors, "goal", items),
+                    (k, v) => put_scalar(&mut f, &mut errors, k.to_string(), v),
+                }
+            }
+            f.present = true;
+            if errors.is_empty() {
+                Ok(f)
+            } else {
+                Err(ApiError::validation("Some values have the wrong type", errors))
+            }
+        }
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+fn put_scalar(f: &mut Fields, errors: &mut Vec<FieldError>, key: String, v: Value) {
+    let s = match v {
+        Value::String(s) => s,
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Array(_) | Value::Object(_) => {
+            errors.push(FieldError::new(key, "Expected text, a number or true/false here"));
+            return;
+        }
+    };
+    f.insert(key, s);
+}
+
+fn flatten_object(f: &mut Fields, errors: &mut Vec<FieldError>, prefix: &str, o: serde_json::Map<String, Value>) {
+    for (k, v) in o {
+        put_scalar(f, errors, format!("{prefix}{k}"), v);
+    }
+}
+
+fn flatten_array(f: &mut Fields, errors: &mut Vec<FieldError>, noun: &str, items: Vec<Value>) {
+    for (i, item) in items.into_iter().enumerate() {
+        match item {
+            Value::Object(o) => flatten_object(f, errors, &format!("{noun}_{}_", i + 1), o),
+            _ => errors.push(FieldError::new(format!("{noun}s"), format!("Each entry of {noun}s must be an object"))),
+        }
+    }
+}
+
+/// The caller's access code: `Authorization: Bearer`, then the cookie, then a
+/// `code` body field. `Err(())` when a code was given but is malformed; `Ok(None)` when none.
+pub fn access_code(req: &http::Request<Bytes>, fields: Option<&Fields>) -> Result<Option<AccessCode>, ()> {
+    let auth = header(req, AUTHORIZATION.as_str());
+    let raw = if let Some(token) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) {
+        Some(token.trim().to_string())
+    } else if let Some(c) = cookie(req, COOKIE_NAME) {
+        Some(c)
+    } else {
+        fields.map(|f| f.get("code").trim().to_string()).filter(|c| !c.is_empty())
+    };
+    match raw {
+        None => Ok(None),
+        Some(s) if s.is_empty() => Ok(None),
+        Some(s) => AccessCode::parse(&s).map(Some).ok_or(()),
+    }
+}
+
+pub fn cookie(req: &http::Request<Bytes>, name: &str) -> Option<String> {
+    for h in req.headers().get_all(COOKIE) {
+        let Ok(s) = h.to_str() else { continue };
+        for pair in s.split(';') {
+            if let Some((k, v)) = pair.trim().split_once('=') {
+                if k == name && !v.is_empty() {
+                    return Some(v.to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Query-string parameters.
+pub fn query(req: &http::Request<Bytes>) -> BTreeMap<String, String> {
+    req.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
+}
+
+/// The path of the `Referer`, if it is a plain same-site path (used as the
+/// "go back" link of an HTML error page; the host is dropped, so it can only
+/// point into this site).
+pub fn referer_path(req: &http::Request<Bytes>) -> Option<String> {
+    let r = header(req, "referer");
+    let after_scheme = r.split_once("://").map(|(_, rest)| rest)?;
+    let path_start = after_scheme.find('/')?;
+    let path = &after_scheme[path_start..];
+    let path = path.split('#').next().unwrap_or(path);
+    let ok = path.starts_with('/')
+        && !path.starts_with("//")
+        && path.len() <= 512
+        && !path.starts_with("/api/")
+        && path.chars().all(|c| c.is_ascii_graphic());
+    ok.then(|| path.to_string())
+}

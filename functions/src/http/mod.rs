@@ -1,0 +1,262 @@
+//! The API: one router used by every Lambda binary and by the dev server.
+//!
+//! [`handle`] takes an `http::Request<Bytes>` and returns an
+//! `http::Response<Bytes>`; nothing here knows about Lambda or a socket.
+pub mod handlers;
+pub mod input;
+pub mod respond;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::HeaderValue;
+
+use crate::domain::{Clock, Credits, Cycle, Email};
+use crate::mail::Mailer;
+use crate::store::Store;
+use respond::{error_response, secure, ApiError};
+
+/// Settings of a running API.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the site is served, without a trailing slash (personal links
+    /// point here); `https://…` makes the access cookie `Secure`.
+    pub public_base_url: String,
+    /// The program cycle whose invitation list a new group's lead must be on.
+    pub cycle: Cycle,
+    /// The dev outbox directory: when set, `GET /api/outbox` lists it.
+    /// Never set in the Lambda functions.
+    pub outbox_dir: Option<PathBuf>,
+    /// Where coaching requests are emailed (the QI Coaches' shared inbox), if anywhere.
+    pub coaching_inbox: Option<Email>,
+}
+
+impl Config {
+    pub fn new(public_base_url: &str, cycle: Cycle) -> Config {
+        Config { public_base_url: public_base_url.trim_end_matches('/').to_string(), cycle, outbox_dir: None, coaching_inbox: None }
+    }
+    pub fn secure_cookies(&self) -> bool {
+        self.public_base_url.starts_with("https://")
+    }
+}
+
+/// Everything a request needs.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub mailer: Arc<dyn Mailer>,
+    pub config: Config,
+    pub credits: Credits,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The routes of the API. `template()` is what logs record (never the raw path).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    Groups,
+    Group,
+    Activities,
+    Pip,
+    PipSubmit,
+    Me,
+    MeStatus,
+    MeActivities,
+    MePip,
+    MePipSubmit,
+    Access,
+    Logout,
+    Coaching,
+    Outbox,
+}
+
+impl Route {
+    pub const ALL: &'static [Route] = &[
+        Route::Groups,
+        Route::Group,
+        Route::Activities,
+        Route::Pip,
+        Route::PipSubmit,
+        Route::Me,
+        Route::MeStatus,
+        Route::MeActivities,
+        Route::MePip,
+        Route::MePipSubmit,
+        Route::Access,
+        Route::Logout,
+        Route::Coaching,
+        Route::Outbox,
+    ];
+
+    pub fn template(self) -> &'static str {
+        match self {
+            Route::Groups => "/api/groups",
+            Route::Group => "/api/groups/{id}",
+            Route::Activities => "/api/groups/{id}/activities",
+            Route::Pip => "/api/groups/{id}/pip",
+            Route::PipSubmit => "/api/groups/{id}/pip/submit",
+            Route::Me => "/api/me",
+            Route::MeStatus => "/api/me/status",
+            Route::MeActivities => "/api/me/activities",
+            Route::MePip => "/api/me/pip",
+            Route::MePipSubmit => "/api/me/pip/submit",
+            Route::Access => "/api/access",
+            Route::Logout => "/api/access/logout",
+            Route::Coaching => "/api/coaching",
+            Route::Outbox => "/api/outbox",
+        }
+    }
+
+    pub fn methods(self) -> &'static [&'static str] {
+        match self {
+            Route::Groups => &["POST"],
+            Route::Group | Route::Me | Route::MeStatus | Route::Outbox => &["GET"],
+            Route::Activities | Route::MeActivities => &["POST"],
+            Route::Pip | Route::MePip => &["PUT", "POST"],
+            Route::PipSubmit | Route::MePipSubmit => &["POST"],
+            Route::Access => &["GET", "POST"],
+            Route::Logout | Route::Coaching => &["POST"],
+        }
+    }
+
+    /// The site page to link back to from an HTML error page.
+    pub fn form_page(self) -> &'static str {
+        match self {
+            Route::Groups => "/groups/sign-up/",
+            Route::Activities | Route::MeActivities | Route::Access | Route::Me | Route::Group => "/me/",
+            Route::MeStatus => "/me/status/",
+            Route::Pip | Route::PipSubmit | Route::MePip | Route::MePipSubmit => "/me/pip/",
+            Route::Coaching => "/support/ask/",
+            Route::Logout | Route::Outbox => "/",
+        }
+    }
+
+    /// Match a path (one trailing slash tolerated) to a route and its `{id}`.
+    pub fn match_path(path: &str) -> Option<(Route, Option<&str>)> {
+        let p = if path.len() > 1 { path.strip_suffix('/').unwrap_or(path) } else { path };
+        let rest = p.strip_prefix("/api/")?;
+        let parts: Vec<&str> = rest.split('/').collect();
+        let r = match parts.as_slice() {
+            ["groups"] => (Route::Groups, None),
+            ["groups", id] => (Route::Group, Some(*id)),
+            ["groups", id, "activities"] => (Route::Activities, Some(*id)),
+            ["groups", id, "pip"] => (Route::Pip, Some(*id)),
+            ["groups", id, "pip", "submit"] => (Route::PipSubmit, Some(*id)),
+            ["me"] => (Route::Me, None),
+            ["me", "status"] => (Route::MeStatus, None),
+            ["me", "activities"] => (Route::MeActivities, None),
+            ["me", "pip"] => (Route::MePip, None),
+            ["me", "pip", "submit"] => (Route::MePipSubmit, None),
+            ["access"] => (Route::Access, None),
+            ["access", "logout"] => (Route::Logout, None),
+            ["coaching"] => (Route::Coaching, None),
+            ["outbox"] => (Route::Outbox, None),
+            _ => return None,
+        };
+        if r.1.is_some_and(|id| id.is_empty()) {
+            return None;
+        }
+        Some(r)
+    }
+}
+
+/// Routes served by each Lambda function.
+pub mod lambda_routes {
+    use super::Route;
+    pub const SIGNUP: &[Route] = &[Route::Groups];
+    pub const ACTIVITIES: &[Route] = &[Route::Activities, Route::MeActivities];
+    pub const PIP: &[Route] = &[Route::Pip, Route::PipSubmit, Route::MePip, Route::MePipSubmit];
+    pub const STATUS: &[Route] = &[Route::Group, Route::Me, Route::MeStatus, Route::Access, Route::Logout];
+    pub const COACHING: &[Route] = &[Route::Coaching];
+}
+
+fn request_id(req: &http::Request<Bytes>) -> String {
+    let given = input::header(req, "x-request-id");
+    if !given.is_empty() && given.len() <= 64 && given.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        return given.to_string();
+    }
+    let mut b = [0u8; 8];
+    let _ = getrandom::fill(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Handle one request with every route.
+pub async fn handle(app: &App, req: http::Request<Bytes>) -> http::Response<Bytes> {
+    handle_routes(app, req, Route::ALL).await
+}
+
+/// Handle one request, serving only `routes` (others are 404). Logs one JSON
+/// line: request id, method, route template, status, outcome, latency.
+pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route]) -> http::Response<Bytes> {
+    let started = Instant::now();
+    let rid = request_id(&req);
+    let wants = input::wants(&req);
+    let method = req.method().clone();
+    let matched = Route::match_path(req.uri().path()).filter(|(r, _)| routes.contains(r));
+    let back = input::referer_path(&req);
+    let (label, result) = match matched {
+        None => ("(unmatched)".to_string(), Err(ApiError::NotFound("There is nothing at this address".into()))),
+        Some((route, id)) => {
+            let label = format!("{} {}", method, route.template());
+            let id = id.map(str::to_string);
+            let r = if !route.methods().contains(&method.as_str()) {
+                Err(ApiError::MethodNotAllowed(route.methods()))
+            } else {
+                handlers::dispatch(app, &req, route, id.as_deref(), wants).await
+            };
+            (label, r)
+        }
+    };
+    let (resp, outcome) = match result {
+        Ok(r) => (r, "ok"),
+        Err(e) => {
+            let back = back.unwrap_or_else(|| matched.map(|(r, _)| r.form_page()).unwrap_or("/").to_string());
+            (error_response(&e, wants, &back), e.code())
+        }
+    };
+    let mut resp = secure(resp);
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let status = resp.status().as_u16();
+    if status >= 500 {
+        tracing::warn!(request_id = %rid, route = %label, status, outcome, latency_ms, "request");
+    } else {
+        tracing::info!(request_id = %rid, route = %label, status, outcome, latency_ms, "request");
+    }
+    resp
+}
+
+/// JSON log lines on stdout (`RUST_LOG` filters; default `info`). Safe to call twice.
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_span_list(false)
+        .flatten_event(true)
+        .with_target(false)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_match() {
+        assert_eq!(Route::match_path("/api/groups"), Some((Route::Groups, None)));
+        assert_eq!(Route::match_path("/api/groups/"), Some((Route::Groups, None)));
+        assert_eq!(Route::match_path("/api/groups/abc/pip/submit"), Some((Route::PipSubmit, Some("abc"))));
+        assert_eq!(Route::match_path("/api/groups//pip"), None);
+        assert_eq!(Route::match_path("/api/nothing"), None);
+        assert_eq!(Route::match_path("/groups"), None);
+        for r in Route::ALL {
+            let path = r.template().replace("{id}", "x");
+            assert_eq!(Route::match_path(&path).map(|m| m.0), Some(*r));
+        }
+    }
+}

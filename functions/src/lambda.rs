@@ -1,0 +1,144 @@
+//! What every Lambda binary shares: the App built once from the environment,
+//! and the conversion between `lambda_http` and the plain `http` types the
+//! router speaks.
+//!
+//! Environment: `QI_TABLE_NAME` (DynamoDB table), `QI_PUBLIC_BASE_URL`
+//! (e.g. `https://qi.example.org`; personal links point there), `QI_MAIL_FROM`
+//! (a verified SES identity, e.g. `QI Groups <no-reply@qi.example.org>`),
+//! optional `QI_COACHING_INBOX` (coaching requests are emailed there),
+//! optional `QI_CYCLE` (default: the current year), `QI_CREDITS_FILE`
+//! (default: the embedded `data/credits.toml`); region and credentials from
+//! the standard AWS variables. Nothing touches the network at start-up.
+use std::sync::Arc;
+
+use bytes::Bytes;
+use lambda_http::{Body, Request, RequestExt, Response};
+
+use crate::domain::{Credits, Cycle, SystemClock};
+use crate::http::{handle_routes, App, Config, Route};
+use crate::mail::SesMailer;
+use crate::store::dynamo::{sdk_config_from_env, DynamoStore};
+
+fn env(name: &str) -> Result<String, String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("{name} is not set"))
+}
+
+/// The program cycle from `QI_CYCLE`, else the current year.
+pub fn cycle_from_env() -> Result<Cycle, String> {
+    match std::env::var("QI_CYCLE").ok().filter(|v| !v.trim().is_empty()) {
+        Some(c) => Cycle::parse(&c).map_err(|e| format!("QI_CYCLE: {e}")),
+        None => Ok(Cycle::parse(&chrono::Utc::now().format("%Y").to_string()).expect("a year is a valid cycle")),
+    }
+}
+
+/// Build the App from the environment, with the AWS SDK clients created once.
+pub async fn app_from_env() -> Result<App, String> {
+    // Empty when the stack has no domain yet: links are then site-relative.
+    let base = std::env::var("QI_PUBLIC_BASE_URL").unwrap_or_default();
+    let from = env("QI_MAIL_FROM")?;
+    let table = env("QI_TABLE_NAME")?;
+    let credits = match std::env::var("QI_CREDITS_FILE").ok().filter(|v| !v.is_empty()) {
+        Some(p) => Credits::from_path(std::path::Path::new(&p))?,
+        None => Credits::embedded(),
+    };
+    let sdk = sdk_config_from_env().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), from);
+    let mut config = Config::new(&base, cycle_from_env()?);
+    config.coaching_inbox = match std::env::var("QI_COACHING_INBOX").ok().filter(|v| !v.trim().is_empty()) {
+        Some(a) => Some(crate::domain::Email::parse(&a).map_err(|e| format!("QI_COACHING_INBOX: {e}"))?),
+        None => None,
+    };
+    Ok(App {
+        store: Arc::new(store),
+        mailer: Arc::new(mailer),
+        config,
+        credits,
+        clock: Arc::new(SystemClock),
+    })
+}
+
+/// `lambda_http::Request` → `http::Request<Bytes>` (query string and the
+/// Lambda request id carried over).
+pub fn from_lambda(req: Request) -> http::Request<Bytes> {
+    let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
+    let query: Vec<(String, String)> = req
+        .query_string_parameters_ref()
+        .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
+        .unwrap_or_default();
+    let (mut parts, body) = req.into_parts();
+    if parts.uri.query().is_none() && !query.is_empty() {
+        let q = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();
+        if let Ok(uri) = format!("{}?{q}", parts.uri.path()).parse() {
+            parts.uri = uri;
+        }
+    }
+    if let Some(id) = request_id.and_then(|id| http::HeaderValue::from_str(&id).ok()) {
+        parts.headers.insert("x-request-id", id);
+    }
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(s) => Bytes::from(s),
+        Body::Binary(b) => Bytes::from(b),
+        _ => Bytes::new(),
+    };
+    http::Request::from_parts(parts, bytes)
+}
+
+/// `http::Response<Bytes>` → `lambda_http::Response<Body>`.
+pub fn to_lambda(resp: http::Response<Bytes>) -> Response<Body> {
+    let (parts, body) = resp.into_parts();
+    let body = if body.is_empty() {
+        Body::Empty
+    } else {
+        match String::from_utf8(body.to_vec()) {
+            Ok(s) => Body::Text(s),
+            Err(e) => Body::Binary(e.into_bytes()),
+        }
+    };
+    Response::from_parts(parts, body)
+}
+
+/// Handle one Lambda request with `routes`.
+pub async fn serve(app: &App, req: Request, routes: &[Route]) -> Response<Body> {
+    to_lambda(handle_routes(app, from_lambda(req), routes).await)
+}
+
+/// The whole life of a function: logging, the App from the environment, the
+/// Lambda runtime loop.
+pub async fn run(routes: &'static [Route]) -> Result<(), lambda_http::Error> {
+    crate::http::init_logging();
+    let app = Arc::new(app_from_env().await.map_err(|e| {
+        tracing::error!(problem = %e, "configuration");
+        lambda_http::Error::from(e)
+    })?);
+    lambda_http::run(lambda_http::service_fn(move |req: Request| {
+        let app = app.clone();
+        async move { Ok::<_, std::convert::Infallible>(serve(&app, req, routes).await) }
+    }))
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_keep_query_body_and_headers() {
+        let req: Request = http::Request::builder()
+            .method("POST")
+            .uri("/api/access?code=abc")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::Text("code=xyz".into()))
+            .unwrap();
+        let r = from_lambda(req);
+        assert_eq!(r.uri().path(), "/api/access");
+        assert_eq!(r.uri().query(), Some("code=abc"));
+        assert_eq!(&r.body()[..], b"code=xyz");
+        let resp = http::Response::builder().status(303).header("set-cookie", "a=b").body(Bytes::from_static(b"ok")).unwrap();
+        let l = to_lambda(resp);
+        assert_eq!(l.status(), 303);
+        assert_eq!(l.headers()["set-cookie"], "a=b");
+        assert!(matches!(l.body(), Body::Text(s) if s == "ok"));
+    }
+}
