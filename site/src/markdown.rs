@@ -1,0 +1,453 @@
+//! Markdown to HTML: shortcodes expanded, `@/` links resolved, headings given
+//! stable ids and anchor links, a table of contents and the plain text for
+//! the search index collected on the way.
+use std::collections::HashSet;
+
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::Config;
+use crate::error::{Problem, SourceText};
+use crate::library::Library;
+use crate::shortcode::{self, Call, Node};
+use crate::slug::slugify;
+
+pub fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS
+        | Options::ENABLE_SMART_PUNCTUATION
+        | Options::ENABLE_HEADING_ATTRIBUTES
+}
+
+/// Ids the page templates use themselves; headings never take them.
+pub const RESERVED_IDS: &[&str] = &["main", "main-content", "site-nav", "site-search", "toc", "toc-heading", "breadcrumbs", "search-results", "search-input", "section-nav", "page-nav", "skip-link", "footer", "top", "site-search-q", "section-nav-heading", "section-pages-heading", "section-subsections-heading", "home-guide-heading", "search-status"];
+
+/// Renders shortcode templates (implemented over tera by `templates`).
+pub trait Shortcodes: Sync {
+    /// Whether a shortcode of this name exists; `Err` carries why not.
+    fn check(&self, name: &str) -> Result<(), String>;
+    fn render(&self, call: &Call, body: Option<&str>, page: &Value) -> Result<String, String>;
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TocEntry {
+    pub level: u8,
+    pub id: String,
+    pub title: String,
+    pub children: Vec<TocEntry>,
+}
+
+/// A link whose anchor must exist on its target once every page is rendered.
+#[derive(Debug, Clone)]
+pub struct AnchorLink {
+    pub offset: usize,
+    /// Entry index of the target page.
+    pub target: usize,
+    pub anchor: String,
+    pub written: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Rendered {
+    pub html: String,
+    pub toc: Vec<TocEntry>,
+    pub ids: HashSet<String>,
+    pub text: String,
+    pub anchor_links: Vec<AnchorLink>,
+    /// Root-relative links (`/groups/`), checked against what the build makes.
+    pub local_links: Vec<(usize, String)>,
+    /// Malformed external links (reported by `qi check`).
+    pub bad_external: Vec<(usize, String)>,
+}
+
+pub struct Renderer<'a> {
+    pub source: &'a SourceText,
+    pub entry: usize,
+    pub lib: &'a Library,
+    pub config: &'a Config,
+    pub shortcodes: &'a dyn Shortcodes,
+    pub page: &'a Value,
+}
+
+struct State {
+    out: Rendered,
+    problems: Vec<Problem>,
+    counter: usize,
+}
+
+impl Renderer<'_> {
+    /// Render the Markdown body that starts at `body_offset` of the source.
+    pub fn render(&self, body_offset: usize) -> Result<Rendered, Vec<Problem>> {
+        let mut st = State { out: Rendered::default(), problems: Vec::new(), counter: 0 };
+        st.out.ids.extend(RESERVED_IDS.iter().map(|s| s.to_string()));
+        let body = &self.source.text[body_offset..];
+        let html = self.fragment(body, body_offset, true, &mut st);
+        if !st.problems.is_empty() {
+            return Err(st.problems);
+        }
+        st.out.html = html.unwrap_or_default();
+        for id in RESERVED_IDS {
+            st.out.ids.remove(*id);
+        }
+        let text = std::mem::take(&mut st.out.text);
+        st.out.text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        Ok(st.out)
+    }
+
+    fn problem(&self, st: &mut State, offset: usize, message: impl Into<String>) {
+        st.problems.push(self.source.problem(offset, message));
+    }
+
+    /// Render one piece of Markdown found at `base` in the file: the body, or
+    /// the body of a block shortcode. `None` after a problem was recorded.
+    fn fragment(&self, src: &str, base: usize, top: bool, st: &mut State) -> Option<String> {
+        let nodes = match shortcode::parse(src) {
+            Ok(n) => n,
+            Err(e) => {
+                self.problem(st, base + e.offset, e.message);
+                return None;
+            }
+        };
+        // Replace each shortcode with a placeholder word, rendered afterwards.
+        let mut text = String::with_capacity(src.len());
+        let mut map = SourceMap::default();
+        let mut placeholders: Vec<(String, String)> = Vec::new();
+        let mut last = 0;
+        let mut failed = false;
+        for node in &nodes {
+            let span = node.span();
+            map.push(text.len(), base + last);
+            text.push_str(&src[last..span.start]);
+            let call = node.call();
+            let at = base + call.start;
+            let mut output = None;
+            match self.shortcodes.check(&call.name) {
+                Err(m) => {
+                    self.problem(st, at, m);
+                    failed = true;
+                }
+                Ok(()) => {
+                    let body = match node {
+                        Node::Inline(_) => None,
+                        Node::Block { body, .. } => match self.fragment(&src[body.clone()], base + body.start, false, st) {
+                            Some(h) => Some(h),
+                            None => {
+                                failed = true;
+                                None
+                            }
+                        },
+                    };
+                    if !failed {
+                        match self.shortcodes.render(call, body.as_deref(), self.page) {
+                            Ok(h) => output = Some(h),
+                            Err(m) => {
+                                self.problem(st, at, format!("shortcode `{}`: {m}", call.name));
+                                failed = true;
+                            }
+                        }
+                    }
+                }
+            }
+            st.counter += 1;
+            let token = format!("qiShortcode{}x", st.counter);
+            let own_line = (span.start == 0 || src.as_bytes()[span.start - 1] == b'\n')
+                && (span.end == src.len() || src[span.end..].starts_with('\n') || src[span.end..].starts_with("\r\n"));
+            map.push_opaque(text.len(), at);
+            if own_line {
+                text.push_str("\n\n");
+                text.push_str(&token);
+                text.push_str("\n\n");
+            } else {
+                text.push_str(&token);
+            }
+            placeholders.push((token, output.unwrap_or_default()));
+            last = span.end;
+        }
+        map.push(text.len(), base + last);
+        text.push_str(&src[last..]);
+        if failed {
+            return None;
+        }
+
+        let events = self.events(&text, &map, top, st);
+        let mut html = String::with_capacity(text.len() * 3 / 2);
+        pulldown_cmark::html::push_html(&mut html, events.into_iter());
+        for (token, output) in placeholders {
+            let para = format!("<p>{token}</p>\n");
+            if html.contains(&para) {
+                html = html.replacen(&para, &output, 1);
+            } else {
+                html = html.replacen(&token, &output, 1);
+            }
+            st.out.text = st.out.text.replace(&token, " ");
+        }
+        Some(html)
+    }
+
+    fn events<'t>(&self, text: &'t str, map: &SourceMap, top: bool, st: &mut State) -> Vec<Event<'t>> {
+        let mut out = Vec::new();
+        let mut heading: Option<(HeadingLevel, Option<CowStr<'t>>, Vec<CowStr<'t>>, usize, Vec<Event<'t>>)> = None;
+        let mut toc_flat: Vec<(u8, String, String)> = Vec::new();
+        for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
+            let at = map.original(range.start);
+            let event = match event {
+                Event::Start(Tag::Heading { level, id, classes, .. }) => {
+                    heading = Some((level, id, classes, at, Vec::new()));
+                    continue;
+                }
+                Event::End(TagEnd::Heading(_)) => {
+                    let Some((level, id, classes, h_at, inner)) = heading.take() else { continue };
+                    let title: String = inner
+                        .iter()
+                        .filter_map(|e| match e {
+                            Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                            _ => None,
+                        })
+                        .collect::<String>()
+                        .trim()
+                        .to_string();
+                    if level == HeadingLevel::H1 {
+                        self.problem(st, h_at, "the page title is the page's only level-1 heading: use `##` for headings in the text");
+                    }
+                    let mut id = match id {
+                        Some(explicit) => explicit.to_string(),
+                        None => {
+                            let s = slugify(&title);
+                            if s.is_empty() { "section".to_string() } else { s }
+                        }
+                    };
+                    if st.out.ids.contains(&id) {
+                        let base = id.clone();
+                        let mut n = 1;
+                        while st.out.ids.contains(&format!("{base}-{n}")) {
+                            n += 1;
+                        }
+                        id = format!("{base}-{n}");
+                    }
+                    st.out.ids.insert(id.clone());
+                    let lvl = level as u8;
+                    let class = if classes.is_empty() { String::new() } else { format!(" class=\"{}\"", escape(&classes.join(" "))) };
+                    out.push(Event::Html(format!("<h{lvl} id=\"{}\"{class}>", escape(&id)).into()));
+                    out.extend(inner);
+                    out.push(Event::Html(
+                        format!("<a class=\"heading-anchor\" href=\"#{}\" aria-hidden=\"true\" tabindex=\"-1\">#</a></h{lvl}>\n", escape(&id)).into(),
+                    ));
+                    st.out.text.push(' ');
+                    if top && (2..=3).contains(&lvl) {
+                        toc_flat.push((lvl, id, title));
+                    }
+                    continue;
+                }
+                Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+                    let dest = self.link(&dest_url, at, st).map(CowStr::from).unwrap_or(dest_url);
+                    Event::Start(Tag::Link { link_type, dest_url: dest, title, id })
+                }
+                Event::Start(Tag::Image { link_type, dest_url, title, id }) => {
+                    let dest = self.link(&dest_url, at, st).map(CowStr::from).unwrap_or(dest_url);
+                    Event::Start(Tag::Image { link_type, dest_url: dest, title, id })
+                }
+                Event::Text(t) => {
+                    st.out.text.push_str(&t);
+                    Event::Text(t)
+                }
+                Event::Code(t) => {
+                    st.out.text.push_str(&t);
+                    Event::Code(t)
+                }
+                Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock) | Event::SoftBreak | Event::HardBreak => {
+                    st.out.text.push(' ');
+                    event
+                }
+                other => other,
+            };
+            match &mut heading {
+                Some((.., inner)) => inner.push(event),
+                None => out.push(event),
+            }
+        }
+        if top {
+            st.out.toc = nest_toc(toc_flat);
+        }
+        out
+    }
+
+    /// Check a link, record what must be checked later, and return the URL
+    /// to write instead (for `@/` links).
+    fn link(&self, dest: &str, at: usize, st: &mut State) -> Option<String> {
+        if dest.starts_with("@/") {
+            return match self.lib.resolve(dest) {
+                Ok(target) => {
+                    let mut url = self.config.link(&self.lib.entries[target.entry].path);
+                    if let Some(anchor) = target.anchor {
+                        url.push('#');
+                        url.push_str(&anchor);
+                        st.out.anchor_links.push(AnchorLink { offset: at, target: target.entry, anchor, written: dest.to_string() });
+                    }
+                    Some(url)
+                }
+                Err(m) => {
+                    if !m.is_empty() {
+                        self.problem(st, at, m);
+                    }
+                    None
+                }
+            };
+        }
+        if let Some(anchor) = dest.strip_prefix('#') {
+            st.out.anchor_links.push(AnchorLink { offset: at, target: self.entry, anchor: anchor.to_string(), written: dest.to_string() });
+            return None;
+        }
+        if dest.starts_with('/') && !dest.starts_with("//") {
+            st.out.local_links.push((at, dest.to_string()));
+            return Some(self.config.link(dest));
+        }
+        if let Some(m) = external_link_problem(dest) {
+            st.out.bad_external.push((at, m));
+            return None;
+        }
+        if has_scheme(dest).is_none() && (dest.ends_with(".md") || dest.contains(".md#")) {
+            self.problem(st, at, format!("link `{dest}` is a relative path to a Markdown file: write it as `@/` followed by its path under content/, such as `@/groups/forming.md`"));
+        }
+        None
+    }
+}
+
+fn nest_toc(flat: Vec<(u8, String, String)>) -> Vec<TocEntry> {
+    let mut toc: Vec<TocEntry> = Vec::new();
+    for (level, id, title) in flat {
+        let entry = TocEntry { level, id, title, children: vec![] };
+        match toc.last_mut() {
+            Some(parent) if level > parent.level => parent.children.push(entry),
+            _ => toc.push(entry),
+        }
+    }
+    toc
+}
+
+fn has_scheme(dest: &str) -> Option<&str> {
+    let colon = dest.find(':')?;
+    let scheme = &dest[..colon];
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))).then_some(scheme)
+}
+
+/// Why an external link is malformed, if it is. Links without a scheme are
+/// not external and not checked here.
+pub fn external_link_problem(dest: &str) -> Option<String> {
+    if dest.starts_with("//") {
+        return Some(format!("link `{dest}` has no scheme: write https:// in full"));
+    }
+    let scheme = has_scheme(dest)?;
+    let lower = scheme.to_ascii_lowercase();
+    match lower.as_str() {
+        "http" | "https" => {
+            if !dest[scheme.len()..].starts_with("://") {
+                return Some(format!("link `{dest}` is malformed: expected `{lower}://` followed by a host"));
+            }
+            match url::Url::parse(dest) {
+                Err(e) => Some(format!("link `{dest}` is malformed: {e}")),
+                Ok(u) => {
+                    let host = u.host_str().unwrap_or("");
+                    if host.is_empty() || (!host.contains('.') && host != "localhost" && u.host().is_some_and(|h| matches!(h, url::Host::Domain(_)))) {
+                        Some(format!("link `{dest}` is malformed: `{host}` is not a full host name"))
+                    } else {
+                        None
+                    }
+                }
+            }
+        }
+        "mailto" => {
+            let addr = dest[7..].split('?').next().unwrap_or("");
+            let ok = addr.split_once('@').is_some_and(|(u, d)| !u.is_empty() && d.contains('.') && !d.contains(' ') && !u.contains(' '));
+            (!ok).then(|| format!("link `{dest}` is malformed: expected mailto:name@example.org"))
+        }
+        "tel" => {
+            let num = &dest[4..];
+            let ok = !num.is_empty() && num.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | '.'));
+            (!ok).then(|| format!("link `{dest}` is malformed: a tel: link holds only digits, +, -, ( ) and ."))
+        }
+        _ => Some(format!("link `{dest}` has an unknown scheme `{scheme}:` (expected https://, http://, mailto: or tel:)")),
+    }
+}
+
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Maps offsets in the text handed to pulldown-cmark (with shortcodes
+/// replaced by placeholders) back to offsets in the source file.
+#[derive(Default)]
+struct SourceMap {
+    /// (offset in new text, offset in file, whether offsets inside map 1:1)
+    segments: Vec<(usize, usize, bool)>,
+}
+
+impl SourceMap {
+    fn push(&mut self, new: usize, orig: usize) {
+        self.segments.push((new, orig, true));
+    }
+    fn push_opaque(&mut self, new: usize, orig: usize) {
+        self.segments.push((new, orig, false));
+    }
+    fn original(&self, offset: usize) -> usize {
+        let i = self.segments.partition_point(|s| s.0 <= offset);
+        if i == 0 {
+            return offset;
+        }
+        let (new, orig, linear) = self.segments[i - 1];
+        if linear { orig + (offset - new) } else { orig }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn external_links() {
+        assert_eq!(external_link_problem("https://cpso.on.ca/x"), None);
+        assert_eq!(external_link_problem("mailto:qi@cpso.on.ca"), None);
+        assert_eq!(external_link_problem("tel:+1-416-967-2600"), None);
+        assert_eq!(external_link_problem("relative/path"), None);
+        assert!(external_link_problem("https//cpso.on.ca").is_none()); // no scheme: a relative path
+        assert!(external_link_problem("http:/cpso.on.ca").unwrap().contains("expected `http://`"));
+        assert!(external_link_problem("https://cpso on.ca").unwrap().contains("malformed"));
+        assert!(external_link_problem("https://cpso").unwrap().contains("not a full host name"));
+        assert!(external_link_problem("htps://cpso.on.ca").unwrap().contains("unknown scheme"));
+        assert!(external_link_problem("mailto:nobody").is_some());
+        assert!(external_link_problem("//cdn.example.org/x").is_some());
+    }
+
+    #[test]
+    fn toc_nests_h3_under_h2() {
+        let toc = nest_toc(vec![(2, "a".into(), "A".into()), (3, "b".into(), "B".into()), (2, "c".into(), "C".into())]);
+        assert_eq!(toc.len(), 2);
+        assert_eq!(toc[0].children[0].id, "b");
+    }
+
+    #[test]
+    fn source_map() {
+        let mut m = SourceMap::default();
+        m.push(0, 100);
+        m.push_opaque(10, 110);
+        m.push(14, 130);
+        assert_eq!(m.original(5), 105);
+        assert_eq!(m.original(12), 110);
+        assert_eq!(m.original(15), 131);
+    }
+}
