@@ -30,6 +30,8 @@ use chrono::NaiveDate;
 use crate::domain::{Activities, Activity, CoachingRequest, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, PipDraft};
 
 pub mod conformance;
+pub mod dynamo;
+pub mod schema;
 pub mod sqlite;
 
 /// Which rule a write ran into.
