@@ -46,7 +46,7 @@ trap cleanup EXIT INT TERM
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 BASE="http://127.0.0.1:$PORT"
 echo "starting qi serve on $BASE (log: target/test-logs/browser-serve.log)"
-"$QI" serve --port "$PORT" --data-dir "$WORK/data" --output "$WORK/public" >"$LOGS/browser-serve.log" 2>&1 &
+"$QI" serve --port "$PORT" --data-dir "$WORK/data" >"$LOGS/browser-serve.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 300); do
   curl -fsS -o /dev/null "$BASE/" 2>/dev/null && break
