@@ -178,7 +178,7 @@ impl Renderer<'_> {
         for (token, output) in placeholders {
             let para = format!("<p>{token}</p>\n");
             if html.contains(&para) {
-                html = html.replacen(&para, &output, 1);
+                html = html.replacen(&para, &format!("{output}\n"), 1);
             } else {
                 html = html.replacen(&token, &output, 1);
             }

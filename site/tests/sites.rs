@@ -169,7 +169,7 @@ fn shortcodes_render_and_code_is_left_alone() {
         b,
         "index.html",
         "<aside class=\"callout callout-tip\" aria-label=\"Tip: Read this first\">",
-        "<span class=\"callout-kind\">Tip</span><span class=\"callout-title\">Read this first</span>",
+        "<span class=\"callout-kind\">Tip<span class=\"visually-hidden\">:</span></span> <span class=\"callout-title\">Read this first</span>",
         "<p>A callout body with <strong>Markdown</strong> and a <a href=\"/about/\">link</a>.</p>",
     );
     contains!(
