@@ -217,8 +217,8 @@ async fn sign_up(app: &App, req: &Req, wants: Wants) -> Res {
     } else if peers.is_empty() && !errors.iter().any(|e| e.field.starts_with("peer_")) {
         errors.push(FieldError::new("peer_1_cpso", "Add at least one peer: a group is a lead and 1 to 6 peers"));
     }
-    if let Some(lead) = &lead {
-        if !app.store.is_invited(&app.config.cycle, &lead.cpso).await? {
+    if let Ok(lead_cpso) = Cpso::parse(f.get("lead_cpso")) {
+        if !app.store.is_invited(&app.config.cycle, &lead_cpso).await? {
             errors.push(FieldError::new(
                 "lead_cpso",
                 format!(

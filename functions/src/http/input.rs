@@ -50,7 +50,8 @@ pub enum Wants {
     Html,
 }
 
-pub fn wants(req: &http::Request<Bytes>) -> Wants {
+/// `default` applies when neither the content type nor `Accept` says.
+pub fn wants(req: &http::Request<Bytes>, default: Wants) -> Wants {
     let ct = header(req, CONTENT_TYPE.as_str()).to_ascii_lowercase();
     let accept = header(req, ACCEPT.as_str()).to_ascii_lowercase();
     if ct.starts_with("application/json") || accept.contains("application/json") {
@@ -58,7 +59,7 @@ pub fn wants(req: &http::Request<Bytes>) -> Wants {
     } else if ct.starts_with("application/x-www-form-urlencoded") || accept.contains("text/html") {
         Wants::Html
     } else {
-        Wants::Json
+        default
     }
 }
 

@@ -16,6 +16,7 @@ use http::HeaderValue;
 use crate::domain::{Clock, Credits, Cycle, Email};
 use crate::mail::Mailer;
 use crate::store::Store;
+use input::Wants;
 use respond::{error_response, secure, ApiError};
 
 /// Settings of a running API.
@@ -191,9 +192,11 @@ pub async fn handle(app: &App, req: http::Request<Bytes>) -> http::Response<Byte
 pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route]) -> http::Response<Bytes> {
     let started = Instant::now();
     let rid = request_id(&req);
-    let wants = input::wants(&req);
     let method = req.method().clone();
     let matched = Route::match_path(req.uri().path()).filter(|(r, _)| routes.contains(r));
+    // The emailed link is opened by whatever the mail client hands it to: redirect by default.
+    let default = if matches!(matched, Some((Route::Access, _))) && method == http::Method::GET { Wants::Html } else { Wants::Json };
+    let wants = input::wants(&req, default);
     let back = input::referer_path(&req);
     let (label, result) = match matched {
         None => ("(unmatched)".to_string(), Err(ApiError::NotFound("There is nothing at this address".into()))),
@@ -219,7 +222,7 @@ pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route
     if let Ok(v) = HeaderValue::from_str(&rid) {
         resp.headers_mut().insert("x-request-id", v);
     }
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let latency_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
     let status = resp.status().as_u16();
     if status >= 500 {
         tracing::warn!(request_id = %rid, route = %label, status, outcome, latency_ms, "request");
