@@ -59,8 +59,6 @@ pub struct Rendered {
     pub anchor_links: Vec<AnchorLink>,
     /// Root-relative links (`/groups/`), checked against what the build makes.
     pub local_links: Vec<(usize, String)>,
-    /// Malformed external links (reported by `qi check`).
-    pub bad_external: Vec<(usize, String)>,
 }
 
 pub struct Renderer<'a> {
@@ -70,6 +68,8 @@ pub struct Renderer<'a> {
     pub config: &'a Config,
     pub shortcodes: &'a dyn Shortcodes,
     pub page: &'a Value,
+    /// Report malformed external links (`qi check`).
+    pub check_external: bool,
 }
 
 struct State {
@@ -305,7 +305,9 @@ impl Renderer<'_> {
             return Some(self.config.link(dest));
         }
         if let Some(m) = external_link_problem(dest) {
-            st.out.bad_external.push((at, m));
+            if self.check_external {
+                self.problem(st, at, m);
+            }
             return None;
         }
         if has_scheme(dest).is_none() && (dest.ends_with(".md") || dest.contains(".md#")) {

@@ -185,7 +185,7 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
         .map(|i| {
             let e = &lib.entries[i];
             let stub = render::page_stub(&lib, &config, i);
-            Renderer { source: &e.source, entry: i, lib: &lib, config: &config, shortcodes: &shortcodes, page: &stub }.render(e.body_offset)
+            Renderer { source: &e.source, entry: i, lib: &lib, config: &config, shortcodes: &shortcodes, page: &stub, check_external: opts.check }.render(e.body_offset)
         })
         .collect();
     let mut rendered: Vec<Option<Rendered>> = Vec::with_capacity(results.len());
@@ -228,11 +228,6 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
         for (at, dest) in &r.local_links {
             if let Some(m) = local_link_problem(dest, &known, &lib, &rendered) {
                 problems.push(e.source.problem(*at, m));
-            }
-        }
-        if opts.check {
-            for (at, m) in &r.bad_external {
-                problems.push(e.source.problem(*at, m.clone()));
             }
         }
     }

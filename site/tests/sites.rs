@@ -393,7 +393,7 @@ fn check_lists_every_problem_at_once() {
         site("good").join("../../../site/static").display()
     )).unwrap();
     std::fs::create_dir(root.join("content")).unwrap();
-    std::fs::write(root.join("content/_index.md"), "+++\ntitle = \"Home\"\n+++\n[a](@/nope.md) and [b](https://bad host.org)\n").unwrap();
+    std::fs::write(root.join("content/_index.md"), "+++\ntitle = \"Home\"\n+++\n[a](@/nope.md) and [b](<https://bad host.org>)\n").unwrap();
     std::fs::write(root.join("content/x.md"), "+++\ntitle = 3\n+++\n").unwrap();
     std::fs::write(root.join("content/y.md"), "+++\ntitle = \"Y\"\n+++\n{{ nope() }}\n").unwrap();
     let opts = Options { check: true, ..Options::new(root) };
