@@ -43,6 +43,13 @@ impl Entry {
     pub fn is_section(&self) -> bool {
         self.kind == Kind::Section
     }
+
+    /// `[extra] hidden = true`: built and linkable, but left out of
+    /// navigation, section lists, previous/next, the search index and the
+    /// sitemap (confirmation pages that forms redirect to).
+    pub fn hidden(&self) -> bool {
+        self.fm.extra.get("hidden").and_then(|v| v.as_bool()).unwrap_or(false)
+    }
 }
 
 /// A redirect from an old path to an entry.

@@ -15,7 +15,7 @@ pub fn robots(config: &Config) -> String {
 
 pub fn sitemap(config: &Config, lib: &Library, extra_paths: &[&str]) -> String {
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    let mut entries: Vec<(&str, Option<&str>)> = lib.entries.iter().map(|e| (e.path.as_str(), e.fm.date.as_ref().map(|d| d.day.as_str()))).collect();
+    let mut entries: Vec<(&str, Option<&str>)> = lib.entries.iter().filter(|e| !e.hidden()).map(|e| (e.path.as_str(), e.fm.date.as_ref().map(|d| d.day.as_str()))).collect();
     entries.extend(extra_paths.iter().map(|p| (*p, None)));
     entries.sort();
     for (path, day) in entries {
@@ -91,6 +91,7 @@ pub fn search_index(config: &Config, lib: &Library, rendered: &[Option<Rendered>
         .entries
         .iter()
         .enumerate()
+        .filter(|(_, e)| !e.hidden())
         .map(|(i, e)| {
             let text = rendered.get(i).and_then(|r| r.as_ref()).map(|r| r.text.as_str()).unwrap_or("");
             let mut end = text.len().min(SEARCH_TEXT_LIMIT);

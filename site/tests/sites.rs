@@ -195,6 +195,17 @@ fn shortcodes_render_and_code_is_left_alone() {
 }
 
 #[test]
+fn hidden_pages_are_built_but_left_out_of_navigation() {
+    let b = build_good(false);
+    contains!(b, "guide/done/index.html", "<h1>Thanks, hidden</h1>", "<meta name=\"robots\" content=\"noindex\">");
+    lacks!(b, "guide/index.html", "Thanks, hidden");
+    lacks!(b, "guide/second-page/index.html", "Thanks, hidden");
+    lacks!(b, "sitemap.xml", "/guide/done/");
+    lacks!(b, "search/index.json", "Thanks, hidden");
+    lacks!(b, "guide/first/index.html", "noindex");
+}
+
+#[test]
 fn aliases_redirect_to_the_page() {
     let b = build_good(false);
     for alias in ["old-second/index.html", "older/second.html"] {
