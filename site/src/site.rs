@@ -125,10 +125,20 @@ pub const SEARCH_INDEX: &str = "/search/index.json";
 /// Build the site into `sink`. All problems found are returned together.
 pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
     let started = Instant::now();
+    // QI_TIMINGS=1 prints how long each phase took (for benchmarking).
+    let timings = std::env::var_os("QI_TIMINGS").is_some();
+    let mut phase_start = Instant::now();
+    let mut phase = |name: &str| {
+        if timings {
+            eprintln!("  {name}: {:.0} ms", phase_start.elapsed().as_secs_f64() * 1000.0);
+        }
+        phase_start = Instant::now();
+    };
     let config = Config::load(&opts.root, opts.base_url.as_deref()).map_err(|p| fail(vec![p]))?;
     let mut problems = Vec::new();
     let assets = Assets::scan(&config.static_dir, &mut problems);
     let lib = Library::load(&config.root, &config.content_dir, opts.drafts, &mut problems);
+    phase("load");
 
     let mut tera = match templates::load(&config) {
         Ok(t) => t,
@@ -176,6 +186,7 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
         }
     }
 
+    phase("templates");
     // Phase 2: Markdown, in parallel.
     let feed_path = lib.by_key.get(outputs::NEWS_SECTION).map(|&n| format!("{}atom.xml", lib.entries[n].path));
     let config_value = render::config_value(&config, feed_path.as_deref());
@@ -199,6 +210,7 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
         }
     }
 
+    phase("markdown");
     // Links that could only be checked once everything was rendered.
     let mut known: HashSet<String> = lib.by_path.keys().cloned().collect();
     known.extend(lib.aliases.iter().map(|a| a.path.clone()));
@@ -235,6 +247,7 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
         return Err(fail(problems));
     }
 
+    phase("links");
     // Phase 3: outputs.
     let io_problem = |path: &str, e: std::io::Error| Problem::in_file("", format!("cannot write {path}: {e}"));
     let write = |path: &str, bytes: &[u8], problems: &mut Vec<Problem>| {
@@ -274,6 +287,7 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
         write(&render::output_file(&a.path), html.as_bytes(), &mut problems);
     }
 
+    phase("feed, sitemap, search index, special pages");
     let total = rendered.len();
     let done = AtomicUsize::new(0);
     let show_progress = opts.progress && total >= 200 && std::io::stderr().is_terminal();
@@ -318,6 +332,7 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
     }
     problems.extend(page_problems);
 
+    phase("pages");
     let copies: Vec<Problem> = assets
         .files
         .par_iter()
