@@ -15,13 +15,27 @@ pub type ApiFn = Arc<
 
 /// Build the local API over the embedded store kept in `data_dir`.
 /// `public_base_url` is where the site is served (used in personal links).
+#[cfg(feature = "api")]
+pub async fn local_api(data_dir: &Path, public_base_url: &str) -> anyhow::Result<ApiFn> {
+    qi_functions::http::init_logging();
+    let app = Arc::new(qi_functions::local::local_app(data_dir, public_base_url).await.map_err(|e| anyhow::anyhow!(e))?);
+    Ok(Arc::new(move |req| {
+        let app = app.clone();
+        Box::pin(async move { qi_functions::handle(&app, req).await })
+    }))
+}
+
+/// Without the `api` feature the dev server answers `/api/*` with 503.
+#[cfg(not(feature = "api"))]
 pub async fn local_api(_data_dir: &Path, _public_base_url: &str) -> anyhow::Result<ApiFn> {
     Ok(Arc::new(|_req| {
         Box::pin(async {
             http::Response::builder()
                 .status(503)
                 .header("content-type", "application/json")
-                .body(Bytes::from_static(br#"{"error":"the API is not built yet"}"#))
+                .body(Bytes::from_static(
+                    br#"{"error":"unavailable","message":"qi was built without the api feature","fields":[]}"#,
+                ))
                 .expect("static response")
         })
     }))

@@ -1,0 +1,155 @@
+//! Staff exports as CSV (`qi admin export`).
+//!
+//! Cells are RFC 4180-quoted when needed, and a cell that a spreadsheet would
+//! read as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) gets a
+//! leading `'`.
+use crate::domain::{requirement_met_until, Activity, CoachingRequest, Credits, Group, Invitation};
+
+pub fn cell(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
+}
+
+fn row(cells: &[String]) -> String {
+    let mut line = cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
+    line.push_str("\r\n");
+    line
+}
+
+/// One row per group: progress at a glance.
+pub fn groups_csv(groups: &[Group]) -> String {
+    let mut out = row(&[
+        "group_id", "group_name", "practice_setting", "cycle", "created_at", "members", "lead_cpso", "activities_done",
+        "activities_total", "pip_state", "submitted_on", "requirement_met_until",
+    ]
+    .map(String::from));
+    for g in groups {
+        let done: usize = g.members.iter().map(|m| m.activities.0.len()).sum();
+        let state = match &g.pip {
+            crate::domain::PipState::None => "none",
+            crate::domain::PipState::Draft { .. } => "draft",
+            crate::domain::PipState::Submitted { .. } => "submitted",
+        };
+        let sub = g.pip.submitted_on();
+        out.push_str(&row(&[
+            g.id.to_string(),
+            g.name.to_string(),
+            g.practice_setting.to_string(),
+            g.cycle.to_string(),
+            g.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            g.members.len().to_string(),
+            g.members[0].member.cpso.to_string(),
+            done.to_string(),
+            (g.members.len() * Activity::ALL.len()).to_string(),
+            state.to_string(),
+            sub.map(|d| d.to_string()).unwrap_or_default(),
+            sub.map(|d| requirement_met_until(d).to_string()).unwrap_or_default(),
+        ]));
+    }
+    out
+}
+
+/// One row per member: who, their activities' dates, their credits.
+pub fn members_csv(groups: &[Group], credits: &Credits) -> String {
+    let mut header: Vec<String> =
+        ["group_id", "group_name", "cycle", "role", "cpso", "name", "email", "language"].map(String::from).to_vec();
+    header.extend(Activity::ALL.iter().map(|a| a.key().to_string()));
+    header.extend(["pip_state", "submitted_on", "requirement_met_until", "credits"].map(String::from));
+    let mut out = row(&header);
+    for g in groups {
+        let sub = g.pip.submitted_on();
+        for m in &g.members {
+            let mut r = vec![
+                g.id.to_string(),
+                g.name.to_string(),
+                g.cycle.to_string(),
+                m.member.role.as_str().to_string(),
+                m.member.cpso.to_string(),
+                m.member.name.to_string(),
+                m.member.email.to_string(),
+                m.member.language.as_str().to_string(),
+            ];
+            r.extend(Activity::ALL.iter().map(|a| m.activities.completed_on(*a).map(|d| d.to_string()).unwrap_or_default()));
+            r.push(if g.pip.is_submitted() { "submitted" } else if g.pip.draft().is_some() { "draft" } else { "none" }.to_string());
+            r.push(sub.map(|d| d.to_string()).unwrap_or_default());
+            r.push(sub.map(|d| requirement_met_until(d).to_string()).unwrap_or_default());
+            r.push(credits.for_member(&m.activities, &g.pip).total.to_string());
+            out.push_str(&row(&r));
+        }
+    }
+    out
+}
+
+pub fn coaching_csv(requests: &[CoachingRequest], groups: &[Group]) -> String {
+    let mut out = row(&["id", "created_at", "group_id", "group_name", "cpso", "name", "email", "topic", "message"].map(String::from));
+    for r in requests {
+        let g = groups.iter().find(|g| g.id == r.group_id);
+        let m = g.and_then(|g| g.member_by_cpso(&r.cpso));
+        out.push_str(&row(&[
+            r.id.clone(),
+            r.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            r.group_id.to_string(),
+            g.map(|g| g.name.to_string()).unwrap_or_default(),
+            r.cpso.to_string(),
+            m.map(|m| m.member.name.to_string()).unwrap_or_default(),
+            m.map(|m| m.member.email.to_string()).unwrap_or_default(),
+            r.topic.key().to_string(),
+            r.message.as_str().to_string(),
+        ]));
+    }
+    out
+}
+
+pub fn invitations_csv(list: &[Invitation]) -> String {
+    let mut out = row(&["cpso", "name", "email", "cycle"].map(String::from));
+    for i in list {
+        out.push_str(&row(&[
+            i.cpso.to_string(),
+            i.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
+            i.email.as_ref().map(|e| e.to_string()).unwrap_or_default(),
+            i.cycle.to_string(),
+        ]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::conformance::{complete_draft, sample_group};
+
+    #[test]
+    fn cells_are_quoted_and_defused() {
+        assert_eq!(cell("plain"), "plain");
+        assert_eq!(cell("a,b"), "\"a,b\"");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(cell("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(cell("-1,2"), "\"'-1,2\"");
+        assert_eq!(cell("two\nlines"), "\"two\nlines\"");
+    }
+
+    #[test]
+    fn exports() {
+        let (mut g, _) = sample_group("100", &["101"], "2026-01-05T10:00:00Z");
+        for m in &mut g.members {
+            for a in Activity::ALL {
+                m.activities.set(a, Some(chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()));
+            }
+        }
+        g.pip = crate::domain::PipState::Submitted { pip: complete_draft(), submitted_on: chrono::NaiveDate::from_ymd_opt(2028, 2, 29).unwrap() };
+        let csv = groups_csv(std::slice::from_ref(&g));
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(lines.len(), 3);
+        assert!(lines[0].starts_with("group_id,group_name"));
+        assert!(lines[1].contains(",8,8,submitted,2028-02-29,2033-02-28"), "{}", lines[1]);
+        assert!(lines[1].contains("\"Group of 100 — \"\"north\"\" & co\""), "{}", lines[1]);
+        let csv = members_csv(std::slice::from_ref(&g), &Credits::embedded());
+        assert_eq!(csv.split("\r\n").count(), 4);
+        assert!(csv.contains("member101@example.org"));
+        assert!(csv.contains(",34\r\n"));
+    }
+}

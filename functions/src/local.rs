@@ -1,0 +1,72 @@
+//! The local dev API (`qi serve`): SQLite store and outbox under a data
+//! directory, a starter invitation list, personal links printed on stdout.
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::{Credits, Email, InvitationList, SystemClock};
+use crate::http::{App, Config};
+use crate::mail::{MailError, Mailer, OutboxMailer, OutgoingMail};
+use crate::store::sqlite::SqliteStore;
+use crate::store::Store;
+
+/// Writes to the outbox and tells the developer each personal link on stdout
+/// (role and link only: no names or addresses).
+pub struct PrintingMailer(pub OutboxMailer);
+
+#[async_trait]
+impl Mailer for PrintingMailer {
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+        self.0.send(mail).await?;
+        match (&mail.link, mail.role) {
+            (Some(link), Some(role)) => println!("outbox: link for {} → {link}", role.as_str()),
+            _ => println!("outbox: an email was written to {}", self.0.dir().display()),
+        }
+        Ok(())
+    }
+}
+
+/// CPD credit rates: `functions/data/credits.toml` under the working directory
+/// when present (staff edits show at once), else the embedded copy.
+fn credits() -> Result<Credits, String> {
+    let path = Path::new("functions/data/credits.toml");
+    if path.is_file() {
+        Credits::from_path(path)
+    } else {
+        Ok(Credits::embedded())
+    }
+}
+
+/// The App of the local dev server. Keeps `data_dir/qi.sqlite3` and
+/// `data_dir/outbox/`; loads `DEV_INVITATIONS_CSV` when the current cycle's
+/// invitation list is empty.
+pub async fn local_app(data_dir: &Path, public_base_url: &str) -> Result<App, String> {
+    let db = data_dir.join("qi.sqlite3");
+    let store = SqliteStore::open(&db).map_err(|e| format!("opening {}: {e}", db.display()))?;
+    let outbox = data_dir.join("outbox");
+    let mailer = OutboxMailer::new(&outbox, "QI Groups (local) <no-reply@qi-groups.invalid>")
+        .map_err(|e| format!("creating {}: {e}", outbox.display()))?;
+    let cycle = crate::lambda::cycle_from_env()?;
+    if store.list_invitations(Some(&cycle)).await.map_err(|e| e.to_string())?.is_empty() {
+        let list = InvitationList::parse_csv(crate::DEV_INVITATIONS_CSV, &cycle)
+            .map_err(|e| format!("dev-invitations.csv: {}", e.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")))?;
+        store.import_invitations(&list).await.map_err(|e| e.to_string())?;
+        let cpsos: Vec<&str> = list.entries().iter().map(|i| i.cpso.as_str()).collect();
+        println!(
+            "local API: invited the made-up CPSO numbers {} for cycle {cycle} (the list was empty). Sign up with one of them as the lead.",
+            cpsos.join(", ")
+        );
+    }
+    println!("local API: store {}, outbox {}/ (listed at GET /api/outbox)", db.display(), outbox.display());
+    let mut config = Config::new(public_base_url, cycle);
+    config.outbox_dir = Some(outbox);
+    config.coaching_inbox = Some(Email::parse("qi-coaches@qi-groups.invalid").expect("valid address"));
+    Ok(App {
+        store: Arc::new(store),
+        mailer: Arc::new(PrintingMailer(mailer)),
+        config,
+        credits: credits()?,
+        clock: Arc::new(SystemClock),
+    })
+}
