@@ -189,7 +189,9 @@ impl Renderer<'_> {
 
     fn events<'t>(&self, text: &'t str, map: &SourceMap, top: bool, st: &mut State) -> Vec<Event<'t>> {
         let mut out = Vec::new();
-        let mut heading: Option<(HeadingLevel, Option<CowStr<'t>>, Vec<CowStr<'t>>, usize, Vec<Event<'t>>)> = None;
+        // A heading being collected: level, explicit id, classes, offset, inner events.
+        type OpenHeading<'t> = (HeadingLevel, Option<CowStr<'t>>, Vec<CowStr<'t>>, usize, Vec<Event<'t>>);
+        let mut heading: Option<OpenHeading<'t>> = None;
         let mut toc_flat: Vec<(u8, String, String)> = Vec::new();
         for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
             let at = map.original(range.start);

@@ -415,3 +415,25 @@ fn check_lists_every_problem_at_once() {
     assert!(problems[2].starts_with("content/x.md:2:9: front matter: invalid type"));
     assert!(problems[3].starts_with("content/y.md:4:1: unknown shortcode `nope`"));
 }
+
+#[test]
+fn template_errors_name_the_template_and_the_cause() {
+    assert_one_problem(
+        "broken-template",
+        "content/page.md:1:1: rendering template `page.html` failed: Failed to render 'page.html': Variable `page.subtitle` not found in context while rendering 'page.html'",
+    );
+}
+
+#[test]
+fn template_syntax_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("content")).unwrap();
+    std::fs::create_dir_all(root.join("templates")).unwrap();
+    std::fs::write(root.join("site.toml"), "title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"templates\"\n").unwrap();
+    std::fs::write(root.join("content/_index.md"), "+++\ntitle = \"Home\"\n+++\n").unwrap();
+    std::fs::write(root.join("templates/index.html"), "{% if %}").unwrap();
+    let p: Vec<String> = build(&Options::new(root), &NullSink).unwrap_err().iter().map(|p| p.to_string()).collect();
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("templates: Failed to parse 'index.html'"), "{}", p[0]);
+}

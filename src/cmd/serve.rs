@@ -309,13 +309,11 @@ fn reload_stream(shared: &Shared) -> Response {
     let rx = shared.reload.subscribe();
     let hello = futures_util::stream::once(async { Ok::<Bytes, Infallible>(Bytes::from_static(b"retry: 1000\n\n")) });
     let events = futures_util::stream::unfold(rx, |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok::<Bytes, Infallible>(Bytes::from_static(b"data: reload\n\n")), rx))
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
+        match rx.recv().await {
+            Ok(()) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                Some((Ok::<Bytes, Infallible>(Bytes::from_static(b"data: reload\n\n")), rx))
             }
+            Err(broadcast::error::RecvError::Closed) => None,
         }
     });
     Response::builder()
