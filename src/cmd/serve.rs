@@ -120,7 +120,17 @@ fn watch(root: &Path, opts: qi_site::Options, shared: Arc<Shared>) -> anyhow::Re
     use notify::{RecursiveMode, Watcher};
     let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(tx)?;
-    let watched: Vec<PathBuf> = ["content", "site", "functions/data"].iter().map(|d| root.join(d)).filter(|p| p.is_dir()).collect();
+    let mut watched: Vec<PathBuf> = ["content", "site", "functions/data"].iter().map(|d| root.join(d)).collect();
+    // Templates and static files may live elsewhere (site.toml can say so).
+    if let Ok(config) = qi_site::config::Config::load(root, None) {
+        for dir in [config.templates_dir, config.static_dir] {
+            let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+            if !watched.iter().any(|w| dir.starts_with(w)) {
+                watched.push(dir);
+            }
+        }
+    }
+    watched.retain(|p| p.is_dir());
     for dir in &watched {
         watcher.watch(dir, RecursiveMode::Recursive).with_context(|| format!("watching {}", dir.display()))?;
     }
