@@ -43,7 +43,7 @@ mod harness_codes {
                 })
             })
             .collect();
-        out.sort_by(|a, b| a.code.split('.').nth(1).unwrap().parse::<u32>().unwrap().cmp(&b.code.split('.').nth(1).unwrap().parse::<u32>().unwrap()));
+        out.sort_by_key(|m| m.code.split('.').nth(1).unwrap().parse::<u32>().unwrap());
         out
     }
 }
@@ -283,8 +283,16 @@ async fn plain_form_flow_with_redirects_and_cookies() {
     let r = peer.post(s.url("/api/me/pip")).header("content-type", FORM).body(format!("{pip_form}&action=submit")).send().await.unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/me/pip/submitted/");
-    let st: Value = peer.get(s.url("/api/me/status")).send().await.unwrap().json().await.unwrap();
+    let st: Value = peer.get(s.url("/api/me/status")).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
     assert_eq!(st["pip"]["state"], "submitted");
+    // The no-JavaScript status page.
+    let r = peer.get(s.url("/api/me/status")).header("accept", "text/html,application/xhtml+xml").send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<h1>Group progress: North Bay QI</h1>"), "{html}");
+    assert!(html.contains("<td>Done 2026-06-11</td>"));
+    assert!(html.contains("met until 2031-06-15"));
     assert_eq!(st["pip"]["goals"].as_array().unwrap().len(), 2);
 
     // Coaching by form.

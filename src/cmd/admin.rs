@@ -21,9 +21,12 @@ pub struct Args {
     /// Which store to work on.
     #[arg(long, value_enum, default_value = "sqlite", global = true)]
     pub store: StoreKind,
-    /// The SQLite file (with --store sqlite).
-    #[arg(long, default_value = ".qi/qi.sqlite3", global = true)]
-    pub sqlite: PathBuf,
+    /// The local data directory (as `qi serve --data-dir`): the SQLite store is DIR/qi.sqlite3.
+    #[arg(long, default_value = ".qi", global = true)]
+    pub data_dir: PathBuf,
+    /// The SQLite file, if not DIR/qi.sqlite3 (with --store sqlite).
+    #[arg(long, global = true)]
+    pub sqlite: Option<PathBuf>,
     /// DynamoDB table name (with --store dynamodb).
     #[arg(long, env = "QI_TABLE_NAME", global = true)]
     pub table: Option<String>,
@@ -127,10 +130,13 @@ mod real {
 
     async fn open_store(args: &Args) -> anyhow::Result<Arc<dyn Store>> {
         Ok(match args.store {
-            StoreKind::Sqlite => Arc::new(
-                qi_functions::store::sqlite::SqliteStore::open(&args.sqlite)
-                    .map_err(|e| anyhow!("opening {}: {e}", args.sqlite.display()))?,
-            ),
+            StoreKind::Sqlite => {
+                let path = args.sqlite.clone().unwrap_or_else(|| args.data_dir.join("qi.sqlite3"));
+                Arc::new(
+                    qi_functions::store::sqlite::SqliteStore::open(&path)
+                        .map_err(|e| anyhow!("opening {}: {e}", path.display()))?,
+                )
+            }
             StoreKind::Dynamodb => {
                 let client = dynamo_client(args).await;
                 Arc::new(qi_functions::store::dynamo::DynamoStore::new(client, table(args)?))

@@ -20,7 +20,7 @@ pub async fn dispatch(app: &App, req: &Req, route: Route, id: Option<&str>, want
     let m = req.method().as_str();
     match route {
         Route::Groups => sign_up(app, req, wants).await,
-        Route::Group | Route::MeStatus => status(app, req, id).await,
+        Route::Group | Route::MeStatus => status(app, req, id, wants).await,
         Route::Activities | Route::MeActivities => check_off(app, req, id, wants).await,
         Route::Pip | Route::MePip => save_pip(app, req, id, wants, m == "PUT").await,
         Route::PipSubmit | Route::MePipSubmit => {
@@ -452,10 +452,18 @@ async fn submit_pip(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: Fie
 
 // ------------------------------------------------------------- status & me --
 
-async fn status(app: &App, req: &Req, id: Option<&str>) -> Res {
+async fn status(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res {
     let (group, _) = authenticate(app, req, None).await?;
     require_own_group(id, &group)?;
-    Ok(json(StatusCode::OK, &group_json(app, &group)))
+    match wants {
+        Wants::Json => Ok(json(StatusCode::OK, &group_json(app, &group))),
+        Wants::Html => Ok(http::Response::builder()
+            .status(StatusCode::OK)
+            .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
+            .header("content-security-policy", "default-src 'none'; frame-ancestors 'none'")
+            .body(Bytes::from(super::pages::status_page(&group, &app.credits)))
+            .expect("valid response")),
+    }
 }
 
 async fn me(app: &App, req: &Req) -> Res {

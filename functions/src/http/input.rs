@@ -143,9 +143,13 @@ fn flatten_array(f: &mut Fields, errors: &mut Vec<FieldError>, noun: &str, items
     }
 }
 
+/// A code was given but is not a well-formed access code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MalformedCode;
+
 /// The caller's access code: `Authorization: Bearer`, then the cookie, then a
-/// `code` body field. `Err(())` when a code was given but is malformed; `Ok(None)` when none.
-pub fn access_code(req: &http::Request<Bytes>, fields: Option<&Fields>) -> Result<Option<AccessCode>, ()> {
+/// `code` body field. `Ok(None)` when none was given.
+pub fn access_code(req: &http::Request<Bytes>, fields: Option<&Fields>) -> Result<Option<AccessCode>, MalformedCode> {
     let auth = header(req, AUTHORIZATION.as_str());
     let raw = if let Some(token) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) {
         Some(token.trim().to_string())
@@ -157,7 +161,7 @@ pub fn access_code(req: &http::Request<Bytes>, fields: Option<&Fields>) -> Resul
     match raw {
         None => Ok(None),
         Some(s) if s.is_empty() => Ok(None),
-        Some(s) => AccessCode::parse(&s).map(Some).ok_or(()),
+        Some(s) => AccessCode::parse(&s).map(Some).ok_or(MalformedCode),
     }
 }
 

@@ -4,7 +4,9 @@
 //! `http::Response<Bytes>`; nothing here knows about Lambda or a socket.
 pub mod handlers;
 pub mod input;
+pub mod pages;
 pub mod respond;
+pub mod status_page;
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -272,12 +272,18 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
             let list = if items.is_empty() {
                 String::new()
             } else {
-                format!("    <ul class=\"qi-error-list\">\n{items}    </ul>\n")
+                format!("    <ol class=\"qi-error-list\">\n{items}    </ol>\n")
             };
-            let html = format!(
-                "<!doctype html>\n<html lang=\"en\">\n<head>\n  <meta charset=\"utf-8\">\n  <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n  <title>{title} — QI Groups</title>\n</head>\n<body>\n  <main>\n    <h1>{title}</h1>\n    <p>{}</p>\n{list}    <p><a href=\"{back}\">Go back to the form</a></p>\n  </main>\n</body>\n</html>\n",
+            let me_link = if status == StatusCode::UNAUTHORIZED && back != "/me/" {
+                "    <p>You can also <a href=\"/me/\">paste your access code on your activities page</a>.</p>\n"
+            } else {
+                ""
+            };
+            let main = format!(
+                "    <h1>{title}</h1>\n    <p>{}</p>\n{list}{me_link}    <p><a href=\"{back}\">Go back to the form</a></p>\n",
                 escape(&err.message())
             );
+            let html = super::pages::document(title, &main);
             Response::builder()
                 .status(status)
                 .header(header::CONTENT_TYPE, "text/html; charset=utf-8")

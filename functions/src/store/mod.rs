@@ -6,10 +6,10 @@
 //! - `dynamo::DynamoStore` (file `store/dynamo.rs`, written by the DynamoDB/infra
 //!   engineer) — single-table DynamoDB. Agreed constructors, used by the Lambda
 //!   binaries and `qi admin --store dynamodb`:
-//!     `pub async fn DynamoStore::from_env() -> Result<DynamoStore, StoreError>`
-//!       (table from `QI_TABLE_NAME`; region/credentials/endpoint from the
-//!       standard AWS environment; no network probing), and
-//!     `pub fn DynamoStore::new(client: aws_sdk_dynamodb::Client, table: String) -> DynamoStore`.
+//!   `pub async fn DynamoStore::from_env() -> Result<DynamoStore, StoreError>`
+//!   (table from `QI_TABLE_NAME`; region/credentials/endpoint from the
+//!   standard AWS environment; no network probing), and
+//!   `pub fn DynamoStore::new(client: aws_sdk_dynamodb::Client, table: String) -> DynamoStore`.
 //!   `store/schema.rs` holds the table definition shared with `infra/`
 //!   (used by `qi admin table create`).
 //!

@@ -40,6 +40,11 @@ impl Server {
         Self::start_full(|s| s, wrap).await
     }
 
+    /// The same server over another (empty) store, e.g. DynamoDB on moto_server.
+    pub async fn start_on(store: Arc<dyn Store>) -> Server {
+        Self::start_full(move |_| store, |_, m| m).await
+    }
+
     pub async fn start_full(
         wrap_store: impl FnOnce(Arc<dyn Store>) -> Arc<dyn Store>,
         wrap_mailer: impl FnOnce(Arc<dyn Store>, Arc<dyn Mailer>) -> Arc<dyn Mailer>,
@@ -53,6 +58,10 @@ impl Server {
         let mailer: Arc<dyn Mailer> = Arc::new(OutboxMailer::new(&outbox, "QI Groups <no-reply@qi.test>").unwrap());
         let mailer = wrap_mailer(store.clone(), mailer);
         let store = wrap_store(store);
+        // A replacement store gets the same invitations.
+        if !store.is_invited(&cycle, &qi_functions::domain::Cpso::parse(INVITED[0]).unwrap()).await.unwrap_or(true) {
+            store.import_invitations(&InvitationList::parse_csv(&csv, &cycle).unwrap()).await.unwrap();
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = Config::new(&base, cycle);
