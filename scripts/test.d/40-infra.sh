@@ -85,8 +85,8 @@ for bad in ("$context.path", "querystring", "$request"):
 if "$context.routeKey" not in fmt or "$context.status" not in fmt:
     sys.exit("40-infra: API access log format lacks routeKey/status")
 for fn in ("signup", "activities", "pip", "status", "coaching"):
-    if f"CodeUri: ../target-lambda/lambda/{fn}/bootstrap.zip" not in t:
-        sys.exit(f"40-infra: no function packaged from target-lambda/lambda/{fn}/bootstrap.zip")
+    if f"CodeUri: ../target-lambda/packages/{fn}/bootstrap.zip" not in t:
+        sys.exit(f"40-infra: no function packaged from target-lambda/packages/{fn}/bootstrap.zip")
     for kind in ("errors", "throttles"):
         if f'qi-groups-${{Stage}}-{fn}-{kind}"' not in t:
             sys.exit(f"40-infra: no {kind} alarm for {fn}")
@@ -95,6 +95,32 @@ if re.search(r"dynamodb:\*|ses:\*|Resource: \"\*\"", t):
     sys.exit("40-infra: wildcard permission in the template")
 print("template content: security headers, caching, API, table, functions, alarms present")
 EOF
+
+echo "-- CloudFront Function (pretty URLs), run in node"
+command -v node >/dev/null || fail "missing prerequisite node"
+python3 - "$TEMPLATE" >"$WORK/pretty-urls.js" <<'EOF'
+import re, sys
+t = open(sys.argv[1]).read()
+m = re.search(r"PrettyUrlFunction:.*?FunctionCode: \|\n((?:        [^\n]*\n|\n)+)", t, re.S)
+if not m:
+    sys.exit("40-infra: PrettyUrlFunction code not found")
+print("\n".join(l[8:] for l in m.group(1).splitlines()))
+EOF
+cat >>"$WORK/pretty-urls.js" <<'EOF'
+const assert = require('assert');
+const req = (uri, querystring = {}) => ({ request: { uri, querystring, headers: {} } });
+assert.strictEqual(handler(req('/')).uri, '/index.html');
+assert.strictEqual(handler(req('/groups/forming/')).uri, '/groups/forming/index.html');
+assert.strictEqual(handler(req('/css/site.3f2a9c1b.css')).uri, '/css/site.3f2a9c1b.css');
+assert.strictEqual(handler(req('/404.html')).uri, '/404.html');
+let r = handler(req('/groups/forming'));
+assert.strictEqual(r.statusCode, 301);
+assert.strictEqual(r.headers.location.value, '/groups/forming/');
+r = handler(req('/me', { saved: { value: 'qi_survey' } }));
+assert.strictEqual(r.headers.location.value, '/me/?saved=qi_survey');
+console.log('pretty URLs: / and /x/ serve index.html, /x redirects to /x/, files pass through');
+EOF
+node "$WORK/pretty-urls.js" || fail "the CloudFront Function does not map URLs as expected"
 
 echo "-- infra/deploy --dry-run"
 # aws and sam stubs that record any call: a dry run must call neither.

@@ -19,7 +19,7 @@ fi
 echo "cargo lambda build: $(( $(date +%s) - t0 ))s"
 
 # The functions infra/template.yaml deploys, from its CodeUri lines.
-mapfile -t FUNCTIONS < <(sed -n 's#^ *CodeUri: \.\./target-lambda/lambda/\([a-z0-9_-]*\)/bootstrap\.zip$#\1#p' infra/template.yaml)
+mapfile -t FUNCTIONS < <(sed -n 's#^ *CodeUri: \.\./target-lambda/packages/\([a-z0-9_-]*\)/bootstrap\.zip$#\1#p' infra/template.yaml)
 [ ${#FUNCTIONS[@]} -ge 5 ] || { echo "45-packages: FAIL: expected at least 5 CodeUri entries in infra/template.yaml, found ${#FUNCTIONS[@]}" >&2; exit 1; }
 
 python3 - "${FUNCTIONS[@]}" <<'EOF'
@@ -28,7 +28,7 @@ LIMIT = 5 * 1024 * 1024
 bad = []
 print(f"{'function':<12} {'zip':>10} {'bootstrap':>11}  check")
 for fn in sys.argv[1:]:
-    path = f"target-lambda/lambda/{fn}/bootstrap.zip"
+    path = f"target-lambda/packages/{fn}/bootstrap.zip"
     if not os.path.isfile(path):
         bad.append(f"{fn}: {path} missing (no binary named {fn} in functions/src/bin?)")
         continue
