@@ -143,3 +143,44 @@ fn function_policies_name_the_table() {
     }
     assert_eq!(functions, 5, "signup, activities, pip, status, coaching");
 }
+
+/// The HTTP API in the template sends each (method, path) to the function
+/// whose binary serves it (`http::lambda_routes`), and has no other route.
+#[test]
+fn template_routes_match_the_lambda_binaries() {
+    use qi_functions::http::lambda_routes;
+    use std::collections::BTreeMap;
+
+    let mut expected: BTreeMap<String, String> = BTreeMap::new();
+    for (integration, routes) in [
+        ("SignupIntegration", lambda_routes::SIGNUP),
+        ("ActivitiesIntegration", lambda_routes::ACTIVITIES),
+        ("PipIntegration", lambda_routes::PIP),
+        ("StatusIntegration", lambda_routes::STATUS),
+        ("CoachingIntegration", lambda_routes::COACHING),
+    ] {
+        for r in routes {
+            for m in r.methods() {
+                let prev = expected.insert(format!("{m} {}", r.template()), integration.to_string());
+                assert!(prev.is_none(), "{m} {} is served by two functions", r.template());
+            }
+        }
+    }
+
+    let t = template();
+    let resources = t.get("Resources").and_then(Value::as_mapping).unwrap();
+    let mut actual: BTreeMap<String, String> = BTreeMap::new();
+    for r in resources.values() {
+        if r.get("Type").and_then(Value::as_str) != Some("AWS::ApiGatewayV2::Route") {
+            continue;
+        }
+        let key = str_at(&r["Properties"], "RouteKey").to_string();
+        let target = match &r["Properties"]["Target"] {
+            Value::Tagged(t) => t.value.as_str().unwrap_or_default().to_string(),
+            other => other.as_str().unwrap_or_default().to_string(),
+        };
+        let integration = target.trim_start_matches("integrations/${").trim_end_matches('}').to_string();
+        assert!(actual.insert(key.clone(), integration).is_none(), "route {key} declared twice");
+    }
+    assert_eq!(actual, expected, "template routes vs lambda_routes");
+}
