@@ -6,7 +6,6 @@ pub mod handlers;
 pub mod input;
 pub mod pages;
 pub mod respond;
-pub mod status_page;
 
 use std::path::PathBuf;
 use std::sync::Arc;
