@@ -41,7 +41,14 @@ export async function person(browser, opts = {}) {
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-  page.on('console', (msg) => { if (msg.type() === 'error' && !/status of 40[019]/.test(msg.text())) problems.push(`console: ${msg.text()}`); });
+  page.on('console', (msg) => {
+    // 4xx answers of the API are expected (signed out, refused forms); a
+    // missing favicon is not a script error.
+    const where = msg.location().url || '';
+    if (msg.type() !== 'error' || /favicon\.ico$/.test(where)) return;
+    if (/status of 4\d\d/.test(msg.text()) && /\/api\//.test(where)) return;
+    problems.push(`console: ${msg.text()} (${where})`);
+  });
   return { context, page, problems };
 }
 
@@ -174,6 +181,8 @@ export async function sitemapPaths() {
 }
 
 export const FORM_PAGES = ['/groups/sign-up/', '/me/', '/me/pip/', '/me/status/', '/support/ask/'];
+/* Confirmation pages are left out of navigation and the sitemap ([extra] hidden). */
+export const CONFIRMATION_PAGES = ['/groups/sign-up/done/', '/me/pip/saved/', '/me/pip/submitted/', '/support/ask/done/'];
 
 export async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });

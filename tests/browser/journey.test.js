@@ -59,7 +59,7 @@ test('full journey with JavaScript: sign up, check off, PIP refused then submitt
   // With JavaScript only the first peer row shows.
   assert.equal(await lead.page.locator('#peers [data-qi-row]').count(), 1);
   await lead.page.fill('#lead_cpso', '12a');
-  await lead.page.click('button[type="submit"]');
+  await lead.page.click('#sign-up-form button[type="submit"]');
   const summary = lead.page.locator('.qi-error-summary');
   await summary.waitFor();
   assert.equal(await lead.page.evaluate(() => document.activeElement.classList.contains('qi-error-summary')), true,
@@ -74,7 +74,7 @@ test('full journey with JavaScript: sign up, check off, PIP refused then submitt
   assert.equal(await lead.page.locator('#peers [data-qi-row]').count(), 2);
   await Promise.all([
     lead.page.waitForURL(url('/groups/sign-up/done/')),
-    lead.page.click('button[type="submit"]:has-text("Form the group")'),
+    lead.page.click('#sign-up-form button[type="submit"]'),
   ]);
   // The lead's own link is shown (never the peers').
   const leadLink = await linkFor(g.lead.email);
@@ -220,11 +220,11 @@ test('full journey with JavaScript: sign up, check off, PIP refused then submitt
   // --- ask a QI Coach --------------------------------------------------------
   const ask = members[2].page;
   await ask.goto(url('/support/ask/'));
-  await ask.click('button[type="submit"]');
+  await ask.click('#ask-form button[type="submit"]');
   await assertText(ask.locator('.qi-error-summary'), /Choose what your question is about/);
   await ask.selectOption('#topic', 'measurement');
   await ask.fill('#message', 'How do we measure a baseline when our EMR cannot report screening rates?');
-  await Promise.all([ask.waitForURL(url('/support/ask/done/')), ask.click('button[type="submit"]')]);
+  await Promise.all([ask.waitForURL(url('/support/ask/done/')), ask.click('#ask-form button[type="submit"]')]);
 
   // --- the code never sits in a page URL or a Referer ------------------------
   for (const r of seenUrls) {

@@ -50,19 +50,21 @@ test('the journey works with JavaScript turned off', async () => {
   await page.goto(url('/groups/sign-up/'));
   assert.equal(await page.locator('#peers [data-qi-row]').count(), 6, 'six peer rows without JavaScript');
   for (let n = 1; n <= 6; n++) assert.ok(await page.isVisible(`#peer_${n}_email`), `peer ${n} row is visible`);
-  assert.equal(await page.isVisible('#website'), false, 'the honeypot is not visible');
+  const hp = await page.locator('#website').boundingBox();
+  assert.ok(!hp || hp.x + hp.width <= 0 || hp.width <= 1, `the honeypot is off screen (${JSON.stringify(hp)})`);
+  assert.equal(await page.getAttribute('#website', 'tabindex'), '-1', 'the honeypot is out of the tab order');
 
   // An incomplete form: the server's error page lists each problem by field.
   await page.fill('#lead_cpso', '12ab');
   await page.fill('#peer_2_name', 'Dr. Half Row');
-  let res = await submit(page, 'button[type="submit"]');
+  let res = await submit(page, '#sign-up-form button[type="submit"]');
   const text = await assertErrorPage(page, res, 400, [/CPSO/i, /name/i, /email/i]);
   assert.match(text, /peer 2/i, 'the half-filled peer row is named');
 
   // The real sign-up: 303 to the confirmation page, with the lead's cookie.
   await page.goto(url('/groups/sign-up/'));
   await fillSignUp(page, g, { js: false });
-  res = await submit(page, 'button[type="submit"]');
+  res = await submit(page, '#sign-up-form button[type="submit"]');
   assert.equal(page.url(), url('/groups/sign-up/done/'));
   assert.equal(res.status(), 303);
   assert.equal(await page.locator('h1').innerText(), 'Your group has been formed');
@@ -75,7 +77,7 @@ test('the journey works with JavaScript turned off', async () => {
   const again = makeGroup(cpsoBlock(3), 'nojs-again');
   again.peers[0].cpso = g.peers[0].cpso;
   await fillSignUp(page, again, { js: false });
-  res = await submit(page, 'button[type="submit"]');
+  res = await submit(page, '#sign-up-form button[type="submit"]');
   await assertErrorPage(page, res, 409, [/peer 1/i]);
 
   // Peers open their links.
@@ -157,7 +159,7 @@ test('the journey works with JavaScript turned off', async () => {
   await page.goto(url('/support/ask/'));
   await page.selectOption('#topic', 'pip_goals');
   await page.fill('#message', 'Can a goal be shared by two members with different baselines?');
-  res = await submit(page, 'button[type="submit"]');
+  res = await submit(page, '#ask-form button[type="submit"]');
   assert.equal(page.url(), url('/support/ask/done/'));
 
   for (const m of members) await m.context.close();

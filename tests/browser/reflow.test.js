@@ -31,7 +31,7 @@ async function measure(page) {
 test('at 320px wide no page scrolls sideways and inputs use 16px text', async () => {
   const { links } = await memberGroup(5, 'reflow');
   const member = await signedIn(browser, links.peer1, { context: { viewport: { width: 320, height: 640 } } });
-  const paths = [...new Set([...(await sitemapPaths()), ...FORM_PAGES, '/no-such-page/', '/api/me/status'])];
+  const paths = [...new Set([...(await sitemapPaths()), ...FORM_PAGES, ...CONFIRMATION_PAGES, '/no-such-page/', '/api/me/status'])];
   const failures = [];
   for (const p of paths) {
     const res = await member.page.goto(url(p));
@@ -45,7 +45,7 @@ test('at 320px wide no page scrolls sideways and inputs use 16px text', async ()
   await member.page.goto(url('/groups/sign-up/'));
   for (let i = 0; i < 5; i++) await member.page.click('button[data-qi-add="peer"]');
   await member.page.fill('#peer_6_email', 'not-an-email-address-that-is-rather-long-indeed@');
-  await member.page.click('button[type="submit"]');
+  await member.page.click('#sign-up-form button[type="submit"]');
   await member.page.locator('.qi-error-summary').waitFor();
   const m = await measure(member.page);
   if (m.scrollWidth > 320) failures.push(`sign-up with errors: scrollWidth ${m.scrollWidth}; ${m.wide.join(', ')}`);

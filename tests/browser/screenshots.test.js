@@ -38,7 +38,7 @@ test('screenshots of the form pages at phone and desktop widths', async () => {
     // Error states.
     await member.page.goto(url('/groups/sign-up/'));
     await member.page.fill('#lead_email', 'not-an-email');
-    await member.page.click('button[type="submit"]');
+    await member.page.click('#sign-up-form button[type="submit"]');
     await member.page.locator('.qi-error-summary').waitFor();
     written.push(await screenshot(member.page, `sign-up-errors-${size}`));
     await member.context.close();
@@ -47,7 +47,7 @@ test('screenshots of the form pages at phone and desktop widths', async () => {
     await nojs.page.goto(url('/groups/sign-up/'));
     written.push(await screenshot(nojs.page, `sign-up-nojs-${size}`));
     await nojs.page.fill('#lead_cpso', 'abc');
-    await Promise.all([nojs.page.waitForURL(url('/api/groups')), nojs.page.click('button[type="submit"]')]);
+    await Promise.all([nojs.page.waitForURL(url('/api/groups')), nojs.page.click('#sign-up-form button[type="submit"]')]);
     written.push(await screenshot(nojs.page, `server-error-${size}`));
     await nojs.context.close();
   }
