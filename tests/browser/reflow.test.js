@@ -2,7 +2,7 @@
 // needs horizontal scrolling, and form inputs use text of at least 16px.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, url, sitemapPaths, FORM_PAGES } from './helpers.js';
+import { launch, url, sitemapPaths, FORM_PAGES, CONFIRMATION_PAGES } from './helpers.js';
 import { memberGroup, signedIn, settled } from './setup.js';
 
 let browser;
