@@ -10,6 +10,7 @@ pub mod assets;
 pub mod config;
 pub mod error;
 pub mod front_matter;
+pub mod incremental;
 pub mod library;
 pub mod markdown;
 pub mod outputs;
@@ -20,4 +21,5 @@ pub mod slug;
 pub mod templates;
 
 pub use error::{Problem, Problems};
+pub use incremental::{Incremental, Rebuild};
 pub use site::{build, build_to_dir, DirSink, MemorySink, NullSink, Options, Sink, Summary};

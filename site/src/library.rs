@@ -201,6 +201,20 @@ impl Library {
         lib
     }
 
+    /// Work out parents, ordering, ancestors and previous/next again after
+    /// entries' front matter changed (titles, weights and dates order pages).
+    pub fn relink(&mut self) {
+        for e in &mut self.entries {
+            e.parent = None;
+            e.ancestors.clear();
+            e.pages.clear();
+            e.subsections.clear();
+            e.prev = None;
+            e.next = None;
+        }
+        self.link_sections(&mut Vec::new());
+    }
+
     /// Parents, ordering, ancestors and previous/next.
     fn link_sections(&mut self, problems: &mut Vec<Problem>) {
         self.home = self.by_key.get("_index.md").copied();

@@ -103,8 +103,11 @@ pub fn page_stub(lib: &Library, config: &Config, i: usize) -> Value {
     })
 }
 
-/// The whole context of one page or section, consuming its rendered Markdown.
-pub fn context(lib: &Library, config: &Config, shared: &Shared, i: usize, rendered: Rendered) -> tera::Context {
+/// The whole context of one page or section.
+///
+/// `crate::incremental::dependencies` lists what this reads from other
+/// entries: keep the two in step.
+pub fn context(lib: &Library, config: &Config, shared: &Shared, i: usize, rendered: &Rendered) -> tera::Context {
     let e = &lib.entries[i];
     let mut this = Map::new();
     this.insert("title".into(), json!(e.fm.title));
@@ -120,7 +123,7 @@ pub fn context(lib: &Library, config: &Config, shared: &Shared, i: usize, render
     this.insert("lang".into(), json!(lang(e, config)));
     this.insert("toc".into(), serde_json::to_value(&rendered.toc).unwrap_or_default());
     this.insert("word_count".into(), json!(rendered.text.split_whitespace().count()));
-    this.insert("content".into(), Value::String(rendered.html));
+    this.insert("content".into(), Value::String(rendered.html.clone()));
     this.insert("ancestors".into(), Value::Array(e.ancestors.iter().map(|&a| shared.summaries[a].clone()).collect()));
     let pick = |o: Option<usize>| o.map(|k| shared.summaries[k].clone()).unwrap_or(Value::Null);
     this.insert("prev".into(), pick(e.prev));

@@ -17,7 +17,7 @@ use crate::library::{Kind, Library};
 use crate::markdown::{Rendered, Renderer};
 use crate::render::{self, Shared};
 use crate::templates::{self, TeraShortcodes};
-use crate::{outputs, markdown};
+use crate::{markdown, outputs};
 
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -112,7 +112,7 @@ impl std::fmt::Display for Summary {
     }
 }
 
-fn fail(mut problems: Vec<Problem>) -> Problems {
+pub(crate) fn fail(mut problems: Vec<Problem>) -> Problems {
     problems.sort();
     problems.dedup();
     Problems(problems)
@@ -122,29 +122,43 @@ fn fail(mut problems: Vec<Problem>) -> Problems {
 pub const SEARCH_PATH: &str = "/search/";
 pub const SEARCH_INDEX: &str = "/search/index.json";
 
-/// Build the site into `sink`. All problems found are returned together.
-pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
-    let started = Instant::now();
-    // QI_TIMINGS=1 prints how long each phase took (for benchmarking).
-    let timings = std::env::var_os("QI_TIMINGS").is_some();
-    let mut phase_start = Instant::now();
-    let mut phase = |name: &str| {
-        if timings {
-            eprintln!("  {name}: {:.0} ms", phase_start.elapsed().as_secs_f64() * 1000.0);
-        }
-        phase_start = Instant::now();
-    };
+/// Everything loaded and checked before the first page is rendered: what a
+/// full build and an incremental rebuild (`crate::incremental`) share.
+pub(crate) struct Prepared {
+    pub config: Config,
+    pub assets: Assets,
+    pub lib: Library,
+    pub tera: tera::Tera,
+    /// The template each entry renders with.
+    pub template_of: Vec<String>,
+    pub templates_shown: String,
+    pub feed_path: Option<String>,
+    pub config_value: serde_json::Value,
+    pub check: bool,
+}
+
+impl Prepared {
+    pub fn has(&self, template: &str) -> bool {
+        self.tera.templates.contains_key(template)
+    }
+
+    fn search_page_is_content(&self) -> bool {
+        self.lib.by_path.contains_key(SEARCH_PATH)
+    }
+}
+
+/// Phase 1: the configuration, static files, the content library and the
+/// templates. Problems that do not stop the build are added to `problems`.
+pub(crate) fn prepare(opts: &Options, problems: &mut Vec<Problem>) -> Result<Prepared, Problems> {
     let config = Config::load(&opts.root, opts.base_url.as_deref()).map_err(|p| fail(vec![p]))?;
-    let mut problems = Vec::new();
-    let assets = Assets::scan(&config.static_dir, &mut problems);
-    let lib = Library::load(&config.root, &config.content_dir, opts.drafts, &mut problems);
-    phase("load");
+    let assets = Assets::scan(&config.static_dir, problems);
+    let lib = Library::load(&config.root, &config.content_dir, opts.drafts, problems);
 
     let mut tera = match templates::load(&config) {
         Ok(t) => t,
         Err(p) => {
             problems.push(p);
-            return Err(fail(problems));
+            return Err(fail(std::mem::take(problems)));
         }
     };
     templates::register_asset(&mut tera, &config, Arc::new(assets.hashed.clone()));
@@ -185,41 +199,30 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
             problems.push(Problem::in_file(format!("{templates_shown}/{needed}"), "this template is missing (every site needs it)"));
         }
     }
-
-    phase("templates");
-    // Phase 2: Markdown, in parallel.
     let feed_path = lib.by_key.get(outputs::NEWS_SECTION).map(|&n| format!("{}atom.xml", lib.entries[n].path));
     let config_value = render::config_value(&config, feed_path.as_deref());
-    let shortcodes = TeraShortcodes { tera: &tera, templates_dir: templates_shown.clone(), config: &config_value };
-    let results: Vec<Result<Rendered, Vec<Problem>>> = (0..lib.entries.len())
-        .into_par_iter()
-        .map(|i| {
-            let e = &lib.entries[i];
-            let stub = render::page_stub(&lib, &config, i);
-            Renderer { source: &e.source, entry: i, lib: &lib, config: &config, shortcodes: &shortcodes, page: &stub, check_external: opts.check }.render(e.body_offset)
-        })
-        .collect();
-    let mut rendered: Vec<Option<Rendered>> = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(r) => rendered.push(Some(r)),
-            Err(ps) => {
-                problems.extend(ps);
-                rendered.push(None);
-            }
-        }
-    }
+    Ok(Prepared { config, assets, lib, tera, template_of, templates_shown, feed_path, config_value, check: opts.check })
+}
 
-    phase("markdown");
-    // Links that could only be checked once everything was rendered.
+/// Phase 2 for one entry: its Markdown (with shortcodes and `@/` links).
+pub(crate) fn render_markdown(p: &Prepared, i: usize) -> Result<Rendered, Vec<Problem>> {
+    let shortcodes = TeraShortcodes { tera: &p.tera, templates_dir: p.templates_shown.clone(), config: &p.config_value };
+    let e = &p.lib.entries[i];
+    let stub = render::page_stub(&p.lib, &p.config, i);
+    Renderer { source: &e.source, entry: i, lib: &p.lib, config: &p.config, shortcodes: &shortcodes, page: &stub, check_external: p.check }.render(e.body_offset)
+}
+
+/// Links that could only be checked once everything was rendered.
+pub(crate) fn check_links(p: &Prepared, rendered: &[Option<Rendered>], problems: &mut Vec<Problem>) {
+    let lib = &p.lib;
     let mut known: HashSet<String> = lib.by_path.keys().cloned().collect();
     known.extend(lib.aliases.iter().map(|a| a.path.clone()));
     known.extend(lib.files.iter().map(|f| f.path.clone()));
-    known.extend(assets.files.iter().map(|(p, _)| format!("/{p}")));
+    known.extend(p.assets.files.iter().map(|(p, _)| format!("/{p}")));
     for p in ["/", SEARCH_PATH, SEARCH_INDEX, "/sitemap.xml", "/robots.txt", "/404.html"] {
         known.insert(p.to_string());
     }
-    if let Some(f) = &feed_path {
+    if let Some(f) = &p.feed_path {
         known.insert(f.clone());
     }
     for (i, r) in rendered.iter().enumerate() {
@@ -238,83 +241,131 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
             }
         }
         for (at, dest) in &r.local_links {
-            if let Some(m) = local_link_problem(dest, &known, &lib, &rendered) {
+            if let Some(m) = local_link_problem(dest, &known, lib, rendered) {
                 problems.push(e.source.problem(*at, m));
             }
         }
     }
+}
+
+fn io_problem(path: &str, e: std::io::Error) -> Problem {
+    Problem::in_file("", format!("cannot write {path}: {e}"))
+}
+
+fn write_to(sink: &dyn Sink, path: &str, bytes: &[u8], problems: &mut Vec<Problem>) {
+    if let Err(e) = sink.write(path, bytes) {
+        problems.push(io_problem(path, e));
+    }
+}
+
+/// The sitemap, the feed and the search index (they list every page).
+pub(crate) fn write_listings(p: &Prepared, rendered: &[Option<Rendered>], sink: &dyn Sink, problems: &mut Vec<Problem>) {
+    let extra_paths: Vec<&str> = if p.search_page_is_content() { vec![] } else { vec![SEARCH_PATH] };
+    write_to(sink, "sitemap.xml", outputs::sitemap(&p.config, &p.lib, &extra_paths).as_bytes(), problems);
+    if let Some((path, xml)) = outputs::atom(&p.config, &p.lib, rendered) {
+        write_to(sink, &render::output_file(&path), xml.as_bytes(), problems);
+    }
+    write_to(sink, &render::output_file(SEARCH_INDEX), outputs::search_index(&p.config, &p.lib, rendered).as_bytes(), problems);
+}
+
+/// The pages without a content file: 404 and (unless content has one) search.
+pub(crate) fn write_specials(p: &Prepared, shared: &Shared, sink: &dyn Sink, problems: &mut Vec<Problem>) {
+    let mut specials = vec![("/404.html", "404.html", "Page not found")];
+    if !p.search_page_is_content() {
+        specials.push((SEARCH_PATH, "search.html", "Search"));
+    }
+    for (path, template, title) in specials {
+        if !p.has(template) {
+            continue;
+        }
+        match p.tera.render(template, &render::special_context(shared, &p.config, path, title)) {
+            Ok(html) => write_to(sink, &render::output_file(path), html.as_bytes(), problems),
+            Err(e) => problems.push(Problem::in_file(format!("{}/{template}", p.templates_shown), format!("rendering failed: {}", error_chain(&e)))),
+        }
+    }
+}
+
+/// The redirect page of an alias.
+pub(crate) fn write_alias(p: &Prepared, a: &crate::library::Alias, sink: &dyn Sink, problems: &mut Vec<Problem>) {
+    let t = &p.lib.entries[a.target];
+    let html = outputs::redirect(&p.config, render::lang(t, &p.config), &t.path, &t.fm.title);
+    write_to(sink, &render::output_file(&a.path), html.as_bytes(), problems);
+}
+
+/// Phase 3 for one entry: its page through its template, into the sink.
+pub(crate) fn write_page(p: &Prepared, shared: &Shared, i: usize, r: &Rendered, sink: &dyn Sink) -> Option<Problem> {
+    let e = &p.lib.entries[i];
+    let template = &p.template_of[i];
+    if !p.has(template) {
+        return None;
+    }
+    let ctx = render::context(&p.lib, &p.config, shared, i, r);
+    match p.tera.render(template, &ctx) {
+        Ok(html) => sink.write(&render::output_file(&e.path), html.as_bytes()).err().map(|err| io_problem(&e.path, err)),
+        Err(err) => Some(Problem::at(e.source.name.clone(), 1, 1, format!("rendering template `{template}` failed: {}", error_chain(&err)))),
+    }
+}
+
+/// Build the site into `sink`. All problems found are returned together.
+pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
+    build_keeping(opts, sink).map(|(summary, _, _)| summary)
+}
+
+/// A full build that also hands back what it loaded and rendered (for
+/// `crate::incremental`).
+pub(crate) fn build_keeping(opts: &Options, sink: &dyn Sink) -> Result<(Summary, Prepared, Vec<Option<Rendered>>), Problems> {
+    let started = Instant::now();
+    // QI_TIMINGS=1 prints how long each phase took (for benchmarking).
+    let timings = std::env::var_os("QI_TIMINGS").is_some();
+    let mut phase_start = Instant::now();
+    let mut phase = |name: &str| {
+        if timings {
+            eprintln!("  {name}: {:.0} ms", phase_start.elapsed().as_secs_f64() * 1000.0);
+        }
+        phase_start = Instant::now();
+    };
+    let mut problems = Vec::new();
+    let p = prepare(opts, &mut problems)?;
+    phase("load and templates");
+
+    // Phase 2: Markdown, in parallel.
+    let results: Vec<Result<Rendered, Vec<Problem>>> = (0..p.lib.entries.len()).into_par_iter().map(|i| render_markdown(&p, i)).collect();
+    let mut rendered: Vec<Option<Rendered>> = Vec::with_capacity(results.len());
+    for r in results {
+        match r {
+            Ok(r) => rendered.push(Some(r)),
+            Err(ps) => {
+                problems.extend(ps);
+                rendered.push(None);
+            }
+        }
+    }
+    phase("markdown");
+    check_links(&p, &rendered, &mut problems);
     if !problems.is_empty() && !opts.check {
         return Err(fail(problems));
     }
-
     phase("links");
+
     // Phase 3: outputs.
-    let io_problem = |path: &str, e: std::io::Error| Problem::in_file("", format!("cannot write {path}: {e}"));
-    let write = |path: &str, bytes: &[u8], problems: &mut Vec<Problem>| {
-        if let Err(e) = sink.write(path, bytes) {
-            problems.push(io_problem(path, e));
-        }
-    };
-    write("robots.txt", outputs::robots(&config).as_bytes(), &mut problems);
-    let search_page_is_content = lib.by_path.contains_key(SEARCH_PATH);
-    let extra_paths: Vec<&str> = if search_page_is_content { vec![] } else { vec![SEARCH_PATH] };
-    write("sitemap.xml", outputs::sitemap(&config, &lib, &extra_paths).as_bytes(), &mut problems);
-    if let Some((path, xml)) = outputs::atom(&config, &lib, &rendered) {
-        write(&render::output_file(&path), xml.as_bytes(), &mut problems);
+    write_to(sink, "robots.txt", outputs::robots(&p.config).as_bytes(), &mut problems);
+    write_listings(&p, &rendered, sink, &mut problems);
+    let shared = Shared::new(&p.lib, &p.config, p.config_value.clone());
+    write_specials(&p, &shared, sink, &mut problems);
+    for a in &p.lib.aliases {
+        write_alias(&p, a, sink, &mut problems);
     }
-    write(&render::output_file(SEARCH_INDEX), outputs::search_index(&config, &lib, &rendered).as_bytes(), &mut problems);
-
-    let shared = Shared::new(&lib, &config, config_value.clone());
-    let specials: Vec<(&str, &str, &str)> = {
-        let mut v = vec![("/404.html", "404.html", "Page not found")];
-        if !search_page_is_content {
-            v.push((SEARCH_PATH, "search.html", "Search"));
-        }
-        v
-    };
-    for (path, template, title) in specials {
-        if !has(template) {
-            continue;
-        }
-        match tera.render(template, &render::special_context(&shared, &config, path, title)) {
-            Ok(html) => write(&render::output_file(path), html.as_bytes(), &mut problems),
-            Err(e) => problems.push(Problem::in_file(format!("{templates_shown}/{template}"), format!("rendering failed: {}", error_chain(&e)))),
-        }
-    }
-    for a in &lib.aliases {
-        let t = &lib.entries[a.target];
-        let html = outputs::redirect(&config, render::lang(t, &config), &t.path, &t.fm.title);
-        write(&render::output_file(&a.path), html.as_bytes(), &mut problems);
-    }
-
     phase("feed, sitemap, search index, special pages");
+
     let total = rendered.len();
     let done = AtomicUsize::new(0);
     let show_progress = opts.progress && total >= 200 && std::io::stderr().is_terminal();
     let last_shown = Mutex::new(Instant::now());
     let page_problems: Vec<Problem> = rendered
-        .into_par_iter()
+        .par_iter()
         .enumerate()
         .filter_map(|(i, r)| {
-            let r = r?;
-            let e = &lib.entries[i];
-            let template = &template_of[i];
-            if !has(template) {
-                return None;
-            }
-            let ctx = render::context(&lib, &config, &shared, i, r);
-            let result = match tera.render(template, &ctx) {
-                Ok(html) => sink
-                    .write(&render::output_file(&e.path), html.as_bytes())
-                    .err()
-                    .map(|err| io_problem(&e.path, err)),
-                Err(err) => Some(Problem::at(
-                    e.source.name.clone(),
-                    1,
-                    1,
-                    format!("rendering template `{template}` failed: {}", error_chain(&err)),
-                )),
-            };
+            let result = write_page(&p, &shared, i, r.as_ref()?, sink);
             let n = done.fetch_add(1, Ordering::Relaxed) + 1;
             if show_progress {
                 let mut last = last_shown.lock().unwrap();
@@ -331,13 +382,15 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
         eprintln!();
     }
     problems.extend(page_problems);
-
+    drop(shared);
     phase("pages");
-    let copies: Vec<Problem> = assets
+
+    let copies: Vec<Problem> = p
+        .assets
         .files
         .par_iter()
-        .map(|(p, src)| (p.clone(), src.clone()))
-        .chain(lib.files.par_iter().map(|f| (f.path.trim_start_matches('/').to_string(), f.source.clone())))
+        .map(|(path, src)| (path.clone(), src.clone()))
+        .chain(p.lib.files.par_iter().map(|f| (f.path.trim_start_matches('/').to_string(), f.source.clone())))
         .filter_map(|(path, src)| sink.copy(&path, &src).err().map(|e| io_problem(&path, e)))
         .collect();
     problems.extend(copies);
@@ -345,15 +398,16 @@ pub fn build(opts: &Options, sink: &dyn Sink) -> Result<Summary, Problems> {
     if !problems.is_empty() {
         return Err(fail(problems));
     }
-    let sections = lib.entries.iter().filter(|e| e.is_section()).count();
-    Ok(Summary {
-        pages: lib.entries.len() - sections,
+    let sections = p.lib.entries.iter().filter(|e| e.is_section()).count();
+    let summary = Summary {
+        pages: p.lib.entries.len() - sections,
         sections,
-        aliases: lib.aliases.len(),
-        assets: assets.files.len(),
-        files: lib.files.len(),
+        aliases: p.lib.aliases.len(),
+        assets: p.assets.files.len(),
+        files: p.lib.files.len(),
         elapsed: started.elapsed(),
-    })
+    };
+    Ok((summary, p, rendered))
 }
 
 fn with_suggestion(mut message: String, anchor: &str, ids: &HashSet<String>) -> String {

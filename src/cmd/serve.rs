@@ -8,7 +8,7 @@ use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use axum::body::Body;
@@ -78,15 +78,18 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         progress: true,
     };
 
-    let first = {
-        let opts = opts.clone();
-        tokio::task::spawn_blocking(move || build_once(&opts, HashMap::new())).await?
-    };
+    // The site stays loaded between builds, so an edit re-renders only
+    // the pages it touches (qi_site::Incremental).
+    let (first, site) = tokio::task::spawn_blocking(move || {
+        let mut site = qi_site::Incremental::new(opts);
+        (build_once(&mut site, HashMap::new()), site)
+    })
+    .await?;
     let (reload, _) = broadcast::channel(16);
     let api = serve_api::local_api(&args.data_dir, &base_url).await.context("starting the local API")?;
     let shared = Arc::new(Shared { built: RwLock::new(Arc::new(first)), reload, api });
 
-    let _watcher = watch(&root, opts, shared.clone())?;
+    let _watcher = watch(&root, site, shared.clone())?;
 
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     let app = axum::Router::new().fallback(handle).with_state(shared);
@@ -100,23 +103,53 @@ async fn serve(args: Args) -> anyhow::Result<()> {
 }
 
 /// Build into memory and report on stderr.
-fn build_once(opts: &qi_site::Options, last_good: HashMap<String, Arc<Vec<u8>>>) -> Built {
+fn build_once(site: &mut qi_site::Incremental, last_good: HashMap<String, Arc<Vec<u8>>>) -> Built {
     let sink = qi_site::MemorySink::default();
-    match qi_site::build(opts, &sink) {
+    match site.build(&sink) {
         Ok(summary) => {
             eprintln!("Built {summary}");
             Built::Ok(sink.0.into_inner().unwrap())
         }
-        Err(problems) => {
-            let text = problems.to_string();
-            eprintln!("{text}\nThe build failed with {} problem(s); the browser shows them until they are fixed.", problems.len());
-            Built::Failed { problems: text, last_good }
+        Err(problems) => failed(problems, last_good),
+    }
+}
+
+fn failed(problems: qi_site::Problems, last_good: HashMap<String, Arc<Vec<u8>>>) -> Built {
+    let text = problems.to_string();
+    eprintln!("{text}\nThe build failed with {} problem(s); the browser shows them until they are fixed.", problems.len());
+    Built::Failed { problems: text, last_good }
+}
+
+/// Rebuild after `changed` files changed: only what they touch when the
+/// site is loaded and the change allows it, else everything.
+fn rebuild(site: &mut qi_site::Incremental, changed: &[PathBuf], current: &Built) -> Built {
+    let (last_good, previous_ok) = match current {
+        Built::Ok(files) => (files.clone(), true),
+        Built::Failed { last_good, .. } => (last_good.clone(), false),
+    };
+    let sink = qi_site::MemorySink::default();
+    match site.rebuild(changed, &sink) {
+        Ok(done) => {
+            eprintln!("{done}");
+            let written = sink.0.into_inner().unwrap();
+            match done {
+                qi_site::Rebuild::Full { .. } => Built::Ok(written),
+                // A partial rebuild only follows a good build (the first
+                // change after a failed one rebuilds everything).
+                qi_site::Rebuild::Partial { .. } => {
+                    debug_assert!(previous_ok);
+                    let mut files = last_good;
+                    files.extend(written);
+                    Built::Ok(files)
+                }
+            }
         }
+        Err(problems) => failed(problems, last_good),
     }
 }
 
 /// Watch the site's sources; rebuild (debounced) and tell open pages to reload.
-fn watch(root: &Path, opts: qi_site::Options, shared: Arc<Shared>) -> anyhow::Result<notify::RecommendedWatcher> {
+fn watch(root: &Path, mut site: qi_site::Incremental, shared: Arc<Shared>) -> anyhow::Result<notify::RecommendedWatcher> {
     use notify::{RecursiveMode, Watcher};
     let (tx, rx) = std::sync::mpsc::channel::<notify::Result<notify::Event>>();
     let mut watcher = notify::recommended_watcher(tx)?;
@@ -142,19 +175,25 @@ fn watch(root: &Path, opts: qi_site::Options, shared: Arc<Shared>) -> anyhow::Re
     std::thread::spawn(move || {
         while let Ok(event) = rx.recv() {
             let Ok(event) = event else { continue };
-            if !event.paths.iter().any(|p| relevant(p)) || matches!(event.kind, notify::EventKind::Access(_)) {
+            let wanted = |e: &notify::Event| !matches!(e.kind, notify::EventKind::Access(_));
+            if !event.paths.iter().any(|p| relevant(p)) || !wanted(&event) {
                 continue;
             }
-            // Debounce: wait until nothing changed for a moment.
-            while rx.recv_timeout(Duration::from_millis(150)).is_ok() {}
-            let started = Instant::now();
-            let last_good = match &**shared.built.read().unwrap() {
-                Built::Ok(files) => files.clone(),
-                Built::Failed { last_good, .. } => last_good.clone(),
-            };
-            let built = build_once(&opts, last_good);
+            let mut changed: Vec<PathBuf> = event.paths.into_iter().filter(|p| relevant(p)).collect();
+            // Debounce: wait until nothing changed for a moment (an editor's
+            // save is a burst of events within a few milliseconds).
+            while let Ok(more) = rx.recv_timeout(Duration::from_millis(50)) {
+                if let Ok(e) = more {
+                    if wanted(&e) {
+                        changed.extend(e.paths.into_iter().filter(|p| relevant(p)));
+                    }
+                }
+            }
+            changed.sort();
+            changed.dedup();
+            let current = shared.built.read().unwrap().clone();
+            let built = rebuild(&mut site, &changed, &current);
             *shared.built.write().unwrap() = Arc::new(built);
-            eprintln!("Rebuilt after a change in {:.2}s", started.elapsed().as_secs_f64());
             let _ = shared.reload.send(());
         }
     });
