@@ -460,7 +460,7 @@ async fn status(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res {
         Wants::Html => Ok(http::Response::builder()
             .status(StatusCode::OK)
             .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
-            .header("content-security-policy", "default-src 'none'; frame-ancestors 'none'")
+            .header("content-security-policy", super::pages::CSP)
             .body(Bytes::from(super::pages::status_page(&group, &app.credits)))
             .expect("valid response")),
     }

@@ -4,10 +4,24 @@
 use super::respond::escape;
 use crate::domain::{requirement_met_until, Activity, Credits, Group, PipState};
 
+/// Content-Security-Policy of the HTML answers: no scripts, nothing loaded;
+/// only the small inline stylesheet below.
+pub const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'";
+
+/// Readable text, visible focus, and a status table that scrolls inside its
+/// own region on a narrow screen (the page itself never scrolls sideways).
+const STYLE: &str = "body{margin:0;font-family:system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;font-size:1.0625rem;line-height:1.5;color:#1b1b1b;background:#fff}\
+main{max-width:60rem;margin:0 auto;padding:1rem}a{color:#0b4f8a}\
+a:focus,.qi-scroll:focus{outline:3px solid #ffbf47;box-shadow:0 0 0 5px #1b1b1b}\
+.qi-scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;min-width:34rem}\
+caption{text-align:left;font-weight:700;padding-bottom:.5rem}\
+th,td{text-align:left;vertical-align:top;padding:.4rem .5rem;border-bottom:1px solid #6b6b6b}\
+dt{font-weight:700}dd{margin:0 0 .75rem}";
+
 /// A complete, accessible HTML5 document.
 pub fn document(title: &str, main: &str) -> String {
     format!(
-        "<!doctype html>\n<html lang=\"en\">\n<head>\n  <meta charset=\"utf-8\">\n  <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n  <title>{} — QI Groups</title>\n</head>\n<body>\n  <main>\n{main}  </main>\n</body>\n</html>\n",
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n  <meta charset=\"utf-8\">\n  <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n  <title>{} — QI Groups</title>\n  <style>{STYLE}</style>\n</head>\n<body>\n  <main>\n{main}  </main>\n</body>\n</html>\n",
         escape(title)
     )
 }
@@ -27,7 +41,7 @@ pub fn status_page(g: &Group, credits: &Credits) -> String {
     m.push_str(&format!("    <h1>Group progress: {}</h1>\n", escape(g.name.as_str())));
     m.push_str("    <p><a href=\"/me/\">Back to my activities</a></p>\n");
     m.push_str(&format!(
-        "    <table>\n      <caption>The four QI activities of each member of {}</caption>\n      <thead>\n        <tr><th scope=\"col\">Member</th>",
+        "    <div class=\"qi-scroll\" role=\"region\" aria-label=\"Group progress table\" tabindex=\"0\">\n    <table>\n      <caption>The four QI activities of each member of {}</caption>\n      <thead>\n        <tr><th scope=\"col\">Member</th>",
         escape(g.name.as_str())
     ));
     for a in Activity::ALL {
@@ -48,7 +62,7 @@ pub fn status_page(g: &Group, credits: &Credits) -> String {
         }
         m.push_str(&format!("<td>{}</td></tr>\n", credits.for_member(&gm.activities, &g.pip).total));
     }
-    m.push_str("      </tbody>\n    </table>\n");
+    m.push_str("      </tbody>\n    </table>\n    </div>\n");
     m.push_str("    <h2>Group Practice Improvement Plan</h2>\n");
     match &g.pip {
         PipState::None => m.push_str("    <p>Not started: no plan has been saved yet.</p>\n"),

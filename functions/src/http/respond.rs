@@ -287,7 +287,7 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
             Response::builder()
                 .status(status)
                 .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-                .header("content-security-policy", "default-src 'none'; frame-ancestors 'none'")
+                .header("content-security-policy", super::pages::CSP)
                 .body(Bytes::from(html))
                 .expect("valid response")
         }
