@@ -1,0 +1,188 @@
+//! Shared by the functions' benchmarks: requests as the browser sends them,
+//! a store wrapper that times the store's own work, and a mailer that keeps
+//! the personal links (so peers can authenticate) without doing I/O.
+#![allow(dead_code)]
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::NaiveDate;
+use qi_functions::domain::*;
+use qi_functions::mail::{MailError, Mailer, OutgoingMail};
+use qi_functions::store::{Store, StoreResult};
+
+pub const ACTIVITIES: [&str; 4] = ["qi_survey", "practice_profile", "chart_review", "data_driven_qi"];
+
+/// Keeps every personal link it is asked to send.
+#[derive(Default)]
+pub struct KeepLinks(pub Mutex<Vec<String>>);
+
+#[async_trait]
+impl Mailer for KeepLinks {
+    async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
+        if let Some(l) = &mail.link {
+            self.0.lock().unwrap().push(l.clone());
+        }
+        Ok(())
+    }
+}
+
+/// A store that adds the time spent inside it to a counter.
+pub struct Timed<S> {
+    pub inner: S,
+    pub nanos: AtomicU64,
+    pub calls: AtomicU64,
+}
+
+impl<S> Timed<S> {
+    pub fn new(inner: S) -> Self {
+        Timed { inner, nanos: AtomicU64::new(0), calls: AtomicU64::new(0) }
+    }
+    /// Nanoseconds spent in the store (and calls) since the last take.
+    pub fn take(&self) -> (u64, u64) {
+        (self.nanos.swap(0, Ordering::Relaxed), self.calls.swap(0, Ordering::Relaxed))
+    }
+}
+
+macro_rules! timed {
+    ($self:ident, $call:expr) => {{
+        let t = Instant::now();
+        let r = $call.await;
+        $self.nanos.fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        $self.calls.fetch_add(1, Ordering::Relaxed);
+        r
+    }};
+}
+
+#[async_trait]
+impl<S: Store> Store for Timed<S> {
+    async fn import_invitations(&self, list: &InvitationList) -> StoreResult<usize> {
+        timed!(self, self.inner.import_invitations(list))
+    }
+    async fn is_invited(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<bool> {
+        timed!(self, self.inner.is_invited(cycle, cpso))
+    }
+    async fn list_invitations(&self, cycle: Option<&Cycle>) -> StoreResult<Vec<Invitation>> {
+        timed!(self, self.inner.list_invitations(cycle))
+    }
+    async fn create_group(&self, group: &Group) -> StoreResult<()> {
+        timed!(self, self.inner.create_group(group))
+    }
+    async fn get_group(&self, id: &GroupId) -> StoreResult<Group> {
+        timed!(self, self.inner.get_group(id))
+    }
+    async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>> {
+        timed!(self, self.inner.open_group_of(cpso))
+    }
+    async fn set_activity(&self, id: &GroupId, member: &Cpso, activity: Activity, completed_on: Option<NaiveDate>) -> StoreResult<Activities> {
+        timed!(self, self.inner.set_activity(id, member, activity, completed_on))
+    }
+    async fn save_pip_draft(&self, id: &GroupId, draft: &PipDraft) -> StoreResult<()> {
+        timed!(self, self.inner.save_pip_draft(id, draft))
+    }
+    async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
+        timed!(self, self.inner.submit_pip(id, pip, submitted_on))
+    }
+    async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
+        timed!(self, self.inner.add_coaching_request(req))
+    }
+    async fn list_coaching_requests(&self) -> StoreResult<Vec<CoachingRequest>> {
+        timed!(self, self.inner.list_coaching_requests())
+    }
+    async fn list_groups(&self) -> StoreResult<Vec<Group>> {
+        timed!(self, self.inner.list_groups())
+    }
+}
+
+/// The invitation list: leads 100000 + g for g in 0..groups.
+pub fn invitations(groups: usize, cycle: &Cycle) -> InvitationList {
+    let mut csv = String::from("cpso,name,email\n");
+    for g in 0..groups {
+        csv.push_str(&format!("{},Lead {g},lead{g}@example.org\n", lead_cpso(g)));
+    }
+    InvitationList::parse_csv(&csv, cycle).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+pub fn lead_cpso(g: usize) -> usize {
+    100_000 + g
+}
+
+/// A sign-up form (as the no-JavaScript page posts it) with two peers.
+pub fn sign_up_form(g: usize) -> String {
+    let mut f = form_urlencoded::Serializer::new(String::new());
+    f.append_pair("group_name", &format!("Riverside family practice {g}"));
+    f.append_pair("practice_setting", "Family health team, urban");
+    f.append_pair("lead_cpso", &lead_cpso(g).to_string());
+    f.append_pair("lead_name", &format!("Dr. Lead Number {g}"));
+    f.append_pair("lead_email", &format!("lead{g}@example.org"));
+    f.append_pair("lead_language", "en");
+    for p in 1..=2 {
+        f.append_pair(&format!("peer_{p}_cpso"), &(300_000 + 2 * g + p).to_string());
+        f.append_pair(&format!("peer_{p}_name"), &format!("Dr. Peer {p} of {g}"));
+        f.append_pair(&format!("peer_{p}_email"), &format!("peer{p}.{g}@example.org"));
+        f.append_pair(&format!("peer_{p}_language"), if p == 1 { "fr" } else { "en" });
+    }
+    for p in 3..=6 {
+        for k in ["cpso", "name", "email"] {
+            f.append_pair(&format!("peer_{p}_{k}"), "");
+        }
+        f.append_pair(&format!("peer_{p}_language"), "en");
+    }
+    f.append_pair("website", "");
+    f.finish()
+}
+
+/// A complete Group PIP form: strengths, improvements, two goals.
+pub fn pip_form(target_date: &str) -> String {
+    let mut f = form_urlencoded::Serializer::new(String::new());
+    f.append_pair("strengths", "We follow up abnormal results within a week and share a call schedule.");
+    f.append_pair("improvements", "Colorectal cancer screening is below the regional rate; after-hours access.");
+    for (n, kind) in [(1, "practice"), (2, "self_care")] {
+        f.append_pair(&format!("goal_{n}_kind"), kind);
+        f.append_pair(&format!("goal_{n}_aim"), "Raise screening of eligible patients aged 50 to 74");
+        f.append_pair(&format!("goal_{n}_measure"), "Share of eligible patients screened in the last two years");
+        f.append_pair(&format!("goal_{n}_baseline"), "52%");
+        f.append_pair(&format!("goal_{n}_target"), "70%");
+        f.append_pair(&format!("goal_{n}_target_date"), target_date);
+        f.append_pair(&format!("goal_{n}_change_ideas"), "EMR reminder; mailed FIT kits; monthly review at team meeting");
+    }
+    f.finish()
+}
+
+pub fn request(method: &str, uri: &str, code: Option<&str>, form: Option<String>) -> http::Request<Bytes> {
+    let mut b = http::Request::builder().method(method).uri(uri).header("accept", "application/json");
+    if let Some(c) = code {
+        b = b.header("authorization", format!("Bearer {c}"));
+    }
+    match form {
+        Some(body) => b.header("content-type", "application/x-www-form-urlencoded").body(Bytes::from(body)).unwrap(),
+        None => b.body(Bytes::new()).unwrap(),
+    }
+}
+
+/// The code in a personal link `.../api/access?code=CODE`.
+pub fn code_of(link: &str) -> String {
+    link.split("code=").nth(1).expect("a personal link").to_string()
+}
+
+pub fn json_of(resp: &http::Response<Bytes>) -> serde_json::Value {
+    serde_json::from_slice(resp.body()).unwrap_or(serde_json::Value::Null)
+}
+
+/// A group made by the benchmark: its id and every member's code.
+pub struct Made {
+    pub id: String,
+    pub codes: Vec<String>,
+}
+
+/// Sign group `g` up through the handler; panics unless it is created.
+pub async fn sign_up(app: &qi_functions::App, links: &Arc<KeepLinks>, g: usize) -> (Made, http::Response<Bytes>) {
+    links.0.lock().unwrap().clear();
+    let resp = qi_functions::handle(app, request("POST", "/api/groups", None, Some(sign_up_form(g)))).await;
+    assert_eq!(resp.status(), 201, "sign-up {g}: {}", String::from_utf8_lossy(resp.body()));
+    let id = json_of(&resp)["group_id"].as_str().unwrap().to_string();
+    let codes = links.0.lock().unwrap().iter().map(|l| code_of(l)).collect();
+    (Made { id, codes }, resp)
+}
