@@ -101,6 +101,8 @@ test('the forms in their error states, with JavaScript', async () => {
   await page.click('button[value="submit"]');
   await page.locator('.qi-error-summary').waitFor();
   collect(failures, '/me/pip/, browser errors', await axe(page));
+  // Forget the unsaved local edit (the emptied aim), so the saved draft loads.
+  await page.evaluate(() => localStorage.clear());
   await page.reload();
   await settled(page);
   await page.click('button[value="submit"]');

@@ -109,11 +109,11 @@
       return /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(v) ? null : 'Enter an email address like name@example.org';
     },
     'past-date': function (v) {
-      if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return 'Enter a real date, like 2026-03-31';
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(v)) return 'Enter a real date: day, month and year';
       return v > today() ? 'The date cannot be in the future' : null;
     },
     date: function (v) {
-      return /^\d{4}-\d{2}-\d{2}$/.test(v) ? null : 'Enter a real date, like 2026-03-31';
+      return /^\d{4}-\d{2}-\d{2}$/.test(v) ? null : 'Enter a real date: day, month and year';
     }
   };
 
@@ -624,22 +624,27 @@
       missingBox.innerHTML = '';
       var missing = pip.missing || [];
       if (!submitted && missing.length) {
-        missingBox.appendChild(el('p', {}, 'Before the plan can be submitted, every member must finish all four activities. Still to do:'));
-        var byMember = {};
-        var order = [];
-        missing.forEach(function (m) {
-          var who = m.name || ('CPSO ' + m.cpso);
-          if (!byMember[who]) { byMember[who] = []; order.push(who); }
-          byMember[who].push(activityLabel(m.activity));
-        });
-        var ul = el('ul');
-        order.forEach(function (who) { ul.appendChild(el('li', {}, who + ': ' + byMember[who].join(', '))); });
-        missingBox.appendChild(ul);
+        missingBox.appendChild(el('p', {}, 'Activities still to do:'));
+        missingBox.appendChild(missingList(missing));
       } else if (!submitted) {
         missingBox.appendChild(el('p', {}, 'Every member has finished all four activities.'));
       }
     }
     updateGoalNote(form);
+  }
+
+  /* Missing activities grouped by member: "Dr. B: Practice Profile, Data-Driven QI". */
+  function missingList(missing) {
+    var byMember = {};
+    var order = [];
+    missing.forEach(function (m) {
+      var who = m.name || ('CPSO ' + m.cpso);
+      if (!byMember[who]) { byMember[who] = []; order.push(who); }
+      byMember[who].push(activityLabel(m.activity));
+    });
+    var ul = el('ul');
+    order.forEach(function (who) { ul.appendChild(el('li', {}, who + ': ' + byMember[who].join(', '))); });
+    return ul;
   }
 
   function updateGoalNote(form) {
@@ -711,7 +716,10 @@
         var s = (m.activities || {})[a[0]] || {};
         var td = el('td');
         td.appendChild(el('span', { 'class': s.done ? 'qi-done' : 'qi-not-done' }, s.done ? 'Done' : 'Not done'));
-        if (s.done && s.completed_on) td.appendChild(document.createTextNode(' ' + String(s.completed_on).slice(0, 10)));
+        if (s.done && s.completed_on) {
+          td.appendChild(document.createTextNode(' '));
+          td.appendChild(el('span', { 'class': 'qi-date' }, String(s.completed_on).slice(0, 10)));
+        }
         tr.appendChild(td);
       });
       var credits = (m.credits && m.credits.total) || 0;
@@ -725,7 +733,12 @@
 
     box.appendChild(el('h2', {}, 'Group Practice Improvement Plan'));
     var dl = el('dl', { 'class': 'qi-summary-list' });
-    function row(term, value) { dl.appendChild(el('dt', {}, term)); dl.appendChild(el('dd', {}, value)); }
+    function row(term, value) {
+      dl.appendChild(el('dt', {}, term));
+      var dd = el('dd', {}, typeof value === 'string' ? value : null);
+      if (typeof value !== 'string') dd.appendChild(value);
+      dl.appendChild(dd);
+    }
     row('State', pip.state === 'submitted' ? 'Submitted' : pip.state === 'draft' ? 'Draft, not submitted' : 'Not started');
     if (pip.state === 'submitted') {
       row('Submitted on', longDate(pip.submitted_on));
@@ -733,9 +746,7 @@
         ' for every member of the group (five years from submission)');
     } else {
       var missing = pip.missing || [];
-      row('Activities still to do', missing.length
-        ? missing.map(function (x) { return (x.name || x.cpso) + ': ' + activityLabel(x.activity); }).join('; ')
-        : 'None: every member has finished all four.');
+      row('Activities still to do', missing.length ? missingList(missing) : 'None: every member has finished all four.');
       row('Goals that count', String(pip.counting_goals || 0) + ' of the 2 needed (at most one self-care goal counts)');
     }
     box.appendChild(dl);
