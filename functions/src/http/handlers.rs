@@ -217,15 +217,23 @@ async fn sign_up(app: &App, req: &Req, wants: Wants) -> Res {
     } else if peers.is_empty() && !errors.iter().any(|e| e.field.starts_with("peer_")) {
         errors.push(FieldError::new("peer_1_cpso", "Add at least one peer: a group is a lead and 1 to 6 peers"));
     }
-    if let Ok(lead_cpso) = Cpso::parse(f.get("lead_cpso")) {
-        if !app.store.is_invited(&app.config.cycle, &lead_cpso).await? {
-            errors.push(FieldError::new(
-                "lead_cpso",
-                format!(
-                    "This CPSO number is not on the QI Program's invitation list for the {} cycle: only an invited physician can form a group (peers need not be invited)",
-                    app.config.cycle
-                ),
-            ));
+    let not_invited = || {
+        FieldError::new(
+            "lead_cpso",
+            format!(
+                "This CPSO number is not on the QI Program's invitation list for the {} cycle: only an invited physician can form a group (peers need not be invited)",
+                app.config.cycle
+            ),
+        )
+    };
+    // A valid form is checked against the invitation list inside the
+    // sign-up write (one round trip to DynamoDB); a form with other errors
+    // is checked here too, so the answer lists every problem at once.
+    if !errors.is_empty() || signup.is_none() {
+        if let Ok(lead_cpso) = Cpso::parse(f.get("lead_cpso")) {
+            if !app.store.is_invited(&app.config.cycle, &lead_cpso).await? {
+                errors.push(not_invited());
+            }
         }
     }
     if !errors.is_empty() || signup.is_none() {
@@ -235,8 +243,11 @@ async fn sign_up(app: &App, req: &Req, wants: Wants) -> Res {
     let lead_name = signup.lead.name.to_string();
     let fields_by_member: Vec<String> = std::iter::once("lead_cpso".to_string()).chain(peer_fields).collect();
     let (group, codes) = signup.into_group(app.config.cycle.clone(), app.clock.now());
-    match app.store.create_group(&group).await {
+    match app.store.create_group_if_invited(&group).await {
         Ok(()) => {}
+        Err(StoreError::Conflict(ConflictKind::LeadNotInvited)) => {
+            return Err(ApiError::validation("Some answers need correcting; nothing was saved", vec![not_invited()]));
+        }
         Err(StoreError::Conflict(ConflictKind::MembersInOpenGroup(cpsos))) => {
             let fields = group
                 .members
@@ -416,7 +427,7 @@ async fn submit_pip(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: Fie
     };
     Pip::from_draft(&draft).map_err(|e| ApiError::validation("The plan is not ready to submit; nothing was saved", e))?;
     let today = app.clock.today();
-    match app.store.submit_pip(&group.id, &draft, today).await {
+    match app.store.submit_pip_of(&group, &draft, today).await {
         Ok(()) => {}
         Err(StoreError::Conflict(ConflictKind::PipSubmitted)) => return Err(pip_locked()),
         Err(StoreError::Conflict(ConflictKind::ActivitiesIncomplete(missing))) => {

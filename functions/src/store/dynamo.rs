@@ -17,6 +17,8 @@
 //! - `create_group`: 1 — one `TransactWriteItems`: the group item, every
 //!   member item and every member's lock, each `attribute_not_exists(pk)`.
 //!   Of two sign-ups naming the same physician, the lock lets one through.
+//! - `create_group_if_invited` (what a sign-up calls): 1 — the same
+//!   transaction plus a `ConditionCheck` that the lead's invitation exists.
 //! - `set_activity`: 1 — one `UpdateItem` of the member item, conditioned on
 //!   the item existing and `attribute_not_exists(pip_submitted)`; other
 //!   activities are separate attributes, so concurrent check-offs never
@@ -27,6 +29,8 @@
 //!   every member item (all four activity attributes exist; sets
 //!   `pip_submitted`, which closes check-offs) and every lock released. An
 //!   incomplete group is refused after the read (1 round trip).
+//!   `submit_pip_of` (the handler has read the group to authenticate): 1 —
+//!   the transaction alone, built from that read.
 //! - `get_group`: 1 consistent `Query` of the group's partition.
 //! - `open_group_of`, `is_invited`: 1 consistent `GetItem`.
 //! - listings (`list_groups`, `list_invitations(None)`,
@@ -51,7 +55,7 @@ use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::{BoxError, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    AttributeValue, CancellationReason, ConditionCheck, Delete, KeysAndAttributes, Put, ReturnValue, ReturnValuesOnConditionCheckFailure,
     TransactWriteItem, Update,
 };
 use aws_sdk_dynamodb::Client;
@@ -210,6 +214,65 @@ impl DynamoStore {
     }
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// Sign-up as one transaction: the group item, every member item and
+    /// every member's lock (each `attribute_not_exists(pk)`), and with
+    /// `invited_lead` a `ConditionCheck` that the lead's invitation exists.
+    async fn create(&self, group: &Group, invited_lead: bool) -> StoreResult<()> {
+        let exists_not = "attribute_not_exists(pk)";
+        let mut ops = vec![put_op(&self.table, group_item(group)?, Some(exists_not))?];
+        for (pos, m) in group.members.iter().enumerate() {
+            ops.push(put_op(&self.table, member_item(group, pos, m), Some(exists_not))?);
+        }
+        for m in &group.members {
+            ops.push(put_op(&self.table, lock_item(&m.member.cpso, &group.id), Some(exists_not))?);
+        }
+        let n = group.members.len();
+        if invited_lead {
+            let lead = group.members.iter().find(|m| m.member.role == Role::Lead).ok_or_else(|| StoreError::Unavailable("a group without a lead".into()))?;
+            let check = ConditionCheck::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(invite_pk(&group.cycle), invite_sk(&lead.member.cpso))))
+                .condition_expression("attribute_exists(#pk)")
+                .expression_attribute_names("#pk", PK)
+                .build()
+                .map_err(build_error)?;
+            ops.push(TransactWriteItem::builder().condition_check(check).build());
+        }
+        match self.transact(ops).await {
+            Ok(()) => Ok(()),
+            Err(Err(e)) => Err(e),
+            Err(Ok(reasons)) => {
+                let failed = |i: usize| reasons.get(i).is_some_and(is_conditional_failure);
+                if invited_lead && failed(1 + 2 * n) {
+                    return Err(StoreError::Conflict(ConflictKind::LeadNotInvited));
+                }
+                let taken: Vec<Cpso> = (0..n).filter(|i| failed(1 + n + i)).map(|i| group.members[i].member.cpso.clone()).collect();
+                if !taken.is_empty() {
+                    return Err(StoreError::Conflict(ConflictKind::MembersInOpenGroup(taken)));
+                }
+                if (0..=n).any(failed) {
+                    return Err(StoreError::Conflict(ConflictKind::GroupIdTaken));
+                }
+                // Reasons not attributable to an item: name the members a
+                // consistent re-read finds in another open group.
+                let locks = self.batch_get(group.members.iter().map(|m| key(lock_pk(&m.member.cpso), OPEN_GROUP)).collect()).await?;
+                let held: Vec<Cpso> = group
+                    .members
+                    .iter()
+                    .filter(|m| {
+                        locks.iter().any(|l| opt_s(l, PK) == Some(lock_pk(&m.member.cpso).as_str()) && opt_s(l, "group_id") != Some(group.id.as_str()))
+                    })
+                    .map(|m| m.member.cpso.clone())
+                    .collect();
+                if held.is_empty() {
+                    Err(StoreError::Unavailable("sign-up transaction cancelled for an unknown reason".into()))
+                } else {
+                    Err(StoreError::Conflict(ConflictKind::MembersInOpenGroup(held)))
+                }
+            }
+        }
     }
 
     /// Every item of a partition (consistent read), all pages.
@@ -693,45 +756,13 @@ impl Store for DynamoStore {
     }
 
     async fn create_group(&self, group: &Group) -> StoreResult<()> {
-        let exists_not = "attribute_not_exists(pk)";
-        let mut ops = vec![put_op(&self.table, group_item(group)?, Some(exists_not))?];
-        for (pos, m) in group.members.iter().enumerate() {
-            ops.push(put_op(&self.table, member_item(group, pos, m), Some(exists_not))?);
-        }
-        for m in &group.members {
-            ops.push(put_op(&self.table, lock_item(&m.member.cpso, &group.id), Some(exists_not))?);
-        }
-        let n = group.members.len();
-        match self.transact(ops).await {
-            Ok(()) => Ok(()),
-            Err(Err(e)) => Err(e),
-            Err(Ok(reasons)) => {
-                let failed = |i: usize| reasons.get(i).is_some_and(is_conditional_failure);
-                let taken: Vec<Cpso> = (0..n).filter(|i| failed(1 + n + i)).map(|i| group.members[i].member.cpso.clone()).collect();
-                if !taken.is_empty() {
-                    return Err(StoreError::Conflict(ConflictKind::MembersInOpenGroup(taken)));
-                }
-                if (0..=n).any(failed) {
-                    return Err(StoreError::Conflict(ConflictKind::GroupIdTaken));
-                }
-                // Reasons not attributable to an item: name the members a
-                // consistent re-read finds in another open group.
-                let locks = self.batch_get(group.members.iter().map(|m| key(lock_pk(&m.member.cpso), OPEN_GROUP)).collect()).await?;
-                let held: Vec<Cpso> = group
-                    .members
-                    .iter()
-                    .filter(|m| {
-                        locks.iter().any(|l| opt_s(l, PK) == Some(lock_pk(&m.member.cpso).as_str()) && opt_s(l, "group_id") != Some(group.id.as_str()))
-                    })
-                    .map(|m| m.member.cpso.clone())
-                    .collect();
-                if held.is_empty() {
-                    Err(StoreError::Unavailable("sign-up transaction cancelled for an unknown reason".into()))
-                } else {
-                    Err(StoreError::Conflict(ConflictKind::MembersInOpenGroup(held)))
-                }
-            }
-        }
+        self.create(group, false).await
+    }
+
+    /// One round trip: the invitation is a `ConditionCheck` in the sign-up
+    /// transaction.
+    async fn create_group_if_invited(&self, group: &Group) -> StoreResult<()> {
+        self.create(group, true).await
     }
 
     async fn get_group(&self, id: &GroupId) -> StoreResult<Group> {
@@ -835,6 +866,12 @@ impl Store for DynamoStore {
 
     async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
         let group = self.get_group(id).await?;
+        self.submit_pip_of(&group, pip, submitted_on).await
+    }
+
+    /// One round trip (the transaction) when the caller has read the group.
+    async fn submit_pip_of(&self, group: &Group, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
+        let id = &group.id;
         if group.pip.is_submitted() {
             return Err(StoreError::Conflict(ConflictKind::PipSubmitted));
         }

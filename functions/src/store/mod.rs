@@ -27,7 +27,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-use crate::domain::{Activities, Activity, CoachingRequest, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, PipDraft};
+use crate::domain::{Activities, Activity, CoachingRequest, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, PipDraft, Role};
 
 pub mod conformance;
 pub mod dynamo;
@@ -44,6 +44,9 @@ pub enum ConflictKind {
     GroupIdTaken,
     /// `set_activity`, `save_pip_draft`, `submit_pip`: the group's PIP has been submitted.
     PipSubmitted,
+    /// `create_group_if_invited`: the lead is not on the invitation list of
+    /// the group's cycle (nothing was written).
+    LeadNotInvited,
     /// `submit_pip`: not every member has completed all four activities; lists
     /// each (member, activity) still missing, members in group order,
     /// activities in [`Activity::ALL`] order.
@@ -99,6 +102,22 @@ pub trait Store: Send + Sync {
     /// (Whether the lead is invited is checked by the caller before.)
     async fn create_group(&self, group: &Group) -> StoreResult<()>;
 
+    /// [`create_group`](Store::create_group), and atomically with it check
+    /// that the lead is on the invitation list of `group.cycle` (else
+    /// `Conflict(LeadNotInvited)`, nothing written). What a sign-up calls:
+    /// a backend that can check both in one request overrides this (DynamoDB:
+    /// one transaction, one round trip); the default asks [`is_invited`]
+    /// first.
+    ///
+    /// [`is_invited`]: Store::is_invited
+    async fn create_group_if_invited(&self, group: &Group) -> StoreResult<()> {
+        let lead = group.members.iter().find(|m| m.member.role == Role::Lead).ok_or_else(|| StoreError::Unavailable("a group without a lead".into()))?;
+        if !self.is_invited(&group.cycle, &lead.member.cpso).await? {
+            return Err(StoreError::Conflict(ConflictKind::LeadNotInvited));
+        }
+        self.create_group(group).await
+    }
+
     /// The group with all members, their activities and the PIP state
     /// (strongly consistent read). `NotFound` if there is no such group.
     async fn get_group(&self, id: &GroupId) -> StoreResult<Group>;
@@ -136,6 +155,15 @@ pub trait Store: Send + Sync {
     /// already checked `pip` with `Pip::from_draft`.
     async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()>;
 
+    /// [`submit_pip`](Store::submit_pip) for a caller that has just read the
+    /// group (the handler does, to authenticate): a backend may build the
+    /// write from `group` instead of reading it again. Same guarantees: the
+    /// conditions are checked atomically with the write, so a stale `group`
+    /// can only make the submission fail, never succeed wrongly.
+    async fn submit_pip_of(&self, group: &Group, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
+        self.submit_pip(&group.id, pip, submitted_on).await
+    }
+
     /// Record a coaching request (ids are unique; a repeated id is `Unavailable`).
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()>;
 
@@ -160,6 +188,9 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     async fn create_group(&self, group: &Group) -> StoreResult<()> {
         (**self).create_group(group).await
     }
+    async fn create_group_if_invited(&self, group: &Group) -> StoreResult<()> {
+        (**self).create_group_if_invited(group).await
+    }
     async fn get_group(&self, id: &GroupId) -> StoreResult<Group> {
         (**self).get_group(id).await
     }
@@ -174,6 +205,9 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     }
     async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
         (**self).submit_pip(id, pip, submitted_on).await
+    }
+    async fn submit_pip_of(&self, group: &Group, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
+        (**self).submit_pip_of(group, pip, submitted_on).await
     }
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
         (**self).add_coaching_request(req).await
