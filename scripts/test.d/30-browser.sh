@@ -58,7 +58,8 @@ curl -fsS -o /dev/null "$BASE/" || { tail -n 30 "$LOGS/browser-serve.log" >&2; d
 
 export QI_BASE_URL="$BASE"
 set +e
-node --test --test-concurrency=1 --test-reporter=spec tests/browser/ 2>&1
+# Arguments, if any, name test files to run instead of all of tests/browser/.
+node --test --test-concurrency=1 --test-reporter=spec "${@:-tests/browser/}" 2>&1
 STATUS=$?
 set -e
 

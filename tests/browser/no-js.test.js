@@ -101,6 +101,17 @@ test('the journey works with JavaScript turned off', async () => {
       assert.equal(m.page.url(), url(`/me/?saved=${a}`));
     }
   }
+  // Un-checking needs no date; then check it off again.
+  await page.goto(url('/me/'));
+  res = await submit(page, '[data-qi-activity="practice_profile"] button[value="false"]');
+  assert.equal(res.status(), 303, 'un-check redirects');
+  await page.goto(url('/api/me/status'));
+  assert.match(await page.locator('tbody tr').first().innerText(), /Not done/, 'the un-checked activity shows as not done');
+  await page.goto(url('/me/'));
+  await page.fill('#completed_on-practice_profile', date);
+  res = await submit(page, '[data-qi-activity="practice_profile"] button[value="true"]');
+  assert.equal(res.status(), 303);
+
   // A date in the future: the server's error page says so.
   await page.goto(url('/me/'));
   await page.fill('#completed_on-qi_survey', '2999-01-01');
