@@ -41,7 +41,7 @@ trap cleanup EXIT INT TERM
   done
 } >"$WORK/invitations.csv"
 mkdir -p "$WORK/data"
-"$QI" admin invitations import "$WORK/invitations.csv" --sqlite "$WORK/data/qi.sqlite3" >"$LOGS/browser-import.log" 2>&1 \
+"$QI" admin invitations import "$WORK/invitations.csv" --data-dir "$WORK/data" >"$LOGS/browser-import.log" 2>&1 \
   || { cat "$LOGS/browser-import.log" >&2; die "could not import the test invitation list"; }
 
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
