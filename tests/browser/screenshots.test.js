@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { launch, url, screenshot, person, ARTIFACTS } from './helpers.js';
+import { launch, url, screenshot, person, ARTIFACTS, cpsoBlock, makeGroup, fillSignUp } from './helpers.js';
 import { memberGroup, signedIn, settled } from './setup.js';
 
 let browser;
@@ -26,6 +26,7 @@ const SHOTS = [
 test('screenshots of the form pages at phone and desktop widths', async () => {
   fs.rmSync(ARTIFACTS, { recursive: true, force: true });
   const { links } = await memberGroup(8, 'shots');
+  const leads = cpsoBlock(9);
   const written = [];
   for (const [size, viewport] of Object.entries(SIZES)) {
     const member = await signedIn(browser, links.peer1, { context: { viewport } });
@@ -42,6 +43,15 @@ test('screenshots of the form pages at phone and desktop widths', async () => {
     await member.page.locator('.qi-error-summary').waitFor();
     written.push(await screenshot(member.page, `sign-up-errors-${size}`));
     await member.context.close();
+
+    // The confirmation after a sign-up with JavaScript, showing the lead's link.
+    const lead = await person(browser, { context: { viewport } });
+    await lead.page.goto(url('/groups/sign-up/'));
+    await fillSignUp(lead.page, makeGroup(leads, `shot-${size}`));
+    await Promise.all([lead.page.waitForURL(url('/groups/sign-up/done/')), lead.page.click('#sign-up-form button[type="submit"]')]);
+    await lead.page.locator('[data-qi-lead-link]').waitFor({ state: 'visible' });
+    written.push(await screenshot(lead.page, `sign-up-done-link-${size}`));
+    await lead.context.close();
 
     const nojs = await person(browser, { js: false, context: { viewport } });
     await nojs.page.goto(url('/groups/sign-up/'));
