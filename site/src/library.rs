@@ -243,10 +243,9 @@ impl Library {
                 dir = parent_dir(dir.trim_end_matches('/'));
             };
             self.entries[i].parent = Some(parent);
-            // `[extra] hidden = true` (confirmation pages of the forms): built,
-            // in the sitemap, with breadcrumbs, but left out of navigation,
-            // section lists and previous/next.
-            if self.entries[i].fm.extra.get("hidden").and_then(|v| v.as_bool()) == Some(true) {
+            // Hidden pages (the forms' confirmation pages) keep their
+            // breadcrumbs but stay out of navigation, lists and prev/next.
+            if self.entries[i].hidden() {
                 continue;
             }
             if self.entries[i].is_section() {
