@@ -572,3 +572,172 @@ async fn throttled_store_gives_503_with_retry_after() {
     let r = client().get(s.url("/api/me")).bearer_auth(format!("{}.0.{}", "abc", "A".repeat(43))).send().await.unwrap();
     assert_eq!(r.status(), 503);
 }
+
+/// Undo the HTML escaping of a rendered value.
+fn unescape(s: &str) -> String {
+    s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
+/// The fields a browser would send from the page's (one) PIP form: text and
+/// date inputs with their values, textareas with their text, checked radios.
+fn form_fields(html: &str) -> Vec<(String, String)> {
+    let form = &html[html.find("<form").unwrap()..html.find("</form>").unwrap()];
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+        let len = tag[start..].find('"')?;
+        Some(unescape(&tag[start..start + len]))
+    };
+    let mut out = Vec::new();
+    let mut rest = form;
+    while let Some(i) = rest.find('<') {
+        rest = &rest[i..];
+        let end = rest.find('>').unwrap();
+        let tag = &rest[..end];
+        if tag.starts_with("<input") {
+            let ty = attr(tag, "type").unwrap_or_default();
+            let take = match ty.as_str() {
+                "radio" => tag.contains(" checked"),
+                "submit" => false,
+                _ => true,
+            };
+            if take {
+                out.push((attr(tag, "name").unwrap(), attr(tag, "value").unwrap_or_default()));
+            }
+        } else if tag.starts_with("<textarea") {
+            let body = &rest[end + 1..];
+            let text = &body[..body.find("</textarea>").unwrap()];
+            out.push((attr(tag, "name").unwrap(), unescape(text)));
+        }
+        rest = &rest[end..];
+    }
+    out
+}
+
+fn encode(fields: &[(String, String)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+#[tokio::test]
+async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
+    let s = Server::start().await;
+    let (_, members) = signup(&s, "300", &["301"]).await;
+    let (lead, peer) = (&members[0].code, &members[1].code);
+    let html_get = |path: &str, code: &str| client().get(s.url(path)).bearer_auth(code).header("accept", "text/html").send();
+
+    // Without a code: 401.
+    assert_eq!(client().get(s.url("/api/me/pip")).header("accept", "text/html").send().await.unwrap().status(), 401);
+    assert_eq!(client().get(s.url("/api/me/activities")).header("accept", "text/html").send().await.unwrap().status(), 401);
+
+    // An empty plan: every goal row up to the maximum, no values.
+    let r = html_get("/api/me/pip", lead).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let html = r.text().await.unwrap();
+    assert_eq!(html.matches("<h1>").count(), 1);
+    assert!(html.contains("<legend>Goal 10</legend>") && !html.contains("Goal 11"), "{html}");
+    assert!(html.contains("No draft has been saved yet"));
+    assert!(html.contains("<form method=\"post\" action=\"/api/me/pip\">"));
+    assert!(html.contains("name=\"action\" value=\"save\"") && html.contains("name=\"action\" value=\"submit\""));
+    assert!(html.contains("Dr. Peer Person301: QI Survey"), "missing list names member and activity: {html}");
+
+    // The lead saves a draft from the page (with markup in it): back to the page, prefilled and escaped.
+    let mut fields = form_fields(&html);
+    let set = |fields: &mut Vec<(String, String)>, k: &str, v: &str| {
+        fields.iter_mut().find(|(n, _)| n == k).unwrap_or_else(|| panic!("no field {k}")).1 = v.to_string();
+    };
+    set(&mut fields, "strengths", "Team <b>\"culture\"</b> & EMR\nSecond line");
+    set(&mut fields, "improvements", "Recall");
+    set(&mut fields, "goal_1_aim", "Raise screening");
+    set(&mut fields, "goal_1_measure", "% up to date");
+    set(&mut fields, "goal_1_baseline", "52%");
+    set(&mut fields, "goal_1_target", "65%");
+    set(&mut fields, "goal_1_target_date", "2027-06-30");
+    set(&mut fields, "goal_1_change_ideas", "Recall letters");
+    fields.push(("goal_1_kind".into(), "practice".into()));
+    fields.push(("action".into(), "save".into()));
+    let r = client().post(s.url("/api/me/pip")).bearer_auth(lead).header("content-type", FORM).body(encode(&fields)).send().await.unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(r.headers()["location"], "/api/me/pip?saved=1");
+
+    // The peer reopens the plan: the saved draft is in the form.
+    let html = html_get("/api/me/pip?saved=1", peer).await.unwrap().text().await.unwrap();
+    assert!(html.contains("draft has been saved"));
+    assert!(html.contains(">Team &lt;b&gt;&quot;culture&quot;&lt;/b&gt; &amp; EMR\nSecond line</textarea>"), "{html}");
+    assert!(!html.contains("<b>\"culture"));
+    assert!(html.contains("name=\"goal_1_measure\" maxlength=\"500\" value=\"% up to date\""), "{html}");
+    assert!(html.contains("name=\"goal_1_target_date\" value=\"2027-06-30\""));
+    assert!(html.contains("name=\"goal_1_kind\" value=\"practice\" checked>"));
+    assert!(!html.contains("name=\"goal_2_kind\" value=\"practice\" checked"));
+    assert!(html.contains("Goals that count in the saved draft: 1 of the 2 needed"));
+
+    // The peer adds a second goal from the page: everything else is kept.
+    let mut fields = form_fields(&html);
+    set(&mut fields, "goal_2_aim", "Protect lunch breaks");
+    fields.push(("goal_2_kind".into(), "self_care".into()));
+    fields.push(("action".into(), "save".into()));
+    let r = client().post(s.url("/api/me/pip")).bearer_auth(peer).header("content-type", FORM).body(encode(&fields)).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let d: Value = client().get(s.url("/api/me/pip")).bearer_auth(lead).send().await.unwrap().json().await.unwrap();
+    assert_eq!(d["state"], "draft");
+    assert_eq!(d["strengths"], "Team <b>\"culture\"</b> & EMR\nSecond line");
+    assert_eq!(d["improvements"], "Recall");
+    let goals = d["goals"].as_array().unwrap();
+    assert_eq!(goals.len(), 2, "{d}");
+    assert_eq!(goals[0]["measure"], "% up to date");
+    assert_eq!(goals[0]["target_date"], "2027-06-30");
+    assert_eq!(goals[0]["change_ideas"], "Recall letters");
+    assert_eq!(goals[1]["kind"], "self_care");
+    assert_eq!(goals[1]["aim"], "Protect lunch breaks");
+
+    // Activities page: state, dates, N of 4, check-off forms going back to the page.
+    let html = html_get("/api/me/activities", peer).await.unwrap().text().await.unwrap();
+    assert!(html.contains("0 of 4 done"), "{html}");
+    assert_eq!(html.matches("action=\"/api/me/activities\"").count(), 4);
+    assert!(html.contains("name=\"done\" value=\"true\"") && html.contains("name=\"done\" value=\"false\""));
+    let r = client()
+        .post(s.url("/api/me/activities"))
+        .bearer_auth(peer)
+        .header("content-type", FORM)
+        .body("from=page&activity=chart_review&completed_on=2026-06-01&done=true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/api/me/activities?saved=chart_review");
+    let html = html_get("/api/me/activities?saved=chart_review", peer).await.unwrap().text().await.unwrap();
+    assert!(html.contains("1 of 4 done"));
+    assert!(html.contains("Done on 2026-06-01."));
+    assert!(html.contains("name=\"completed_on\" value=\"2026-06-01\""));
+    assert!(html.contains("Saved: Self-Guided Chart Review."), "{html}");
+    let j: Value = client().get(s.url("/api/me/activities")).bearer_auth(peer).send().await.unwrap().json().await.unwrap();
+    assert_eq!(j["activities"]["chart_review"]["completed_on"], "2026-06-01");
+
+    // Everyone finishes; the plan is submitted from the page and shown read-only.
+    for code in [lead, peer] {
+        for a in ACTIVITIES {
+            assert_eq!(check_off(&s, code, a, "2026-06-02").await.status(), 200);
+        }
+    }
+    let html = html_get("/api/me/pip", lead).await.unwrap().text().await.unwrap();
+    assert!(html.contains("Every member has completed all four activities"));
+    let mut fields = form_fields(&html);
+    for (k, v) in [("goal_2_measure", "Days a week"), ("goal_2_baseline", "1"), ("goal_2_target", "4"), ("goal_2_target_date", "2027-01-31"), ("goal_2_change_ideas", "Block the calendar")] {
+        set(&mut fields, k, v);
+    }
+    set(&mut fields, "goal_1_kind", "practice");
+    fields.push(("action".into(), "submit".into()));
+    let r = client().post(s.url("/api/me/pip")).bearer_auth(lead).header("content-type", FORM).body(encode(&fields)).send().await.unwrap();
+    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
+    assert_eq!(r.headers()["location"], "/api/me/pip?submitted=1");
+    let html = html_get("/api/me/pip?submitted=1", peer).await.unwrap().text().await.unwrap();
+    assert!(html.contains("met until 2031-06-15"), "{html}");
+    assert!(!html.contains("<form"));
+    assert!(html.contains("Protect lunch breaks"));
+    let html = html_get("/api/me/activities", peer).await.unwrap().text().await.unwrap();
+    assert!(html.contains("4 of 4 done") && !html.contains("<form"));
+}

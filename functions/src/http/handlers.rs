@@ -21,7 +21,9 @@ pub async fn dispatch(app: &App, req: &Req, route: Route, id: Option<&str>, want
     match route {
         Route::Groups => sign_up(app, req, wants).await,
         Route::Group | Route::MeStatus => status(app, req, id, wants).await,
+        Route::MeActivities if m == "GET" => activities_page(app, req, wants).await,
         Route::Activities | Route::MeActivities => check_off(app, req, id, wants).await,
+        Route::MePip if m == "GET" => pip_page(app, req, wants).await,
         Route::Pip | Route::MePip => save_pip(app, req, id, wants, m == "PUT").await,
         Route::PipSubmit | Route::MePipSubmit => {
             let fields = read_fields(req)?;
@@ -347,6 +349,7 @@ async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res 
                 "credits": app.credits.for_member(&acts, &group.pip),
             }),
         )),
+        Wants::Html if from_page(&f) => Ok(see_other(&format!("/api/me/activities?saved={}", activity.key()))),
         Wants::Html => Ok(see_other(&format!("/me/?saved={}", activity.key()))),
     }
 }
@@ -402,6 +405,7 @@ async fn save_pip(app: &App, req: &Req, id: Option<&str>, wants: Wants, is_put: 
     }
     match wants {
         Wants::Json => Ok(json(StatusCode::OK, &draft_json("draft", &draft))),
+        Wants::Html if from_page(&f) => Ok(see_other("/api/me/pip?saved=1")),
         Wants::Html => Ok(see_other("/me/pip/saved/")),
     }
 }
@@ -457,6 +461,7 @@ async fn submit_pip(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: Fie
                 "requirement_met_until": requirement_met_until(today).to_string(),
             }),
         )),
+        Wants::Html if from_page(&f) => Ok(see_other("/api/me/pip?submitted=1")),
         Wants::Html => Ok(see_other("/me/pip/submitted/")),
     }
 }
@@ -468,12 +473,70 @@ async fn status(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res {
     require_own_group(id, &group)?;
     match wants {
         Wants::Json => Ok(json(StatusCode::OK, &group_json(app, &group))),
-        Wants::Html => Ok(http::Response::builder()
-            .status(StatusCode::OK)
-            .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
-            .header("content-security-policy", super::pages::CSP)
-            .body(Bytes::from(super::pages::status_page(&group, &app.credits)))
-            .expect("valid response")),
+        Wants::Html => Ok(html_page(super::pages::status_page(&group, &app.credits))),
+    }
+}
+
+/// A plain form post from one of the server-rendered pages below (hidden
+/// field `from=page`): the answer goes back to that page.
+fn from_page(f: &Fields) -> bool {
+    f.get("from") == "page"
+}
+
+fn html_page(body: String) -> Resp {
+    http::Response::builder()
+        .status(StatusCode::OK)
+        .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .header("content-security-policy", super::pages::CSP)
+        .body(Bytes::from(body))
+        .expect("valid response")
+}
+
+/// `GET /api/me/pip`: the group's plan as JSON, or for a browser the PIP form
+/// prefilled with the saved draft (read-only once submitted).
+async fn pip_page(app: &App, req: &Req, wants: Wants) -> Res {
+    let (group, _) = authenticate(app, req, None).await?;
+    match wants {
+        Wants::Json => {
+            let empty = PipDraft::default();
+            let body = match &group.pip {
+                PipState::None => draft_json("none", &empty),
+                PipState::Draft { draft } => draft_json("draft", draft),
+                PipState::Submitted { pip, submitted_on } => {
+                    let mut v = draft_json("submitted", pip);
+                    v["submitted_on"] = json!(submitted_on.to_string());
+                    v["requirement_met_until"] = json!(requirement_met_until(*submitted_on).to_string());
+                    v
+                }
+            };
+            Ok(json(StatusCode::OK, &body))
+        }
+        Wants::Html => {
+            let q = query(req);
+            let flag = |k: &str| q.get(k).is_some_and(|v| v == "1");
+            Ok(html_page(super::pages::pip_page(&group, flag("saved"), flag("submitted"))))
+        }
+    }
+}
+
+/// `GET /api/me/activities`: the caller's own activities as JSON, or for a
+/// browser the check-off page showing what is done.
+async fn activities_page(app: &App, req: &Req, wants: Wants) -> Res {
+    let (group, idx) = authenticate(app, req, None).await?;
+    let me = &group.members[idx];
+    match wants {
+        Wants::Json => Ok(json(
+            StatusCode::OK,
+            &json!({
+                "cpso": me.member.cpso.as_str(),
+                "activities": activities_json(&me.activities),
+                "credits": app.credits.for_member(&me.activities, &group.pip),
+            }),
+        )),
+        Wants::Html => {
+            let saved = query(req).get("saved").and_then(|k| Activity::parse(k).ok());
+            Ok(html_page(super::pages::activities_page(&group, idx, saved)))
+        }
     }
 }
 

@@ -114,8 +114,10 @@ impl Route {
         match self {
             Route::Groups => &["POST"],
             Route::Group | Route::Me | Route::MeStatus | Route::Outbox => &["GET"],
-            Route::Activities | Route::MeActivities => &["POST"],
-            Route::Pip | Route::MePip => &["PUT", "POST"],
+            Route::Activities => &["POST"],
+            Route::MeActivities => &["GET", "POST"],
+            Route::Pip => &["PUT", "POST"],
+            Route::MePip => &["GET", "PUT", "POST"],
             Route::PipSubmit | Route::MePipSubmit => &["POST"],
             Route::Access => &["GET", "POST"],
             Route::Logout | Route::Coaching => &["POST"],
