@@ -1,6 +1,7 @@
 // 5. axe-core finds no WCAG 2.0/2.1 A or AA violation on any page of the
 // built site (signed in and signed out), on the forms in their error
-// states, and on the server's HTML pages (error pages, status view, 404).
+// states, and on the server's HTML pages (error pages, status view, PIP and
+// activities pages, 404).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -142,7 +143,9 @@ test('the server\'s HTML pages: error pages for plain form posts and the status 
   assert.equal(res.status(), 400);
   collect(failures, 'server error page: sign-up', await axe(page));
 
-  await page.goto(url('/me/pip/'));
+  await page.goto(url('/api/me/pip'));
+  assert.equal(await page.locator('h1').count(), 1);
+  collect(failures, 'server PIP page /api/me/pip', await axe(page));
   await page.check('#goal_1_kind-practice');
   await page.fill('#goal_1_target_date', '2027-01-01');
   await page.fill('#goal_1_aim', 'An aim');
@@ -158,6 +161,10 @@ test('the server\'s HTML pages: error pages for plain form posts and the status 
   await page.goto(url('/api/me/status'));
   assert.equal(await page.locator('h1').count(), 1);
   collect(failures, 'server status view /api/me/status', await axe(page));
+
+  await page.goto(url('/api/me/activities'));
+  assert.equal(await page.locator('h1').count(), 1);
+  collect(failures, 'server activities page /api/me/activities', await axe(page));
 
   // Signed out: the 401 page for a check-off.
   const stranger = await person(browser);

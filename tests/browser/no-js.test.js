@@ -1,5 +1,6 @@
 // 2. The journey's key steps with JavaScript turned off: every form is a
-// plain POST answered by a redirect to a confirmation page, or by the
+// plain POST answered by a redirect to a confirmation page (or back to the
+// server-rendered member pages /api/me/pip and /api/me/activities), or by the
 // server's HTML error page listing each problem by field.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -29,6 +30,17 @@ async function assertErrorPage(page, response, status, patterns) {
   for (const re of patterns) assert.match(text, re);
   assert.ok(await page.locator('a[href]').count() >= 1, 'the error page links back');
   return text;
+}
+
+/* Follow a link inside <noscript>. Chromium with scripting disabled by
+   Playwright does not render <noscript> (a real browser without JavaScript
+   shows it), so read the link from its markup, then open it. */
+async function followNoscriptLink(page, text) {
+  const notes = (await page.locator('noscript').evaluateAll((ns) => ns.map((n) => n.innerHTML).join('\n')))
+    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  const m = notes.match(new RegExp(`<a href="([^"]+)">${text}</a>`));
+  assert.ok(m, `the <noscript> note links "${text}"`);
+  await page.goto(url(m[1]));
 }
 
 async function fillGoal(page, n, kind) {
@@ -118,8 +130,18 @@ test('the journey works with JavaScript turned off', async () => {
   res = await submit(page, '[data-qi-activity="qi_survey"] button[value="true"]');
   await assertErrorPage(page, res, 400, [/future/i]);
 
-  // The PIP is refused while an activity is missing: which member, which activity.
+  // Without JavaScript the static PIP page shows no editable form (an empty
+  // form would replace the saved draft); it links to the server's PIP page.
   await page.goto(url('/me/pip/'));
+  assert.equal(await page.isVisible('#pip-form'), false, 'the static PIP form is hidden without JavaScript');
+  assert.equal(await page.locator('#strengths:visible').count(), 0, 'no empty PIP fields to save by accident');
+  await followNoscriptLink(page, 'Open your saved plan');
+  assert.equal(page.url(), url('/api/me/pip'));
+  assert.equal(await page.locator('h1').count(), 1);
+  assert.equal(await page.inputValue('#strengths'), '', 'nothing saved yet');
+  assert.match(await page.locator('body').innerText(), new RegExp(`${g.peers[1].name}: Self-Guided Chart Review`), 'what is missing: which member, which activity');
+
+  // The PIP is refused while an activity is missing: which member, which activity.
   await page.fill('#strengths', 'Team-based care; same-day access.');
   await page.fill('#improvements', 'Opioid agreements; diabetes follow-up.');
   await fillGoal(page, 1, 'practice');
@@ -127,36 +149,57 @@ test('the journey works with JavaScript turned off', async () => {
   res = await submit(page, 'button[value="submit"]');
   await assertErrorPage(page, res, 409, [new RegExp(g.peers[1].name), /Chart Review/]);
 
-  // Save the draft instead.
-  await page.goto(url('/me/pip/'));
+  // Save the draft instead: back to the server's PIP page, which shows it.
+  await page.goto(url('/api/me/pip'));
   await page.fill('#strengths', 'Team-based care; same-day access.');
   await page.fill('#improvements', 'Opioid agreements; diabetes follow-up.');
   await fillGoal(page, 1, 'self_care');
   await fillGoal(page, 2, 'self_care');
   res = await submit(page, 'button[value="save"]');
-  assert.equal(page.url(), url('/me/pip/saved/'));
+  assert.equal(res.status(), 303);
+  assert.equal(page.url(), url('/api/me/pip?saved=1'));
+  assert.match(await page.locator('[role="status"]').innerText(), /saved/);
 
-  // The last activity; then two self-care goals only are refused, with the reason.
-  await members[2].page.goto(url('/me/'));
-  await members[2].page.fill('#completed_on-chart_review', date);
-  await submit(members[2].page, '[data-qi-activity="chart_review"] button[value="true"]');
-  await page.goto(url('/me/pip/'));
-  await page.fill('#strengths', 'Team-based care; same-day access.');
-  await page.fill('#improvements', 'Opioid agreements; diabetes follow-up.');
-  await fillGoal(page, 1, 'self_care');
-  await fillGoal(page, 2, 'self_care');
+  // Another member without JavaScript reopens the plan and sees the saved draft.
+  const other = members[1].page;
+  await other.goto(url('/me/pip/'));
+  await followNoscriptLink(other, 'Open your saved plan');
+  assert.equal(await other.inputValue('#strengths'), 'Team-based care; same-day access.');
+  assert.equal(await other.inputValue('#improvements'), 'Opioid agreements; diabetes follow-up.');
+  assert.ok(await other.isChecked('#goal_2_kind-self_care'), 'goal 2 kind is kept');
+  assert.equal(await other.inputValue('#goal_2_target_date'), '2027-03-31');
+  assert.equal(await other.inputValue('#goal_3_aim'), '', 'empty rows to add goals');
+
+  // The last activity, from the server's activities page (linked from /me/).
+  const last = members[2].page;
+  await last.goto(url('/me/'));
+  await followNoscriptLink(last, 'See and update your activities');
+  assert.equal(last.url(), url('/api/me/activities'));
+  assert.match(await last.locator('body').innerText(), /3 of 4 done/);
+  assert.equal(await last.inputValue('#completed_on-qi_survey'), date, 'the saved date is shown');
+  await last.fill('#completed_on-chart_review', date);
+  res = await submit(last, 'button[name="done"][value="true"] >> nth=2');
+  assert.equal(res.status(), 303);
+  assert.equal(last.url(), url('/api/me/activities?saved=chart_review'));
+  assert.match(await last.locator('body').innerText(), /4 of 4 done/);
+
+  // Two self-care goals only are refused, with the reason: the saved draft is
+  // submitted as it is, no retyping.
+  await page.goto(url('/api/me/pip'));
+  assert.match(await page.locator('body').innerText(), /Every member has completed all four activities/);
   res = await submit(page, 'button[value="submit"]');
   await assertErrorPage(page, res, 400, [/self-care/i]);
 
-  // Now a valid plan: submitted.
-  await page.goto(url('/me/pip/'));
-  await page.fill('#strengths', 'Team-based care; same-day access.');
-  await page.fill('#improvements', 'Opioid agreements; diabetes follow-up.');
-  await fillGoal(page, 1, 'self_care');
-  await fillGoal(page, 2, 'practice');
+  // Now a valid plan: goal 2 becomes a practice goal, a third is added; submitted.
+  await page.goto(url('/api/me/pip'));
+  assert.equal(await page.inputValue('#goal_1_measure'), 'Patients on opioids with an agreement in the chart');
+  await page.check('#goal_2_kind-practice');
   await fillGoal(page, 3, 'practice');
   res = await submit(page, 'button[value="submit"]');
-  assert.equal(page.url(), url('/me/pip/submitted/'));
+  assert.equal(page.url(), url('/api/me/pip?submitted=1'));
+  const submitted = await page.locator('body').innerText();
+  assert.match(submitted, new RegExp(`met until ${new Date().getUTCFullYear() + 5}`));
+  assert.equal(await page.locator('form').count(), 0, 'the submitted plan is read-only');
 
   // The server-rendered status view shows the dates and every member.
   await members[1].page.goto(url('/api/me/status'));

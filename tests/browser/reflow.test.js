@@ -31,7 +31,7 @@ async function measure(page) {
 test('at 320px wide no page scrolls sideways and inputs use 16px text', async () => {
   const { links } = await memberGroup(5, 'reflow');
   const member = await signedIn(browser, links.peer1, { context: { viewport: { width: 320, height: 640 } } });
-  const paths = [...new Set([...(await sitemapPaths()), ...FORM_PAGES, ...CONFIRMATION_PAGES, '/no-such-page/', '/api/me/status'])];
+  const paths = [...new Set([...(await sitemapPaths()), ...FORM_PAGES, ...CONFIRMATION_PAGES, '/no-such-page/', '/api/me/status', '/api/me/pip', '/api/me/activities'])];
   const failures = [];
   for (const p of paths) {
     const res = await member.page.goto(url(p));

@@ -3,7 +3,8 @@
  * GET /api/me and GET /api/groups/{id} (the access cookie travels with the
  * requests), and keep unsaved PIP edits in localStorage so a closed tab
  * loses nothing. Needs forms.js (window.QIForms); without JavaScript the
- * pages link to the server-rendered view at /api/me/status.
+ * pages link to the server-rendered views at /api/me/status, /api/me/pip
+ * (the PIP form prefilled with the saved draft) and /api/me/activities.
  */
 (function () {
   'use strict';
@@ -408,5 +409,8 @@
       } catch (e) { /* storage unavailable */ }
     });
   });
+  // Forms that must not be used without JavaScript (the PIP form would start
+  // empty and overwrite the saved draft) are hidden in the page until now.
+  $$('[data-qi-needs-js]').forEach(function (n) { n.hidden = false; });
   if ($('[data-qi-member]')) loadMember();
 })();
