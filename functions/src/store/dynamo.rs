@@ -277,31 +277,18 @@ impl DynamoStore {
 
     /// Every item of a partition (consistent read), all pages.
     async fn query_partition(&self, pk: String) -> StoreResult<Vec<Item>> {
-        let mut items = Vec::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", s(pk.clone()))
-                .consistent_read(true)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(sdk_error)?;
-            items.extend(out.items().iter().cloned());
-            match out.last_evaluated_key() {
-                Some(k) if !k.is_empty() => start = Some(k.clone()),
-                _ => return Ok(items),
-            }
-        }
+        self.query_all(None, PK, &pk).await
     }
 
     /// Every item of one `gsi1` partition, in `gsi1sk` order, all pages.
+    /// (Index reads are eventually consistent, as DynamoDB requires.)
     async fn query_index(&self, gsi1pk: &str) -> StoreResult<Vec<Item>> {
+        self.query_all(Some(GSI1), GSI1_PK, gsi1pk).await
+    }
+
+    /// Every item whose `key_attr` equals `value`, on the table (consistent
+    /// read) or on `index`, following pagination to the end.
+    async fn query_all(&self, index: Option<&str>, key_attr: &str, value: &str) -> StoreResult<Vec<Item>> {
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -309,10 +296,11 @@ impl DynamoStore {
                 .client
                 .query()
                 .table_name(&self.table)
-                .index_name(GSI1)
+                .set_index_name(index.map(str::to_owned))
                 .key_condition_expression("#pk = :pk")
-                .expression_attribute_names("#pk", GSI1_PK)
-                .expression_attribute_values(":pk", s(gsi1pk))
+                .expression_attribute_names("#pk", key_attr)
+                .expression_attribute_values(":pk", s(value))
+                .set_consistent_read(index.is_none().then_some(true))
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
