@@ -58,21 +58,8 @@ impl CoachingMessage {
         }
         Ok(CoachingMessage(s))
     }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
-impl TryFrom<String> for CoachingMessage {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        CoachingMessage::parse(&s)
-    }
-}
-impl From<CoachingMessage> for String {
-    fn from(m: CoachingMessage) -> String {
-        m.0
-    }
-}
+super::values::string_newtype!(CoachingMessage);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CoachingRequest {

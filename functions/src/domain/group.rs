@@ -1,6 +1,5 @@
 //! Groups, members and the sign-up rules.
 use std::collections::BTreeSet;
-use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -34,26 +33,8 @@ impl GroupId {
             Err(Invalid::new("not a group id"))
         }
     }
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
-impl fmt::Display for GroupId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl TryFrom<String> for GroupId {
-    type Error = Invalid;
-    fn try_from(s: String) -> Result<Self, Invalid> {
-        GroupId::parse(&s)
-    }
-}
-impl From<GroupId> for String {
-    fn from(g: GroupId) -> String {
-        g.0
-    }
-}
+super::values::string_newtype!(GroupId);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

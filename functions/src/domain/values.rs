@@ -3,7 +3,6 @@
 //! Each `parse` trims its input and returns [`Invalid`] with a sentence a person
 //! can act on. Serde deserialisation goes through the same `parse`, so a value
 //! read back from a store is checked again.
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +21,8 @@ fn no_control_chars(s: &str) -> bool {
     !s.chars().any(|c| c.is_control())
 }
 
+/// The accessors and conversions every validated string type shares;
+/// the type itself provides `parse`.
 macro_rules! string_newtype {
     ($name:ident) => {
         impl $name {
@@ -29,8 +30,8 @@ macro_rules! string_newtype {
                 &self.0
             }
         }
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.write_str(&self.0)
             }
         }
@@ -40,8 +41,8 @@ macro_rules! string_newtype {
             }
         }
         impl TryFrom<String> for $name {
-            type Error = Invalid;
-            fn try_from(s: String) -> Result<Self, Invalid> {
+            type Error = $crate::domain::values::Invalid;
+            fn try_from(s: String) -> Result<Self, $crate::domain::values::Invalid> {
                 Self::parse(&s)
             }
         }
@@ -51,13 +52,14 @@ macro_rules! string_newtype {
             }
         }
         impl std::str::FromStr for $name {
-            type Err = Invalid;
-            fn from_str(s: &str) -> Result<Self, Invalid> {
+            type Err = $crate::domain::values::Invalid;
+            fn from_str(s: &str) -> Result<Self, $crate::domain::values::Invalid> {
                 Self::parse(s)
             }
         }
     };
 }
+pub(crate) use string_newtype;
 
 /// A CPSO registration number: 1–6 digits, no leading zero (spaces trimmed).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
