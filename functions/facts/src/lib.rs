@@ -1,0 +1,170 @@
+//! The facts that the site's templates, its JavaScript, the server-rendered
+//! pages and the domain all need, defined once.
+//!
+//! This crate is pure data (plus HTML escaping): the domain (`qi-functions`)
+//! builds its rules on these numbers and names, and the generator (`qi-site`)
+//! exposes [`Facts::get`] to templates as the global `facts`, so a template
+//! writes `maxlength="{{ facts.limits.group_name }}"` instead of a number, and
+//! the browser's checks read those attributes. A test in `qi-site` fails if a
+//! form's `maxlength` differs from these limits.
+use serde::Serialize;
+
+pub mod escape;
+pub use escape::escape_html;
+
+/// Field length limits, in characters (what the domain accepts and what the
+/// forms let a browser type).
+pub mod limits {
+    /// A CPSO number: digits only, at most this many.
+    pub const CPSO_DIGITS: usize = 6;
+    /// A person's name.
+    pub const PERSON_NAME: usize = 100;
+    /// An email address (RFC 5321 path limit).
+    pub const EMAIL: usize = 254;
+    /// The local part of an email address (before the `@`).
+    pub const EMAIL_LOCAL: usize = 64;
+    /// A group's name.
+    pub const GROUP_NAME: usize = 120;
+    /// A group's practice setting.
+    pub const PRACTICE_SETTING: usize = 200;
+    /// A PIP section (areas of strength, areas for improvement).
+    pub const PIP_SECTION: usize = 4000;
+    /// Each text field of a PIP goal (aim, measure, baseline, target, change ideas).
+    pub const GOAL_FIELD: usize = 2000;
+    /// A coaching request's message.
+    pub const COACHING_MESSAGE: usize = 4000;
+    /// A program cycle name, like `2026`.
+    pub const CYCLE: usize = 20;
+    /// Peers in a group besides the lead.
+    pub const MIN_PEERS: usize = 1;
+    pub const MAX_PEERS: usize = 6;
+    /// Goals in one plan.
+    pub const MAX_GOALS: usize = 10;
+    /// Goals that must count toward the plan (at most one self-care goal counts).
+    pub const MIN_COUNTING_GOALS: usize = 2;
+    /// Years a submitted plan fulfils each member's quality requirement.
+    pub const REQUIREMENT_YEARS: u32 = 5;
+}
+
+/// A thing with a stable key (forms, JSON, the store) and the name people read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Named {
+    pub key: &'static str,
+    pub label: &'static str,
+}
+
+/// The four individual QI activities, in program order.
+pub const ACTIVITIES: [Named; 4] = [
+    Named { key: "qi_survey", label: "QI Survey" },
+    Named { key: "practice_profile", label: "Practice Profile" },
+    Named { key: "chart_review", label: "Self-Guided Chart Review" },
+    Named { key: "data_driven_qi", label: "Data-Driven QI" },
+];
+
+/// The kinds of PIP goal.
+pub const GOAL_KINDS: [Named; 2] = [
+    Named { key: "practice", label: "Practice improvement" },
+    Named { key: "self_care", label: "Physician health and self-care" },
+];
+
+/// What a coaching request is about.
+pub const COACHING_TOPICS: [Named; 6] = [
+    Named { key: "getting_started", label: "Getting started" },
+    Named { key: "activities", label: "The four QI activities" },
+    Named { key: "pip_goals", label: "PIP goals" },
+    Named { key: "measurement", label: "Measuring improvement" },
+    Named { key: "self_care", label: "Physician health and self-care" },
+    Named { key: "other", label: "Something else" },
+];
+
+/// The states of a group's plan, as the API and the pages name them.
+pub const PIP_STATES: [Named; 3] = [
+    Named { key: "none", label: "Not started" },
+    Named { key: "draft", label: "Draft, not submitted" },
+    Named { key: "submitted", label: "Submitted" },
+];
+
+/// The CPD credits table program staff maintain (`functions/data/credits.toml`),
+/// as text: the domain parses and checks it, the site's templates read it.
+pub const CREDITS_TOML: &str = include_str!("../../data/credits.toml");
+
+/// Every fact above, in the shape templates and JavaScript read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Facts {
+    pub limits: Limits,
+    pub activities: &'static [Named],
+    pub goal_kinds: &'static [Named],
+    pub coaching_topics: &'static [Named],
+    pub pip_states: &'static [Named],
+}
+
+/// [`limits`] as a serializable struct (field names as in templates).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Limits {
+    pub cpso_digits: usize,
+    pub person_name: usize,
+    pub email: usize,
+    pub group_name: usize,
+    pub practice_setting: usize,
+    pub pip_section: usize,
+    pub goal_field: usize,
+    pub coaching_message: usize,
+    pub min_peers: usize,
+    pub max_peers: usize,
+    pub max_goals: usize,
+    pub min_counting_goals: usize,
+    pub requirement_years: u32,
+}
+
+impl Facts {
+    pub fn get() -> Facts {
+        use limits::*;
+        Facts {
+            limits: Limits {
+                cpso_digits: CPSO_DIGITS,
+                person_name: PERSON_NAME,
+                email: EMAIL,
+                group_name: GROUP_NAME,
+                practice_setting: PRACTICE_SETTING,
+                pip_section: PIP_SECTION,
+                goal_field: GOAL_FIELD,
+                coaching_message: COACHING_MESSAGE,
+                min_peers: MIN_PEERS,
+                max_peers: MAX_PEERS,
+                max_goals: MAX_GOALS,
+                min_counting_goals: MIN_COUNTING_GOALS,
+                requirement_years: REQUIREMENT_YEARS,
+            },
+            activities: &ACTIVITIES,
+            goal_kinds: &GOAL_KINDS,
+            coaching_topics: &COACHING_TOPICS,
+            pip_states: &PIP_STATES,
+        }
+    }
+
+    /// The label of the activity, goal kind, topic or state with this key.
+    pub fn label_of(table: &[Named], key: &str) -> Option<&'static str> {
+        table.iter().find(|n| n.key == key).map(|n| n.label)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_in_each_table() {
+        for table in [&ACTIVITIES[..], &GOAL_KINDS, &COACHING_TOPICS, &PIP_STATES] {
+            let mut keys: Vec<_> = table.iter().map(|n| n.key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), table.len());
+        }
+    }
+
+    #[test]
+    fn label_lookup() {
+        assert_eq!(Facts::label_of(&ACTIVITIES, "chart_review"), Some("Self-Guided Chart Review"));
+        assert_eq!(Facts::label_of(&ACTIVITIES, "nope"), None);
+    }
+}
