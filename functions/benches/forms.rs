@@ -64,7 +64,18 @@ fn decoding(c: &mut Criterion) {
             let goals = (1..=2)
                 .map(|n| {
                     let k = |s: &str| pip.get(&format!("goal_{n}_{s}")).to_string();
-                    (n, GoalInput { kind: k("kind"), aim: k("aim"), measure: k("measure"), baseline: k("baseline"), target: k("target"), target_date: k("target_date"), change_ideas: k("change_ideas") })
+                    (
+                        n,
+                        GoalInput {
+                            kind: k("kind"),
+                            aim: k("aim"),
+                            measure: k("measure"),
+                            baseline: k("baseline"),
+                            target: k("target"),
+                            target_date: k("target_date"),
+                            change_ideas: k("change_ideas"),
+                        },
+                    )
                 })
                 .collect();
             PipDraft::parse(pip.get("strengths"), pip.get("improvements"), goals).unwrap()
@@ -79,7 +90,13 @@ fn handler(c: &mut Criterion) {
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     rt.block_on(store.import_invitations(&invitations(1, &cycle))).unwrap();
     let links = Arc::new(KeepLinks::default());
-    let app = App { store, mailer: links.clone(), config: Config::new("https://qi.example.org", cycle), credits: Credits::embedded(), clock: Arc::new(SystemClock) };
+    let app = App {
+        store,
+        mailer: links.clone(),
+        config: Config::new("https://qi.example.org", cycle),
+        credits: Credits::embedded(),
+        clock: Arc::new(SystemClock),
+    };
     let (made, _) = rt.block_on(sign_up(&app, &links, 0));
     let bad = sign_up_form(1).replace("lead_email=lead1%40example.org", "lead_email=not-an-address");
     let done_on = (chrono::Utc::now().date_naive() - chrono::Duration::days(3)).to_string();

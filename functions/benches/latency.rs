@@ -128,7 +128,8 @@ async fn main() {
     let mut s = Samples::new("PIP submit");
     for &gi in &complete {
         let g = &groups[gi];
-        let resp = measure!(s, qi_functions::handle(&app, request("POST", "/api/me/pip/submit", Some(&g.codes[1]), Some(pip_form(&target)))));
+        let resp =
+            measure!(s, qi_functions::handle(&app, request("POST", "/api/me/pip/submit", Some(&g.codes[1]), Some(pip_form(&target)))));
         assert_eq!(resp.status(), 200, "{}", String::from_utf8_lossy(resp.body()));
     }
     all.push(s);

@@ -37,7 +37,9 @@ async fn main() {
     let counter = RoundTripCounter::new();
     let client = client_with_counter(&sdk, &counter);
     let table = format!("qi-bench-{}", std::process::id());
-    schema::create_table(&client, &table, CreateOptions { deletion_protection: false, point_in_time_recovery: false }).await.expect("create the table");
+    schema::create_table(&client, &table, CreateOptions { deletion_protection: false, point_in_time_recovery: false })
+        .await
+        .expect("create the table");
     let store = Arc::new(DynamoStore::new(client, table));
     let cycle = qi_functions::lambda::cycle_from_env().unwrap();
     store.import_invitations(&invitations(3, &cycle)).await.unwrap();
@@ -94,7 +96,9 @@ async fn main() {
     println!("|---|---:|---:|---|");
     let mut missed = Vec::new();
     for (name, n, target, detail) in &rows {
-        let t = target.map(|t| if *name == "PIP submit (POST /api/me/pip/submit)" { format!("≤ {t}") } else { t.to_string() }).unwrap_or_else(|| "–".into());
+        let t = target
+            .map(|t| if *name == "PIP submit (POST /api/me/pip/submit)" { format!("≤ {t}") } else { t.to_string() })
+            .unwrap_or_else(|| "–".into());
         println!("| {name} | {n} | {t} | {detail} |");
         if let Some(t) = target {
             if n > t {

@@ -23,8 +23,18 @@ fn row(cells: &[String]) -> String {
 /// One row per group: progress at a glance.
 pub fn groups_csv(groups: &[Group]) -> String {
     let mut out = row(&[
-        "group_id", "group_name", "practice_setting", "cycle", "created_at", "members", "lead_cpso", "activities_done",
-        "activities_total", "pip_state", "submitted_on", "requirement_met_until",
+        "group_id",
+        "group_name",
+        "practice_setting",
+        "cycle",
+        "created_at",
+        "members",
+        "lead_cpso",
+        "activities_done",
+        "activities_total",
+        "pip_state",
+        "submitted_on",
+        "requirement_met_until",
     ]
     .map(String::from));
     for g in groups {
@@ -74,7 +84,16 @@ pub fn members_csv(groups: &[Group], credits: &Credits) -> String {
                 m.member.language.as_str().to_string(),
             ];
             r.extend(Activity::ALL.iter().map(|a| m.activities.completed_on(*a).map(|d| d.to_string()).unwrap_or_default()));
-            r.push(if g.pip.is_submitted() { "submitted" } else if g.pip.draft().is_some() { "draft" } else { "none" }.to_string());
+            r.push(
+                if g.pip.is_submitted() {
+                    "submitted"
+                } else if g.pip.draft().is_some() {
+                    "draft"
+                } else {
+                    "none"
+                }
+                .to_string(),
+            );
             r.push(sub.map(|d| d.to_string()).unwrap_or_default());
             r.push(sub.map(|d| requirement_met_until(d).to_string()).unwrap_or_default());
             r.push(credits.for_member(&m.activities, &g.pip).total.to_string());
@@ -140,7 +159,10 @@ mod tests {
                 m.activities.set(a, Some(chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()));
             }
         }
-        g.pip = crate::domain::PipState::Submitted { pip: complete_draft(), submitted_on: chrono::NaiveDate::from_ymd_opt(2028, 2, 29).unwrap() };
+        g.pip = crate::domain::PipState::Submitted {
+            pip: complete_draft(),
+            submitted_on: chrono::NaiveDate::from_ymd_opt(2028, 2, 29).unwrap(),
+        };
         let csv = groups_csv(std::slice::from_ref(&g));
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 3);

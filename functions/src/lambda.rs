@@ -49,23 +49,15 @@ pub async fn app_from_env() -> Result<App, String> {
         Some(a) => Some(crate::domain::Email::parse(&a).map_err(|e| format!("QI_COACHING_INBOX: {e}"))?),
         None => None,
     };
-    Ok(App {
-        store: Arc::new(store),
-        mailer: Arc::new(mailer),
-        config,
-        credits,
-        clock: Arc::new(SystemClock),
-    })
+    Ok(App { store: Arc::new(store), mailer: Arc::new(mailer), config, credits, clock: Arc::new(SystemClock) })
 }
 
 /// `lambda_http::Request` → `http::Request<Bytes>` (query string and the
 /// Lambda request id carried over).
 pub fn from_lambda(req: Request) -> http::Request<Bytes> {
     let request_id = req.lambda_context_ref().map(|c| c.request_id.clone());
-    let query: Vec<(String, String)> = req
-        .query_string_parameters_ref()
-        .map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect())
-        .unwrap_or_default();
+    let query: Vec<(String, String)> =
+        req.query_string_parameters_ref().map(|q| q.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()).unwrap_or_default();
     let (mut parts, body) = req.into_parts();
     if parts.uri.query().is_none() && !query.is_empty() {
         let q = form_urlencoded::Serializer::new(String::new()).extend_pairs(query).finish();

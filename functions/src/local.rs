@@ -62,11 +62,5 @@ pub async fn local_app(data_dir: &Path, public_base_url: &str) -> Result<App, St
     let mut config = Config::new(public_base_url, cycle);
     config.outbox_dir = Some(outbox);
     config.coaching_inbox = Some(Email::parse("qi-coaches@qi-groups.invalid").expect("valid address"));
-    Ok(App {
-        store: Arc::new(store),
-        mailer: Arc::new(PrintingMailer(mailer)),
-        config,
-        credits: credits()?,
-        clock: Arc::new(SystemClock),
-    })
+    Ok(App { store: Arc::new(store), mailer: Arc::new(PrintingMailer(mailer)), config, credits: credits()?, clock: Arc::new(SystemClock) })
 }

@@ -74,14 +74,7 @@ pub fn personal_link_mail(
             ),
         ),
     };
-    OutgoingMail {
-        to_name: to_name.clone(),
-        to: to.clone(),
-        subject,
-        body,
-        link: Some(link.to_string()),
-        role: Some(role),
-    }
+    OutgoingMail { to_name: to_name.clone(), to: to.clone(), subject, body, link: Some(link.to_string()), role: Some(role) }
 }
 
 // ------------------------------------------------------------------ outbox --
@@ -278,14 +271,9 @@ impl SesMailer {
         let bad = |e: aws_sdk_sesv2::error::BuildError| MailError { kind: "ses_build", detail: e.to_string() };
         let subject = Content::builder().data(mail.subject.clone()).charset("UTF-8").build().map_err(bad)?;
         let text = Content::builder().data(mail.body.clone()).charset("UTF-8").build().map_err(bad)?;
-        let content = EmailContent::builder()
-            .simple(Message::builder().subject(subject).body(Body::builder().text(text).build()).build())
-            .build();
-        Ok(SesRequest {
-            from: from.to_string(),
-            to: vec![mailbox(mail.to_name.as_str(), mail.to.as_str())],
-            content,
-        })
+        let content =
+            EmailContent::builder().simple(Message::builder().subject(subject).body(Body::builder().text(text).build()).build()).build();
+        Ok(SesRequest { from: from.to_string(), to: vec![mailbox(mail.to_name.as_str(), mail.to.as_str())], content })
     }
 }
 
@@ -348,7 +336,8 @@ mod tests {
         assert!(DateTime::parse_from_rfc3339(&list[0].sent_at).is_ok());
         let raw = std::fs::read_to_string(dir.path().join(&list[0].file)).unwrap();
         let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-        for h in ["From: ", "To: ", "Subject: ", "Date: ", "Message-ID: <", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"] {
+        for h in ["From: ", "To: ", "Subject: ", "Date: ", "Message-ID: <", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
+        {
             assert!(head.contains(h), "missing {h}");
         }
         assert!(head.is_ascii(), "headers are 7-bit");

@@ -79,7 +79,8 @@ async fn table_is_created_as_the_schema_says() {
     let (store, _) = fresh_store().await;
     let out = store.client().describe_table().table_name(store.table()).send().await.unwrap();
     let t = out.table().unwrap();
-    let keys: Vec<(String, String)> = t.key_schema().iter().map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string())).collect();
+    let keys: Vec<(String, String)> =
+        t.key_schema().iter().map(|k| (k.attribute_name().to_string(), k.key_type().as_str().to_string())).collect();
     assert_eq!(keys, vec![("pk".to_string(), "HASH".to_string()), ("sk".to_string(), "RANGE".to_string())]);
     let gsis = t.global_secondary_indexes();
     assert_eq!(gsis.len(), 1);
@@ -192,7 +193,8 @@ impl aws_sdk_dynamodb::config::Intercept for FailNthTransaction {
 async fn failed_large_import_leaves_the_list_as_it_was() {
     let (plain, _) = fresh_store().await;
     let cycle = Cycle::parse("2026").unwrap();
-    let inv = |c: &str, name: &str| Invitation { cycle: cycle.clone(), cpso: cpso(c), name: Some(PersonName::parse(name).unwrap()), email: None };
+    let inv =
+        |c: &str, name: &str| Invitation { cycle: cycle.clone(), cpso: cpso(c), name: Some(PersonName::parse(name).unwrap()), email: None };
     let before = InvitationList::new(vec![inv("10001", "Dr. Before"), inv("10150", "Dr. Also Before"), inv("9", "Dr. Nine")]).unwrap();
     plain.import_invitations(&before).await.unwrap();
     let snapshot = plain.list_invitations(None).await.unwrap();

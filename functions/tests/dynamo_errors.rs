@@ -22,11 +22,7 @@ async fn endpoint(status: u16, body: &'static str) -> (String, Arc<AtomicU32>) {
         let h = h.clone();
         async move {
             h.fetch_add(1, Ordering::SeqCst);
-            (
-                axum::http::StatusCode::from_u16(status).unwrap(),
-                [("content-type", "application/x-amz-json-1.0")],
-                body,
-            )
+            (axum::http::StatusCode::from_u16(status).unwrap(), [("content-type", "application/x-amz-json-1.0")], body)
         }
     });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -44,12 +40,13 @@ async fn store_at(url: &str, counter: &RoundTripCounter) -> DynamoStore {
     DynamoStore::new(client_with_counter(&config, counter), "qi-test".into())
 }
 
-const THROTTLED: &str =
-    r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
-const THROTTLING: &str = r#"{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
+const THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
+const THROTTLING: &str =
+    r#"{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
 const CONFLICT: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]","CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}"#;
 const CANCEL_THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled","CancellationReasons":[{"Code":"ThrottlingError","Message":"Throughput exceeds the current capacity"},{"Code":"None"}]}"#;
-const VALIDATION: &str = r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"One or more parameter values were invalid"}"#;
+const VALIDATION: &str =
+    r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"One or more parameter values were invalid"}"#;
 
 #[tokio::test]
 async fn provisioned_throughput_exceeded_is_throttled_after_the_sdk_retries() {

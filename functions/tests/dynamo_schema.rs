@@ -17,10 +17,8 @@ fn template() -> Value {
 /// The one `AWS::DynamoDB::Table` resource's Properties.
 fn table_properties(t: &Value) -> Value {
     let resources = t.get("Resources").and_then(Value::as_mapping).expect("Resources");
-    let tables: Vec<&Value> = resources
-        .values()
-        .filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table"))
-        .collect();
+    let tables: Vec<&Value> =
+        resources.values().filter(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::DynamoDB::Table")).collect();
     assert_eq!(tables.len(), 1, "the template declares exactly one DynamoDB table");
     tables[0].get("Properties").expect("table Properties").clone()
 }
@@ -98,7 +96,10 @@ fn assert_table_matches(p: &Value) {
 fn a_drifted_template_is_detected() {
     let original = table_properties(&template());
     let drifts: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
-        ("index projection", Box::new(|p| p["GlobalSecondaryIndexes"][0]["Projection"]["ProjectionType"] = Value::String("KEYS_ONLY".into()))),
+        (
+            "index projection",
+            Box::new(|p| p["GlobalSecondaryIndexes"][0]["Projection"]["ProjectionType"] = Value::String("KEYS_ONLY".into())),
+        ),
         ("sort key type", Box::new(|p| p["KeySchema"][1]["KeyType"] = Value::String("HASH".into()))),
         ("attribute type", Box::new(|p| p["AttributeDefinitions"][0]["AttributeType"] = Value::String("N".into()))),
         ("index name", Box::new(|p| p["GlobalSecondaryIndexes"][0]["IndexName"] = Value::String("byType".into()))),

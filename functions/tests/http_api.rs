@@ -136,14 +136,26 @@ async fn json_flow_sign_up_check_off_submit() {
     assert_eq!(d["state"], "draft");
     assert_eq!(d["goals"][0]["kind"], "self_care");
     // Submitting the saved draft: two self-care goals / one goal is not enough (400).
-    let r = client().post(s.url(&format!("/api/groups/{gid}/pip/submit"))).bearer_auth(&members[1].code).header("accept", "application/json").send().await.unwrap();
+    let r = client()
+        .post(s.url(&format!("/api/groups/{gid}/pip/submit")))
+        .bearer_auth(&members[1].code)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let e: Value = r.json().await.unwrap();
     assert!(e["fields"].as_array().unwrap().iter().any(|f| f["field"] == "goals"), "{e}");
     // Two self-care goals alone are not enough either.
     let mut two_self_care = complete_pip_json();
     two_self_care["goals"][0]["kind"] = json!("self_care");
-    let r = client().post(s.url(&format!("/api/groups/{gid}/pip/submit"))).bearer_auth(&members[1].code).json(&two_self_care).send().await.unwrap();
+    let r = client()
+        .post(s.url(&format!("/api/groups/{gid}/pip/submit")))
+        .bearer_auth(&members[1].code)
+        .json(&two_self_care)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
     let e: Value = r.json().await.unwrap();
     assert!(e["fields"][0]["message"].as_str().unwrap().contains("at most one"), "{e}");
@@ -162,7 +174,13 @@ async fn json_flow_sign_up_check_off_submit() {
     assert_eq!(v["requirement_met_until"], "2031-06-15");
 
     // One PIP per group; no un-checking afterwards.
-    let r = client().post(s.url(&format!("/api/groups/{gid}/pip/submit"))).bearer_auth(&members[0].code).json(&complete_pip_json()).send().await.unwrap();
+    let r = client()
+        .post(s.url(&format!("/api/groups/{gid}/pip/submit")))
+        .bearer_auth(&members[0].code)
+        .json(&complete_pip_json())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409);
     let r = client()
         .post(s.url(&format!("/api/groups/{gid}/activities")))
@@ -174,7 +192,8 @@ async fn json_flow_sign_up_check_off_submit() {
     assert_eq!(r.status(), 409);
 
     // Status: members, activities, PIP, credits.
-    let st: Value = client().get(s.url(&format!("/api/groups/{gid}"))).bearer_auth(&members[0].code).send().await.unwrap().json().await.unwrap();
+    let st: Value =
+        client().get(s.url(&format!("/api/groups/{gid}"))).bearer_auth(&members[0].code).send().await.unwrap().json().await.unwrap();
     assert_eq!(st["group_id"], gid.as_str());
     assert_eq!(st["members"].as_array().unwrap().len(), 3);
     assert_eq!(st["members"][0]["role"], "lead");
@@ -240,7 +259,8 @@ async fn plain_form_flow_with_redirects_and_cookies() {
 
     // Pasting the code (POST /api/access) works too.
     let paster = browser();
-    let r = paster.post(s.url("/api/access")).header("content-type", FORM).body(format!("code={}", code_of(&peer_link))).send().await.unwrap();
+    let r =
+        paster.post(s.url("/api/access")).header("content-type", FORM).body(format!("code={}", code_of(&peer_link))).send().await.unwrap();
     assert_eq!(r.status(), 303);
     let me: Value = paster.get(s.url("/api/me")).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["member"]["cpso"], "201");
@@ -276,7 +296,13 @@ async fn plain_form_flow_with_redirects_and_cookies() {
     // Complete everything by form, then submit by form.
     for (client, who) in [(&b, "lead"), (&peer, "peer")] {
         for a in ACTIVITIES {
-            let r = client.post(s.url("/api/me/activities")).header("content-type", FORM).body(format!("activity={a}&completed_on=2026-06-11")).send().await.unwrap();
+            let r = client
+                .post(s.url("/api/me/activities"))
+                .header("content-type", FORM)
+                .body(format!("activity={a}&completed_on=2026-06-11"))
+                .send()
+                .await
+                .unwrap();
             assert_eq!(r.status(), 303, "{who} {a}");
         }
     }
@@ -296,7 +322,13 @@ async fn plain_form_flow_with_redirects_and_cookies() {
     assert_eq!(st["pip"]["goals"].as_array().unwrap().len(), 2);
 
     // Coaching by form.
-    let r = peer.post(s.url("/api/coaching")).header("content-type", FORM).body("topic=measurement&message=How+do+we+measure%3F").send().await.unwrap();
+    let r = peer
+        .post(s.url("/api/coaching"))
+        .header("content-type", FORM)
+        .body("topic=measurement&message=How+do+we+measure%3F")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/support/ask/done/");
     assert_eq!(s.app.store.list_coaching_requests().await.unwrap().len(), 1);
@@ -374,7 +406,13 @@ async fn honeypot_size_type_method_and_route_errors() {
     let r = client().post(s.url("/api/groups")).header("content-type", FORM).body(big).send().await.unwrap();
     assert_eq!(r.status(), 413);
     assert!(r.text().await.unwrap().contains("Too much text"));
-    let r = client().post(s.url("/api/groups")).header("content-type", "application/json").body(format!("\"{}\"", "x".repeat(70 * 1024))).send().await.unwrap();
+    let r = client()
+        .post(s.url("/api/groups"))
+        .header("content-type", "application/json")
+        .body(format!("\"{}\"", "x".repeat(70 * 1024)))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 413);
     let e: Value = r.json().await.unwrap();
     assert_eq!(e["error"], "payload_too_large");
@@ -493,7 +531,8 @@ async fn four_members_check_off_four_activities_at_once() {
         assert_eq!(t.await.unwrap(), 200);
     }
     let gid = body["group_id"].as_str().unwrap();
-    let st: Value = client().get(s.url(&format!("/api/groups/{gid}"))).bearer_auth(&members[0].code).send().await.unwrap().json().await.unwrap();
+    let st: Value =
+        client().get(s.url(&format!("/api/groups/{gid}"))).bearer_auth(&members[0].code).send().await.unwrap().json().await.unwrap();
     for (mi, m) in st["members"].as_array().unwrap().iter().enumerate() {
         for (ai, a) in ACTIVITIES.into_iter().enumerate() {
             assert_eq!(m["activities"][a]["completed_on"], format!("2026-05-{:02}", 1 + mi * 4 + ai));
@@ -541,13 +580,24 @@ impl Store for Throttled {
     async fn open_group_of(&self, c: &qi_functions::domain::Cpso) -> StoreResult<Option<qi_functions::domain::GroupId>> {
         self.0.open_group_of(c).await
     }
-    async fn set_activity(&self, _: &qi_functions::domain::GroupId, _: &qi_functions::domain::Cpso, _: qi_functions::domain::Activity, _: Option<chrono::NaiveDate>) -> StoreResult<qi_functions::domain::Activities> {
+    async fn set_activity(
+        &self,
+        _: &qi_functions::domain::GroupId,
+        _: &qi_functions::domain::Cpso,
+        _: qi_functions::domain::Activity,
+        _: Option<chrono::NaiveDate>,
+    ) -> StoreResult<qi_functions::domain::Activities> {
         Err(StoreError::Throttled)
     }
     async fn save_pip_draft(&self, _: &qi_functions::domain::GroupId, _: &qi_functions::domain::PipDraft) -> StoreResult<()> {
         Err(StoreError::Throttled)
     }
-    async fn submit_pip(&self, _: &qi_functions::domain::GroupId, _: &qi_functions::domain::PipDraft, _: chrono::NaiveDate) -> StoreResult<()> {
+    async fn submit_pip(
+        &self,
+        _: &qi_functions::domain::GroupId,
+        _: &qi_functions::domain::PipDraft,
+        _: chrono::NaiveDate,
+    ) -> StoreResult<()> {
         Err(StoreError::Throttled)
     }
     async fn add_coaching_request(&self, _: &qi_functions::domain::CoachingRequest) -> StoreResult<()> {
@@ -726,7 +776,13 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     let html = html_get("/api/me/pip", lead).await.unwrap().text().await.unwrap();
     assert!(html.contains("Every member has completed all four activities"));
     let mut fields = form_fields(&html);
-    for (k, v) in [("goal_2_measure", "Days a week"), ("goal_2_baseline", "1"), ("goal_2_target", "4"), ("goal_2_target_date", "2027-01-31"), ("goal_2_change_ideas", "Block the calendar")] {
+    for (k, v) in [
+        ("goal_2_measure", "Days a week"),
+        ("goal_2_baseline", "1"),
+        ("goal_2_target", "4"),
+        ("goal_2_target_date", "2027-01-31"),
+        ("goal_2_change_ideas", "Block the calendar"),
+    ] {
         set(&mut fields, k, v);
     }
     set(&mut fields, "goal_1_kind", "practice");

@@ -77,7 +77,13 @@ async fn logs_hold_no_personal_data() {
     pip["goals"][0]["aim"] = json!("Confidential aim Wombat");
     let r = c.put(s.url(&format!("/api/groups/{gid}/pip"))).bearer_auth(&peer_code).json(&pip).send().await.unwrap();
     assert_eq!(r.status(), 200);
-    let r = c.post(s.url(&format!("/api/groups/{gid}/pip/submit"))).bearer_auth(&lead_code).header("accept", "application/json").send().await.unwrap();
+    let r = c
+        .post(s.url(&format!("/api/groups/{gid}/pip/submit")))
+        .bearer_auth(&lead_code)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200);
     let r = c
         .post(s.url("/api/coaching"))

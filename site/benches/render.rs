@@ -94,7 +94,15 @@ fn markdown(c: &mut Criterion) {
     g.throughput(Throughput::Bytes((e.source.text.len() - e.body_offset) as u64));
     g.bench_function("one 2 KB page to HTML", |b| {
         b.iter(|| {
-            let r = Renderer { source: &e.source, entry: i, lib: &lib, config: &config, shortcodes: &Plain, page: &page, check_external: false };
+            let r = Renderer {
+                source: &e.source,
+                entry: i,
+                lib: &lib,
+                config: &config,
+                shortcodes: &Plain,
+                page: &page,
+                check_external: false,
+            };
             let out = r.render(e.body_offset).unwrap();
             assert!(out.html.contains("id=\"checking-progress\""));
             out

@@ -113,10 +113,7 @@ mod tests {
     fn base_url_splits_into_origin_and_path() {
         assert_eq!(split_base_url("https://a.org/").unwrap(), ("https://a.org".into(), "".into()));
         assert_eq!(split_base_url("https://a.org/qi/").unwrap(), ("https://a.org".into(), "/qi".into()));
-        assert_eq!(
-            split_base_url("http://127.0.0.1:8080").unwrap(),
-            ("http://127.0.0.1:8080".into(), "".into())
-        );
+        assert_eq!(split_base_url("http://127.0.0.1:8080").unwrap(), ("http://127.0.0.1:8080".into(), "".into()));
         assert!(split_base_url("ftp://a.org").is_err());
         assert!(split_base_url("not a url").is_err());
     }

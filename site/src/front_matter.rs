@@ -97,9 +97,7 @@ pub fn parse(source: &SourceText) -> Result<(FrontMatter, usize), Problem> {
 
     let title = match raw.title {
         None => return Err(source.problem(start, "front matter has no `title`")),
-        Some(t) if t.get_ref().trim().is_empty() => {
-            return Err(source.problem(fm_start + t.span().start, "`title` is empty"))
-        }
+        Some(t) if t.get_ref().trim().is_empty() => return Err(source.problem(fm_start + t.span().start, "`title` is empty")),
         Some(t) => t.into_inner(),
     };
     let date = match raw.date {
@@ -121,14 +119,20 @@ pub fn parse(source: &SourceText) -> Result<(FrontMatter, usize), Problem> {
         if s.value.is_empty() || crate::slug::slugify(&s.value) != s.value {
             return Err(source.problem(
                 s.offset,
-                format!("`slug` \"{}\" may contain only lowercase letters, digits and single hyphens (try \"{}\")", s.value, crate::slug::slugify(&s.value)),
+                format!(
+                    "`slug` \"{}\" may contain only lowercase letters, digits and single hyphens (try \"{}\")",
+                    s.value,
+                    crate::slug::slugify(&s.value)
+                ),
             ));
         }
     }
     let aliases: Vec<_> = raw.aliases.unwrap_or_default().into_iter().map(loc).collect();
     for a in &aliases {
         if !a.value.starts_with('/') || a.value.contains("..") || a.value.contains("://") {
-            return Err(source.problem(a.offset, format!("alias \"{}\" must be a site path starting with `/`, such as \"/old/page/\"", a.value)));
+            return Err(
+                source.problem(a.offset, format!("alias \"{}\" must be a site path starting with `/`, such as \"/old/page/\"", a.value))
+            );
         }
     }
     Ok((
@@ -184,7 +188,10 @@ mod tests {
             parse_str("+++\ntitle = \"T\"\ncolour = 1\n+++\n").unwrap_err(),
             "c.md:3:1: front matter: unknown field `colour`, expected one of `title`, `description`, `date`, `weight`, `draft`, `slug`, `template`, `page_template`, `aliases`, `extra`"
         );
-        assert_eq!(parse_str("+++\ntitle = \"T\"\nweight = \"1\"\n+++\n").unwrap_err(), "c.md:3:10: front matter: invalid type: string \"1\", expected i64");
+        assert_eq!(
+            parse_str("+++\ntitle = \"T\"\nweight = \"1\"\n+++\n").unwrap_err(),
+            "c.md:3:10: front matter: invalid type: string \"1\", expected i64"
+        );
         assert_eq!(parse_str("+++\ntitle = \"T\"\ndate = \"May 1\"\n+++\n").unwrap_err().split(": `date`").next().unwrap(), "c.md:3:8");
         assert_eq!(parse_str("title = 1\n").unwrap_err().split(": a content").next().unwrap(), "c.md:1:1");
         assert_eq!(parse_str("+++\ntitle = \"T\"\n").unwrap_err(), "c.md:1:1: front matter opened here is never closed by a line `+++`");

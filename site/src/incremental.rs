@@ -155,7 +155,12 @@ impl Incremental {
         let counting = Counting { sink, files: Default::default() };
         let shared = Shared::new(&st.p.lib, &st.p.config, st.p.config_value.clone());
         let st_ref = &*st;
-        problems.extend(stale.par_iter().filter_map(|&i| site::write_page(&st_ref.p, &shared, i, st_ref.rendered[i].as_ref()?, &counting)).collect::<Vec<_>>());
+        problems.extend(
+            stale
+                .par_iter()
+                .filter_map(|&i| site::write_page(&st_ref.p, &shared, i, st_ref.rendered[i].as_ref()?, &counting))
+                .collect::<Vec<_>>(),
+        );
         site::write_listings(&st.p, &st.rendered, &counting, &mut problems);
         // Redirect pages name their target's title.
         for a in st.p.lib.aliases.iter().filter(|a| edited.contains(&a.target)) {

@@ -121,12 +121,26 @@ impl Library {
             .into_par_iter()
             .map(|(key, path)| {
                 let name = display_path(root, &path);
-                let text = std::fs::read_to_string(&path).map_err(|e| (key.clone(), Problem::in_file(name.clone(), format!("cannot read: {e}"))))?;
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| (key.clone(), Problem::in_file(name.clone(), format!("cannot read: {e}"))))?;
                 let source = SourceText::new(name, text);
                 let (fm, body_offset) = front_matter::parse(&source).map_err(|p| (key.clone(), p))?;
                 let is_section = key == "_index.md" || key.ends_with("/_index.md");
                 let kind = if is_section { Kind::Section } else { Kind::Page };
-                Ok(Entry { kind, key, source, fm, body_offset, path: String::new(), parent: None, ancestors: vec![], pages: vec![], subsections: vec![], prev: None, next: None })
+                Ok(Entry {
+                    kind,
+                    key,
+                    source,
+                    fm,
+                    body_offset,
+                    path: String::new(),
+                    parent: None,
+                    ancestors: vec![],
+                    pages: vec![],
+                    subsections: vec![],
+                    prev: None,
+                    next: None,
+                })
             })
             .collect();
 
@@ -143,11 +157,8 @@ impl Library {
 
         // Drafts: a draft section takes its whole folder with it.
         if !drafts {
-            let draft_dirs: Vec<String> = entries
-                .iter()
-                .filter(|e| e.is_section() && e.fm.draft)
-                .map(|e| e.key.trim_end_matches("_index.md").to_string())
-                .collect();
+            let draft_dirs: Vec<String> =
+                entries.iter().filter(|e| e.is_section() && e.fm.draft).map(|e| e.key.trim_end_matches("_index.md").to_string()).collect();
             entries.retain(|e| {
                 let in_draft_dir = draft_dirs.iter().any(|d| e.key.starts_with(d.as_str()));
                 if e.fm.draft || in_draft_dir {
@@ -298,7 +309,9 @@ impl Library {
             return Err(String::new());
         }
         if !key.ends_with(".md") {
-            return Err(format!("link `{link}` must name a Markdown file under content/, such as `@/groups/forming.md` or `@/groups/_index.md`"));
+            return Err(format!(
+                "link `{link}` must name a Markdown file under content/, such as `@/groups/forming.md` or `@/groups/_index.md`"
+            ));
         }
         Err(format!("link `{link}` points to a missing page: there is no content/{key}"))
     }

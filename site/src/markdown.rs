@@ -23,7 +23,28 @@ pub fn options() -> Options {
 }
 
 /// Ids the page templates use themselves; headings never take them.
-pub const RESERVED_IDS: &[&str] = &["main", "main-content", "site-nav", "site-search", "toc", "toc-heading", "breadcrumbs", "search-results", "search-input", "section-nav", "page-nav", "skip-link", "footer", "top", "site-search-q", "section-nav-heading", "section-pages-heading", "section-subsections-heading", "home-guide-heading", "search-status"];
+pub const RESERVED_IDS: &[&str] = &[
+    "main",
+    "main-content",
+    "site-nav",
+    "site-search",
+    "toc",
+    "toc-heading",
+    "breadcrumbs",
+    "search-results",
+    "search-input",
+    "section-nav",
+    "page-nav",
+    "skip-link",
+    "footer",
+    "top",
+    "site-search-q",
+    "section-nav-heading",
+    "section-pages-heading",
+    "section-subsections-heading",
+    "home-guide-heading",
+    "search-status",
+];
 
 /// Renders shortcode templates (implemented over tera by `templates`).
 pub trait Shortcodes: Sync {
@@ -218,7 +239,11 @@ impl Renderer<'_> {
                         Some(explicit) => explicit.to_string(),
                         None => {
                             let s = slugify(&title);
-                            if s.is_empty() { "section".to_string() } else { s }
+                            if s.is_empty() {
+                                "section".to_string()
+                            } else {
+                                s
+                            }
                         }
                     };
                     if st.out.ids.contains(&id) {
@@ -235,7 +260,11 @@ impl Renderer<'_> {
                     out.push(Event::Html(format!("<h{lvl} id=\"{}\"{class}>", escape(&id)).into()));
                     out.extend(inner);
                     out.push(Event::Html(
-                        format!("<a class=\"heading-anchor\" href=\"#{}\" aria-hidden=\"true\" tabindex=\"-1\">#</a></h{lvl}>\n", escape(&id)).into(),
+                        format!(
+                            "<a class=\"heading-anchor\" href=\"#{}\" aria-hidden=\"true\" tabindex=\"-1\">#</a></h{lvl}>\n",
+                            escape(&id)
+                        )
+                        .into(),
                     ));
                     st.out.text.push(' ');
                     if top && (2..=3).contains(&lvl) {
@@ -259,7 +288,9 @@ impl Renderer<'_> {
                     st.out.text.push_str(&t);
                     Event::Code(t)
                 }
-                Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock) | Event::SoftBreak | Event::HardBreak => {
+                Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell | TagEnd::CodeBlock)
+                | Event::SoftBreak
+                | Event::HardBreak => {
                     st.out.text.push(' ');
                     event
                 }
@@ -356,7 +387,9 @@ pub fn external_link_problem(dest: &str) -> Option<String> {
                 Err(e) => Some(format!("link `{dest}` is malformed: {e}")),
                 Ok(u) => {
                     let host = u.host_str().unwrap_or("");
-                    if host.is_empty() || (!host.contains('.') && host != "localhost" && u.host().is_some_and(|h| matches!(h, url::Host::Domain(_)))) {
+                    if host.is_empty()
+                        || (!host.contains('.') && host != "localhost" && u.host().is_some_and(|h| matches!(h, url::Host::Domain(_))))
+                    {
                         Some(format!("link `{dest}` is malformed: `{host}` is not a full host name"))
                     } else {
                         None
@@ -414,7 +447,11 @@ impl SourceMap {
             return offset;
         }
         let (new, orig, linear) = self.segments[i - 1];
-        if linear { orig + (offset - new) } else { orig }
+        if linear {
+            orig + (offset - new)
+        } else {
+            orig
+        }
     }
 }
 

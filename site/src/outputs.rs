@@ -14,8 +14,10 @@ pub fn robots(config: &Config) -> String {
 }
 
 pub fn sitemap(config: &Config, lib: &Library, extra_paths: &[&str]) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
-    let mut entries: Vec<(&str, Option<&str>)> = lib.entries.iter().filter(|e| !e.hidden()).map(|e| (e.path.as_str(), e.fm.date.as_ref().map(|d| d.day.as_str()))).collect();
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut entries: Vec<(&str, Option<&str>)> =
+        lib.entries.iter().filter(|e| !e.hidden()).map(|e| (e.path.as_str(), e.fm.date.as_ref().map(|d| d.day.as_str()))).collect();
     entries.extend(extra_paths.iter().map(|p| (*p, None)));
     entries.sort();
     for (path, day) in entries {
@@ -47,7 +49,11 @@ pub fn atom(config: &Config, lib: &Library, rendered: &[Option<Rendered>]) -> Op
         .max()
         .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string());
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!("<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\" xml:base=\"{}/\">\n", escape(&config.language), escape(&config.base_url())));
+    out.push_str(&format!(
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\" xml:base=\"{}/\">\n",
+        escape(&config.language),
+        escape(&config.base_url())
+    ));
     out.push_str(&format!("  <title>{} – {}</title>\n", escape(&config.title), escape(&section.fm.title)));
     out.push_str(&format!("  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&config.permalink(&section.path))));
     out.push_str(&format!("  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n", escape(&config.permalink(&feed_path))));

@@ -27,7 +27,11 @@ pub enum Node {
     Inline(Call),
     /// A block: `body` is the text between the opening tag and `{% end %}`;
     /// `end` is the offset just after `{% end %}`.
-    Block { call: Call, body: Range<usize>, end: usize },
+    Block {
+        call: Call,
+        body: Range<usize>,
+        end: usize,
+    },
 }
 
 impl Node {
@@ -255,7 +259,10 @@ impl Cursor<'_> {
                         Some((_, 't')) => out.push('\t'),
                         Some((_, e @ ('\\' | '"' | '\''))) => out.push(e),
                         Some((j, other)) => {
-                            return Err(SyntaxError { offset: self.pos + 1 + j, message: format!("unknown escape `\\{other}` in a string") })
+                            return Err(SyntaxError {
+                                offset: self.pos + 1 + j,
+                                message: format!("unknown escape `\\{other}` in a string"),
+                            })
                         }
                         None => break,
                     }
@@ -265,27 +272,19 @@ impl Cursor<'_> {
             }
             return Err(SyntaxError { offset: start, message: format!("the string for argument `{key}` is never closed") });
         }
-        let len = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+' || c == '_'))
-            .unwrap_or(rest.len());
+        let len = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '.' || c == '-' || c == '+' || c == '_')).unwrap_or(rest.len());
         let word = &rest[..len];
         let value = match word {
             "true" => Some(Value::Bool(true)),
             "false" => Some(Value::Bool(false)),
-            _ => word
-                .parse::<i64>()
-                .ok()
-                .map(Value::from)
-                .or_else(|| word.parse::<f64>().ok().filter(|f| f.is_finite()).map(Value::from)),
+            _ => word.parse::<i64>().ok().map(Value::from).or_else(|| word.parse::<f64>().ok().filter(|f| f.is_finite()).map(Value::from)),
         };
         match value {
             Some(v) if !word.is_empty() => {
                 self.pos += len;
                 Ok(v)
             }
-            _ => Err(self.error(format!(
-                "argument `{key}` needs a value: a \"string\", a number, true or false"
-            ))),
+            _ => Err(self.error(format!("argument `{key}` needs a value: a \"string\", a number, true or false"))),
         }
     }
 }

@@ -173,13 +173,17 @@ pub(crate) fn prepare(opts: &Options, problems: &mut Vec<Problem>) -> Result<Pre
     for (i, e) in lib.entries.iter().enumerate() {
         if let Some(pt) = &e.fm.page_template {
             if !has(&pt.value) {
-                problems.push(e.source.problem(pt.offset, format!("unknown template `{}`: there is no {templates_shown}/{}", pt.value, pt.value)));
+                problems.push(
+                    e.source.problem(pt.offset, format!("unknown template `{}`: there is no {templates_shown}/{}", pt.value, pt.value)),
+                );
             }
         }
         let name = match (&e.fm.template, e.kind) {
             (Some(t), _) => {
                 if !has(&t.value) {
-                    problems.push(e.source.problem(t.offset, format!("unknown template `{}`: there is no {templates_shown}/{}", t.value, t.value)));
+                    problems.push(
+                        e.source.problem(t.offset, format!("unknown template `{}`: there is no {templates_shown}/{}", t.value, t.value)),
+                    );
                 }
                 t.value.clone()
             }
@@ -209,7 +213,8 @@ pub(crate) fn render_markdown(p: &Prepared, i: usize) -> Result<Rendered, Vec<Pr
     let shortcodes = TeraShortcodes { tera: &p.tera, templates_dir: p.templates_shown.clone(), config: &p.config_value };
     let e = &p.lib.entries[i];
     let stub = render::page_stub(&p.lib, &p.config, i);
-    Renderer { source: &e.source, entry: i, lib: &p.lib, config: &p.config, shortcodes: &shortcodes, page: &stub, check_external: p.check }.render(e.body_offset)
+    Renderer { source: &e.source, entry: i, lib: &p.lib, config: &p.config, shortcodes: &shortcodes, page: &stub, check_external: p.check }
+        .render(e.body_offset)
 }
 
 /// Links that could only be checked once everything was rendered.
@@ -280,7 +285,8 @@ pub(crate) fn write_specials(p: &Prepared, shared: &Shared, sink: &dyn Sink, pro
         }
         match p.tera.render(template, &render::special_context(shared, &p.config, path, title)) {
             Ok(html) => write_to(sink, &render::output_file(path), html.as_bytes(), problems),
-            Err(e) => problems.push(Problem::in_file(format!("{}/{template}", p.templates_shown), format!("rendering failed: {}", error_chain(&e)))),
+            Err(e) => problems
+                .push(Problem::in_file(format!("{}/{template}", p.templates_shown), format!("rendering failed: {}", error_chain(&e)))),
         }
     }
 }
@@ -302,7 +308,9 @@ pub(crate) fn write_page(p: &Prepared, shared: &Shared, i: usize, r: &Rendered, 
     let ctx = render::context(&p.lib, &p.config, shared, i, r);
     match p.tera.render(template, &ctx) {
         Ok(html) => sink.write(&render::output_file(&e.path), html.as_bytes()).err().map(|err| io_problem(&e.path, err)),
-        Err(err) => Some(Problem::at(e.source.name.clone(), 1, 1, format!("rendering template `{template}` failed: {}", error_chain(&err)))),
+        Err(err) => {
+            Some(Problem::at(e.source.name.clone(), 1, 1, format!("rendering template `{template}` failed: {}", error_chain(&err))))
+        }
     }
 }
 
@@ -436,7 +444,10 @@ fn local_link_problem(dest: &str, known: &HashSet<String>, lib: &Library, render
     if let (Some(anchor), Some(&entry)) = (anchor, lib.by_path.get(found.trim_end_matches("index.html"))) {
         if let Some(r) = &rendered[entry] {
             if !r.ids.contains(anchor) && !markdown::RESERVED_IDS.contains(&anchor) {
-                return Some(format!("link `{dest}` points to a missing heading: {} has no heading with id `{anchor}`", lib.entries[entry].source.name));
+                return Some(format!(
+                    "link `{dest}` points to a missing heading: {} has no heading with id `{anchor}`",
+                    lib.entries[entry].source.name
+                ));
             }
         }
     }

@@ -27,8 +27,8 @@ pub fn load(config: &Config) -> Result<Tera, Problem> {
         }
         let rel = item.path().strip_prefix(dir).unwrap_or(item.path());
         let name = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
-        let text = std::fs::read_to_string(item.path())
-            .map_err(|e| Problem::in_file(format!("{shown}/{name}"), format!("cannot read: {e}")))?;
+        let text =
+            std::fs::read_to_string(item.path()).map_err(|e| Problem::in_file(format!("{shown}/{name}"), format!("cannot read: {e}")))?;
         files.push((name, text));
     }
     let mut tera = Tera::default();

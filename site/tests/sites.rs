@@ -123,15 +123,27 @@ fn table_of_contents_heading_ids_and_anchor_links() {
 #[test]
 fn internal_links_resolve_to_urls() {
     let b = build_good(false);
-    contains!(b, "index.html", "<a href=\"/guide/first/#goals\">first guide page</a>", "<a href=\"/guide/\">guide</a>", "<a href=\"/about/\">link</a>");
-    contains!(b, "guide/first/index.html", "<a href=\"/guide/second-page/#details\">the second page</a>", "<a href=\"#goals\">the goals</a>");
+    contains!(
+        b,
+        "index.html",
+        "<a href=\"/guide/first/#goals\">first guide page</a>",
+        "<a href=\"/guide/\">guide</a>",
+        "<a href=\"/about/\">link</a>"
+    );
+    contains!(
+        b,
+        "guide/first/index.html",
+        "<a href=\"/guide/second-page/#details\">the second page</a>",
+        "<a href=\"#goals\">the goals</a>"
+    );
 }
 
 #[test]
 fn pages_are_ordered_by_weight_then_date_then_title() {
     let b = build_good(false);
     let guide = b.read("guide/index.html");
-    let order: Vec<usize> = ["First steps", "Second steps", "Alpha", "Beta"].iter().map(|t| guide.find(&format!(">{t}</a>")).unwrap()).collect();
+    let order: Vec<usize> =
+        ["First steps", "Second steps", "Alpha", "Beta"].iter().map(|t| guide.find(&format!(">{t}</a>")).unwrap()).collect();
     assert!(order.windows(2).all(|w| w[0] < w[1]), "guide order wrong: {order:?}");
     let news = b.read("news/index.html");
     assert!(news.find("Newer news").unwrap() < news.find("Older news").unwrap(), "news must be newest first");
@@ -209,7 +221,12 @@ fn hidden_pages_are_built_but_left_out_of_navigation() {
 fn aliases_redirect_to_the_page() {
     let b = build_good(false);
     for alias in ["old-second/index.html", "older/second.html"] {
-        contains!(b, alias, "<meta http-equiv=\"refresh\" content=\"0; url=/guide/second-page/\">", "<link rel=\"canonical\" href=\"https://good.example.org/guide/second-page/\">");
+        contains!(
+            b,
+            alias,
+            "<meta http-equiv=\"refresh\" content=\"0; url=/guide/second-page/\">",
+            "<link rel=\"canonical\" href=\"https://good.example.org/guide/second-page/\">"
+        );
     }
 }
 
@@ -321,7 +338,10 @@ fn broken_front_matter() {
 
 #[test]
 fn broken_link() {
-    assert_one_problem("broken-link", "content/links.md:7:5: link `@/pip/missing.md` points to a missing page: there is no content/pip/missing.md");
+    assert_one_problem(
+        "broken-link",
+        "content/links.md:7:5: link `@/pip/missing.md` points to a missing page: there is no content/pip/missing.md",
+    );
 }
 
 #[test]
@@ -390,7 +410,8 @@ fn malformed_external_links_fail_check_but_not_build() {
     build(&Options::new(site("malformed-external-link")), &NullSink).expect("build ignores external links");
     assert_eq!(
         problems("malformed-external-link", true),
-        vec!["content/ext.md:5:7: link `htps://example.org` has an unknown scheme `htps:` (expected https://, http://, mailto: or tel:)".to_string()]
+        vec!["content/ext.md:5:7: link `htps://example.org` has an unknown scheme `htps:` (expected https://, http://, mailto: or tel:)"
+            .to_string()]
     );
 }
 
@@ -398,11 +419,15 @@ fn malformed_external_links_fail_check_but_not_build() {
 fn check_lists_every_problem_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    std::fs::write(root.join("site.toml"), format!(
-        "title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"{}\"\nstatic_dir = \"{}\"\n",
-        site("good").join("../../../site/templates").display(),
-        site("good").join("../../../site/static").display()
-    )).unwrap();
+    std::fs::write(
+        root.join("site.toml"),
+        format!(
+            "title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"{}\"\nstatic_dir = \"{}\"\n",
+            site("good").join("../../../site/templates").display(),
+            site("good").join("../../../site/static").display()
+        ),
+    )
+    .unwrap();
     std::fs::create_dir(root.join("content")).unwrap();
     std::fs::write(root.join("content/_index.md"), "+++\ntitle = \"Home\"\n+++\n[a](@/nope.md) and [b](<https://bad host.org>)\n").unwrap();
     std::fs::write(root.join("content/x.md"), "+++\ntitle = 3\n+++\n").unwrap();

@@ -132,10 +132,7 @@ mod real {
         Ok(match args.store {
             StoreKind::Sqlite => {
                 let path = args.sqlite.clone().unwrap_or_else(|| args.data_dir.join("qi.sqlite3"));
-                Arc::new(
-                    qi_functions::store::sqlite::SqliteStore::open(&path)
-                        .map_err(|e| anyhow!("opening {}: {e}", path.display()))?,
-                )
+                Arc::new(qi_functions::store::sqlite::SqliteStore::open(&path).map_err(|e| anyhow!("opening {}: {e}", path.display()))?)
             }
             StoreKind::Dynamodb => {
                 let client = dynamo_client(args).await;

@@ -36,7 +36,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             for p in problems.iter() {
                 eprintln!("{p}");
             }
-            anyhow::bail!("the build failed with {} problem{}; nothing was written", problems.len(), if problems.len() == 1 { "" } else { "s" })
+            anyhow::bail!(
+                "the build failed with {} problem{}; nothing was written",
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            )
         }
     }
 }

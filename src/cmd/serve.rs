@@ -70,13 +70,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let shown_host = if args.bind.is_unspecified() { "127.0.0.1".to_string() } else { args.bind.to_string() };
     let shown_host = if shown_host.contains(':') { format!("[{shown_host}]") } else { shown_host };
     let base_url = format!("http://{shown_host}:{}", args.port);
-    let opts = qi_site::Options {
-        root: root.clone(),
-        base_url: Some(base_url.clone()),
-        drafts: args.drafts,
-        check: false,
-        progress: true,
-    };
+    let opts = qi_site::Options { root: root.clone(), base_url: Some(base_url.clone()), drafts: args.drafts, check: false, progress: true };
 
     // The site stays loaded between builds, so an edit re-renders only
     // the pages it touches (qi_site::Incremental).

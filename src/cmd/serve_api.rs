@@ -7,11 +7,7 @@ use std::{future::Future, path::Path, pin::Pin, sync::Arc};
 use bytes::Bytes;
 
 /// One request in, one response out: what the dev server hands `/api/*` to.
-pub type ApiFn = Arc<
-    dyn Fn(http::Request<Bytes>) -> Pin<Box<dyn Future<Output = http::Response<Bytes>> + Send>>
-        + Send
-        + Sync,
->;
+pub type ApiFn = Arc<dyn Fn(http::Request<Bytes>) -> Pin<Box<dyn Future<Output = http::Response<Bytes>> + Send>> + Send + Sync>;
 
 /// Build the local API over the embedded store kept in `data_dir`.
 /// `public_base_url` is where the site is served (used in personal links).
@@ -33,9 +29,7 @@ pub async fn local_api(_data_dir: &Path, _public_base_url: &str) -> anyhow::Resu
             http::Response::builder()
                 .status(503)
                 .header("content-type", "application/json")
-                .body(Bytes::from_static(
-                    br#"{"error":"unavailable","message":"qi was built without the api feature","fields":[]}"#,
-                ))
+                .body(Bytes::from_static(br#"{"error":"unavailable","message":"qi was built without the api feature","fields":[]}"#))
                 .expect("static response")
         })
     }))

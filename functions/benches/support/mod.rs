@@ -76,7 +76,13 @@ impl<S: Store> Store for Timed<S> {
     async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>> {
         timed!(self, self.inner.open_group_of(cpso))
     }
-    async fn set_activity(&self, id: &GroupId, member: &Cpso, activity: Activity, completed_on: Option<NaiveDate>) -> StoreResult<Activities> {
+    async fn set_activity(
+        &self,
+        id: &GroupId,
+        member: &Cpso,
+        activity: Activity,
+        completed_on: Option<NaiveDate>,
+    ) -> StoreResult<Activities> {
         timed!(self, self.inner.set_activity(id, member, activity, completed_on))
     }
     async fn save_pip_draft(&self, id: &GroupId, draft: &PipDraft) -> StoreResult<()> {

@@ -62,10 +62,8 @@ pub const ACTIVITIES: [Named; 4] = [
 ];
 
 /// The kinds of PIP goal.
-pub const GOAL_KINDS: [Named; 2] = [
-    Named { key: "practice", label: "Practice improvement" },
-    Named { key: "self_care", label: "Physician health and self-care" },
-];
+pub const GOAL_KINDS: [Named; 2] =
+    [Named { key: "practice", label: "Practice improvement" }, Named { key: "self_care", label: "Physician health and self-care" }];
 
 /// What a coaching request is about.
 pub const COACHING_TOPICS: [Named; 6] = [

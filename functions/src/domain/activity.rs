@@ -18,12 +18,7 @@ pub enum Activity {
 }
 
 impl Activity {
-    pub const ALL: [Activity; 4] = [
-        Activity::QiSurvey,
-        Activity::PracticeProfile,
-        Activity::ChartReview,
-        Activity::DataDrivenQi,
-    ];
+    pub const ALL: [Activity; 4] = [Activity::QiSurvey, Activity::PracticeProfile, Activity::ChartReview, Activity::DataDrivenQi];
 
     /// The stable key used in forms, JSON, the store and credits.toml.
     pub fn key(self) -> &'static str {
@@ -88,9 +83,7 @@ impl Activities {
 /// A completion date is valid when it is not after `today`.
 pub fn check_completion_date(completed_on: NaiveDate, today: NaiveDate) -> Result<NaiveDate, Invalid> {
     if completed_on > today {
-        Err(Invalid::new(format!(
-            "The completion date cannot be in the future (today is {today})"
-        )))
+        Err(Invalid::new(format!("The completion date cannot be in the future (today is {today})")))
     } else {
         Ok(completed_on)
     }

@@ -39,9 +39,10 @@ impl CoachingTopic {
     }
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
-        CoachingTopic::ALL.into_iter().find(|t| t.key() == s).ok_or_else(|| {
-            Invalid::new("Choose a topic: getting_started, activities, pip_goals, measurement, self_care or other")
-        })
+        CoachingTopic::ALL
+            .into_iter()
+            .find(|t| t.key() == s)
+            .ok_or_else(|| Invalid::new("Choose a topic: getting_started, activities, pip_goals, measurement, self_care or other"))
     }
 }
 
@@ -76,11 +77,7 @@ impl CoachingRequest {
     pub fn new(group_id: GroupId, cpso: Cpso, topic: CoachingTopic, message: CoachingMessage, now: DateTime<Utc>) -> Self {
         let mut r = [0u8; 6];
         getrandom::fill(&mut r).expect("the operating system random number generator failed");
-        let id = format!(
-            "{}-{}",
-            now.format("%Y%m%dT%H%M%S%.3fZ"),
-            r.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
+        let id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%.3fZ"), r.iter().map(|b| format!("{b:02x}")).collect::<String>());
         CoachingRequest { id, group_id, cpso, topic, message, created_at: now }
     }
 }

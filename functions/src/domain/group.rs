@@ -24,9 +24,7 @@ impl GroupId {
     }
     /// 1–64 characters of `A-Z a-z 0-9 - _`.
     pub fn parse(input: &str) -> Result<Self, Invalid> {
-        let ok = !input.is_empty()
-            && input.len() <= 64
-            && input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        let ok = !input.is_empty() && input.len() <= 64 && input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if ok {
             Ok(GroupId(input.to_string()))
         } else {
@@ -76,9 +74,14 @@ pub struct GroupMember {
 pub enum PipState {
     #[default]
     None,
-    Draft { draft: PipDraft },
+    Draft {
+        draft: PipDraft,
+    },
     /// `pip` passed [`super::pip::Pip::from_draft`] when it was submitted.
-    Submitted { pip: PipDraft, submitted_on: NaiveDate },
+    Submitted {
+        pip: PipDraft,
+        submitted_on: NaiveDate,
+    },
 }
 
 impl PipState {
@@ -133,10 +136,7 @@ impl Group {
 
     /// Every (member, activity) still to be done, members in group order.
     pub fn missing_activities(&self) -> Vec<(Cpso, Activity)> {
-        self.members
-            .iter()
-            .flat_map(|m| m.activities.missing().into_iter().map(|a| (m.member.cpso.clone(), a)))
-            .collect()
+        self.members.iter().flat_map(|m| m.activities.missing().into_iter().map(|a| (m.member.cpso.clone(), a))).collect()
     }
 
     pub fn cpsos(&self) -> Vec<Cpso> {
@@ -178,16 +178,10 @@ impl SignUp {
     ) -> Result<SignUp, Vec<FieldError>> {
         let mut errors = Vec::new();
         if peers.len() < MIN_PEERS {
-            errors.push(FieldError::new(
-                "peer_1_cpso",
-                "Add at least one peer: a group is a lead and 1 to 6 peers",
-            ));
+            errors.push(FieldError::new("peer_1_cpso", "Add at least one peer: a group is a lead and 1 to 6 peers"));
         }
         if peers.len() > MAX_PEERS {
-            errors.push(FieldError::new(
-                "peers",
-                format!("A group has at most {MAX_PEERS} peers; you entered {}", peers.len()),
-            ));
+            errors.push(FieldError::new("peers", format!("A group has at most {MAX_PEERS} peers; you entered {}", peers.len())));
         }
         let mut seen = BTreeSet::new();
         seen.insert(lead.cpso.clone());
@@ -228,15 +222,8 @@ impl SignUp {
             });
             codes.push(code);
         }
-        let group = Group {
-            id,
-            name: self.name,
-            practice_setting: self.practice_setting,
-            cycle,
-            created_at: now,
-            members,
-            pip: PipState::None,
-        };
+        let group =
+            Group { id, name: self.name, practice_setting: self.practice_setting, cycle, created_at: now, members, pip: PipState::None };
         (group, codes)
     }
 }

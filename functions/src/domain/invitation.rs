@@ -64,7 +64,12 @@ impl InvitationList {
         let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
         let header = loop {
             match lines.next() {
-                None => return Err(vec![RowError { line: 1, message: "the file is empty: expected a header line cpso,name,email,cycle".into() }]),
+                None => {
+                    return Err(vec![RowError {
+                        line: 1,
+                        message: "the file is empty: expected a header line cpso,name,email,cycle".into(),
+                    }])
+                }
                 Some((_, l)) if l.trim().is_empty() => continue,
                 Some((n, l)) => break (n, l),
             }
@@ -76,7 +81,10 @@ impl InvitationList {
         };
         let pos = |name: &str| cols.iter().position(|c| c == name);
         let Some(cpso_col) = pos("cpso") else {
-            return Err(vec![RowError { line: hline, message: format!("the header must name a `cpso` column (found: {})", cols.join(",")) }]);
+            return Err(vec![RowError {
+                line: hline,
+                message: format!("the header must name a `cpso` column (found: {})", cols.join(",")),
+            }]);
         };
         if let Some(unknown) = cols.iter().find(|c| !["cpso", "name", "email", "cycle"].contains(&c.as_str())) {
             return Err(vec![RowError { line: hline, message: format!("unknown column `{unknown}`: expected cpso,name,email,cycle") }]);

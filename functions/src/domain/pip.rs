@@ -277,10 +277,7 @@ impl Pip {
 /// submission date; 29 February maps to 28 February in a non-leap year.
 pub fn requirement_met_until(submitted_on: NaiveDate) -> NaiveDate {
     let y = submitted_on.year() + REQUIREMENT_YEARS;
-    submitted_on
-        .with_year(y)
-        .or_else(|| NaiveDate::from_ymd_opt(y, submitted_on.month(), 28))
-        .expect("a valid date five years on")
+    submitted_on.with_year(y).or_else(|| NaiveDate::from_ymd_opt(y, submitted_on.month(), 28)).expect("a valid date five years on")
 }
 
 #[cfg(test)]
@@ -348,7 +345,8 @@ mod tests {
         let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["strengths", "goal_3_kind", "goal_3_target_date"]);
         // Blank rows are ignored; an incomplete draft is fine.
-        let ok = PipDraft::parse("", "", vec![(1, GoalInput::default()), (2, GoalInput { aim: "x".into(), ..Default::default() })]).unwrap();
+        let ok =
+            PipDraft::parse("", "", vec![(1, GoalInput::default()), (2, GoalInput { aim: "x".into(), ..Default::default() })]).unwrap();
         assert_eq!(ok.goals.len(), 1);
         let many: Vec<_> = (1..=11).map(|n| (n, goal("practice"))).collect();
         assert_eq!(PipDraft::parse("", "", many).unwrap_err()[0].field, "goals");

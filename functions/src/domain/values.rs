@@ -290,7 +290,19 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(Email::parse(" a.b+c@Example.ORG ").unwrap().as_str(), "a.b+c@example.org");
-        for bad in ["", "plain", "a@b", "@example.org", "a@.org", "a@example.", "a b@example.org", "a@@example.org", "a@exa mple.org", "<a>@example.org", "a@example..org"] {
+        for bad in [
+            "",
+            "plain",
+            "a@b",
+            "@example.org",
+            "a@.org",
+            "a@example.",
+            "a b@example.org",
+            "a@@example.org",
+            "a@exa mple.org",
+            "<a>@example.org",
+            "a@example..org",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -41,9 +41,7 @@ pub async fn dispatch(app: &App, req: &Req, route: Route, id: Option<&str>, want
 // ------------------------------------------------------------------ helpers --
 
 fn unauthorized() -> ApiError {
-    ApiError::Unauthorized(
-        "Open your personal link from your sign-up email to continue (it is not valid or is missing)".into(),
-    )
+    ApiError::Unauthorized("Open your personal link from your sign-up email to continue (it is not valid or is missing)".into())
 }
 
 /// The caller's group and member index, from their access code.
@@ -173,7 +171,10 @@ fn row_numbers(f: &Fields, noun: &str) -> Result<Vec<usize>, ApiError> {
             if let Some((n, _)) = rest.split_once('_') {
                 if let Ok(n) = n.parse::<usize>() {
                     if n == 0 || n > 50 {
-                        return Err(ApiError::validation(format!("Unexpected field {key}"), vec![FieldError::new(key.clone(), "Rows are numbered from 1")]));
+                        return Err(ApiError::validation(
+                            format!("Unexpected field {key}"),
+                            vec![FieldError::new(key.clone(), "Rows are numbered from 1")],
+                        ));
                     }
                     rows.insert(n);
                 }
@@ -186,10 +187,7 @@ fn row_numbers(f: &Fields, noun: &str) -> Result<Vec<usize>, ApiError> {
 async fn sign_up(app: &App, req: &Req, wants: Wants) -> Res {
     let f = read_fields(req)?;
     if !f.get("website").trim().is_empty() {
-        return Err(ApiError::validation(
-            "This form could not be accepted",
-            vec![FieldError::new("website", "Leave this field empty")],
-        ));
+        return Err(ApiError::validation("This form could not be accepted", vec![FieldError::new("website", "Leave this field empty")]));
     }
     let mut errors = Vec::new();
     let name = field(&mut errors, "group_name", GroupName::parse(f.get("group_name")));
@@ -269,7 +267,15 @@ async fn sign_up(app: &App, req: &Req, wants: Wants) -> Res {
     let link = |c: &AccessCode| format!("{base}/api/access?code={}", c.expose());
     // The group is stored; a failed email must not undo it. Log only the kind.
     for (m, code) in group.members.iter().zip(&codes) {
-        let mail = personal_link_mail(&m.member.name, &m.member.email, m.member.language, m.member.role, group.name.as_str(), &lead_name, &link(code));
+        let mail = personal_link_mail(
+            &m.member.name,
+            &m.member.email,
+            m.member.language,
+            m.member.role,
+            group.name.as_str(),
+            &lead_name,
+            &link(code),
+        );
         if let Err(e) = app.mailer.send(&mail).await {
             tracing::warn!(kind = e.kind, role = m.member.role.as_str(), "personal link email not sent");
         }
@@ -318,11 +324,7 @@ async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res 
             errors.push(FieldError::new("completed_on", "Enter the date you completed this activity, like 2026-03-31"));
             None
         } else {
-            field(
-                &mut errors,
-                "completed_on",
-                values::parse_date(f.get("completed_on")).and_then(|d| check_completion_date(d, today)),
-            )
+            field(&mut errors, "completed_on", values::parse_date(f.get("completed_on")).and_then(|d| check_completion_date(d, today)))
         };
     }
     if !errors.is_empty() {
@@ -441,10 +443,8 @@ async fn submit_pip(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: Fie
                     FieldError::new("activities", format!("{} (CPSO {}) has not completed the {}", member_name(&group, c), c, a.label()))
                 })
                 .collect();
-            let list: Vec<Value> = missing
-                .iter()
-                .map(|(c, a)| json!({ "cpso": c.as_str(), "name": member_name(&group, c), "activity": a.key() }))
-                .collect();
+            let list: Vec<Value> =
+                missing.iter().map(|(c, a)| json!({ "cpso": c.as_str(), "name": member_name(&group, c), "activity": a.key() })).collect();
             return Err(ApiError::Conflict {
                 message: "Every member must complete all four activities before the plan is submitted; nothing was saved".into(),
                 fields,
@@ -577,9 +577,9 @@ async fn access_get(app: &App, req: &Req, wants: Wants) -> Res {
     let raw = q.get("code").map(String::as_str).unwrap_or("");
     match valid_code(app, raw).await? {
         Some(code) => Ok(signed_in(app, &code, wants)),
-        None => Err(ApiError::Unauthorized(
-            "This personal link is not valid. Check that you copied the whole link from your email.".into(),
-        )),
+        None => {
+            Err(ApiError::Unauthorized("This personal link is not valid. Check that you copied the whole link from your email.".into()))
+        }
     }
 }
 
@@ -587,7 +587,10 @@ async fn access_post(app: &App, req: &Req, wants: Wants) -> Res {
     let f = read_fields(req)?;
     let raw = f.get("code").trim().to_string();
     if raw.is_empty() {
-        return Err(ApiError::validation("Enter your access code", vec![FieldError::new("code", "Paste the access code from your personal link")]));
+        return Err(ApiError::validation(
+            "Enter your access code",
+            vec![FieldError::new("code", "Paste the access code from your personal link")],
+        ));
     }
     match valid_code(app, &raw).await? {
         Some(code) => Ok(signed_in(app, &code, wants)),

@@ -2,8 +2,8 @@
 //! (`GET /api/me/status`, `GET /api/groups/{id}` for HTML callers) and the
 //! shared document shell of HTML answers.
 use super::respond::escape;
-use crate::domain::{requirement_met_until, Activity, Credits, GoalDraft, GoalKind, Group, PipDraft, PipState};
 use crate::domain::pip::MAX_GOALS;
+use crate::domain::{requirement_met_until, Activity, Credits, GoalDraft, GoalKind, Group, PipDraft, PipState};
 
 /// Content-Security-Policy of the HTML answers: no scripts, nothing loaded;
 /// only the small inline stylesheet below.
@@ -61,11 +61,7 @@ pub fn status_page(g: &Group, credits: &Credits) -> String {
     }
     m.push_str("<th scope=\"col\">CPD credits you can claim</th></tr>\n      </thead>\n      <tbody>\n");
     for gm in &g.members {
-        m.push_str(&format!(
-            "        <tr><th scope=\"row\">{} ({})</th>",
-            escape(gm.member.name.as_str()),
-            gm.member.role.as_str()
-        ));
+        m.push_str(&format!("        <tr><th scope=\"row\">{} ({})</th>", escape(gm.member.name.as_str()), gm.member.role.as_str()));
         for a in Activity::ALL {
             match gm.activities.completed_on(a) {
                 Some(d) => m.push_str(&format!("<td>Done {d}</td>")),
@@ -116,10 +112,7 @@ pub fn status_page(g: &Group, credits: &Credits) -> String {
             m.push_str(&text_block(&format!("Goal {}: measure", i + 1), &goal.measure));
             m.push_str(&text_block(&format!("Goal {}: baseline", i + 1), &goal.baseline));
             m.push_str(&text_block(&format!("Goal {}: target", i + 1), &goal.target));
-            m.push_str(&text_block(
-                &format!("Goal {}: target date", i + 1),
-                &goal.target_date.map(|d| d.to_string()).unwrap_or_default(),
-            ));
+            m.push_str(&text_block(&format!("Goal {}: target date", i + 1), &goal.target_date.map(|d| d.to_string()).unwrap_or_default()));
             m.push_str(&text_block(&format!("Goal {}: change ideas", i + 1), &goal.change_ideas));
         }
         m.push_str("    </dl>\n");
@@ -180,14 +173,23 @@ fn text_area(id: &str, label: &str, value: &str, max: usize, rows: usize, hint: 
 fn goal_row(n: usize, goal: &GoalDraft) -> String {
     let mut m = format!("      <fieldset>\n        <legend>Goal {n}</legend>\n");
     m.push_str(&format!("        <fieldset>\n        <legend class=\"qi-label\">Kind of goal {n}</legend>\n"));
-    for (value, label, kind) in [("practice", "Practice improvement", GoalKind::Practice), ("self_care", "Physician health or self-care", GoalKind::SelfCare)] {
+    for (value, label, kind) in
+        [("practice", "Practice improvement", GoalKind::Practice), ("self_care", "Physician health or self-care", GoalKind::SelfCare)]
+    {
         let checked = if goal.kind == Some(kind) { " checked" } else { "" };
         m.push_str(&format!(
             "        <div class=\"qi-radio\"><input type=\"radio\" id=\"goal_{n}_kind-{value}\" name=\"goal_{n}_kind\" value=\"{value}\"{checked}><label for=\"goal_{n}_kind-{value}\">{label}</label></div>\n"
         ));
     }
     m.push_str("        </fieldset>\n");
-    m.push_str(&text_area(&format!("goal_{n}_aim"), "Aim statement", &goal.aim, 2000, 3, Some("What will improve, for whom, and by how much.")));
+    m.push_str(&text_area(
+        &format!("goal_{n}_aim"),
+        "Aim statement",
+        &goal.aim,
+        2000,
+        3,
+        Some("What will improve, for whom, and by how much."),
+    ));
     m.push_str(&text_input(&format!("goal_{n}_measure"), "Measure", &goal.measure, 500, Some("What you will count, and from which data.")));
     m.push_str(&text_input(&format!("goal_{n}_baseline"), "Baseline", &goal.baseline, 200, Some("Where you start from today.")));
     m.push_str(&text_input(&format!("goal_{n}_target"), "Target", &goal.target, 200, None));
@@ -196,7 +198,14 @@ fn goal_row(n: usize, goal: &GoalDraft) -> String {
         "        <label for=\"goal_{n}_target_date\">Target date</label><span class=\"qi-hint\" id=\"goal_{n}_target_date-hint\">The day by which you aim to reach the target (YYYY-MM-DD).</span><input type=\"date\" id=\"goal_{n}_target_date\" name=\"goal_{n}_target_date\" value=\"{}\" aria-describedby=\"goal_{n}_target_date-hint\">\n",
         escape(&date)
     ));
-    m.push_str(&text_area(&format!("goal_{n}_change_ideas"), "Change ideas", &goal.change_ideas, 2000, 3, Some("The changes you will try to reach the target.")));
+    m.push_str(&text_area(
+        &format!("goal_{n}_change_ideas"),
+        "Change ideas",
+        &goal.change_ideas,
+        2000,
+        3,
+        Some("The changes you will try to reach the target."),
+    ));
     m.push_str("      </fieldset>\n");
     m
 }
@@ -250,8 +259,22 @@ pub fn pip_page(g: &Group, saved: bool, submitted: bool) -> String {
     m.push_str(&missing_list(g, g.pip.draft()));
     m.push_str("    <h2>The plan</h2>\n");
     m.push_str("    <form method=\"post\" action=\"/api/me/pip\">\n      <input type=\"hidden\" name=\"from\" value=\"page\">\n");
-    m.push_str(&text_area("strengths", "Areas of strength", &draft.strengths, 4000, 5, Some("What your group's practices do well, as the activities showed it.")));
-    m.push_str(&text_area("improvements", "Areas for improvement", &draft.improvements, 4000, 5, Some("What the activities showed could be better.")));
+    m.push_str(&text_area(
+        "strengths",
+        "Areas of strength",
+        &draft.strengths,
+        4000,
+        5,
+        Some("What your group's practices do well, as the activities showed it."),
+    ));
+    m.push_str(&text_area(
+        "improvements",
+        "Areas for improvement",
+        &draft.improvements,
+        4000,
+        5,
+        Some("What the activities showed could be better."),
+    ));
     m.push_str(&format!(
         "      <fieldset>\n      <legend>Goals</legend>\n      <p class=\"qi-hint\">At least two goals that count, up to {MAX_GOALS}. Leave the goals you do not need empty.</p>\n"
     ));
@@ -272,11 +295,7 @@ pub fn activities_page(g: &Group, idx: usize, saved: Option<Activity>) -> String
     let gm = &g.members[idx];
     let mut m = String::new();
     m.push_str("    <h1>My activities</h1>\n");
-    m.push_str(&format!(
-        "    <p>Signed in as {}, member of the group {}.</p>\n",
-        escape(gm.member.name.as_str()),
-        escape(g.name.as_str())
-    ));
+    m.push_str(&format!("    <p>Signed in as {}, member of the group {}.</p>\n", escape(gm.member.name.as_str()), escape(g.name.as_str())));
     m.push_str("    <p><a href=\"/api/me/pip\">Group PIP (without JavaScript)</a> · <a href=\"/api/me/status\">Group progress</a> · <a href=\"/me/\">My activities page</a></p>\n");
     if let Some(a) = saved {
         m.push_str(&flash(&format!("Saved: {}.", a.label())));

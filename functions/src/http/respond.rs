@@ -78,9 +78,7 @@ impl ApiError {
             ApiError::Unauthorized(m) | ApiError::Forbidden(m) | ApiError::NotFound(m) => m.clone(),
             ApiError::MethodNotAllowed(allow) => format!("This address accepts only {}", allow.join(", ")),
             ApiError::PayloadTooLarge => format!("The request is too large (at most {} KiB)", super::input::BODY_LIMIT / 1024),
-            ApiError::UnsupportedMediaType => {
-                "Send the request as application/json or application/x-www-form-urlencoded".to_string()
-            }
+            ApiError::UnsupportedMediaType => "Send the request as application/json or application/x-www-form-urlencoded".to_string(),
             ApiError::Unavailable { .. } => "The service is busy. Please try again in a moment; nothing was saved.".to_string(),
             ApiError::Internal => "Something went wrong on our side; nothing was saved. Please try again later.".to_string(),
         }
@@ -122,11 +120,7 @@ pub fn secure(mut r: Resp) -> Resp {
 
 pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Resp {
     let bytes = serde_json::to_vec(body).expect("serialisable response");
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Bytes::from(bytes))
-        .expect("valid response")
+    Response::builder().status(status).header(header::CONTENT_TYPE, "application/json").body(Bytes::from(bytes)).expect("valid response")
 }
 
 pub fn no_content() -> Resp {
@@ -269,11 +263,7 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
                     escape(&f.message)
                 ));
             }
-            let list = if items.is_empty() {
-                String::new()
-            } else {
-                format!("    <ol class=\"qi-error-list\">\n{items}    </ol>\n")
-            };
+            let list = if items.is_empty() { String::new() } else { format!("    <ol class=\"qi-error-list\">\n{items}    </ol>\n") };
             let me_link = if status == StatusCode::UNAUTHORIZED && back != "/me/" {
                 "    <p>You can also <a href=\"/me/\">paste your access code on your activities page</a>.</p>\n"
             } else {

@@ -307,10 +307,7 @@ pub async fn submit_then_everything_is_closed(store: Arc<dyn Store>) {
     assert_conflict(store.save_pip_draft(&g.id, &PipDraft::default()).await, ConflictKind::PipSubmitted);
     // No un-checking (or re-dating) after submission.
     assert_conflict(store.set_activity(&g.id, &cpso("101"), Activity::QiSurvey, None).await, ConflictKind::PipSubmitted);
-    assert_conflict(
-        store.set_activity(&g.id, &cpso("101"), Activity::QiSurvey, Some(day("2026-04-02"))).await,
-        ConflictKind::PipSubmitted,
-    );
+    assert_conflict(store.set_activity(&g.id, &cpso("101"), Activity::QiSurvey, Some(day("2026-04-02"))).await, ConflictKind::PipSubmitted);
     let after = store.get_group(&g.id).await.unwrap();
     assert_eq!(after, back, "refused writes changed nothing");
     // The group is closed: its members hold no lock and may join a new group.
@@ -399,7 +396,10 @@ pub async fn invitations_import_and_lookup(store: Arc<dyn Store>) {
     assert!(!store.is_invited(&cycle(), &cpso("3")).await.unwrap());
     assert!(!store.is_invited(&Cycle::parse("2025").unwrap(), &cpso("2")).await.unwrap());
     let all = store.list_invitations(None).await.unwrap();
-    assert_eq!(all, vec![invitation("100", "2025", Some("Dr. Ann")), invitation("100", "2026", Some("Dr. Ann")), invitation("2", "2026", None)]);
+    assert_eq!(
+        all,
+        vec![invitation("100", "2025", Some("Dr. Ann")), invitation("100", "2026", Some("Dr. Ann")), invitation("2", "2026", None)]
+    );
     let only = store.list_invitations(Some(&cycle())).await.unwrap();
     assert_eq!(only.len(), 2);
     // Re-import replaces an entry and adds new ones.
@@ -425,8 +425,15 @@ pub async fn coaching_requests(store: Arc<dyn Store>) {
     let (g, _) = sample_group("100", &["101"], "2026-01-05T10:00:00Z");
     store.create_group(&g).await.unwrap();
     let msg = |s: &str| CoachingMessage::parse(s).unwrap();
-    let later = CoachingRequest::new(g.id.clone(), cpso("101"), CoachingTopic::Measurement, msg("How do we measure?\nThanks"), at("2026-02-02T09:00:00Z"));
-    let earlier = CoachingRequest::new(g.id.clone(), cpso("100"), CoachingTopic::SelfCare, msg("Self-care goal ideas"), at("2026-02-01T09:00:00Z"));
+    let later = CoachingRequest::new(
+        g.id.clone(),
+        cpso("101"),
+        CoachingTopic::Measurement,
+        msg("How do we measure?\nThanks"),
+        at("2026-02-02T09:00:00Z"),
+    );
+    let earlier =
+        CoachingRequest::new(g.id.clone(), cpso("100"), CoachingTopic::SelfCare, msg("Self-care goal ideas"), at("2026-02-01T09:00:00Z"));
     store.add_coaching_request(&later).await.unwrap();
     store.add_coaching_request(&earlier).await.unwrap();
     assert_eq!(store.list_coaching_requests().await.unwrap(), vec![earlier, later]);

@@ -175,9 +175,8 @@ pub fn client_with_counter(sdk_config: &aws_config::SdkConfig, counter: &RoundTr
 /// start-up.
 pub async fn sdk_config_from_env() -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    let endpoint = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
+    let endpoint =
+        ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.trim().is_empty()));
     if let Some(url) = endpoint {
         loader = loader.endpoint_url(url);
     }
@@ -230,7 +229,11 @@ impl DynamoStore {
         }
         let n = group.members.len();
         if invited_lead {
-            let lead = group.members.iter().find(|m| m.member.role == Role::Lead).ok_or_else(|| StoreError::Unavailable("a group without a lead".into()))?;
+            let lead = group
+                .members
+                .iter()
+                .find(|m| m.member.role == Role::Lead)
+                .ok_or_else(|| StoreError::Unavailable("a group without a lead".into()))?;
             let check = ConditionCheck::builder()
                 .table_name(&self.table)
                 .set_key(Some(key(invite_pk(&group.cycle), invite_sk(&lead.member.cpso))))
@@ -262,7 +265,9 @@ impl DynamoStore {
                     .members
                     .iter()
                     .filter(|m| {
-                        locks.iter().any(|l| opt_s(l, PK) == Some(lock_pk(&m.member.cpso).as_str()) && opt_s(l, "group_id") != Some(group.id.as_str()))
+                        locks.iter().any(|l| {
+                            opt_s(l, PK) == Some(lock_pk(&m.member.cpso).as_str()) && opt_s(l, "group_id") != Some(group.id.as_str())
+                        })
                     })
                     .map(|m| m.member.cpso.clone())
                     .collect();
@@ -317,15 +322,10 @@ impl DynamoStore {
     async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
         let mut found = Vec::new();
         for chunk in keys.chunks(MAX_BATCH_GET) {
-            let mut pending = KeysAndAttributes::builder().set_keys(Some(chunk.to_vec())).consistent_read(true).build().map_err(build_error)?;
+            let mut pending =
+                KeysAndAttributes::builder().set_keys(Some(chunk.to_vec())).consistent_read(true).build().map_err(build_error)?;
             for attempt in 0.. {
-                let out = self
-                    .client
-                    .batch_get_item()
-                    .request_items(&self.table, pending.clone())
-                    .send()
-                    .await
-                    .map_err(sdk_error)?;
+                let out = self.client.batch_get_item().request_items(&self.table, pending.clone()).send().await.map_err(sdk_error)?;
                 if let Some(items) = out.responses().and_then(|r| r.get(&self.table)) {
                     found.extend(items.iter().cloned());
                 }
@@ -397,7 +397,11 @@ impl DynamoStore {
         for (i, chunk) in items.chunks(MAX_TRANSACTION_ITEMS).enumerate() {
             let ops = chunk
                 .iter()
-                .map(|item| Ok(TransactWriteItem::builder().put(Put::builder().table_name(&self.table).set_item(Some(item.clone())).build()?).build()))
+                .map(|item| {
+                    Ok(TransactWriteItem::builder()
+                        .put(Put::builder().table_name(&self.table).set_item(Some(item.clone())).build()?)
+                        .build())
+                })
                 .collect::<Result<Vec<_>, aws_sdk_dynamodb::error::BuildError>>()
                 .map_err(|e| (i, build_error(e)))?;
             self.transact(ops).await.map_err(|e| {
@@ -426,7 +430,13 @@ fn build_error(e: aws_sdk_dynamodb::error::BuildError) -> StoreError {
 fn is_throttling(code: Option<&str>) -> bool {
     matches!(
         code,
-        Some("ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded" | "TransactionConflictException" | "TransactionInProgressException")
+        Some(
+            "ProvisionedThroughputExceededException"
+                | "ThrottlingException"
+                | "RequestLimitExceeded"
+                | "TransactionConflictException"
+                | "TransactionInProgressException"
+        )
     )
 }
 
@@ -589,7 +599,10 @@ fn parse_group(items: &[Item]) -> StoreResult<Group> {
     let pip = match get_s(meta, "pip_state")? {
         "none" => PipState::None,
         "draft" => PipState::Draft { draft: parse(meta, "pip", |v| serde_json::from_str::<PipDraft>(v))? },
-        "submitted" => PipState::Submitted { pip: parse(meta, "pip", |v| serde_json::from_str::<PipDraft>(v))?, submitted_on: parse(meta, "submitted_on", date)? },
+        "submitted" => PipState::Submitted {
+            pip: parse(meta, "pip", |v| serde_json::from_str::<PipDraft>(v))?,
+            submitted_on: parse(meta, "submitted_on", date)?,
+        },
         _ => return Err(corrupt("attribute pip_state is not valid")),
     };
     Ok(Group {
@@ -774,7 +787,13 @@ impl Store for DynamoStore {
         }
     }
 
-    async fn set_activity(&self, id: &GroupId, member: &Cpso, activity: Activity, completed_on: Option<NaiveDate>) -> StoreResult<Activities> {
+    async fn set_activity(
+        &self,
+        id: &GroupId,
+        member: &Cpso,
+        activity: Activity,
+        completed_on: Option<NaiveDate>,
+    ) -> StoreResult<Activities> {
         let mut req = self
             .client
             .update_item()

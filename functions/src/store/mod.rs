@@ -111,7 +111,11 @@ pub trait Store: Send + Sync {
     ///
     /// [`is_invited`]: Store::is_invited
     async fn create_group_if_invited(&self, group: &Group) -> StoreResult<()> {
-        let lead = group.members.iter().find(|m| m.member.role == Role::Lead).ok_or_else(|| StoreError::Unavailable("a group without a lead".into()))?;
+        let lead = group
+            .members
+            .iter()
+            .find(|m| m.member.role == Role::Lead)
+            .ok_or_else(|| StoreError::Unavailable("a group without a lead".into()))?;
         if !self.is_invited(&group.cycle, &lead.member.cpso).await? {
             return Err(StoreError::Conflict(ConflictKind::LeadNotInvited));
         }
@@ -197,7 +201,13 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>> {
         (**self).open_group_of(cpso).await
     }
-    async fn set_activity(&self, id: &GroupId, member: &Cpso, activity: Activity, completed_on: Option<NaiveDate>) -> StoreResult<Activities> {
+    async fn set_activity(
+        &self,
+        id: &GroupId,
+        member: &Cpso,
+        activity: Activity,
+        completed_on: Option<NaiveDate>,
+    ) -> StoreResult<Activities> {
         (**self).set_activity(id, member, activity, completed_on).await
     }
     async fn save_pip_draft(&self, id: &GroupId, draft: &PipDraft) -> StoreResult<()> {

@@ -176,7 +176,9 @@ pub async fn create_table(client: &Client, table_name: &str, opts: CreateOptions
         client
             .update_continuous_backups()
             .table_name(table_name)
-            .point_in_time_recovery_specification(PointInTimeRecoverySpecification::builder().point_in_time_recovery_enabled(true).build().map_err(|e| describe(&e))?)
+            .point_in_time_recovery_specification(
+                PointInTimeRecoverySpecification::builder().point_in_time_recovery_enabled(true).build().map_err(|e| describe(&e))?,
+            )
             .send()
             .await
             .map_err(|e| describe(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;

@@ -17,8 +17,7 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBeha
 
 use super::{ConflictKind, Store, StoreError, StoreResult};
 use crate::domain::{
-    Activities, Activity, CoachingRequest, Cpso, Cycle, Email, Group, GroupId, Invitation, InvitationList, PersonName,
-    PipDraft, PipState,
+    Activities, Activity, CoachingRequest, Cpso, Cycle, Email, Group, GroupId, Invitation, InvitationList, PersonName, PipDraft, PipState,
 };
 
 const SCHEMA: &str = r#"
@@ -111,11 +110,7 @@ impl SqliteStore {
                 conn.execute_batch(SCHEMA).map_err(sql_err)?;
             }
         }
-        Ok(SqliteStore {
-            conns: Arc::new(conns.into_iter().map(Mutex::new).collect()),
-            next: Arc::new(AtomicUsize::new(0)),
-            path,
-        })
+        Ok(SqliteStore { conns: Arc::new(conns.into_iter().map(Mutex::new).collect()), next: Arc::new(AtomicUsize::new(0)), path })
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -159,8 +154,7 @@ impl SqliteStore {
 }
 
 fn load_group(conn: &Connection, id: &str) -> StoreResult<Group> {
-    let doc: Option<String> =
-        conn.query_row("SELECT doc FROM groups WHERE id = ?1", [id], |r| r.get(0)).optional().map_err(sql_err)?;
+    let doc: Option<String> = conn.query_row("SELECT doc FROM groups WHERE id = ?1", [id], |r| r.get(0)).optional().map_err(sql_err)?;
     let doc = doc.ok_or(StoreError::NotFound)?;
     serde_json::from_str(&doc).map_err(corrupt)
 }
@@ -179,9 +173,8 @@ impl Store for SqliteStore {
     async fn import_invitations(&self, list: &InvitationList) -> StoreResult<usize> {
         let entries = list.entries().to_vec();
         self.write(move |tx| {
-            let mut stmt = tx
-                .prepare("INSERT OR REPLACE INTO invitations (cycle, cpso, name, email) VALUES (?1, ?2, ?3, ?4)")
-                .map_err(sql_err)?;
+            let mut stmt =
+                tx.prepare("INSERT OR REPLACE INTO invitations (cycle, cpso, name, email) VALUES (?1, ?2, ?3, ?4)").map_err(sql_err)?;
             for e in &entries {
                 stmt.execute(params![
                     e.cycle.as_str(),
@@ -211,9 +204,7 @@ impl Store for SqliteStore {
         let cycle = cycle.map(|c| c.to_string());
         self.with(move |c| {
             let mut stmt = c
-                .prepare(
-                    "SELECT cycle, cpso, name, email FROM invitations WHERE ?1 IS NULL OR cycle = ?1 ORDER BY cycle, cpso",
-                )
+                .prepare("SELECT cycle, cpso, name, email FROM invitations WHERE ?1 IS NULL OR cycle = ?1 ORDER BY cycle, cpso")
                 .map_err(sql_err)?;
             let rows = stmt
                 .query_map([cycle], |r| {
@@ -238,19 +229,14 @@ impl Store for SqliteStore {
     async fn create_group(&self, group: &Group) -> StoreResult<()> {
         let g = group.clone();
         self.write(move |tx| {
-            let exists = tx
-                .query_row("SELECT 1 FROM groups WHERE id = ?1", [g.id.as_str()], |_| Ok(()))
-                .optional()
-                .map_err(sql_err)?;
+            let exists = tx.query_row("SELECT 1 FROM groups WHERE id = ?1", [g.id.as_str()], |_| Ok(())).optional().map_err(sql_err)?;
             if exists.is_some() {
                 return Err(StoreError::Conflict(ConflictKind::GroupIdTaken));
             }
             let mut taken = Vec::new();
             for c in g.cpsos() {
-                let held = tx
-                    .query_row("SELECT 1 FROM open_group_locks WHERE cpso = ?1", [c.as_str()], |_| Ok(()))
-                    .optional()
-                    .map_err(sql_err)?;
+                let held =
+                    tx.query_row("SELECT 1 FROM open_group_locks WHERE cpso = ?1", [c.as_str()], |_| Ok(())).optional().map_err(sql_err)?;
                 if held.is_some() {
                     taken.push(c);
                 }
@@ -263,13 +249,12 @@ impl Store for SqliteStore {
                 .map_err(sql_err)?;
             for c in g.cpsos() {
                 // The primary key is the backstop of the rule.
-                tx.execute("INSERT INTO open_group_locks (cpso, group_id) VALUES (?1, ?2)", params![c.as_str(), g.id.as_str()])
-                    .map_err(|e| match e.sqlite_error_code() {
-                        Some(ErrorCode::ConstraintViolation) => {
-                            StoreError::Conflict(ConflictKind::MembersInOpenGroup(vec![c.clone()]))
-                        }
+                tx.execute("INSERT INTO open_group_locks (cpso, group_id) VALUES (?1, ?2)", params![c.as_str(), g.id.as_str()]).map_err(
+                    |e| match e.sqlite_error_code() {
+                        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(ConflictKind::MembersInOpenGroup(vec![c.clone()])),
                         _ => sql_err(e),
-                    })?;
+                    },
+                )?;
             }
             Ok(())
         })
@@ -284,16 +269,20 @@ impl Store for SqliteStore {
     async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>> {
         let cpso = cpso.to_string();
         self.with(move |c| {
-            let id: Option<String> = c
-                .query_row("SELECT group_id FROM open_group_locks WHERE cpso = ?1", [cpso], |r| r.get(0))
-                .optional()
-                .map_err(sql_err)?;
+            let id: Option<String> =
+                c.query_row("SELECT group_id FROM open_group_locks WHERE cpso = ?1", [cpso], |r| r.get(0)).optional().map_err(sql_err)?;
             id.map(|s| GroupId::parse(&s).map_err(corrupt)).transpose()
         })
         .await
     }
 
-    async fn set_activity(&self, id: &GroupId, member: &Cpso, activity: Activity, completed_on: Option<NaiveDate>) -> StoreResult<Activities> {
+    async fn set_activity(
+        &self,
+        id: &GroupId,
+        member: &Cpso,
+        activity: Activity,
+        completed_on: Option<NaiveDate>,
+    ) -> StoreResult<Activities> {
         let (id, member) = (id.to_string(), member.clone());
         self.write(move |tx| {
             let mut g = load_group(tx, &id)?;

@@ -34,9 +34,7 @@ impl Server {
     }
 
     /// `wrap` may replace the store and mailer (e.g. with a failing mailer).
-    pub async fn start_with(
-        wrap: impl FnOnce(Arc<dyn Store>, Arc<dyn Mailer>) -> Arc<dyn Mailer>,
-    ) -> Server {
+    pub async fn start_with(wrap: impl FnOnce(Arc<dyn Store>, Arc<dyn Mailer>) -> Arc<dyn Mailer>) -> Server {
         Self::start_full(|s| s, wrap).await
     }
 
@@ -66,13 +64,7 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = Config::new(&base, cycle);
         config.outbox_dir = Some(outbox.clone());
-        let app = Arc::new(App {
-            store,
-            mailer,
-            config,
-            credits: Credits::embedded(),
-            clock: Arc::new(FixedClock(now())),
-        });
+        let app = Arc::new(App { store, mailer, config, credits: Credits::embedded(), clock: Arc::new(FixedClock(now())) });
         let for_server = app.clone();
         let router = axum::Router::new().fallback(move |req: axum::extract::Request| {
             let app = for_server.clone();
