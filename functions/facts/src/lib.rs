@@ -63,15 +63,15 @@ pub const ACTIVITIES: [Named; 4] = [
 
 /// The kinds of PIP goal.
 pub const GOAL_KINDS: [Named; 2] =
-    [Named { key: "practice", label: "Practice improvement" }, Named { key: "self_care", label: "Physician health and self-care" }];
+    [Named { key: "practice", label: "Practice improvement" }, Named { key: "self_care", label: "Physician health or self-care" }];
 
 /// What a coaching request is about.
 pub const COACHING_TOPICS: [Named; 6] = [
-    Named { key: "getting_started", label: "Getting started" },
-    Named { key: "activities", label: "The four QI activities" },
-    Named { key: "pip_goals", label: "PIP goals" },
-    Named { key: "measurement", label: "Measuring improvement" },
-    Named { key: "self_care", label: "Physician health and self-care" },
+    Named { key: "getting_started", label: "Getting started as a group" },
+    Named { key: "activities", label: "The four activities" },
+    Named { key: "pip_goals", label: "The Group PIP and its goals" },
+    Named { key: "measurement", label: "Measuring improvement and data" },
+    Named { key: "self_care", label: "Physician health and self-care goals" },
     Named { key: "other", label: "Something else" },
 ];
 
