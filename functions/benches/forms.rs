@@ -90,13 +90,7 @@ fn handler(c: &mut Criterion) {
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     rt.block_on(store.import_invitations(&invitations(1, &cycle))).unwrap();
     let links = Arc::new(KeepLinks::default());
-    let app = App {
-        store,
-        mailer: links.clone(),
-        config: Config::new("https://qi.example.org", cycle),
-        credits: Credits::embedded(),
-        clock: Arc::new(SystemClock),
-    };
+    let app = App::new(store, links.clone(), Config::new("https://qi.example.org", cycle));
     let (made, _) = rt.block_on(sign_up(&app, &links, 0));
     let bad = sign_up_form(1).replace("lead_email=lead1%40example.org", "lead_email=not-an-address");
     let done_on = (chrono::Utc::now().date_naive() - chrono::Duration::days(3)).to_string();

@@ -15,7 +15,6 @@ mod support;
 use std::sync::Arc;
 use std::time::Instant;
 
-use qi_functions::domain::{Credits, SystemClock};
 use qi_functions::store::sqlite::SqliteStore;
 use qi_functions::store::Store;
 use qi_functions::{App, Config};
@@ -52,13 +51,7 @@ async fn main() {
     store.import_invitations(&invitations(n, &cycle)).await.unwrap();
     store.take();
     let links = Arc::new(KeepLinks::default());
-    let app = App {
-        store: store.clone(),
-        mailer: links.clone(),
-        config: Config::new("https://qi.example.org", cycle),
-        credits: Credits::embedded(),
-        clock: Arc::new(SystemClock),
-    };
+    let app = App::new(store.clone(), links.clone(), Config::new("https://qi.example.org", cycle));
     let today = chrono::Utc::now().date_naive();
     let done_on = (today - chrono::Duration::days(3)).to_string();
     let target = (today + chrono::Duration::days(200)).to_string();

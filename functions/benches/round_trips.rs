@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
-use qi_functions::domain::{Credits, SystemClock};
+
 use qi_functions::store::dynamo::{client_with_counter, DynamoStore, RoundTripCounter};
 use qi_functions::store::schema::{self, CreateOptions};
 use qi_functions::store::Store;
@@ -45,13 +45,7 @@ async fn main() {
     store.import_invitations(&invitations(3, &cycle)).await.unwrap();
     counter.take();
     let links = Arc::new(KeepLinks::default());
-    let app = App {
-        store: store.clone(),
-        mailer: links.clone(),
-        config: Config::new("https://qi.example.org", cycle),
-        credits: Credits::embedded(),
-        clock: Arc::new(SystemClock),
-    };
+    let app = App::new(store.clone(), links.clone(), Config::new("https://qi.example.org", cycle));
     let today = chrono::Utc::now().date_naive();
     let done_on = (today - chrono::Duration::days(3)).to_string();
     let target = (today + chrono::Duration::days(200)).to_string();

@@ -38,7 +38,7 @@ pub async fn app_from_env() -> Result<App, String> {
     let from = env("QI_MAIL_FROM")?;
     let table = env("QI_TABLE_NAME")?;
     let credits = match std::env::var("QI_CREDITS_FILE").ok().filter(|v| !v.is_empty()) {
-        Some(p) => Credits::from_path(std::path::Path::new(&p))?,
+        Some(p) => Credits::from_path(std::path::Path::new(&p)).map_err(|e| e.to_string())?,
         None => Credits::embedded(),
     };
     let sdk = sdk_config_from_env().await;
@@ -49,7 +49,14 @@ pub async fn app_from_env() -> Result<App, String> {
         Some(a) => Some(crate::domain::Email::parse(&a).map_err(|e| format!("QI_COACHING_INBOX: {e}"))?),
         None => None,
     };
-    Ok(App { store: Arc::new(store), mailer: Arc::new(mailer), config, credits, clock: Arc::new(SystemClock) })
+    Ok(App {
+        store: Arc::new(store),
+        mailer: Arc::new(mailer),
+        config,
+        credits,
+        clock: Arc::new(SystemClock),
+        random: Arc::new(crate::domain::OsRandom),
+    })
 }
 
 /// `lambda_http::Request` → `http::Request<Bytes>` (query string and the

@@ -1,4 +1,5 @@
 //! QI Groups domain, storage and HTTP handlers shared by the Lambda functions and the dev server.
+pub mod app;
 pub mod domain;
 pub mod export;
 pub mod http;
@@ -7,7 +8,8 @@ pub mod local;
 pub mod mail;
 pub mod store;
 
-pub use crate::http::{handle, handle_routes, App, Config, Route};
+pub use crate::app::{App, Config};
+pub use crate::http::{handle, handle_routes, Route};
 
 /// Made-up invitations the local dev server loads into an empty store, so a
 /// newcomer can sign up (CPSO numbers 10001–10005; cycle = the current one).

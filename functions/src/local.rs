@@ -32,7 +32,7 @@ impl Mailer for PrintingMailer {
 fn credits() -> Result<Credits, String> {
     let path = Path::new("functions/data/credits.toml");
     if path.is_file() {
-        Credits::from_path(path)
+        Credits::from_path(path).map_err(|e| e.to_string())
     } else {
         Ok(Credits::embedded())
     }
@@ -62,5 +62,12 @@ pub async fn local_app(data_dir: &Path, public_base_url: &str) -> Result<App, St
     let mut config = Config::new(public_base_url, cycle);
     config.outbox_dir = Some(outbox);
     config.coaching_inbox = Some(Email::parse("qi-coaches@qi-groups.invalid").expect("valid address"));
-    Ok(App { store: Arc::new(store), mailer: Arc::new(PrintingMailer(mailer)), config, credits: credits()?, clock: Arc::new(SystemClock) })
+    Ok(App {
+        store: Arc::new(store),
+        mailer: Arc::new(PrintingMailer(mailer)),
+        config,
+        credits: credits()?,
+        clock: Arc::new(SystemClock),
+        random: Arc::new(crate::domain::OsRandom),
+    })
 }

@@ -53,7 +53,7 @@ async fn provisioned_throughput_exceeded_is_throttled_after_the_sdk_retries() {
     let (url, hits) = endpoint(400, THROTTLED).await;
     let counter = RoundTripCounter::new();
     let store = store_at(&url, &counter).await;
-    let r = store.get_group(&GroupId::generate()).await;
+    let r = store.get_group(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap()).await;
     assert_eq!(r, Err(StoreError::Throttled));
     assert_eq!(hits.load(Ordering::SeqCst), 2, "the SDK retried once (max_attempts 2)");
     assert_eq!(counter.total(), 2, "the counter sees every attempt");
@@ -63,7 +63,9 @@ async fn provisioned_throughput_exceeded_is_throttled_after_the_sdk_retries() {
 async fn throttling_exception_is_throttled() {
     let (url, _) = endpoint(400, THROTTLING).await;
     let store = store_at(&url, &RoundTripCounter::new()).await;
-    let r = store.set_activity(&GroupId::generate(), &Cpso::parse("100").unwrap(), Activity::QiSurvey, None).await;
+    let r = store
+        .set_activity(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap(), &Cpso::parse("100").unwrap(), Activity::QiSurvey, None)
+        .await;
     assert_eq!(r, Err(StoreError::Throttled));
 }
 
@@ -89,7 +91,7 @@ async fn a_throttled_transaction_item_is_throttled() {
 async fn other_errors_are_unavailable_not_throttled() {
     let (url, hits) = endpoint(400, VALIDATION).await;
     let store = store_at(&url, &RoundTripCounter::new()).await;
-    let r = store.get_group(&GroupId::generate()).await;
+    let r = store.get_group(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap()).await;
     assert!(matches!(&r, Err(StoreError::Unavailable(m)) if m.contains("ValidationException")), "{r:?}");
     assert_eq!(hits.load(Ordering::SeqCst), 1, "not retried");
 }
@@ -102,6 +104,6 @@ async fn an_unreachable_endpoint_is_unavailable() {
         l.local_addr().unwrap().port()
     };
     let store = store_at(&format!("http://127.0.0.1:{port}"), &RoundTripCounter::new()).await;
-    let r = store.get_group(&GroupId::generate()).await;
+    let r = store.get_group(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap()).await;
     assert!(matches!(r, Err(StoreError::Unavailable(_))), "{r:?}");
 }

@@ -92,8 +92,8 @@ fn error_codes_match_the_router() {
         ApiError::conflict("", vec![]),
         ApiError::PayloadTooLarge,
         ApiError::UnsupportedMediaType,
-        ApiError::Unavailable { retry_after: 1 },
-        ApiError::Internal,
+        ApiError::Unavailable { retry_after: 1, cause: "test" },
+        ApiError::Internal { cause: "test" },
     ] {
         assert!(codes.contains(e.code()), "{} not in openapi.yaml", e.code());
     }

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::group::GroupId;
+use super::random::{Random, RandomUnavailable};
+use super::values::{GroupId, Invalid};
 
 const SECRET_BYTES: usize = 32;
 
@@ -33,10 +34,10 @@ impl fmt::Debug for AccessCode {
 
 impl AccessCode {
     /// A fresh code for member `member` of `group`, from the OS random number generator.
-    pub fn generate(group: &GroupId, member: usize) -> Self {
+    pub fn generate(group: &GroupId, member: usize, random: &dyn Random) -> Result<Self, RandomUnavailable> {
         let mut secret = [0u8; SECRET_BYTES];
-        getrandom::fill(&mut secret).expect("the operating system random number generator failed");
-        AccessCode { group: group.clone(), member, secret }
+        random.fill(&mut secret)?;
+        Ok(AccessCode { group: group.clone(), member, secret })
     }
 
     /// Parse a code as received; `None` for anything malformed.
@@ -96,25 +97,19 @@ impl CodeHash {
         self.0.ct_eq(&other.0).into()
     }
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(self.0)
     }
     pub fn from_hex(s: &str) -> Option<Self> {
-        if s.len() != 64 {
-            return None;
-        }
         let mut out = [0u8; 32];
-        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
-            let hex = std::str::from_utf8(chunk).ok()?;
-            out[i] = u8::from_str_radix(hex, 16).ok()?;
-        }
+        hex::decode_to_slice(s, &mut out).ok()?;
         Some(CodeHash(out))
     }
 }
 
 impl TryFrom<String> for CodeHash {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
-        CodeHash::from_hex(&s).ok_or_else(|| "invalid code hash".to_string())
+    type Error = Invalid;
+    fn try_from(s: String) -> Result<Self, Invalid> {
+        CodeHash::from_hex(&s).ok_or_else(|| Invalid::new("not a code hash (64 hex digits)"))
     }
 }
 impl From<CodeHash> for String {
@@ -129,8 +124,9 @@ mod tests {
 
     #[test]
     fn round_trip_and_hash() {
-        let g = GroupId::generate();
-        let code = AccessCode::generate(&g, 3);
+        let r = crate::domain::OsRandom;
+        let g = GroupId::generate(&r).unwrap();
+        let code = AccessCode::generate(&g, 3, &r).unwrap();
         let text = code.expose();
         assert!(text.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)), "URL-safe: {text}");
         let back = AccessCode::parse(&text).unwrap();
@@ -138,7 +134,7 @@ mod tests {
         assert_eq!(back.group(), &g);
         assert_eq!(back.member_index(), 3);
         assert!(code.hash().matches(&back));
-        let other = AccessCode::generate(&g, 3);
+        let other = AccessCode::generate(&g, 3, &r).unwrap();
         assert!(!code.hash().matches(&other));
         assert_ne!(code.expose(), other.expose(), "codes are random");
         assert_eq!(CodeHash::from_hex(&code.hash().to_hex()).unwrap(), code.hash());
@@ -149,8 +145,9 @@ mod tests {
 
     #[test]
     fn malformed_codes_rejected() {
-        let g = GroupId::generate();
-        let good = AccessCode::generate(&g, 0).expose();
+        let r = crate::domain::OsRandom;
+        let g = GroupId::generate(&r).unwrap();
+        let good = AccessCode::generate(&g, 0, &r).unwrap().expose();
         for bad in [
             "".to_string(),
             "abc".to_string(),

@@ -20,24 +20,19 @@ pub enum Activity {
 impl Activity {
     pub const ALL: [Activity; 4] = [Activity::QiSurvey, Activity::PracticeProfile, Activity::ChartReview, Activity::DataDrivenQi];
 
+    fn fact(self) -> &'static qi_facts::Named {
+        // `ALL` and `qi_facts::ACTIVITIES` list the activities in the same order (a test checks it).
+        &qi_facts::ACTIVITIES[self as usize]
+    }
+
     /// The stable key used in forms, JSON, the store and credits.toml.
     pub fn key(self) -> &'static str {
-        match self {
-            Activity::QiSurvey => "qi_survey",
-            Activity::PracticeProfile => "practice_profile",
-            Activity::ChartReview => "chart_review",
-            Activity::DataDrivenQi => "data_driven_qi",
-        }
+        self.fact().key
     }
 
     /// The name people read.
     pub fn label(self) -> &'static str {
-        match self {
-            Activity::QiSurvey => "QI Survey",
-            Activity::PracticeProfile => "Practice Profile",
-            Activity::ChartReview => "Self-Guided Chart Review",
-            Activity::DataDrivenQi => "Data-Driven QI",
-        }
+        self.fact().label
     }
 
     pub fn parse(input: &str) -> Result<Self, Invalid> {
@@ -92,6 +87,16 @@ pub fn check_completion_date(completed_on: NaiveDate, today: NaiveDate) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_order_as_the_shared_facts() {
+        let keys: Vec<_> = Activity::ALL.iter().map(|a| a.key()).collect();
+        let facts: Vec<_> = qi_facts::ACTIVITIES.iter().map(|n| n.key).collect();
+        assert_eq!(keys, facts);
+        for (i, a) in Activity::ALL.iter().enumerate() {
+            assert_eq!(*a as usize, i);
+        }
+    }
 
     #[test]
     fn keys_round_trip() {

@@ -2,10 +2,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::group::GroupId;
-use super::values::{parse_text, Cpso, Invalid};
+use super::random::{random_hex, Random, RandomUnavailable};
+use super::values::{parse_text, Cpso, GroupId, Invalid};
 
-pub const MESSAGE_MAX: usize = 4000;
+pub const MESSAGE_MAX: usize = qi_facts::limits::COACHING_MESSAGE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -27,15 +27,14 @@ impl CoachingTopic {
         CoachingTopic::SelfCare,
         CoachingTopic::Other,
     ];
+    /// The stable key (forms, JSON, the store); `ALL` and
+    /// `qi_facts::COACHING_TOPICS` list the topics in the same order.
     pub fn key(self) -> &'static str {
-        match self {
-            CoachingTopic::GettingStarted => "getting_started",
-            CoachingTopic::Activities => "activities",
-            CoachingTopic::PipGoals => "pip_goals",
-            CoachingTopic::Measurement => "measurement",
-            CoachingTopic::SelfCare => "self_care",
-            CoachingTopic::Other => "other",
-        }
+        qi_facts::COACHING_TOPICS[self as usize].key
+    }
+    /// The name people read.
+    pub fn label(self) -> &'static str {
+        qi_facts::COACHING_TOPICS[self as usize].label
     }
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
@@ -74,11 +73,16 @@ pub struct CoachingRequest {
 }
 
 impl CoachingRequest {
-    pub fn new(group_id: GroupId, cpso: Cpso, topic: CoachingTopic, message: CoachingMessage, now: DateTime<Utc>) -> Self {
-        let mut r = [0u8; 6];
-        getrandom::fill(&mut r).expect("the operating system random number generator failed");
-        let id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%.3fZ"), r.iter().map(|b| format!("{b:02x}")).collect::<String>());
-        CoachingRequest { id, group_id, cpso, topic, message, created_at: now }
+    pub fn new(
+        group_id: GroupId,
+        cpso: Cpso,
+        topic: CoachingTopic,
+        message: CoachingMessage,
+        now: DateTime<Utc>,
+        random: &dyn Random,
+    ) -> Result<Self, RandomUnavailable> {
+        let id = format!("{}-{}", now.format("%Y%m%dT%H%M%S%.3fZ"), random_hex(random, 6)?);
+        Ok(CoachingRequest { id, group_id, cpso, topic, message, created_at: now })
     }
 }
 

@@ -7,8 +7,25 @@ use serde::{Deserialize, Serialize};
 use super::activity::{Activities, Activity};
 use super::group::PipState;
 
-/// The credits file shipped with the functions (embedded at build time).
-pub const EMBEDDED_CREDITS_TOML: &str = include_str!("../../data/credits.toml");
+/// The credits file shipped with the functions (embedded at build time; the
+/// one copy lives in `functions/data/credits.toml`, shared through `qi-facts`).
+pub const EMBEDDED_CREDITS_TOML: &str = qi_facts::CREDITS_TOML;
+
+/// Why a credits file was refused: the file, and where and what.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CreditsError {
+    #[error("{file}: {message}")]
+    Read { file: String, message: String },
+    /// TOML syntax or shape, with the position when the parser gives one.
+    #[error("{file}{}: {message}", position.map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default())]
+    Syntax { file: String, position: Option<(usize, usize)>, message: String },
+    #[error("{file}: no [[activity]] entry with key = \"{key}\"")]
+    MissingActivity { file: String, key: &'static str },
+    #[error("{file}: more than one [[activity]] entry with key = \"{key}\"")]
+    DuplicateActivity { file: String, key: &'static str },
+    #[error("{file}: unknown activity key \"{key}\"")]
+    UnknownActivity { file: String, key: String },
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -48,7 +65,8 @@ struct GoalEntry {
 pub struct Credits {
     pub program: String,
     pub maximum: u32,
-    activities: Vec<(Activity, String, u32)>,
+    /// Label and credits of each activity, in [`Activity::ALL`] order.
+    activities: [(String, u32); 4],
     pub pip_label: String,
     pub pip_credits: u32,
     pub goal_label: String,
@@ -70,34 +88,41 @@ pub struct CreditSummary {
 
 impl Credits {
     /// The embedded file (always valid: a unit test checks it).
+    #[allow(clippy::expect_used)] // a compile-time constant, checked by the unit test `embedded_file_is_valid`
     pub fn embedded() -> Credits {
         Credits::parse(EMBEDDED_CREDITS_TOML, "functions/data/credits.toml").expect("embedded credits.toml is valid")
     }
 
-    pub fn from_path(path: &Path) -> Result<Credits, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        Credits::parse(&text, &path.display().to_string())
+    pub fn from_path(path: &Path) -> Result<Credits, CreditsError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| CreditsError::Read { file: file.clone(), message: e.to_string() })?;
+        Credits::parse(&text, &file)
     }
 
     /// Parse and check a credits file; errors name the file (and line/column
     /// for TOML syntax errors).
-    pub fn parse(text: &str, name: &str) -> Result<Credits, String> {
-        let f: File = toml::from_str(text).map_err(|e| {
-            let pos = e.span().map(|s| line_col(text, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
-            format!("{name}{pos}: {}", e.message())
+    pub fn parse(text: &str, name: &str) -> Result<Credits, CreditsError> {
+        let file = || name.to_string();
+        let f: File = toml::from_str(text).map_err(|e| CreditsError::Syntax {
+            file: file(),
+            position: e.span().map(|s| line_col(text, s.start)),
+            message: e.message().to_string(),
         })?;
         let mut activities = Vec::new();
         for a in Activity::ALL {
             let entries: Vec<_> = f.activity.iter().filter(|e| e.key == a.key()).collect();
             match entries.as_slice() {
-                [e] => activities.push((a, e.label.clone(), e.credits)),
-                [] => return Err(format!("{name}: no [[activity]] entry with key = \"{}\"", a.key())),
-                _ => return Err(format!("{name}: more than one [[activity]] entry with key = \"{}\"", a.key())),
+                [e] => activities.push((e.label.clone(), e.credits)),
+                [] => return Err(CreditsError::MissingActivity { file: file(), key: a.key() }),
+                _ => return Err(CreditsError::DuplicateActivity { file: file(), key: a.key() }),
             }
         }
         if let Some(e) = f.activity.iter().find(|e| Activity::parse(&e.key).is_err()) {
-            return Err(format!("{name}: unknown activity key \"{}\"", e.key));
+            return Err(CreditsError::UnknownActivity { file: file(), key: e.key.clone() });
         }
+        // One entry per activity was pushed above, so the conversion cannot fail.
+        let activities: [(String, u32); 4] =
+            activities.try_into().map_err(|_| CreditsError::MissingActivity { file: file(), key: Activity::ALL[0].key() })?;
         Ok(Credits {
             program: f.program,
             maximum: f.maximum,
@@ -111,7 +136,7 @@ impl Credits {
     }
 
     pub fn activity(&self, a: Activity) -> (&str, u32) {
-        let (_, label, credits) = self.activities.iter().find(|(k, _, _)| *k == a).expect("all four activities present");
+        let (label, credits) = &self.activities[a as usize];
         (label, *credits)
     }
 
@@ -216,9 +241,9 @@ max_goals = 2
     #[test]
     fn bad_files_are_reported() {
         let e = Credits::parse("program = \"x\"\nmaximum = \"lots\"\n", "c.toml").unwrap_err();
-        assert!(e.starts_with("c.toml:2:"), "{e}");
+        assert!(e.to_string().starts_with("c.toml:2:"), "{e}");
         let missing = EMBEDDED_CREDITS_TOML.replace("key = \"chart_review\"", "key = \"chart\"");
         let e = Credits::parse(&missing, "c.toml").unwrap_err();
-        assert!(e.contains("chart_review"), "{e}");
+        assert!(e.to_string().contains("chart_review"), "{e}");
     }
 }

@@ -7,32 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::access::{AccessCode, CodeHash};
 use super::activity::{Activities, Activity};
 use super::pip::PipDraft;
-use super::values::{Cpso, Cycle, Email, GroupName, Invalid, Language, PersonName, PracticeSetting};
+use super::random::{Random, RandomUnavailable};
+use super::values::{Cpso, Cycle, Email, GroupId, GroupName, Language, PersonName, PracticeSetting};
 use super::FieldError;
-
-/// Opaque, URL-safe group id: 128 random bits, base64url (22 characters).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct GroupId(String);
-
-impl GroupId {
-    pub fn generate() -> Self {
-        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-        let mut b = [0u8; 16];
-        getrandom::fill(&mut b).expect("the operating system random number generator failed");
-        GroupId(URL_SAFE_NO_PAD.encode(b))
-    }
-    /// 1–64 characters of `A-Z a-z 0-9 - _`.
-    pub fn parse(input: &str) -> Result<Self, Invalid> {
-        let ok = !input.is_empty() && input.len() <= 64 && input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if ok {
-            Ok(GroupId(input.to_string()))
-        } else {
-            Err(Invalid::new("not a group id"))
-        }
-    }
-}
-super::values::string_newtype!(GroupId);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -116,9 +93,45 @@ pub struct Group {
     pub pip: PipState,
 }
 
+/// Why a group's plan cannot be submitted now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitBlocked {
+    /// The group has submitted its one plan already.
+    AlreadySubmitted,
+    /// Each (member, activity) still to be done: members in group order,
+    /// activities in [`Activity::ALL`] order.
+    ActivitiesIncomplete(Vec<(Cpso, Activity)>),
+}
+
 impl Group {
     pub fn is_open(&self) -> bool {
         !self.pip.is_submitted()
+    }
+
+    /// The group's lead (`members[0]`, as every group is built).
+    pub fn lead(&self) -> Option<&GroupMember> {
+        self.members.iter().find(|m| m.member.role == Role::Lead)
+    }
+
+    /// The program's rule for submitting: the plan is not submitted yet, and
+    /// every member has completed all four activities. The stores check the
+    /// same conditions atomically with the write (so a concurrent change can
+    /// only make a submission fail), and report a failure through this rule.
+    pub fn ready_to_submit(&self) -> Result<(), SubmitBlocked> {
+        if self.pip.is_submitted() {
+            return Err(SubmitBlocked::AlreadySubmitted);
+        }
+        let missing = self.missing_activities();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(SubmitBlocked::ActivitiesIncomplete(missing))
+        }
+    }
+
+    /// The member's name, or "" for a CPSO number not in the group.
+    pub fn name_of(&self, cpso: &Cpso) -> &str {
+        self.member_by_cpso(cpso).map(|m| m.member.name.as_str()).unwrap_or_default()
     }
 
     /// The index of the member `code` belongs to, if it is a valid code of this group.
@@ -164,8 +177,7 @@ pub struct SignUp {
     pub peers: Vec<PersonDetails>,
 }
 
-pub const MIN_PEERS: usize = 1;
-pub const MAX_PEERS: usize = 6;
+pub use qi_facts::limits::{MAX_PEERS, MIN_PEERS};
 
 impl SignUp {
     /// `peers` are `(N, details)` with `N` the 1-based peer row of the form,
@@ -207,14 +219,14 @@ impl SignUp {
     /// Build the group to store, with a fresh id and one fresh access code per
     /// member (returned in member order; only their hashes are in the group).
     /// `created_at` is `now` truncated to whole milliseconds (what every store keeps).
-    pub fn into_group(self, cycle: Cycle, now: DateTime<Utc>) -> (Group, Vec<AccessCode>) {
-        let now = DateTime::<Utc>::from_timestamp_millis(now.timestamp_millis()).expect("a representable time");
-        let id = GroupId::generate();
+    pub fn into_group(self, cycle: Cycle, now: DateTime<Utc>, random: &dyn Random) -> Result<(Group, Vec<AccessCode>), RandomUnavailable> {
+        let now = DateTime::<Utc>::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
+        let id = GroupId::generate(random)?;
         let mut members = Vec::new();
         let mut codes = Vec::new();
         let people = std::iter::once((Role::Lead, self.lead)).chain(self.peers.into_iter().map(|p| (Role::Peer, p)));
         for (i, (role, p)) in people.enumerate() {
-            let code = AccessCode::generate(&id, i);
+            let code = AccessCode::generate(&id, i, random)?;
             members.push(GroupMember {
                 member: Member { cpso: p.cpso, name: p.name, email: p.email, language: p.language, role },
                 code_hash: code.hash(),
@@ -224,7 +236,7 @@ impl SignUp {
         }
         let group =
             Group { id, name: self.name, practice_setting: self.practice_setting, cycle, created_at: now, members, pip: PipState::None };
-        (group, codes)
+        Ok((group, codes))
     }
 }
 
@@ -269,7 +281,8 @@ mod tests {
     #[test]
     fn group_roles_and_codes() {
         let s = signup(&["1", "2"]).unwrap();
-        let (g, codes) = s.into_group(Cycle::parse("2026").unwrap(), Utc::now());
+        let r = crate::domain::OsRandom;
+        let (g, codes) = s.into_group(Cycle::parse("2026").unwrap(), Utc::now(), &r).unwrap();
         assert_eq!(g.members.len(), 3);
         assert_eq!(g.members[0].member.role, Role::Lead);
         assert_eq!(g.members[2].member.role, Role::Peer);
@@ -278,10 +291,33 @@ mod tests {
             assert_eq!(g.authenticate(c), Some(i));
         }
         // A code of another group or a forged index is refused.
-        let other = AccessCode::generate(&GroupId::generate(), 0);
+        let other = AccessCode::generate(&GroupId::generate(&r).unwrap(), 0, &r).unwrap();
         assert_eq!(g.authenticate(&other), None);
         let forged = AccessCode::parse(&codes[1].expose().replacen(".1.", ".2.", 1)).unwrap();
         assert_eq!(g.authenticate(&forged), None);
         assert_eq!(g.missing_activities().len(), 12);
+        assert_eq!(g.lead().map(|m| m.member.cpso.as_str()), Some("100"));
+    }
+
+    #[test]
+    fn ready_to_submit_rule() {
+        let r = crate::domain::OsRandom;
+        let (mut g, _) = signup(&["1"]).unwrap().into_group(Cycle::parse("2026").unwrap(), Utc::now(), &r).unwrap();
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        match g.ready_to_submit() {
+            Err(SubmitBlocked::ActivitiesIncomplete(m)) => {
+                assert_eq!(m.len(), 8);
+                assert_eq!(m[0], (Cpso::parse("100").unwrap(), Activity::QiSurvey));
+            }
+            other => panic!("{other:?}"),
+        }
+        for m in &mut g.members {
+            for a in Activity::ALL {
+                m.activities.set(a, Some(day));
+            }
+        }
+        assert_eq!(g.ready_to_submit(), Ok(()));
+        g.pip = PipState::Submitted { pip: PipDraft::default(), submitted_on: day };
+        assert_eq!(g.ready_to_submit(), Err(SubmitBlocked::AlreadySubmitted));
     }
 }

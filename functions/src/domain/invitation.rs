@@ -34,12 +34,20 @@ impl std::fmt::Display for RowError {
     }
 }
 
+/// Two entries of one list for the same (cycle, CPSO number).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("CPSO number {cpso} appears twice for cycle {cycle}")]
+pub struct DuplicateInvitation {
+    pub cpso: Cpso,
+    pub cycle: Cycle,
+}
+
 impl InvitationList {
-    pub fn new(entries: Vec<Invitation>) -> Result<Self, String> {
+    pub fn new(entries: Vec<Invitation>) -> Result<Self, DuplicateInvitation> {
         let mut seen = BTreeSet::new();
         for e in &entries {
             if !seen.insert((e.cycle.clone(), e.cpso.clone())) {
-                return Err(format!("CPSO number {} appears twice for cycle {}", e.cpso, e.cycle));
+                return Err(DuplicateInvitation { cpso: e.cpso.clone(), cycle: e.cycle.clone() });
             }
         }
         Ok(InvitationList { entries })
@@ -60,25 +68,18 @@ impl InvitationList {
     /// `default_cycle`. Every row is checked; any bad row means an error listing
     /// all of them, so nothing is imported half-way.
     pub fn parse_csv(text: &str, default_cycle: &Cycle) -> Result<InvitationList, Vec<RowError>> {
-        let mut errors = Vec::new();
-        let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
-        let header = loop {
-            match lines.next() {
-                None => {
-                    return Err(vec![RowError {
-                        line: 1,
-                        message: "the file is empty: expected a header line cpso,name,email,cycle".into(),
-                    }])
-                }
-                Some((_, l)) if l.trim().is_empty() => continue,
-                Some((n, l)) => break (n, l),
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+        let mut records = reader.records();
+        let line_of = |r: &csv::StringRecord| r.position().map(|p| p.line() as usize).unwrap_or(1);
+        let header = match records.next() {
+            None => {
+                return Err(vec![RowError { line: 1, message: "the file is empty: expected a header line cpso,name,email,cycle".into() }])
             }
+            Some(Err(e)) => return Err(vec![csv_problem(&e)]),
+            Some(Ok(h)) => h,
         };
-        let (hline, htext) = header;
-        let cols: Vec<String> = match split_csv_line(htext) {
-            Ok(c) => c.into_iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_ascii_lowercase()).collect(),
-            Err(m) => return Err(vec![RowError { line: hline, message: m }]),
-        };
+        let hline = line_of(&header);
+        let cols: Vec<String> = header.iter().map(|c| c.trim_start_matches('\u{feff}').trim().to_ascii_lowercase()).collect();
         let pos = |name: &str| cols.iter().position(|c| c == name);
         let Some(cpso_col) = pos("cpso") else {
             return Err(vec![RowError {
@@ -90,26 +91,25 @@ impl InvitationList {
             return Err(vec![RowError { line: hline, message: format!("unknown column `{unknown}`: expected cpso,name,email,cycle") }]);
         }
         let (name_col, email_col, cycle_col) = (pos("name"), pos("email"), pos("cycle"));
+        let mut errors = Vec::new();
         let mut entries = Vec::new();
         let mut seen = std::collections::BTreeMap::new();
-        for (line, l) in lines {
-            if l.trim().is_empty() {
-                continue;
-            }
-            let fields = match split_csv_line(l) {
+        for record in records {
+            let fields = match record {
                 Ok(f) => f,
-                Err(m) => {
-                    errors.push(RowError { line, message: m });
+                Err(e) => {
+                    errors.push(csv_problem(&e));
                     continue;
                 }
             };
+            let line = line_of(&fields);
             if fields.len() != cols.len() {
                 errors.push(RowError { line, message: format!("expected {} columns, found {}", cols.len(), fields.len()) });
                 continue;
             }
-            let get = |c: Option<usize>| c.map(|i| fields[i].trim()).unwrap_or("");
+            let get = |c: Option<usize>| c.and_then(|i| fields.get(i)).unwrap_or("");
             let mut problems = Vec::new();
-            let cpso = Cpso::parse(&fields[cpso_col]).map_err(|e| problems.push(format!("cpso: {e}"))).ok();
+            let cpso = Cpso::parse(get(Some(cpso_col))).map_err(|e| problems.push(format!("cpso: {e}"))).ok();
             let name = match get(name_col) {
                 "" => None,
                 s => PersonName::parse(s).map_err(|e| problems.push(format!("name: {e}"))).ok(),
@@ -122,11 +122,10 @@ impl InvitationList {
                 "" => Some(default_cycle.clone()),
                 s => Cycle::parse(s).map_err(|e| problems.push(format!("cycle: {e}"))).ok(),
             };
-            if !problems.is_empty() {
+            let (Some(cpso), Some(cycle), true) = (cpso, cycle, problems.is_empty()) else {
                 errors.push(RowError { line, message: problems.join("; ") });
                 continue;
-            }
-            let (cpso, cycle) = (cpso.unwrap(), cycle.unwrap());
+            };
             if let Some(first) = seen.insert((cycle.clone(), cpso.clone()), line) {
                 errors.push(RowError { line, message: format!("CPSO number {cpso} is already on line {first} for cycle {cycle}") });
                 continue;
@@ -140,43 +139,14 @@ impl InvitationList {
     }
 }
 
-/// Split one CSV line (RFC 4180 quoting within a line; no embedded newlines).
-fn split_csv_line(line: &str) -> Result<Vec<String>, String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut chars = line.chars().peekable();
-    let mut in_quotes = false;
-    let mut was_quoted = false;
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            if c == '"' {
-                if chars.peek() == Some(&'"') {
-                    cur.push('"');
-                    chars.next();
-                } else {
-                    in_quotes = false;
-                }
-            } else {
-                cur.push(c);
-            }
-        } else if c == ',' {
-            out.push(std::mem::take(&mut cur));
-            was_quoted = false;
-        } else if c == '"' && cur.trim().is_empty() && !was_quoted {
-            cur.clear();
-            in_quotes = true;
-            was_quoted = true;
-        } else if c == '"' {
-            return Err("a quote (\") in the middle of a field: quote the whole field and double inner quotes".into());
-        } else {
-            cur.push(c);
-        }
-    }
-    if in_quotes {
-        return Err("a quoted field is not closed".into());
-    }
-    out.push(cur);
-    Ok(out)
+/// A row the CSV reader could not read (e.g. not UTF-8), with its line.
+fn csv_problem(e: &csv::Error) -> RowError {
+    let line = e.position().map(|p| p.line() as usize).unwrap_or(1);
+    let message = match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text: save the file as CSV UTF-8".to_string(),
+        _ => format!("the row could not be read as CSV: {e}"),
+    };
+    RowError { line, message }
 }
 
 #[cfg(test)]
@@ -220,8 +190,12 @@ mod tests {
 
     #[test]
     fn csv_quoting() {
-        assert_eq!(split_csv_line(r#"a,"b ""c""",d"#).unwrap(), vec!["a", "b \"c\"", "d"]);
-        assert!(split_csv_line(r#"a,"b"#).is_err());
-        assert!(split_csv_line(r#"a,b"c"#).is_err());
+        let l = InvitationList::parse_csv("cpso,name\r\n5,\"Lee \"\"Doc\"\" Ada\"\r\n", &cycle()).unwrap();
+        assert_eq!(l.entries()[0].name.as_ref().unwrap().as_str(), "Lee \"Doc\" Ada");
+        // An unclosed quote swallows the line break: the row is refused, not half read.
+        let e = InvitationList::parse_csv("cpso,name\n5,\"Lee\n6,B\n", &cycle()).unwrap_err();
+        assert_eq!(e[0].line, 2);
+        let e = InvitationList::parse_csv(&format!("cpso,name\n5,{}\n", "\u{1}"), &cycle()).unwrap_err();
+        assert_eq!(e[0].line, 2);
     }
 }

@@ -7,6 +7,7 @@ pub mod credits;
 pub mod group;
 pub mod invitation;
 pub mod pip;
+pub mod random;
 pub mod values;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
@@ -15,11 +16,12 @@ use serde::Serialize;
 pub use access::{AccessCode, CodeHash};
 pub use activity::{check_completion_date, Activities, Activity};
 pub use coaching::{CoachingMessage, CoachingRequest, CoachingTopic};
-pub use credits::{CreditItem, CreditSummary, Credits};
-pub use group::{Group, GroupId, GroupMember, Member, PersonDetails, PipState, Role, SignUp};
-pub use invitation::{Invitation, InvitationList, RowError};
+pub use credits::{CreditItem, CreditSummary, Credits, CreditsError};
+pub use group::{Group, GroupMember, Member, PersonDetails, PipState, Role, SignUp, SubmitBlocked};
+pub use invitation::{DuplicateInvitation, Invitation, InvitationList, RowError};
 pub use pip::{requirement_met_until, Goal, GoalDraft, GoalInput, GoalKind, Pip, PipDraft};
-pub use values::{Cpso, Cycle, Email, GroupName, Invalid, Language, PersonName, PracticeSetting};
+pub use random::{random_hex, OsRandom, Random, RandomUnavailable, SeededRandom};
+pub use values::{Cpso, Cycle, Email, GroupId, GroupName, Invalid, Language, PersonName, PracticeSetting};
 
 /// A problem with one input field. `field` is the form field's name from the
 /// API contract (e.g. `peer_2_email`), so a browser can attach the message.

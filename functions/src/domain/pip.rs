@@ -1,16 +1,13 @@
 //! The group's Practice Improvement Plan (PIP) and its goals.
-use chrono::{Datelike, NaiveDate};
+use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::values::{parse_text, Invalid};
 use super::FieldError;
 
-pub const MAX_GOALS: usize = 10;
-pub const MIN_COUNTING_GOALS: usize = 2;
-pub const SECTION_MAX: usize = 4000;
-pub const GOAL_FIELD_MAX: usize = 2000;
-/// Years a submitted PIP fulfils each member's quality requirement.
-pub const REQUIREMENT_YEARS: i32 = 5;
+pub use qi_facts::limits::{MAX_GOALS, MIN_COUNTING_GOALS, REQUIREMENT_YEARS};
+pub const SECTION_MAX: usize = qi_facts::limits::PIP_SECTION;
+pub const GOAL_FIELD_MAX: usize = qi_facts::limits::GOAL_FIELD;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,15 +21,22 @@ pub enum GoalKind {
 impl GoalKind {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         match input.trim() {
-            "practice" => Ok(GoalKind::Practice),
-            "self_care" => Ok(GoalKind::SelfCare),
+            s if s == GoalKind::Practice.as_str() => Ok(GoalKind::Practice),
+            s if s == GoalKind::SelfCare.as_str() => Ok(GoalKind::SelfCare),
             _ => Err(Invalid::new("Choose practice improvement (practice) or physician health and self-care (self_care)")),
         }
     }
     pub fn as_str(self) -> &'static str {
+        self.fact().key
+    }
+    /// The name people read.
+    pub fn label(self) -> &'static str {
+        self.fact().label
+    }
+    fn fact(self) -> &'static qi_facts::Named {
         match self {
-            GoalKind::Practice => "practice",
-            GoalKind::SelfCare => "self_care",
+            GoalKind::Practice => &qi_facts::GOAL_KINDS[0],
+            GoalKind::SelfCare => &qi_facts::GOAL_KINDS[1],
         }
     }
 }
@@ -276,8 +280,9 @@ impl Pip {
 /// The last day the quality requirement is met: exactly five years after the
 /// submission date; 29 February maps to 28 February in a non-leap year.
 pub fn requirement_met_until(submitted_on: NaiveDate) -> NaiveDate {
-    let y = submitted_on.year() + REQUIREMENT_YEARS;
-    submitted_on.with_year(y).or_else(|| NaiveDate::from_ymd_opt(y, submitted_on.month(), 28)).expect("a valid date five years on")
+    // chrono clamps to the last day of the month (29 February -> 28 February);
+    // only a date near the end of chrono's range has no such day.
+    submitted_on.checked_add_months(Months::new(12 * REQUIREMENT_YEARS)).unwrap_or(NaiveDate::MAX)
 }
 
 #[cfg(test)]

@@ -4,7 +4,10 @@
 //! can act on. Serde deserialisation goes through the same `parse`, so a value
 //! read back from a store is checked again.
 
+use qi_facts::limits;
 use serde::{Deserialize, Serialize};
+
+use super::random::{Random, RandomUnavailable};
 
 /// Why a value was rejected: a message meant for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,6 +64,30 @@ macro_rules! string_newtype {
 }
 pub(crate) use string_newtype;
 
+/// Opaque, URL-safe group id: 128 random bits, base64url (22 characters).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct GroupId(String);
+string_newtype!(GroupId);
+
+impl GroupId {
+    pub fn generate(random: &dyn Random) -> Result<Self, RandomUnavailable> {
+        use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+        let mut b = [0u8; 16];
+        random.fill(&mut b)?;
+        Ok(GroupId(URL_SAFE_NO_PAD.encode(b)))
+    }
+    /// 1–64 characters of `A-Z a-z 0-9 - _`.
+    pub fn parse(input: &str) -> Result<Self, Invalid> {
+        let ok = !input.is_empty() && input.len() <= 64 && input.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if ok {
+            Ok(GroupId(input.to_string()))
+        } else {
+            Err(Invalid::new("not a group id"))
+        }
+    }
+}
+
 /// A CPSO registration number: 1–6 digits, no leading zero (spaces trimmed).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -76,8 +103,8 @@ impl Cpso {
         if !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Invalid::new("Enter a CPSO number using digits only, like 123456"));
         }
-        if s.len() > 6 {
-            return Err(Invalid::new("A CPSO number has at most 6 digits"));
+        if s.len() > limits::CPSO_DIGITS {
+            return Err(Invalid::new(format!("A CPSO number has at most {} digits", limits::CPSO_DIGITS)));
         }
         if s.starts_with('0') {
             return Err(Invalid::new("A CPSO number does not start with 0"));
@@ -93,7 +120,7 @@ pub struct PersonName(String);
 string_newtype!(PersonName);
 
 impl PersonName {
-    pub const MAX: usize = 100;
+    pub const MAX: usize = limits::PERSON_NAME;
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
         if s.is_empty() {
@@ -123,7 +150,7 @@ impl Email {
         if s.is_empty() {
             return Err(Invalid::new("Enter an email address"));
         }
-        if s.len() > 254 || !no_control_chars(s) || s.chars().any(char::is_whitespace) {
+        if s.len() > limits::EMAIL || !no_control_chars(s) || s.chars().any(char::is_whitespace) {
             return Err(Invalid::new(HINT));
         }
         let Some((local, domain)) = s.split_once('@') else {
@@ -136,7 +163,7 @@ impl Email {
             && !domain.ends_with('.')
             && !domain.contains("..")
             && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
-        let local_ok = !local.is_empty() && local.len() <= 64 && !local.contains(['<', '>', '"', ',', ';', '\\']);
+        let local_ok = !local.is_empty() && local.len() <= limits::EMAIL_LOCAL && !local.contains(['<', '>', '"', ',', ';', '\\']);
         if !domain_ok || !local_ok {
             return Err(Invalid::new(HINT));
         }
@@ -177,7 +204,7 @@ pub struct GroupName(String);
 string_newtype!(GroupName);
 
 impl GroupName {
-    pub const MAX: usize = 120;
+    pub const MAX: usize = limits::GROUP_NAME;
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
         if s.is_empty() {
@@ -200,7 +227,7 @@ pub struct PracticeSetting(String);
 string_newtype!(PracticeSetting);
 
 impl PracticeSetting {
-    pub const MAX: usize = 200;
+    pub const MAX: usize = limits::PRACTICE_SETTING;
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
         if s.is_empty() {
@@ -225,7 +252,7 @@ string_newtype!(Cycle);
 impl Cycle {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
-        if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
+        if s.is_empty() || s.len() > limits::CYCLE || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
             return Err(Invalid::new("A cycle is 1–20 letters, digits or dashes, like 2026"));
         }
         Ok(Cycle(s.to_string()))

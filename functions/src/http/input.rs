@@ -6,11 +6,9 @@ use bytes::Bytes;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use serde_json::Value;
 
-use super::respond::ApiError;
+use super::error::ApiError;
+pub use super::error::BODY_LIMIT;
 use crate::domain::{AccessCode, FieldError};
-
-/// Largest accepted request body.
-pub const BODY_LIMIT: usize = 64 * 1024;
 
 pub const COOKIE_NAME: &str = "qi_access";
 
@@ -166,17 +164,14 @@ pub fn access_code(req: &http::Request<Bytes>, fields: Option<&Fields>) -> Resul
 }
 
 pub fn cookie(req: &http::Request<Bytes>, name: &str) -> Option<String> {
-    for h in req.headers().get_all(COOKIE) {
-        let Ok(s) = h.to_str() else { continue };
-        for pair in s.split(';') {
-            if let Some((k, v)) = pair.trim().split_once('=') {
-                if k == name && !v.is_empty() {
-                    return Some(v.to_string());
-                }
-            }
-        }
-    }
-    None
+    req.headers()
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(cookie::Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name && !c.value().is_empty())
+        .map(|c| c.value().to_string())
 }
 
 /// Query-string parameters.

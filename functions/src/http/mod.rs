@@ -2,57 +2,24 @@
 //!
 //! [`handle`] takes an `http::Request<Bytes>` and returns an
 //! `http::Response<Bytes>`; nothing here knows about Lambda or a socket.
-pub mod handlers;
+pub mod decode;
+pub mod encode;
+pub mod error;
 pub mod input;
 pub mod pages;
 pub mod respond;
+mod routes;
 
-use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
 use http::HeaderValue;
 
-use crate::domain::{Clock, Credits, Cycle, Email};
-use crate::mail::Mailer;
-use crate::store::Store;
+pub use crate::app::{App, Config};
+use crate::domain::random_hex;
+use error::ApiError;
 use input::Wants;
-use respond::{error_response, secure, ApiError};
-
-/// Settings of a running API.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Where the site is served, without a trailing slash (personal links
-    /// point here); `https://…` makes the access cookie `Secure`.
-    pub public_base_url: String,
-    /// The program cycle whose invitation list a new group's lead must be on.
-    pub cycle: Cycle,
-    /// The dev outbox directory: when set, `GET /api/outbox` lists it.
-    /// Never set in the Lambda functions.
-    pub outbox_dir: Option<PathBuf>,
-    /// Where coaching requests are emailed (the QI Coaches' shared inbox), if anywhere.
-    pub coaching_inbox: Option<Email>,
-}
-
-impl Config {
-    pub fn new(public_base_url: &str, cycle: Cycle) -> Config {
-        Config { public_base_url: public_base_url.trim_end_matches('/').to_string(), cycle, outbox_dir: None, coaching_inbox: None }
-    }
-    pub fn secure_cookies(&self) -> bool {
-        self.public_base_url.starts_with("https://")
-    }
-}
-
-/// Everything a request needs.
-#[derive(Clone)]
-pub struct App {
-    pub store: Arc<dyn Store>,
-    pub mailer: Arc<dyn Mailer>,
-    pub config: Config,
-    pub credits: Credits,
-    pub clock: Arc<dyn Clock>,
-}
+use respond::{error_response, secure};
 
 /// The routes of the API. `template()` is what logs record (never the raw path).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -175,14 +142,13 @@ pub mod lambda_routes {
     pub const COACHING: &[Route] = &[Route::Coaching];
 }
 
-fn request_id(req: &http::Request<Bytes>) -> String {
+fn request_id(app: &App, req: &http::Request<Bytes>) -> String {
     let given = input::header(req, "x-request-id");
     if !given.is_empty() && given.len() <= 64 && given.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         return given.to_string();
     }
-    let mut b = [0u8; 8];
-    let _ = getrandom::fill(&mut b);
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    // Without randomness the id only has to tell log lines apart, not be secret.
+    random_hex(app.random.as_ref(), 8).unwrap_or_else(|_| format!("t{}", app.clock.now().timestamp_micros()))
 }
 
 /// Handle one request with every route.
@@ -194,7 +160,7 @@ pub async fn handle(app: &App, req: http::Request<Bytes>) -> http::Response<Byte
 /// line: request id, method, route template, status, outcome, latency.
 pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route]) -> http::Response<Bytes> {
     let started = Instant::now();
-    let rid = request_id(&req);
+    let rid = request_id(app, &req);
     let method = req.method().clone();
     let matched = Route::match_path(req.uri().path()).filter(|(r, _)| routes.contains(r));
     // The emailed link is opened by whatever the mail client hands it to: redirect by default.
@@ -209,16 +175,16 @@ pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route
             let r = if !route.methods().contains(&method.as_str()) {
                 Err(ApiError::MethodNotAllowed(route.methods()))
             } else {
-                handlers::dispatch(app, &req, route, id.as_deref(), wants).await
+                routes::dispatch(app, &req, route, id.as_deref(), wants).await
             };
             (label, r)
         }
     };
-    let (resp, outcome) = match result {
-        Ok(r) => (r, "ok"),
+    let (resp, outcome, cause) = match result {
+        Ok(r) => (r, "ok", None),
         Err(e) => {
             let back = back.unwrap_or_else(|| matched.map(|(r, _)| r.form_page()).unwrap_or("/").to_string());
-            (error_response(&e, wants, &back), e.code())
+            (error_response(&e, wants, &back), e.code(), e.cause())
         }
     };
     let mut resp = secure(resp);
@@ -228,7 +194,9 @@ pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route
     let latency_ms = (started.elapsed().as_secs_f64() * 100_000.0).round() / 100.0;
     let status = resp.status().as_u16();
     if status >= 500 {
-        tracing::warn!(request_id = %rid, route = %label, status, outcome, latency_ms, "request");
+        // The cause is a kind ("store_unavailable"), never a value from the request.
+        let cause = cause.unwrap_or("unknown");
+        tracing::error!(request_id = %rid, route = %label, status, outcome, cause, latency_ms, "request");
     } else {
         tracing::info!(request_id = %rid, route = %label, status, outcome, latency_ms, "request");
     }

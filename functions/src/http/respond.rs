@@ -4,107 +4,8 @@ use http::{header, HeaderValue, Response, StatusCode};
 use serde::Serialize;
 use serde_json::json;
 
+pub use super::error::ApiError;
 use super::input::Wants;
-use crate::domain::FieldError;
-use crate::store::StoreError;
-
-/// Everything a request can fail with.
-#[derive(Debug, Clone)]
-pub enum ApiError {
-    /// 400: which fields, what is wrong.
-    Validation { message: String, fields: Vec<FieldError> },
-    /// 401: no valid access code.
-    Unauthorized(String),
-    /// 403: a valid code, but not allowed here.
-    Forbidden(String),
-    /// 404
-    NotFound(String),
-    /// 405, with the allowed methods.
-    MethodNotAllowed(&'static [&'static str]),
-    /// 409: a program rule conflicts with what is stored. `extra` is merged into the JSON.
-    Conflict { message: String, fields: Vec<FieldError>, extra: Option<serde_json::Value> },
-    /// 413
-    PayloadTooLarge,
-    /// 415
-    UnsupportedMediaType,
-    /// 503 with Retry-After (seconds).
-    Unavailable { retry_after: u32 },
-    /// 500
-    Internal,
-}
-
-impl ApiError {
-    pub fn validation(message: impl Into<String>, fields: Vec<FieldError>) -> Self {
-        ApiError::Validation { message: message.into(), fields }
-    }
-    pub fn conflict(message: impl Into<String>, fields: Vec<FieldError>) -> Self {
-        ApiError::Conflict { message: message.into(), fields, extra: None }
-    }
-
-    pub fn status(&self) -> StatusCode {
-        match self {
-            ApiError::Validation { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
-            ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The `error` value of the JSON body (also what the request log records).
-    pub fn code(&self) -> &'static str {
-        match self {
-            ApiError::Validation { .. } => "validation",
-            ApiError::Unauthorized(_) => "unauthorized",
-            ApiError::Forbidden(_) => "forbidden",
-            ApiError::NotFound(_) => "not_found",
-            ApiError::MethodNotAllowed(_) => "method_not_allowed",
-            ApiError::Conflict { .. } => "conflict",
-            ApiError::PayloadTooLarge => "payload_too_large",
-            ApiError::UnsupportedMediaType => "unsupported_media_type",
-            ApiError::Unavailable { .. } => "unavailable",
-            ApiError::Internal => "internal",
-        }
-    }
-
-    pub fn message(&self) -> String {
-        match self {
-            ApiError::Validation { message, .. } | ApiError::Conflict { message, .. } => message.clone(),
-            ApiError::Unauthorized(m) | ApiError::Forbidden(m) | ApiError::NotFound(m) => m.clone(),
-            ApiError::MethodNotAllowed(allow) => format!("This address accepts only {}", allow.join(", ")),
-            ApiError::PayloadTooLarge => format!("The request is too large (at most {} KiB)", super::input::BODY_LIMIT / 1024),
-            ApiError::UnsupportedMediaType => "Send the request as application/json or application/x-www-form-urlencoded".to_string(),
-            ApiError::Unavailable { .. } => "The service is busy. Please try again in a moment; nothing was saved.".to_string(),
-            ApiError::Internal => "Something went wrong on our side; nothing was saved. Please try again later.".to_string(),
-        }
-    }
-
-    pub fn fields(&self) -> &[FieldError] {
-        match self {
-            ApiError::Validation { fields, .. } | ApiError::Conflict { fields, .. } => fields,
-            _ => &[],
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Throttled => ApiError::Unavailable { retry_after: 2 },
-            StoreError::Unavailable(_) => ApiError::Unavailable { retry_after: 5 },
-            StoreError::NotFound => ApiError::NotFound("Not found".into()),
-            StoreError::Corrupt(_) => ApiError::Internal,
-            // Conflicts are mapped by each handler, which knows the fields; a
-            // stray one is still a 409.
-            StoreError::Conflict(k) => ApiError::conflict(format!("This conflicts with what is stored ({k:?})"), vec![]),
-        }
-    }
-}
 
 pub type Resp = Response<Bytes>;
 
@@ -118,36 +19,61 @@ pub fn secure(mut r: Resp) -> Resp {
     r
 }
 
-pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Resp {
-    let bytes = serde_json::to_vec(body).expect("serialisable response");
-    Response::builder().status(status).header(header::CONTENT_TYPE, "application/json").body(Bytes::from(bytes)).expect("valid response")
-}
-
-pub fn no_content() -> Resp {
-    Response::builder().status(StatusCode::NO_CONTENT).body(Bytes::new()).expect("valid response")
-}
-
-pub fn see_other(location: &str) -> Resp {
-    Response::builder()
-        .status(StatusCode::SEE_OTHER)
-        .header(header::LOCATION, location)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(Bytes::from(format!("See {location}\n")))
-        .expect("valid response")
-}
-
-pub fn with_cookie(mut r: Resp, cookie: &str) -> Resp {
-    r.headers_mut().append(header::SET_COOKIE, HeaderValue::from_str(cookie).expect("cookie is ASCII"));
+/// A response with a body and a content type. Built field by field rather
+/// than with `Response::builder()`, whose only failure (an invalid header
+/// value) cannot happen with these static values.
+pub fn with_body(status: StatusCode, content_type: &'static str, body: impl Into<Bytes>) -> Resp {
+    let mut r = Response::new(body.into());
+    *r.status_mut() = status;
+    r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     r
 }
 
-/// `qi_access` cookie carrying `code` (or clearing it when `None`).
-pub fn access_cookie(code: Option<&str>, secure: bool) -> String {
-    let sec = if secure { "; Secure" } else { "" };
-    match code {
-        Some(c) => format!("{}={c}; Path=/api; HttpOnly; SameSite=Lax; Max-Age=31536000{sec}", super::input::COOKIE_NAME),
-        None => format!("{}=; Path=/api; HttpOnly; SameSite=Lax; Max-Age=0{sec}", super::input::COOKIE_NAME),
+pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Resp {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => with_body(status, "application/json", bytes),
+        // Only a map with non-string keys fails; none of our answers has one.
+        Err(_) => with_body(StatusCode::INTERNAL_SERVER_ERROR, "application/json", &br#"{"error":"internal","fields":[]}"#[..]),
     }
+}
+
+pub fn no_content() -> Resp {
+    let mut r = Response::new(Bytes::new());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r
+}
+
+/// 303 to a path of ours (a route's own constant or a checked same-site path).
+pub fn see_other(location: &str) -> Resp {
+    let mut r = with_body(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", format!("See {location}\n"));
+    match HeaderValue::from_str(location) {
+        Ok(v) => {
+            r.headers_mut().insert(header::LOCATION, v);
+        }
+        Err(_) => *r.status_mut() = StatusCode::INTERNAL_SERVER_ERROR,
+    }
+    r
+}
+
+pub fn with_cookie(mut r: Resp, cookie: &cookie::Cookie<'_>) -> Resp {
+    // A cookie we build holds only base64url text and fixed attributes.
+    if let Ok(v) = HeaderValue::from_str(&cookie.to_string()) {
+        r.headers_mut().append(header::SET_COOKIE, v);
+    }
+    r
+}
+
+/// The `qi_access` cookie carrying `code` (or clearing it when `None`): sent
+/// only to `/api`, never readable by scripts, `Secure` over https.
+pub fn access_cookie(code: Option<&str>, secure: bool) -> cookie::Cookie<'static> {
+    let max_age = if code.is_some() { cookie::time::Duration::days(365) } else { cookie::time::Duration::ZERO };
+    cookie::Cookie::build((super::input::COOKIE_NAME, code.unwrap_or("").to_string()))
+        .path("/api")
+        .http_only(true)
+        .same_site(cookie::SameSite::Lax)
+        .max_age(max_age)
+        .secure(secure)
+        .build()
 }
 
 pub fn escape(s: &str) -> String {
@@ -283,7 +209,7 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
         }
     };
     match err {
-        ApiError::Unavailable { retry_after } => {
+        ApiError::Unavailable { retry_after, .. } => {
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         ApiError::MethodNotAllowed(allow) => {
@@ -297,6 +223,7 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::FieldError;
 
     #[test]
     fn labels() {
@@ -325,7 +252,7 @@ mod tests {
 
     #[test]
     fn json_error_shape() {
-        let e = ApiError::Unavailable { retry_after: 2 };
+        let e = ApiError::Unavailable { retry_after: 2, cause: "test" };
         let r = error_response(&e, Wants::Json, "/");
         assert_eq!(r.status(), 503);
         assert_eq!(r.headers()["retry-after"], "2");

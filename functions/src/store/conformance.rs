@@ -71,7 +71,7 @@ pub fn sample_group(lead: &str, peers: &[&str], created_at: &str) -> (Group, Vec
         peers.iter().enumerate().map(|(i, p)| (i + 1, person(p, Language::En))).collect(),
     )
     .expect("valid sign-up");
-    s.into_group(cycle(), at(created_at))
+    s.into_group(cycle(), at(created_at), &crate::domain::OsRandom).unwrap()
 }
 
 /// A draft that passes `Pip::from_draft`.
@@ -119,7 +119,7 @@ pub async fn create_and_get(store: Arc<dyn Store>) {
 }
 
 pub async fn get_unknown_group_is_not_found(store: Arc<dyn Store>) {
-    assert_eq!(store.get_group(&GroupId::generate()).await, Err(StoreError::NotFound));
+    assert_eq!(store.get_group(&GroupId::generate(&crate::domain::OsRandom).unwrap()).await, Err(StoreError::NotFound));
 }
 
 pub async fn conflict_names_every_member_already_in_an_open_group(store: Arc<dyn Store>) {
@@ -224,11 +224,19 @@ pub async fn check_off_unknown_member_or_group(store: Arc<dyn Store>) {
     store.create_group(&other).await.unwrap();
     let r = store.set_activity(&g.id, &cpso("201"), Activity::QiSurvey, Some(day("2026-02-01"))).await;
     assert_eq!(r, Err(StoreError::NotFound), "a member of another group is not a member of this one");
-    let r = store.set_activity(&GroupId::generate(), &cpso("100"), Activity::QiSurvey, Some(day("2026-02-01"))).await;
+    let r = store
+        .set_activity(&GroupId::generate(&crate::domain::OsRandom).unwrap(), &cpso("100"), Activity::QiSurvey, Some(day("2026-02-01")))
+        .await;
     assert_eq!(r, Err(StoreError::NotFound));
     assert!(store.get_group(&other.id).await.unwrap().members[1].activities.0.is_empty());
-    assert_eq!(store.save_pip_draft(&GroupId::generate(), &PipDraft::default()).await, Err(StoreError::NotFound));
-    assert_eq!(store.submit_pip(&GroupId::generate(), &complete_draft(), day("2026-05-01")).await, Err(StoreError::NotFound));
+    assert_eq!(
+        store.save_pip_draft(&GroupId::generate(&crate::domain::OsRandom).unwrap(), &PipDraft::default()).await,
+        Err(StoreError::NotFound)
+    );
+    assert_eq!(
+        store.submit_pip(&GroupId::generate(&crate::domain::OsRandom).unwrap(), &complete_draft(), day("2026-05-01")).await,
+        Err(StoreError::NotFound)
+    );
 }
 
 pub async fn concurrent_check_offs_leave_exact_progress(store: Arc<dyn Store>) {
@@ -431,9 +439,18 @@ pub async fn coaching_requests(store: Arc<dyn Store>) {
         CoachingTopic::Measurement,
         msg("How do we measure?\nThanks"),
         at("2026-02-02T09:00:00Z"),
-    );
-    let earlier =
-        CoachingRequest::new(g.id.clone(), cpso("100"), CoachingTopic::SelfCare, msg("Self-care goal ideas"), at("2026-02-01T09:00:00Z"));
+        &crate::domain::OsRandom,
+    )
+    .unwrap();
+    let earlier = CoachingRequest::new(
+        g.id.clone(),
+        cpso("100"),
+        CoachingTopic::SelfCare,
+        msg("Self-care goal ideas"),
+        at("2026-02-01T09:00:00Z"),
+        &crate::domain::OsRandom,
+    )
+    .unwrap();
     store.add_coaching_request(&later).await.unwrap();
     store.add_coaching_request(&earlier).await.unwrap();
     assert_eq!(store.list_coaching_requests().await.unwrap(), vec![earlier, later]);

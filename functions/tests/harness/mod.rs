@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
-use qi_functions::domain::{Credits, Cycle, FixedClock, InvitationList};
+use qi_functions::domain::{Cycle, FixedClock, InvitationList};
 use qi_functions::mail::{Mailer, OutboxMailer};
 use qi_functions::store::sqlite::SqliteStore;
 use qi_functions::store::Store;
@@ -64,7 +64,7 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut config = Config::new(&base, cycle);
         config.outbox_dir = Some(outbox.clone());
-        let app = Arc::new(App { store, mailer, config, credits: Credits::embedded(), clock: Arc::new(FixedClock(now())) });
+        let app = Arc::new(App::new(store, mailer, config).with_clock(Arc::new(FixedClock(now()))));
         let for_server = app.clone();
         let router = axum::Router::new().fallback(move |req: axum::extract::Request| {
             let app = for_server.clone();

@@ -1,0 +1,125 @@
+//! Everything a request can fail with, and how use-case failures map to it.
+use http::StatusCode;
+
+use crate::app::Failure;
+use crate::domain::FieldError;
+use crate::store::StoreError;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// Everything a request can fail with.
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// 400: which fields, what is wrong.
+    Validation { message: String, fields: Vec<FieldError> },
+    /// 401: no valid access code.
+    Unauthorized(String),
+    /// 403: a valid code, but not allowed here.
+    Forbidden(String),
+    /// 404
+    NotFound(String),
+    /// 405, with the allowed methods.
+    MethodNotAllowed(&'static [&'static str]),
+    /// 409: a program rule conflicts with what is stored. `extra` is merged into the JSON.
+    Conflict { message: String, fields: Vec<FieldError>, extra: Option<serde_json::Value> },
+    /// 413
+    PayloadTooLarge,
+    /// 415
+    UnsupportedMediaType,
+    /// 503 with Retry-After (seconds): a dependency is busy or down; trying
+    /// again later can work. `cause` is logged (a kind, never personal data).
+    Unavailable { retry_after: u32, cause: &'static str },
+    /// 500: a bug or bad stored data; trying again will not help. `cause` is logged.
+    Internal { cause: &'static str },
+}
+
+impl ApiError {
+    pub fn validation(message: impl Into<String>, fields: Vec<FieldError>) -> Self {
+        ApiError::Validation { message: message.into(), fields }
+    }
+    pub fn conflict(message: impl Into<String>, fields: Vec<FieldError>) -> Self {
+        ApiError::Conflict { message: message.into(), fields, extra: None }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The `error` value of the JSON body (also what the request log records).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "validation",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not_found",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::Conflict { .. } => "conflict",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Internal { .. } => "internal",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Validation { message, .. } | ApiError::Conflict { message, .. } => message.clone(),
+            ApiError::Unauthorized(m) | ApiError::Forbidden(m) | ApiError::NotFound(m) => m.clone(),
+            ApiError::MethodNotAllowed(allow) => format!("This address accepts only {}", allow.join(", ")),
+            ApiError::PayloadTooLarge => format!("The request is too large (at most {} KiB)", BODY_LIMIT / 1024),
+            ApiError::UnsupportedMediaType => "Send the request as application/json or application/x-www-form-urlencoded".to_string(),
+            ApiError::Unavailable { .. } => "The service is busy. Please try again in a moment; nothing was saved.".to_string(),
+            ApiError::Internal { .. } => "Something went wrong on our side; nothing was saved. Please try again later.".to_string(),
+        }
+    }
+
+    /// What to log for a 5xx: the kind of failure behind it.
+    pub fn cause(&self) -> Option<&'static str> {
+        match self {
+            ApiError::Unavailable { cause, .. } | ApiError::Internal { cause } => Some(cause),
+            _ => None,
+        }
+    }
+
+    pub fn fields(&self) -> &[FieldError] {
+        match self {
+            ApiError::Validation { fields, .. } | ApiError::Conflict { fields, .. } => fields,
+            _ => &[],
+        }
+    }
+}
+
+impl From<Failure> for ApiError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Store(e) => e.into(),
+            Failure::Random(_) => ApiError::Internal { cause: "random_unavailable" },
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Throttled => ApiError::Unavailable { retry_after: 2, cause: "store_throttled" },
+            StoreError::Unavailable(_) => ApiError::Unavailable { retry_after: 5, cause: "store_unavailable" },
+            StoreError::NotFound => ApiError::NotFound("Not found".into()),
+            StoreError::Corrupt(_) => ApiError::Internal { cause: "store_corrupt" },
+            // Conflicts are mapped by each route, which knows the fields; a
+            // stray one is still a 409.
+            StoreError::Conflict(k) => ApiError::conflict(format!("This conflicts with what is stored ({k:?})"), vec![]),
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! `POST /api/coaching`: a member asks the QI Coaches for help.
+use http::StatusCode;
+use serde_json::json;
+
+use super::{caller, Req, Res};
+use crate::app::{coaching, App};
+use crate::domain::{CoachingMessage, CoachingTopic};
+use crate::http::decode::field;
+use crate::http::error::ApiError;
+use crate::http::input::{read_fields, Wants};
+use crate::http::respond::{json, see_other};
+
+pub async fn ask(app: &App, req: &Req, wants: Wants) -> Res {
+    let f = read_fields(req)?;
+    let caller = caller(app, req, Some(&f)).await?;
+    let mut errors = Vec::new();
+    let topic = field(&mut errors, "topic", CoachingTopic::parse(f.get("topic")));
+    let message = field(&mut errors, "message", CoachingMessage::parse(f.get("message")));
+    let (Some(topic), Some(message)) = (topic, message) else {
+        return Err(ApiError::validation("Your question could not be sent", errors));
+    };
+    let r = coaching::ask(app, &caller, topic, message).await?;
+    match wants {
+        Wants::Json => Ok(json(StatusCode::CREATED, &json!({ "id": r.id }))),
+        Wants::Html => Ok(see_other("/support/ask/done/")),
+    }
+}

@@ -1,0 +1,78 @@
+//! One module per Lambda route group (see `super::lambda_routes`): each route
+//! decodes the request into domain values, calls one use case in
+//! [`crate::app`], and encodes its answer or maps its error.
+mod activities;
+mod coaching;
+mod outbox;
+mod pip;
+mod sign_up;
+mod status;
+
+use bytes::Bytes;
+use http::StatusCode;
+
+use super::error::ApiError;
+use super::input::{access_code, Fields, Wants};
+use super::respond::{with_body, Resp};
+use super::Route;
+use crate::app::access::{self, AuthError, Caller};
+use crate::app::App;
+
+type Req = http::Request<Bytes>;
+type Res = Result<Resp, ApiError>;
+
+pub async fn dispatch(app: &App, req: &Req, route: Route, id: Option<&str>, wants: Wants) -> Res {
+    let get = req.method() == http::Method::GET;
+    match route {
+        Route::Groups => sign_up::sign_up(app, req, wants).await,
+        Route::Group | Route::MeStatus => status::status(app, req, id, wants).await,
+        Route::MeActivities if get => activities::page(app, req, wants).await,
+        Route::Activities | Route::MeActivities => activities::check_off(app, req, id, wants).await,
+        Route::MePip if get => pip::page(app, req, wants).await,
+        Route::Pip | Route::MePip => pip::save(app, req, id, wants, req.method() == http::Method::PUT).await,
+        Route::PipSubmit | Route::MePipSubmit => pip::submit(app, req, id, wants).await,
+        Route::Me => status::me(app, req).await,
+        Route::Access if get => status::access_get(app, req, wants).await,
+        Route::Access => status::access_post(app, req, wants).await,
+        Route::Logout => Ok(status::logout(app, wants)),
+        Route::Coaching => coaching::ask(app, req, wants).await,
+        Route::Outbox => outbox::list(app),
+    }
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::Unauthorized("Open your personal link from your sign-up email to continue (it is not valid or is missing)".into())
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::InvalidCode => unauthorized(),
+            AuthError::Failed(f) => f.into(),
+        }
+    }
+}
+
+/// The caller, from the access code the request carries.
+async fn caller(app: &App, req: &Req, fields: Option<&Fields>) -> Result<Caller, ApiError> {
+    let code = access_code(req, fields).map_err(|_| unauthorized())?.ok_or_else(unauthorized)?;
+    Ok(access::authenticate(app, &code).await?)
+}
+
+/// The caller, who must belong to the group a path's `{id}` names.
+async fn caller_in(app: &App, req: &Req, fields: Option<&Fields>, path_id: Option<&str>) -> Result<Caller, ApiError> {
+    let c = caller(app, req, fields).await?;
+    match path_id {
+        Some(id) if id != c.group.id.as_str() => {
+            Err(ApiError::Forbidden("Your personal link is for another group: you can only see and change your own group".into()))
+        }
+        _ => Ok(c),
+    }
+}
+
+/// A server-rendered page (the no-JavaScript member pages).
+fn html_page(body: String) -> Resp {
+    let mut r = with_body(StatusCode::OK, "text/html; charset=utf-8", body);
+    r.headers_mut().insert("content-security-policy", http::HeaderValue::from_static(super::pages::CSP));
+    r
+}

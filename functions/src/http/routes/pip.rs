@@ -1,0 +1,102 @@
+//! `PUT|POST /api/groups/{id}/pip`, `…/pip/submit`, `GET|PUT|POST /api/me/pip`,
+//! `/api/me/pip/submit`: the group's plan.
+use http::StatusCode;
+use serde_json::{json, Value};
+
+use super::{caller, caller_in, html_page, Req, Res};
+use crate::app::pip::{self, SaveError, SubmitError};
+use crate::app::App;
+use crate::domain::FieldError;
+use crate::http::decode::{from_page, has_pip_fields, pip_draft};
+use crate::http::encode;
+use crate::http::error::ApiError;
+use crate::http::input::{query, read_fields, Fields, Wants};
+use crate::http::respond::{json, see_other};
+
+fn pip_locked() -> ApiError {
+    ApiError::conflict(
+        "Your group's Practice Improvement Plan has already been submitted; a group submits one plan",
+        vec![FieldError::new("strengths", "The plan was already submitted")],
+    )
+}
+
+pub async fn save(app: &App, req: &Req, id: Option<&str>, wants: Wants, is_put: bool) -> Res {
+    let f = read_fields(req)?;
+    match (is_put, f.get("action").trim()) {
+        (false, "submit") => return submit_fields(app, req, id, wants, f).await,
+        (_, "" | "save") => {}
+        _ => return Err(ApiError::validation("Unknown action", vec![FieldError::new("action", "Choose save or submit")])),
+    }
+    let caller = caller_in(app, req, Some(&f), id).await?;
+    let draft = pip_draft(&f)?;
+    pip::save_draft(app, &caller, &draft).await.map_err(|e| match e {
+        SaveError::PlanSubmitted => pip_locked(),
+        SaveError::Failed(f) => f.into(),
+    })?;
+    match wants {
+        Wants::Json => Ok(json(StatusCode::OK, &encode::draft("draft", &draft))),
+        Wants::Html if from_page(&f) => Ok(see_other("/api/me/pip?saved=1")),
+        Wants::Html => Ok(see_other("/me/pip/saved/")),
+    }
+}
+
+pub async fn submit(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res {
+    let f = read_fields(req)?;
+    submit_fields(app, req, id, wants, f).await
+}
+
+async fn submit_fields(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: Fields) -> Res {
+    let caller = caller_in(app, req, Some(&f), id).await?;
+    if caller.group.pip.is_submitted() {
+        return Err(pip_locked());
+    }
+    let draft = if has_pip_fields(&f) { Some(pip_draft(&f)?) } else { None };
+    let done = pip::submit(app, &caller, draft).await.map_err(|e| match e {
+        SubmitError::AlreadySubmitted => pip_locked(),
+        SubmitError::NothingToSubmit => ApiError::validation(
+            "There is no saved plan to submit yet",
+            vec![FieldError::new("strengths", "Write and save your group's plan first")],
+        ),
+        SubmitError::Incomplete(fields) => ApiError::validation("The plan is not ready to submit; nothing was saved", fields),
+        SubmitError::ActivitiesIncomplete(missing) => {
+            let g = &caller.group;
+            let fields = missing
+                .iter()
+                .map(|(c, a)| FieldError::new("activities", format!("{} (CPSO {}) has not completed the {}", g.name_of(c), c, a.label())))
+                .collect();
+            let list: Vec<Value> =
+                missing.iter().map(|(c, a)| json!({ "cpso": c.as_str(), "name": g.name_of(c), "activity": a.key() })).collect();
+            ApiError::Conflict {
+                message: "Every member must complete all four activities before the plan is submitted; nothing was saved".into(),
+                fields,
+                extra: Some(json!({ "missing": list })),
+            }
+        }
+        SubmitError::Failed(f) => f.into(),
+    })?;
+    match wants {
+        Wants::Json => Ok(json(
+            StatusCode::OK,
+            &json!({
+                "submitted_on": done.submitted_on.to_string(),
+                "requirement_met_until": done.requirement_met_until.to_string(),
+            }),
+        )),
+        Wants::Html if from_page(&f) => Ok(see_other("/api/me/pip?submitted=1")),
+        Wants::Html => Ok(see_other("/me/pip/submitted/")),
+    }
+}
+
+/// `GET /api/me/pip`: the group's plan as JSON, or for a browser the PIP form
+/// prefilled with the saved draft (read-only once submitted).
+pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
+    let caller = caller(app, req, None).await?;
+    match wants {
+        Wants::Json => Ok(json(StatusCode::OK, &encode::pip(&caller.group.pip))),
+        Wants::Html => {
+            let q = query(req);
+            let flag = |k: &str| q.get(k).is_some_and(|v| v == "1");
+            Ok(html_page(crate::http::pages::pip_page(&caller.group, flag("saved"), flag("submitted"))))
+        }
+    }
+}
