@@ -6,8 +6,8 @@ use std::path::Path;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use qi_site::config::Config;
 use qi_site::library::Library;
-use qi_site::markdown::{Renderer, Shortcodes};
-use qi_site::shortcode::Call;
+use qi_site::markdown::Renderer;
+use qi_site::shortcode::{Call, ShortcodeError, Shortcodes};
 use serde_json::Value;
 
 /// Stands in for the tera shortcodes, so the Markdown pass is measured alone.
@@ -16,7 +16,7 @@ impl Shortcodes for Plain {
     fn check(&self, _: &str) -> Result<(), String> {
         Ok(())
     }
-    fn render(&self, call: &Call, body: Option<&str>, _: &Value) -> Result<String, String> {
+    fn render(&self, call: &Call, body: Option<&str>, _: &Value) -> Result<String, ShortcodeError> {
         Ok(format!("<aside class=\"{}\">{}</aside>", call.name, body.unwrap_or("")))
     }
 }
