@@ -114,7 +114,7 @@ pub(crate) fn build_keeping(opts: &Options, sink: &dyn Sink) -> Result<(Summary,
     write_robots(&p, sink, &mut problems);
     write_listings(&p, &rendered, sink, &mut problems);
     let shared = Shared::new(&p.lib, &p.config, p.config_value.clone(), p.theme.facts.clone());
-    write_specials(&p, &shared, sink, &mut problems);
+    let mut failures = write_specials(&p, &shared, sink);
     for a in &p.lib.aliases {
         write_alias(&p, a, sink, &mut problems);
     }
@@ -124,7 +124,7 @@ pub(crate) fn build_keeping(opts: &Options, sink: &dyn Sink) -> Result<(Summary,
     let done = AtomicUsize::new(0);
     let show_progress = opts.progress && total >= 200 && std::io::stderr().is_terminal();
     let last_shown = Mutex::new(Instant::now());
-    let failures: Vec<PageFailure> = rendered
+    let page_failures: Vec<PageFailure> = rendered
         .par_iter()
         .enumerate()
         .filter_map(|(i, r)| {
@@ -145,6 +145,7 @@ pub(crate) fn build_keeping(opts: &Options, sink: &dyn Sink) -> Result<(Summary,
     if show_progress {
         eprintln!();
     }
+    failures.extend(page_failures);
     problems.extend(page_problems(failures));
     drop(shared);
     phase("pages");

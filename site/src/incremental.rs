@@ -159,17 +159,17 @@ impl Incremental {
         let counting = Counting { sink, files: Default::default() };
         let shared = Shared::new(&st.p.lib, &st.p.config, st.p.config_value.clone(), st.p.theme.facts.clone());
         let st_ref = &*st;
-        let failures =
+        let mut failures =
             stale.par_iter().filter_map(|&i| write_page(&st_ref.p, &shared, i, st_ref.rendered[i].as_ref()?, &counting)).collect::<Vec<_>>();
-        problems.extend(page_problems(failures));
         write_listings(&st.p, &st.rendered, &counting, &mut problems);
         // Redirect pages name their target's title.
         for a in st.p.lib.aliases.iter().filter(|a| edited.contains(&a.target)) {
             write_alias(&st.p, a, &counting, &mut problems);
         }
         if nav != st.nav {
-            write_specials(&st.p, &shared, &counting, &mut problems);
+            failures.extend(write_specials(&st.p, &shared, &counting));
         }
+        problems.extend(page_problems(failures));
         drop(shared);
         if !problems.is_empty() {
             self.state = None;

@@ -41,17 +41,26 @@ pub(crate) fn write_listings(p: &Prepared, rendered: &[Option<Rendered>], sink: 
 }
 
 /// The pages without a content file: 404 and (unless content has one) search.
-pub(crate) fn write_specials(p: &Prepared, shared: &Shared, sink: &dyn Sink, problems: &mut Vec<Problem>) {
+pub(crate) fn write_specials(p: &Prepared, shared: &Shared, sink: &dyn Sink) -> Vec<PageFailure> {
     let mut specials = vec![("/404.html", "404.html", "Page not found")];
     if !p.search_page_is_content() {
         specials.push((SEARCH_PATH, "search.html", "Search"));
     }
+    let mut failures = Vec::new();
     for (path, template, title) in specials {
-        if p.theme.has(template) {
-            let made = p.theme.render(template, &render::special_context(shared, &p.config, path, title));
-            write_to(sink, &render::output_file(path), made, problems);
+        if !p.theme.has(template) {
+            continue;
+        }
+        match p.theme.render(template, &render::special_context(shared, &p.config, path, title)) {
+            Ok(html) => {
+                if let Err(e) = sink.write(&render::output_file(path), html.as_bytes()) {
+                    failures.push(PageFailure::Io(io_problem(path, e)));
+                }
+            }
+            Err(at) => failures.push(PageFailure::Template { at, page: path.to_string() }),
         }
     }
+    failures
 }
 
 /// The redirect page of an alias.
@@ -64,7 +73,8 @@ pub(crate) fn write_alias(p: &Prepared, a: &Alias, sink: &dyn Sink, problems: &m
 /// Why a page was not written.
 pub(crate) enum PageFailure {
     Io(Problem),
-    /// Its template failed: `at` is the place in the template, `page` the content file.
+    /// Its template failed: `at` is the place in the template, `page` the
+    /// content file (or the path of a page without one).
     Template { at: Problem, page: String },
 }
 
@@ -94,7 +104,8 @@ pub(crate) fn page_problems(failures: Vec<PageFailure>) -> Vec<Problem> {
         }
     }
     for (mut at, mut pages) in by_place {
-        pages.sort();
+        // Content files first: they are what an author recognises.
+        pages.sort_by(|a, b| (a.starts_with('/'), a).cmp(&(b.starts_with('/'), b)));
         let others = match pages.len() - 1 {
             0 => String::new(),
             1 => " and 1 other page".to_string(),

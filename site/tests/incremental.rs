@@ -35,11 +35,12 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("site");
         copy_dir(&repo.join("tests/sites/good"), &root);
-        // The fixture finds the theme relative to itself: point at it.
+        // The fixture finds its theme relative to itself: point at it.
+        let theme = repo.join("tests/sites/_theme");
         let toml = std::fs::read_to_string(root.join("site.toml")).unwrap();
         let toml = toml
-            .replace("\"../../../site/templates\"", &format!("{:?}", repo.join("site/templates").display().to_string()))
-            .replace("\"../../../site/static\"", &format!("{:?}", repo.join("site/static").display().to_string()));
+            .replace("\"../_theme/templates\"", &format!("{:?}", theme.join("templates").display().to_string()))
+            .replace("\"../_theme/static\"", &format!("{:?}", theme.join("static").display().to_string()));
         std::fs::write(root.join("site.toml"), toml).unwrap();
         let mut inc = Incremental::new(Options::new(&root));
         let sink = MemorySink::default();

@@ -1,6 +1,7 @@
 //! Fixture sites under `tests/sites/`, built into temporary folders: one good
 //! site using every feature, and broken sites that must each fail with one
-//! exact `file:line:col: message`.
+//! exact `file:line:col: message`. They use the minimal fixture theme in
+//! `tests/sites/_theme/`, never the production one.
 use std::path::{Path, PathBuf};
 
 use qi_site::{build, build_to_dir, NullSink, Options};
@@ -364,7 +365,7 @@ fn unclosed_shortcode() {
 fn unknown_template() {
     assert_one_problem(
         "unknown-template",
-        "content/fancy.md:3:12: unknown template `fancy.html`: there is no ../../../site/templates/fancy.html",
+        "content/fancy.md:3:12: unknown template `fancy.html`: there is no ../_theme/templates/fancy.html",
     );
 }
 
@@ -377,7 +378,7 @@ fn duplicate_url() {
 fn unknown_shortcode() {
     assert_one_problem(
         "unknown-shortcode",
-        "content/video.md:5:8: unknown shortcode `video`: there is no template ../../../site/templates/shortcodes/video.html",
+        "content/video.md:5:8: unknown shortcode `video`: there is no template ../_theme/templates/shortcodes/video.html",
     );
 }
 
@@ -423,8 +424,8 @@ fn check_lists_every_problem_at_once() {
         root.join("site.toml"),
         format!(
             "title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"{}\"\nstatic_dir = \"{}\"\n",
-            site("good").join("../../../site/templates").display(),
-            site("good").join("../../../site/static").display()
+            site("_theme/templates").display(),
+            site("_theme/static").display()
         ),
     )
     .unwrap();
@@ -462,4 +463,85 @@ fn template_syntax_errors_name_the_file() {
     let p: Vec<String> = build(&Options::new(root), &NullSink).unwrap_err().iter().map(|p| p.to_string()).collect();
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0], "templates/index.html:1:7: this template does not parse: expected a value that can be negated");
+}
+
+#[test]
+fn fixtures_use_the_fixture_theme_not_the_production_one() {
+    let dir = site("");
+    for item in std::fs::read_dir(&dir).unwrap() {
+        let toml = item.unwrap().path().join("site.toml");
+        if let Ok(text) = std::fs::read_to_string(&toml) {
+            assert!(!text.contains("site/templates") && !text.contains("site/static"), "{} uses the production theme", toml.display());
+        }
+    }
+}
+
+/// A site in a temporary folder with the fixture theme plus `templates`
+/// (name, text) over it, and `pages` (content path, text).
+fn site_with(templates: &[(&str, &str)], pages: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let theme = site("_theme/templates");
+    for item in walkdir::WalkDir::new(&theme) {
+        let item = item.unwrap();
+        let target = root.join("templates").join(item.path().strip_prefix(&theme).unwrap());
+        if item.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(item.path(), &target).unwrap();
+        }
+    }
+    for (name, text) in templates {
+        std::fs::write(root.join("templates").join(name), text).unwrap();
+    }
+    std::fs::write(
+        root.join("site.toml"),
+        format!("title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"templates\"\nstatic_dir = {:?}\n", site("_theme/static").display().to_string()),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("content")).unwrap();
+    for (key, text) in pages {
+        std::fs::write(root.join("content").join(key), text).unwrap();
+    }
+    dir
+}
+
+fn problems_of(root: &Path) -> Vec<String> {
+    build(&Options::new(root), &NullSink).unwrap_err().iter().map(|p| p.to_string()).collect()
+}
+
+#[test]
+fn template_errors_in_a_parent_template_or_a_shortcode_point_at_that_template() {
+    let home = "+++\ntitle = \"Home\"\n+++\n";
+    let page = |t: &str| format!("+++\ntitle = \"{t}\"\n+++\nText.\n");
+    // In the base template, outside any block, on every page (and the 404 and search pages): one problem naming one page and the count of others.
+    let base = std::fs::read_to_string(site("_theme/templates/base.html")).unwrap().replace("<body>\n", "<body>\n<p>{{ config.owner.name }}</p>\n");
+    let dir = site_with(&[("base.html", &base)], &[("_index.md", home), ("a.md", &page("A")), ("b.md", &page("B"))]);
+    let line = base.lines().position(|l| l.contains("config.owner.name")).unwrap() + 1;
+    assert_eq!(
+        problems_of(dir.path()),
+        vec![format!(
+            "templates/base.html:{line}:7: Variable `config.owner.name` not found in context (rendering content/_index.md and 4 other pages)"
+        )],
+    );
+
+    // A shortcode's own mistake is the template's, named with the call.
+    let dir = site_with(
+        &[("shortcodes/badge.html", "<span>\n{{ page.title | no_such_filter }}</span>\n")],
+        &[("_index.md", home), ("a.md", "+++\ntitle = \"A\"\n+++\n\nSee {{ badge() }}.\n")],
+    );
+    let p = problems_of(dir.path());
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("templates/shortcodes/badge.html:2:17: Filter 'no_such_filter' not found"), "{}", p[0]);
+    assert!(p[0].ends_with("(shortcode `badge` at content/a.md:5:5)"), "{}", p[0]);
+
+    // A failing function call in a page template.
+    let dir = site_with(
+        &[("page.html", "{% extends \"base.html\" %}\n{% block main %}\n<img src=\"{{ asset(path='img/none.png') }}\">\n{% endblock main %}\n")],
+        &[("_index.md", home), ("a.md", &page("A"))],
+    );
+    let p = problems_of(dir.path());
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("templates/page.html:3:14: Function call 'asset' failed: asset: there is no file "), "{}", p[0]);
+    assert!(p[0].ends_with("img/none.png (rendering content/a.md)"), "{}", p[0]);
 }

@@ -33,9 +33,9 @@ pub(super) fn render_error<'t>(tera: &Tera, template: &str, err: &tera::Error, t
     while let Some(e) = cur {
         if let Some(t) = e.downcast_ref::<tera::Error>() {
             match &t.kind {
-                ErrorKind::CallFunction(n) => needles.push(Needle::Function(n.clone())),
-                ErrorKind::CallFilter(n) => needles.push(Needle::Filter(n.clone())),
-                ErrorKind::CallTest(n) => needles.push(Needle::Test(n.clone())),
+                ErrorKind::CallFunction(n) | ErrorKind::FunctionNotFound(n) => needles.push(Needle::Function(n.clone())),
+                ErrorKind::CallFilter(n) | ErrorKind::FilterNotFound(n) => needles.push(Needle::Filter(n.clone())),
+                ErrorKind::CallTest(n) | ErrorKind::TestNotFound(n) => needles.push(Needle::Test(n.clone())),
                 ErrorKind::TemplateNotFound(n) => needles.push(Needle::Text(n.clone())),
                 _ => {}
             }
@@ -75,14 +75,8 @@ pub(super) fn render_error<'t>(tera: &Tera, template: &str, err: &tera::Error, t
         if let Some(v) = quoted_after(m, "Variable `", '`') {
             needles.push(Needle::Variable(v));
         }
-        for (prefix, make) in [
-            ("Function `", Needle::Function as fn(String) -> Needle),
-            ("Filter `", Needle::Filter),
-            ("Test `", Needle::Test),
-        ] {
-            if let Some(n) = quoted_after(m, prefix, '`').filter(|_| m.contains("not found")) {
-                needles.push(make(n));
-            }
+        if let Some(name) = quoted_after(m, "Macro `", '`') {
+            needles.push(Needle::Text(name));
         }
     }
     if needles.is_empty() {
