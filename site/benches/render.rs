@@ -1,6 +1,9 @@
 //! Hot paths of a build (`cargo bench -p qi-site`): one page's Markdown to
 //! HTML (headings, TOC, `@/` links, a table, a shortcode), and a whole
 //! 200-page site built into nothing (all phases, no disk writes).
+// Test and benchmark scaffolding outside #[test] functions: a failure here is
+// a failed run with its message, as in the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};

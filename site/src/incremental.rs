@@ -17,14 +17,14 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
+use crate::build::{self, Options, Summary};
 use crate::error::{Problems, SourceText};
 use crate::front_matter;
 use crate::library::Library;
-use crate::markdown::Rendered;
-use crate::render::{Shared, SIDE_NAV_LIMIT};
-use crate::build::{self, Options, Summary};
 use crate::links::check_links;
+use crate::markdown::Rendered;
 use crate::prepare::{render_markdown, Prepared};
+use crate::render::{Shared, SIDE_NAV_LIMIT};
 use crate::sink::Sink;
 use crate::write::{page_problems, write_alias, write_listings, write_page, write_specials};
 
@@ -159,8 +159,10 @@ impl Incremental {
         let counting = Counting { sink, files: Default::default() };
         let shared = Shared::new(&st.p.lib, &st.p.config, st.p.config_value.clone(), st.p.theme.facts.clone());
         let st_ref = &*st;
-        let mut failures =
-            stale.par_iter().filter_map(|&i| write_page(&st_ref.p, &shared, i, st_ref.rendered[i].as_ref()?, &counting)).collect::<Vec<_>>();
+        let mut failures = stale
+            .par_iter()
+            .filter_map(|&i| write_page(&st_ref.p, &shared, i, st_ref.rendered[i].as_ref()?, &counting))
+            .collect::<Vec<_>>();
         write_listings(&st.p, &st.rendered, &counting, &mut problems);
         // Redirect pages name their target's title.
         for a in st.p.lib.aliases.iter().filter(|a| edited.contains(&a.target)) {

@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use percent_encoding::percent_decode_str;
 
-use crate::prepare::{Prepared, SEARCH_INDEX, SEARCH_PATH};
 use crate::error::Problem;
 use crate::library::Library;
 use crate::markdown::{Rendered, RESERVED_IDS};
+use crate::prepare::{Prepared, SEARCH_INDEX, SEARCH_PATH};
 
 /// Add a problem for every broken anchor or local link of the rendered pages.
 pub(crate) fn check_links(p: &Prepared, rendered: &[Option<Rendered>], problems: &mut Vec<Problem>) {

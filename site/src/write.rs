@@ -1,10 +1,10 @@
 //! Phase 3: every output file into the sink (pages through their
 //! templates, the listings, the special pages and the redirects).
-use crate::prepare::{Prepared, SEARCH_INDEX, SEARCH_PATH};
 use crate::error::Problem;
 use crate::library::Alias;
 use crate::markdown::Rendered;
 use crate::outputs;
+use crate::prepare::{Prepared, SEARCH_INDEX, SEARCH_PATH};
 use crate::render::{self, Shared};
 use crate::sink::Sink;
 
@@ -75,7 +75,10 @@ pub(crate) enum PageFailure {
     Io(Problem),
     /// Its template failed: `at` is the place in the template, `page` the
     /// content file (or the path of a page without one).
-    Template { at: Problem, page: String },
+    Template {
+        at: Problem,
+        page: String,
+    },
 }
 
 /// Phase 3 for one entry: its page through its template, into the sink.

@@ -2,6 +2,9 @@
 //! form field's `maxlength` and every row maximum is the domain's limit, and
 //! the names a form offers are the domain's names. A template that types a
 //! number or a label of its own fails here.
+// Test and benchmark scaffolding outside #[test] functions: a failure here is
+// a failed run with its message, as in the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
@@ -94,7 +97,9 @@ fn every_maxlength_is_the_domains_limit() {
     for field in ["lead_cpso", "lead_name", "lead_email", "group_name", "practice_setting", "peer_1_cpso", "peer_6_email"] {
         assert!(checked.contains_key(field), "no `{field}` field with a maxlength was built: {checked:?}");
     }
-    for field in ["strengths", "improvements", "goal_1_aim", "goal_1_measure", "goal_1_baseline", "goal_1_target", "goal_1_change_ideas", "message"] {
+    for field in
+        ["strengths", "improvements", "goal_1_aim", "goal_1_measure", "goal_1_baseline", "goal_1_target", "goal_1_change_ideas", "message"]
+    {
         assert!(checked.contains_key(field), "no `{field}` field with a maxlength was built: {checked:?}");
     }
     assert!(!checked.contains_key(&format!("peer_{}_cpso", limits::MAX_PEERS + 1)), "more peer rows than the domain allows");
@@ -103,7 +108,8 @@ fn every_maxlength_is_the_domains_limit() {
 #[test]
 fn row_limits_and_names_are_the_domains() {
     let pages = real_site();
-    let rows: Vec<HashMap<String, String>> = pages.values().flat_map(|h| tags(h, "div")).filter(|t| t.contains_key("data-qi-rows")).collect();
+    let rows: Vec<HashMap<String, String>> =
+        pages.values().flat_map(|h| tags(h, "div")).filter(|t| t.contains_key("data-qi-rows")).collect();
     let of = |kind: &str| rows.iter().find(|t| t["data-qi-rows"] == kind).unwrap_or_else(|| panic!("no {kind} rows in the built site"));
     assert_eq!(of("peer")["data-qi-max"], limits::MAX_PEERS.to_string());
     assert_eq!(of("peer")["data-qi-min"], limits::MIN_PEERS.to_string());
@@ -119,6 +125,9 @@ fn row_limits_and_names_are_the_domains() {
         assert!(all.contains(&format!("<option value=\"{}\">{}</option>", topic.key, topic.label)), "the coaching form lacks {topic:?}");
     }
     for activity in facts.activities {
-        assert!(all.contains(&format!("<h2 id=\"activity-{}-title\">{}</h2>", activity.key, activity.label)), "no section for {activity:?}");
+        assert!(
+            all.contains(&format!("<h2 id=\"activity-{}-title\">{}</h2>", activity.key, activity.label)),
+            "no section for {activity:?}"
+        );
     }
 }

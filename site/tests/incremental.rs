@@ -2,6 +2,9 @@
 //! fixture site, the previous output plus what the rebuild wrote must equal,
 //! file for file, a fresh full build of the edited site; and a body edit
 //! must re-render only the edited page.
+// Test and benchmark scaffolding outside #[test] functions: a failure here is
+// a failed run with its message, as in the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

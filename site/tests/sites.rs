@@ -2,6 +2,9 @@
 //! site using every feature, and broken sites that must each fail with one
 //! exact `file:line:col: message`. They use the minimal fixture theme in
 //! `tests/sites/_theme/`, never the production one.
+// Test and benchmark scaffolding outside #[test] functions: a failure here is
+// a failed run with its message, as in the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::path::{Path, PathBuf};
 
 use qi_site::{build, build_to_dir, NullSink, Options};
@@ -496,7 +499,10 @@ fn site_with(templates: &[(&str, &str)], pages: &[(&str, &str)]) -> tempfile::Te
     }
     std::fs::write(
         root.join("site.toml"),
-        format!("title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"templates\"\nstatic_dir = {:?}\n", site("_theme/static").display().to_string()),
+        format!(
+            "title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"templates\"\nstatic_dir = {:?}\n",
+            site("_theme/static").display().to_string()
+        ),
     )
     .unwrap();
     std::fs::create_dir_all(root.join("content")).unwrap();
@@ -515,7 +521,9 @@ fn template_errors_in_a_parent_template_or_a_shortcode_point_at_that_template() 
     let home = "+++\ntitle = \"Home\"\n+++\n";
     let page = |t: &str| format!("+++\ntitle = \"{t}\"\n+++\nText.\n");
     // In the base template, outside any block, on every page (and the 404 and search pages): one problem naming one page and the count of others.
-    let base = std::fs::read_to_string(site("_theme/templates/base.html")).unwrap().replace("<body>\n", "<body>\n<p>{{ config.owner.name }}</p>\n");
+    let base = std::fs::read_to_string(site("_theme/templates/base.html"))
+        .unwrap()
+        .replace("<body>\n", "<body>\n<p>{{ config.owner.name }}</p>\n");
     let dir = site_with(&[("base.html", &base)], &[("_index.md", home), ("a.md", &page("A")), ("b.md", &page("B"))]);
     let line = base.lines().position(|l| l.contains("config.owner.name")).unwrap() + 1;
     assert_eq!(
@@ -537,7 +545,10 @@ fn template_errors_in_a_parent_template_or_a_shortcode_point_at_that_template() 
 
     // A failing function call in a page template.
     let dir = site_with(
-        &[("page.html", "{% extends \"base.html\" %}\n{% block main %}\n<img src=\"{{ asset(path='img/none.png') }}\">\n{% endblock main %}\n")],
+        &[(
+            "page.html",
+            "{% extends \"base.html\" %}\n{% block main %}\n<img src=\"{{ asset(path='img/none.png') }}\">\n{% endblock main %}\n",
+        )],
         &[("_index.md", home), ("a.md", &page("A"))],
     );
     let p = problems_of(dir.path());

@@ -85,3 +85,39 @@ pub fn register_load_data(tera: &mut Tera, root: PathBuf) {
         Ok(value)
     });
 }
+
+/// `{{ 4000 | thousands }}` → `4,000`: a number from `facts` written the way
+/// the guidance's prose writes numbers.
+pub fn register_filters(tera: &mut Tera) {
+    tera.register_filter("thousands", |value: &Value, _: &HashMap<String, Value>| {
+        let n = value.as_i64().ok_or_else(|| tera::Error::msg(format!("thousands: {value} is not a whole number")))?;
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        Ok(Value::String(out))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_groups_digits() {
+        let mut tera = Tera::default();
+        register_filters(&mut tera);
+        let mut ctx = tera::Context::new();
+        for (n, want) in [(4000, "4,000"), (120, "120"), (1234567, "1,234,567"), (-2000, "-2,000"), (0, "0")] {
+            ctx.insert("n", &n);
+            assert_eq!(tera.render_str("{{ n | thousands }}", &ctx).unwrap(), want);
+        }
+    }
+}

@@ -161,7 +161,8 @@ fn quoted_after(m: &str, prefix: &str, close: char) -> Option<String> {
 fn defines_macro(text: &str, name: &str) -> bool {
     tags(text).any(|(_, tag)| {
         let t = tag.trim_start_matches(['{', '%', '-']).trim_start();
-        t.strip_prefix("macro").is_some_and(|rest| rest.trim_start().starts_with(name) && rest.trim_start()[name.len()..].trim_start().starts_with('('))
+        t.strip_prefix("macro")
+            .is_some_and(|rest| rest.trim_start().starts_with(name) && rest.trim_start()[name.len()..].trim_start().starts_with('('))
     })
 }
 

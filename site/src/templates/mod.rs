@@ -1,7 +1,7 @@
 //! The tera templates of a build: the site's own (its templates folder,
 //! `site/templates/` by default) over the built-in ones (`sitemap.xml`,
 //! `atom.xml`, `robots.txt`, `alias.html`), the functions they can call
-//! (`functions`), the global `facts`, and errors that name a template's line
+//! (`functions`), the `thousands` filter, the global `facts`, and errors that name a template's line
 //! (`locate`).
 use std::collections::HashMap;
 use std::path::Path;
@@ -16,7 +16,7 @@ mod functions;
 mod locate;
 mod shortcodes;
 
-pub use functions::{register_asset, register_get_url, register_load_data};
+pub use functions::{register_asset, register_filters, register_get_url, register_load_data};
 pub use shortcodes::TeraShortcodes;
 
 /// Templates every site has unless its templates folder holds a file of the
@@ -53,8 +53,10 @@ pub fn load(config: &Config) -> Result<Theme, Problem> {
     if !dir.is_dir() {
         return Err(Problem::in_file(shown, "the templates folder does not exist"));
     }
-    let mut sources: HashMap<String, Source> =
-        BUILTIN.iter().map(|(name, text)| (name.to_string(), Source { file: format!("{BUILTIN_DIR}/{name}"), text: text.to_string() })).collect();
+    let mut sources: HashMap<String, Source> = BUILTIN
+        .iter()
+        .map(|(name, text)| (name.to_string(), Source { file: format!("{BUILTIN_DIR}/{name}"), text: text.to_string() }))
+        .collect();
     for item in walkdir::WalkDir::new(dir).sort_by_file_name() {
         let item = item.map_err(|e| Problem::in_file(shown.clone(), format!("cannot read: {e}")))?;
         if !item.file_type().is_file() || item.file_name().to_string_lossy().starts_with('.') {
@@ -79,6 +81,7 @@ pub fn load(config: &Config) -> Result<Theme, Problem> {
             return Err(locate::parse_problem(&sources[name].file, &e));
         }
     }
+    register_filters(&mut tera);
     tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.text.as_str())))
         .map_err(|e| Problem::in_file(shown, error_chain(&e)))?;
     let facts = serde_json::to_value(qi_facts::Facts::get()).unwrap_or(Value::Null);
