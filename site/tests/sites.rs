@@ -507,7 +507,9 @@ fn site_with(templates: &[(&str, &str)], pages: &[(&str, &str)]) -> tempfile::Te
     .unwrap();
     std::fs::create_dir_all(root.join("content")).unwrap();
     for (key, text) in pages {
-        std::fs::write(root.join("content").join(key), text).unwrap();
+        let path = root.join("content").join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
     }
     dir
 }
@@ -555,4 +557,40 @@ fn template_errors_in_a_parent_template_or_a_shortcode_point_at_that_template() 
     assert_eq!(p.len(), 1, "{p:?}");
     assert!(p[0].starts_with("templates/page.html:3:14: Function call 'asset' failed: asset: there is no file "), "{}", p[0]);
     assert!(p[0].ends_with("img/none.png (rendering content/a.md)"), "{}", p[0]);
+}
+
+#[test]
+fn built_in_sitemap_feed_and_robots_escape_and_can_be_overridden() {
+    let pages: &[(&str, &str)] = &[
+        ("_index.md", "+++\ntitle = \"Home\"\n+++\n"),
+        ("news/_index.md", "+++\ntitle = \"News & notes\"\n+++\n"),
+        ("news/qa.md", "+++\ntitle = \"Q&A <live>\"\ndescription = \"Ask \\\"anything\\\"\"\ndate = 2026-04-01\n+++\nA <em>talk</em> & more.\n"),
+    ];
+    let dir = site_with(&[], pages);
+    let out = dir.path().join("public");
+    build_to_dir(&Options::new(dir.path()), &out).unwrap_or_else(|p| panic!("{p}"));
+    let feed = std::fs::read_to_string(out.join("news/atom.xml")).unwrap();
+    assert!(feed.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed "), "{feed}");
+    assert!(feed.contains("  <title>T – News &amp; notes</title>\n"), "{feed}");
+    assert!(feed.contains("    <title>Q&amp;A &lt;live&gt;</title>\n"), "{feed}");
+    assert!(feed.contains("    <summary>Ask &quot;anything&quot;</summary>\n"), "{feed}");
+    assert!(feed.contains("<content type=\"html\">&lt;p&gt;A &lt;em&gt;talk&lt;/em&gt; &amp;amp; more.&lt;/p&gt;\n</content>"), "{feed}");
+    let sitemap = std::fs::read_to_string(out.join("sitemap.xml")).unwrap();
+    assert!(sitemap.contains("  <url>\n    <loc>https://t.example.org/news/qa/</loc>\n    <lastmod>2026-04-01</lastmod>\n  </url>\n"), "{sitemap}");
+    assert!(sitemap.ends_with("</urlset>\n"));
+    let robots = std::fs::read_to_string(out.join("robots.txt")).unwrap();
+    assert_eq!(robots, "User-agent: *\nAllow: /\n\nSitemap: https://t.example.org/sitemap.xml\n");
+
+    // A site's own template of the same name wins.
+    let dir = site_with(
+        &[
+            ("sitemap.xml", "<?xml version=\"1.0\"?><urls n=\"{{ entries | length }}\"/>\n"),
+            ("robots.txt", "User-agent: *\nDisallow: /\n"),
+        ],
+        pages,
+    );
+    let out = dir.path().join("public");
+    build_to_dir(&Options::new(dir.path()), &out).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(std::fs::read_to_string(out.join("sitemap.xml")).unwrap(), "<?xml version=\"1.0\"?><urls n=\"4\"/>\n");
+    assert_eq!(std::fs::read_to_string(out.join("robots.txt")).unwrap(), "User-agent: *\nDisallow: /\n");
 }
