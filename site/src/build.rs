@@ -3,39 +3,19 @@
 //! (`links`), then write every output (`write`) into a sink (a folder,
 //! memory for `qi serve`, or nothing for `qi check`).
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::error::{Problem, Problems};
+use crate::error::{fail, Problem, Problems};
 use crate::links::check_links;
 use crate::markdown::Rendered;
-use crate::prepare::{prepare, render_markdown, Prepared};
+use crate::prepare::{prepare, render_markdown, Options, Prepared};
 use crate::render::Shared;
 use crate::sink::Sink;
 use crate::write::{io_problem, page_problems, write_alias, write_listings, write_page, write_robots, write_specials, PageFailure};
-
-#[derive(Debug, Clone)]
-pub struct Options {
-    /// The site root: holds `site.toml`, `content/` and `site/`.
-    pub root: PathBuf,
-    pub base_url: Option<String>,
-    pub drafts: bool,
-    /// `qi check`: also report malformed external links, and render every
-    /// template even after content problems (to list everything at once).
-    pub check: bool,
-    /// Show a progress line on stderr (when it is a terminal).
-    pub progress: bool,
-}
-
-impl Options {
-    pub fn new(root: impl Into<PathBuf>) -> Options {
-        Options { root: root.into(), base_url: None, drafts: false, check: false, progress: false }
-    }
-}
 
 /// What a successful build made.
 #[derive(Debug, Clone, Default)]
@@ -61,12 +41,6 @@ impl std::fmt::Display for Summary {
             self.elapsed.as_secs_f64()
         )
     }
-}
-
-pub(crate) fn fail(mut problems: Vec<Problem>) -> Problems {
-    problems.sort();
-    problems.dedup();
-    Problems(problems)
 }
 
 /// Build the site into `sink`. All problems found are returned together.

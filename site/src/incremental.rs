@@ -17,13 +17,13 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::build::{self, Options, Summary};
-use crate::error::{Problems, SourceText};
+use crate::build::{self, Summary};
+use crate::error::{fail, Problems, SourceText};
 use crate::front_matter;
 use crate::library::Library;
 use crate::links::check_links;
 use crate::markdown::Rendered;
-use crate::prepare::{render_markdown, Prepared};
+use crate::prepare::{render_markdown, Options, Prepared};
 use crate::render::{Shared, SIDE_NAV_LIMIT};
 use crate::sink::Sink;
 use crate::write::{page_problems, write_alias, write_listings, write_page, write_specials};
@@ -146,7 +146,7 @@ impl Incremental {
         if !problems.is_empty() {
             // The next change rebuilds everything (and reports what is left).
             self.state = None;
-            return Err(build::fail(problems));
+            return Err(fail(problems));
         }
 
         for &i in &edited {
@@ -175,7 +175,7 @@ impl Incremental {
         drop(shared);
         if !problems.is_empty() {
             self.state = None;
-            return Err(build::fail(problems));
+            return Err(fail(problems));
         }
         st.deps = deps;
         st.nav = nav;

@@ -32,9 +32,9 @@ pub mod slug;
 pub mod templates;
 mod write;
 
-pub use build::{build, Options, Summary};
+pub use build::{build, Summary};
 pub use error::{Problem, Problems};
 pub use incremental::{Incremental, Rebuild};
 pub use output_dir::{build_to_dir, OUTPUT_MARKER};
-pub use prepare::{SEARCH_INDEX, SEARCH_PATH};
+pub use prepare::{Options, SEARCH_INDEX, SEARCH_PATH};
 pub use sink::{DirSink, MemorySink, NullSink, Sink};

@@ -2,8 +2,9 @@
 //! successful build, and only when an earlier `qi build` made it.
 use std::path::Path;
 
-use crate::build::{build, fail, Options, Summary};
-use crate::error::{Problem, Problems};
+use crate::build::{build, Summary};
+use crate::error::{fail, Problem, Problems};
+use crate::prepare::Options;
 use crate::sink::DirSink;
 
 /// Marker file telling a later build that the output folder is ours to replace.

@@ -2,16 +2,36 @@
 //! and the templates, loaded and checked before the first page is rendered;
 //! and phase 2 for one entry, its Markdown.
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::assets::Assets;
-use crate::build::{fail, Options};
 use crate::config::Config;
-use crate::error::{Problem, Problems};
+use crate::error::{fail, Problem, Problems};
 use crate::library::{Kind, Library};
 use crate::markdown::{Rendered, Renderer};
 use crate::templates::{self, TeraShortcodes, Theme};
 use crate::{outputs, render};
+
+/// What to build, and how.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The site root: holds `site.toml`, `content/` and `site/`.
+    pub root: PathBuf,
+    pub base_url: Option<String>,
+    pub drafts: bool,
+    /// `qi check`: also report malformed external links, and render every
+    /// template even after content problems (to list everything at once).
+    pub check: bool,
+    /// Show a progress line on stderr (when it is a terminal).
+    pub progress: bool,
+}
+
+impl Options {
+    pub fn new(root: impl Into<PathBuf>) -> Options {
+        Options { root: root.into(), base_url: None, drafts: false, check: false, progress: false }
+    }
+}
 
 /// Paths the build makes besides content pages.
 pub const SEARCH_PATH: &str = "/search/";

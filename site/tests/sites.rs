@@ -564,7 +564,10 @@ fn built_in_sitemap_feed_and_robots_escape_and_can_be_overridden() {
     let pages: &[(&str, &str)] = &[
         ("_index.md", "+++\ntitle = \"Home\"\n+++\n"),
         ("news/_index.md", "+++\ntitle = \"News & notes\"\n+++\n"),
-        ("news/qa.md", "+++\ntitle = \"Q&A <live>\"\ndescription = \"Ask \\\"anything\\\"\"\ndate = 2026-04-01\n+++\nA <em>talk</em> & more.\n"),
+        (
+            "news/qa.md",
+            "+++\ntitle = \"Q&A <live>\"\ndescription = \"Ask \\\"anything\\\"\"\ndate = 2026-04-01\n+++\nA <em>talk</em> & more.\n",
+        ),
     ];
     let dir = site_with(&[], pages);
     let out = dir.path().join("public");
@@ -576,17 +579,17 @@ fn built_in_sitemap_feed_and_robots_escape_and_can_be_overridden() {
     assert!(feed.contains("    <summary>Ask &quot;anything&quot;</summary>\n"), "{feed}");
     assert!(feed.contains("<content type=\"html\">&lt;p&gt;A &lt;em&gt;talk&lt;/em&gt; &amp;amp; more.&lt;/p&gt;\n</content>"), "{feed}");
     let sitemap = std::fs::read_to_string(out.join("sitemap.xml")).unwrap();
-    assert!(sitemap.contains("  <url>\n    <loc>https://t.example.org/news/qa/</loc>\n    <lastmod>2026-04-01</lastmod>\n  </url>\n"), "{sitemap}");
+    assert!(
+        sitemap.contains("  <url>\n    <loc>https://t.example.org/news/qa/</loc>\n    <lastmod>2026-04-01</lastmod>\n  </url>\n"),
+        "{sitemap}"
+    );
     assert!(sitemap.ends_with("</urlset>\n"));
     let robots = std::fs::read_to_string(out.join("robots.txt")).unwrap();
     assert_eq!(robots, "User-agent: *\nAllow: /\n\nSitemap: https://t.example.org/sitemap.xml\n");
 
     // A site's own template of the same name wins.
     let dir = site_with(
-        &[
-            ("sitemap.xml", "<?xml version=\"1.0\"?><urls n=\"{{ entries | length }}\"/>\n"),
-            ("robots.txt", "User-agent: *\nDisallow: /\n"),
-        ],
+        &[("sitemap.xml", "<?xml version=\"1.0\"?><urls n=\"{{ entries | length }}\"/>\n"), ("robots.txt", "User-agent: *\nDisallow: /\n")],
         pages,
     );
     let out = dir.path().join("public");
