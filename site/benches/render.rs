@@ -1,13 +1,16 @@
 //! Hot paths of a build (`cargo bench -p qi-site`): one page's Markdown to
 //! HTML (headings, TOC, `@/` links, a table, a shortcode), and a whole
 //! 200-page site built into nothing (all phases, no disk writes).
+// Test and benchmark scaffolding outside #[test] functions: a failure here is
+// a failed run with its message, as in the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use qi_site::config::Config;
 use qi_site::library::Library;
-use qi_site::markdown::{Renderer, Shortcodes};
-use qi_site::shortcode::Call;
+use qi_site::markdown::Renderer;
+use qi_site::shortcode::{Call, ShortcodeError, Shortcodes};
 use serde_json::Value;
 
 /// Stands in for the tera shortcodes, so the Markdown pass is measured alone.
@@ -16,7 +19,7 @@ impl Shortcodes for Plain {
     fn check(&self, _: &str) -> Result<(), String> {
         Ok(())
     }
-    fn render(&self, call: &Call, body: Option<&str>, _: &Value) -> Result<String, String> {
+    fn render(&self, call: &Call, body: Option<&str>, _: &Value) -> Result<String, ShortcodeError> {
         Ok(format!("<aside class=\"{}\">{}</aside>", call.name, body.unwrap_or("")))
     }
 }

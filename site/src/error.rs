@@ -71,6 +71,11 @@ impl fmt::Display for Problems {
 
 impl std::error::Error for Problems {}
 
+/// The problems of a build, sorted by place and without repeats.
+pub(crate) fn fail(problems: Vec<Problem>) -> Problems {
+    Problems(problems).sorted()
+}
+
 /// A source file's text with a line index, to turn byte offsets into
 /// `line:col` positions.
 #[derive(Debug)]

@@ -17,12 +17,16 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use crate::error::{Problems, SourceText};
+use crate::build::{self, Summary};
+use crate::error::{fail, Problems, SourceText};
 use crate::front_matter;
 use crate::library::Library;
+use crate::links::check_links;
 use crate::markdown::Rendered;
+use crate::prepare::{render_markdown, Options, Prepared};
 use crate::render::{Shared, SIDE_NAV_LIMIT};
-use crate::site::{self, Options, Prepared, Sink, Summary};
+use crate::sink::Sink;
+use crate::write::{page_problems, write_alias, write_listings, write_page, write_specials};
 
 /// A site kept in memory between builds.
 pub struct Incremental {
@@ -86,7 +90,7 @@ impl Incremental {
     /// A full build into `sink`, keeping what later rebuilds need.
     pub fn build(&mut self, sink: &dyn Sink) -> Result<Summary, Problems> {
         self.state = None;
-        let (summary, p, rendered) = site::build_keeping(&self.opts, sink)?;
+        let (summary, p, rendered) = build::build_keeping(&self.opts, sink)?;
         let summaries = summary_hashes(&p.lib);
         let nav = nav_hash(&p.lib, &summaries);
         let own: Vec<u64> = (0..rendered.len()).into_par_iter().map(|i| own_hash(&p, &rendered, i)).collect();
@@ -130,7 +134,7 @@ impl Incremental {
 
         let mut problems = Vec::new();
         for &i in &edited {
-            match site::render_markdown(&st.p, i) {
+            match render_markdown(&st.p, i) {
                 Ok(r) => st.rendered[i] = Some(r),
                 Err(ps) => {
                     st.rendered[i] = None;
@@ -138,11 +142,11 @@ impl Incremental {
                 }
             }
         }
-        site::check_links(&st.p, &st.rendered, &mut problems);
+        check_links(&st.p, &st.rendered, &mut problems);
         if !problems.is_empty() {
             // The next change rebuilds everything (and reports what is left).
             self.state = None;
-            return Err(site::fail(problems));
+            return Err(fail(problems));
         }
 
         for &i in &edited {
@@ -153,26 +157,25 @@ impl Incremental {
         let deps = dependencies(&st.p, &st.own, &summaries, nav);
         let stale: Vec<usize> = (0..deps.len()).filter(|&i| deps[i] != st.deps[i]).collect();
         let counting = Counting { sink, files: Default::default() };
-        let shared = Shared::new(&st.p.lib, &st.p.config, st.p.config_value.clone());
+        let shared = Shared::new(&st.p.lib, &st.p.config, st.p.config_value.clone(), st.p.theme.facts.clone());
         let st_ref = &*st;
-        problems.extend(
-            stale
-                .par_iter()
-                .filter_map(|&i| site::write_page(&st_ref.p, &shared, i, st_ref.rendered[i].as_ref()?, &counting))
-                .collect::<Vec<_>>(),
-        );
-        site::write_listings(&st.p, &st.rendered, &counting, &mut problems);
+        let mut failures = stale
+            .par_iter()
+            .filter_map(|&i| write_page(&st_ref.p, &shared, i, st_ref.rendered[i].as_ref()?, &counting))
+            .collect::<Vec<_>>();
+        write_listings(&st.p, &st.rendered, &counting, &mut problems);
         // Redirect pages name their target's title.
         for a in st.p.lib.aliases.iter().filter(|a| edited.contains(&a.target)) {
-            site::write_alias(&st.p, a, &counting, &mut problems);
+            write_alias(&st.p, a, &counting, &mut problems);
         }
         if nav != st.nav {
-            site::write_specials(&st.p, &shared, &counting, &mut problems);
+            failures.extend(write_specials(&st.p, &shared, &counting));
         }
+        problems.extend(page_problems(failures));
         drop(shared);
         if !problems.is_empty() {
             self.state = None;
-            return Err(site::fail(problems));
+            return Err(fail(problems));
         }
         st.deps = deps;
         st.nav = nav;

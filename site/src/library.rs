@@ -229,12 +229,14 @@ impl Library {
     /// Parents, ordering, ancestors and previous/next.
     fn link_sections(&mut self, problems: &mut Vec<Problem>) {
         self.home = self.by_key.get("_index.md").copied();
-        if self.home.is_none() && !self.entries.is_empty() {
-            problems.push(Problem::in_file("content/_index.md", "the home page is missing: create content/_index.md"));
+        let Some(home) = self.home else {
+            if !self.entries.is_empty() {
+                problems.push(Problem::in_file("content/_index.md", "the home page is missing: create content/_index.md"));
+            }
             return;
-        }
+        };
         for i in 0..self.entries.len() {
-            if Some(i) == self.home {
+            if i == home {
                 continue;
             }
             let key = &self.entries[i].key;
@@ -249,7 +251,7 @@ impl Library {
                     break p;
                 }
                 if dir.is_empty() {
-                    break self.home.unwrap();
+                    break home;
                 }
                 dir = parent_dir(dir.trim_end_matches('/'));
             };

@@ -1,82 +1,74 @@
 //! The files besides pages: sitemap, robots.txt, Atom feed, search index and
-//! alias redirects.
+//! alias redirects. Each but the search index is a template (built in, or
+//! the site's own of the same name); this module builds their contexts.
 use serde::Serialize;
+use serde_json::{json, Value};
 
 use crate::config::Config;
+use crate::error::Problem;
 use crate::library::Library;
-use crate::markdown::{escape, Rendered};
+use crate::markdown::Rendered;
+use crate::templates::Theme;
 
 /// The section whose pages make the Atom feed.
 pub const NEWS_SECTION: &str = "news/_index.md";
 
-pub fn robots(config: &Config) -> String {
-    format!("User-agent: *\nAllow: /\n\nSitemap: {}\n", config.permalink("/sitemap.xml"))
+fn render(theme: &Theme, template: &str, ctx: Value) -> Result<String, Problem> {
+    let ctx = tera::Context::from_value(ctx).map_err(|e| Problem::in_file(template, e.to_string()))?;
+    theme.render(template, &ctx)
 }
 
-pub fn sitemap(config: &Config, lib: &Library, extra_paths: &[&str]) -> String {
-    let mut out =
-        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+pub fn robots(theme: &Theme, config_value: &Value) -> Result<String, Problem> {
+    render(theme, "robots.txt", json!({ "config": config_value }))
+}
+
+pub fn sitemap(theme: &Theme, config_value: &Value, config: &Config, lib: &Library, extra_paths: &[&str]) -> Result<String, Problem> {
     let mut entries: Vec<(&str, Option<&str>)> =
         lib.entries.iter().filter(|e| !e.hidden()).map(|e| (e.path.as_str(), e.fm.date.as_ref().map(|d| d.day.as_str()))).collect();
     entries.extend(extra_paths.iter().map(|p| (*p, None)));
     entries.sort();
-    for (path, day) in entries {
-        out.push_str("  <url>\n    <loc>");
-        out.push_str(&escape(&config.permalink(path)));
-        out.push_str("</loc>\n");
-        if let Some(d) = day {
-            out.push_str(&format!("    <lastmod>{d}</lastmod>\n"));
-        }
-        out.push_str("  </url>\n");
-    }
-    out.push_str("</urlset>\n");
-    out
+    let entries: Vec<Value> = entries.iter().map(|(path, day)| json!({ "permalink": config.permalink(path), "lastmod": day })).collect();
+    render(theme, "sitemap.xml", json!({ "config": config_value, "entries": entries }))
 }
 
-/// Atom feed of the news section's pages, newest first.
-pub fn atom(config: &Config, lib: &Library, rendered: &[Option<Rendered>]) -> Option<(String, String)> {
+/// The path and text of the Atom feed of the news section's pages, newest first.
+pub fn atom(
+    theme: &Theme,
+    config_value: &Value,
+    config: &Config,
+    lib: &Library,
+    rendered: &[Option<Rendered>],
+) -> Option<Result<(String, String), Problem>> {
     let &news = lib.by_key.get(NEWS_SECTION)?;
     let section = &lib.entries[news];
     let feed_path = format!("{}atom.xml", section.path);
     let mut pages: Vec<usize> = section.pages.clone();
-    pages.sort_by(|&a, &b| {
-        let d = |i: usize| lib.entries[i].fm.date.as_ref().map(|d| d.rfc3339.clone());
-        d(b).cmp(&d(a))
-    });
-    let updated = pages
+    let rfc3339 = |i: usize| lib.entries[i].fm.date.as_ref().map(|d| d.rfc3339.clone());
+    pages.sort_by_key(|&p| std::cmp::Reverse(rfc3339(p)));
+    let updated = pages.iter().filter_map(|&p| rfc3339(p)).max().unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string());
+    let entries: Vec<Value> = pages
         .iter()
-        .filter_map(|&p| lib.entries[p].fm.date.as_ref().map(|d| d.rfc3339.clone()))
-        .max()
-        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_string());
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!(
-        "<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{}\" xml:base=\"{}/\">\n",
-        escape(&config.language),
-        escape(&config.base_url())
-    ));
-    out.push_str(&format!("  <title>{} – {}</title>\n", escape(&config.title), escape(&section.fm.title)));
-    out.push_str(&format!("  <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&config.permalink(&section.path))));
-    out.push_str(&format!("  <link rel=\"self\" type=\"application/atom+xml\" href=\"{}\"/>\n", escape(&config.permalink(&feed_path))));
-    out.push_str(&format!("  <id>{}</id>\n  <updated>{updated}</updated>\n", escape(&config.permalink(&feed_path))));
-    for p in pages {
-        let e = &lib.entries[p];
-        let date = e.fm.date.as_ref().map(|d| d.rfc3339.clone()).unwrap_or_else(|| updated.clone());
-        let link = config.permalink(&e.path);
-        out.push_str("  <entry>\n");
-        out.push_str(&format!("    <title>{}</title>\n", escape(&e.fm.title)));
-        out.push_str(&format!("    <link rel=\"alternate\" type=\"text/html\" href=\"{}\"/>\n", escape(&link)));
-        out.push_str(&format!("    <id>{}</id>\n    <updated>{date}</updated>\n    <published>{date}</published>\n", escape(&link)));
-        out.push_str(&format!("    <author><name>{}</name></author>\n", escape(&config.title)));
-        if let Some(d) = &e.fm.description {
-            out.push_str(&format!("    <summary>{}</summary>\n", escape(d)));
-        }
-        if let Some(r) = rendered.get(p).and_then(|r| r.as_ref()) {
-            out.push_str(&format!("    <content type=\"html\">{}</content>\n", escape(&r.html)));
-        }
-        out.push_str("  </entry>\n");
-    }
-    out.push_str("</feed>\n");
-    Some((feed_path, out))
+        .map(|&p| {
+            let e = &lib.entries[p];
+            let date = rfc3339(p).unwrap_or_else(|| updated.clone());
+            json!({
+                "title": e.fm.title,
+                "permalink": config.permalink(&e.path),
+                "updated": date,
+                "published": date,
+                "summary": e.fm.description,
+                "content": rendered.get(p).and_then(|r| r.as_ref()).map(|r| r.html.as_str()),
+            })
+        })
+        .collect();
+    let ctx = json!({
+        "config": config_value,
+        "section": { "title": section.fm.title, "permalink": config.permalink(&section.path) },
+        "feed_url": config.permalink(&feed_path),
+        "updated": updated,
+        "entries": entries,
+    });
+    Some(render(theme, "atom.xml", ctx).map(|xml| (feed_path, xml)))
 }
 
 #[derive(Serialize)]
@@ -117,12 +109,7 @@ pub fn search_index(config: &Config, lib: &Library, rendered: &[Option<Rendered>
 }
 
 /// A small page that sends visitors from an old address to the new one.
-pub fn redirect(config: &Config, lang: &str, target_path: &str, title: &str) -> String {
-    let url = escape(&config.link(target_path));
-    let permalink = escape(&config.permalink(target_path));
-    format!(
-        "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>Moved: {t}</title>\n<meta name=\"robots\" content=\"noindex\">\n<link rel=\"canonical\" href=\"{permalink}\">\n<meta http-equiv=\"refresh\" content=\"0; url={url}\">\n</head>\n<body>\n<p>This page has moved to <a href=\"{url}\">{t}</a>.</p>\n</body>\n</html>\n",
-        lang = escape(lang),
-        t = escape(title)
-    )
+pub fn redirect(theme: &Theme, config: &Config, lang: &str, target_path: &str, title: &str) -> Result<String, Problem> {
+    let target = json!({ "title": title, "url": config.link(target_path), "permalink": config.permalink(target_path) });
+    render(theme, "alias.html", json!({ "lang": lang, "target": target }))
 }

@@ -14,6 +14,8 @@ pub const SIDE_NAV_LIMIT: usize = 60;
 /// Values built once per build and shared by every page's context.
 pub struct Shared {
     pub config: Value,
+    /// The global `facts` (`qi_facts::Facts`): limits and names forms show.
+    pub facts: Value,
     pub nav: Value,
     pub summaries: Vec<Value>,
     /// For each section: its title, URL and (if short enough) its pages.
@@ -52,7 +54,7 @@ fn summary(lib: &Library, config: &Config, i: usize) -> Value {
 }
 
 impl Shared {
-    pub fn new(lib: &Library, config: &Config, config_value: Value) -> Shared {
+    pub fn new(lib: &Library, config: &Config, config_value: Value, facts: Value) -> Shared {
         let summaries: Vec<Value> = (0..lib.entries.len()).map(|i| summary(lib, config, i)).collect();
         let mut nav = Vec::new();
         if let Some(h) = lib.home {
@@ -82,7 +84,7 @@ impl Shared {
                 })
             })
             .collect();
-        Shared { config: config_value, nav: Value::Array(nav), summaries, side_navs }
+        Shared { config: config_value, facts, nav: Value::Array(nav), summaries, side_navs }
     }
 }
 
@@ -132,6 +134,7 @@ pub fn context(lib: &Library, config: &Config, shared: &Shared, i: usize, render
 
     let mut ctx = Map::new();
     ctx.insert("config".into(), shared.config.clone());
+    ctx.insert("facts".into(), shared.facts.clone());
     ctx.insert("nav".into(), shared.nav.clone());
     ctx.insert("current_path".into(), json!(e.path));
     ctx.insert("lang".into(), json!(lang(e, config)));
@@ -153,6 +156,7 @@ pub fn context(lib: &Library, config: &Config, shared: &Shared, i: usize, render
 pub fn special_context(shared: &Shared, config: &Config, path: &str, title: &str) -> tera::Context {
     let ctx = json!({
         "config": shared.config,
+        "facts": shared.facts,
         "nav": shared.nav,
         "current_path": path,
         "lang": config.language,

@@ -5,10 +5,34 @@
 //!
 //! Shortcodes inside code spans and fenced or indented code are left alone.
 //! Offsets in errors and results are byte offsets into the scanned text.
+//!
+//! This module is the shortcode layer's shared ground: the syntax, the calls
+//! it yields and the [`Shortcodes`] port that renders them. `markdown` uses
+//! it; it never uses `markdown`.
 use std::ops::Range;
 
 use pulldown_cmark::{Event, Parser, Tag};
 use serde_json::{Map, Value};
+
+use crate::error::Problem;
+
+/// Renders shortcode calls (implemented over tera by `templates`).
+pub trait Shortcodes: Sync {
+    /// Whether a shortcode of this name exists; `Err` carries why not.
+    fn check(&self, name: &str) -> Result<(), String>;
+    fn render(&self, call: &Call, body: Option<&str>, page: &Value) -> Result<String, ShortcodeError>;
+}
+
+/// Why a shortcode call did not render.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShortcodeError {
+    /// The call itself is wrong (a missing or refused argument): the content
+    /// author fixes it where the call is written.
+    Call(String),
+    /// The shortcode's template failed: the problem points at the template;
+    /// the Markdown renderer adds where the call was written.
+    Template(Problem),
+}
 
 /// One shortcode call: its name, arguments and where it was written.
 #[derive(Debug, Clone, PartialEq)]
@@ -64,7 +88,7 @@ enum Token {
 /// Byte ranges of code spans and code blocks, where shortcodes are not expanded.
 pub fn code_ranges(src: &str) -> Vec<Range<usize>> {
     let mut out = Vec::new();
-    for (event, range) in Parser::new_ext(src, crate::markdown::options()).into_offset_iter() {
+    for (event, range) in Parser::new_ext(src, crate::cmark::options()).into_offset_iter() {
         match event {
             Event::Code(_) | Event::Start(Tag::CodeBlock(_)) => out.push(range),
             _ => {}

@@ -1,5 +1,11 @@
 //! Slugs for URLs and heading ids: lowercase ASCII letters, digits and single
 //! hyphens (`Qualité des soins` → `qualite-des-soins`).
+//!
+//! Ours rather than the `slug` crate (which Zola uses): an apostrophe is
+//! dropped, not turned into a hyphen (`member's` → `members`, where `slug`
+//! gives `member-s`), and every published URL and heading id was made by
+//! these rules, so links into the site stay valid. `deunicode` does the
+//! transliteration, the part a crate does better.
 
 pub fn slugify(text: &str) -> String {
     let ascii = deunicode::deunicode(text);

@@ -2,6 +2,9 @@
 //! fixture site, the previous output plus what the rebuild wrote must equal,
 //! file for file, a fresh full build of the edited site; and a body edit
 //! must re-render only the edited page.
+// Test and benchmark scaffolding outside #[test] functions: a failure here is
+// a failed run with its message, as in the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -35,11 +38,12 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("site");
         copy_dir(&repo.join("tests/sites/good"), &root);
-        // The fixture finds the theme relative to itself: point at it.
+        // The fixture finds its theme relative to itself: point at it.
+        let theme = repo.join("tests/sites/_theme");
         let toml = std::fs::read_to_string(root.join("site.toml")).unwrap();
         let toml = toml
-            .replace("\"../../../site/templates\"", &format!("{:?}", repo.join("site/templates").display().to_string()))
-            .replace("\"../../../site/static\"", &format!("{:?}", repo.join("site/static").display().to_string()));
+            .replace("\"../_theme/templates\"", &format!("{:?}", theme.join("templates").display().to_string()))
+            .replace("\"../_theme/static\"", &format!("{:?}", theme.join("static").display().to_string()));
         std::fs::write(root.join("site.toml"), toml).unwrap();
         let mut inc = Incremental::new(Options::new(&root));
         let sink = MemorySink::default();

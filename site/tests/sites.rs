@@ -1,6 +1,10 @@
 //! Fixture sites under `tests/sites/`, built into temporary folders: one good
 //! site using every feature, and broken sites that must each fail with one
-//! exact `file:line:col: message`.
+//! exact `file:line:col: message`. They use the minimal fixture theme in
+//! `tests/sites/_theme/`, never the production one.
+// Test and benchmark scaffolding outside #[test] functions: a failure here is
+// a failed run with its message, as in the tests themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::path::{Path, PathBuf};
 
 use qi_site::{build, build_to_dir, NullSink, Options};
@@ -364,7 +368,7 @@ fn unclosed_shortcode() {
 fn unknown_template() {
     assert_one_problem(
         "unknown-template",
-        "content/fancy.md:3:12: unknown template `fancy.html`: there is no ../../../site/templates/fancy.html",
+        "content/fancy.md:3:12: unknown template `fancy.html`: there is no ../_theme/templates/fancy.html",
     );
 }
 
@@ -377,7 +381,7 @@ fn duplicate_url() {
 fn unknown_shortcode() {
     assert_one_problem(
         "unknown-shortcode",
-        "content/video.md:5:8: unknown shortcode `video`: there is no template ../../../site/templates/shortcodes/video.html",
+        "content/video.md:5:8: unknown shortcode `video`: there is no template ../_theme/templates/shortcodes/video.html",
     );
 }
 
@@ -423,8 +427,8 @@ fn check_lists_every_problem_at_once() {
         root.join("site.toml"),
         format!(
             "title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"{}\"\nstatic_dir = \"{}\"\n",
-            site("good").join("../../../site/templates").display(),
-            site("good").join("../../../site/static").display()
+            site("_theme/templates").display(),
+            site("_theme/static").display()
         ),
     )
     .unwrap();
@@ -443,9 +447,10 @@ fn check_lists_every_problem_at_once() {
 
 #[test]
 fn template_errors_name_the_template_and_the_cause() {
+    // The template's own file and line, and the page that was being rendered.
     assert_one_problem(
         "broken-template",
-        "content/page.md:1:1: rendering template `page.html` failed: Failed to render 'page.html': Variable `page.subtitle` not found in context while rendering 'page.html'",
+        "templates/page.html:1:29: Variable `page.subtitle` not found in context (rendering content/page.md)",
     );
 }
 
@@ -460,5 +465,135 @@ fn template_syntax_errors_name_the_file() {
     std::fs::write(root.join("templates/index.html"), "{% if %}").unwrap();
     let p: Vec<String> = build(&Options::new(root), &NullSink).unwrap_err().iter().map(|p| p.to_string()).collect();
     assert_eq!(p.len(), 1, "{p:?}");
-    assert!(p[0].starts_with("templates: Failed to parse 'index.html'"), "{}", p[0]);
+    assert_eq!(p[0], "templates/index.html:1:7: this template does not parse: expected a value that can be negated");
+}
+
+#[test]
+fn fixtures_use_the_fixture_theme_not_the_production_one() {
+    let dir = site("");
+    for item in std::fs::read_dir(&dir).unwrap() {
+        let toml = item.unwrap().path().join("site.toml");
+        if let Ok(text) = std::fs::read_to_string(&toml) {
+            assert!(!text.contains("site/templates") && !text.contains("site/static"), "{} uses the production theme", toml.display());
+        }
+    }
+}
+
+/// A site in a temporary folder with the fixture theme plus `templates`
+/// (name, text) over it, and `pages` (content path, text).
+fn site_with(templates: &[(&str, &str)], pages: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let theme = site("_theme/templates");
+    for item in walkdir::WalkDir::new(&theme) {
+        let item = item.unwrap();
+        let target = root.join("templates").join(item.path().strip_prefix(&theme).unwrap());
+        if item.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(item.path(), &target).unwrap();
+        }
+    }
+    for (name, text) in templates {
+        std::fs::write(root.join("templates").join(name), text).unwrap();
+    }
+    std::fs::write(
+        root.join("site.toml"),
+        format!(
+            "title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"templates\"\nstatic_dir = {:?}\n",
+            site("_theme/static").display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir_all(root.join("content")).unwrap();
+    for (key, text) in pages {
+        let path = root.join("content").join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    dir
+}
+
+fn problems_of(root: &Path) -> Vec<String> {
+    build(&Options::new(root), &NullSink).unwrap_err().iter().map(|p| p.to_string()).collect()
+}
+
+#[test]
+fn template_errors_in_a_parent_template_or_a_shortcode_point_at_that_template() {
+    let home = "+++\ntitle = \"Home\"\n+++\n";
+    let page = |t: &str| format!("+++\ntitle = \"{t}\"\n+++\nText.\n");
+    // In the base template, outside any block, on every page (and the 404 and search pages): one problem naming one page and the count of others.
+    let base = std::fs::read_to_string(site("_theme/templates/base.html"))
+        .unwrap()
+        .replace("<body>\n", "<body>\n<p>{{ config.owner.name }}</p>\n");
+    let dir = site_with(&[("base.html", &base)], &[("_index.md", home), ("a.md", &page("A")), ("b.md", &page("B"))]);
+    let line = base.lines().position(|l| l.contains("config.owner.name")).unwrap() + 1;
+    assert_eq!(
+        problems_of(dir.path()),
+        vec![format!(
+            "templates/base.html:{line}:7: Variable `config.owner.name` not found in context (rendering content/_index.md and 4 other pages)"
+        )],
+    );
+
+    // A shortcode's own mistake is the template's, named with the call.
+    let dir = site_with(
+        &[("shortcodes/badge.html", "<span>\n{{ page.title | no_such_filter }}</span>\n")],
+        &[("_index.md", home), ("a.md", "+++\ntitle = \"A\"\n+++\n\nSee {{ badge() }}.\n")],
+    );
+    let p = problems_of(dir.path());
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("templates/shortcodes/badge.html:2:17: Filter 'no_such_filter' not found"), "{}", p[0]);
+    assert!(p[0].ends_with("(shortcode `badge` at content/a.md:5:5)"), "{}", p[0]);
+
+    // A failing function call in a page template.
+    let dir = site_with(
+        &[(
+            "page.html",
+            "{% extends \"base.html\" %}\n{% block main %}\n<img src=\"{{ asset(path='img/none.png') }}\">\n{% endblock main %}\n",
+        )],
+        &[("_index.md", home), ("a.md", &page("A"))],
+    );
+    let p = problems_of(dir.path());
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(p[0].starts_with("templates/page.html:3:14: Function call 'asset' failed: asset: there is no file "), "{}", p[0]);
+    assert!(p[0].ends_with("img/none.png (rendering content/a.md)"), "{}", p[0]);
+}
+
+#[test]
+fn built_in_sitemap_feed_and_robots_escape_and_can_be_overridden() {
+    let pages: &[(&str, &str)] = &[
+        ("_index.md", "+++\ntitle = \"Home\"\n+++\n"),
+        ("news/_index.md", "+++\ntitle = \"News & notes\"\n+++\n"),
+        (
+            "news/qa.md",
+            "+++\ntitle = \"Q&A <live>\"\ndescription = \"Ask \\\"anything\\\"\"\ndate = 2026-04-01\n+++\nA <em>talk</em> & more.\n",
+        ),
+    ];
+    let dir = site_with(&[], pages);
+    let out = dir.path().join("public");
+    build_to_dir(&Options::new(dir.path()), &out).unwrap_or_else(|p| panic!("{p}"));
+    let feed = std::fs::read_to_string(out.join("news/atom.xml")).unwrap();
+    assert!(feed.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<feed "), "{feed}");
+    assert!(feed.contains("  <title>T – News &amp; notes</title>\n"), "{feed}");
+    assert!(feed.contains("    <title>Q&amp;A &lt;live&gt;</title>\n"), "{feed}");
+    assert!(feed.contains("    <summary>Ask &quot;anything&quot;</summary>\n"), "{feed}");
+    assert!(feed.contains("<content type=\"html\">&lt;p&gt;A &lt;em&gt;talk&lt;/em&gt; &amp;amp; more.&lt;/p&gt;\n</content>"), "{feed}");
+    let sitemap = std::fs::read_to_string(out.join("sitemap.xml")).unwrap();
+    assert!(
+        sitemap.contains("  <url>\n    <loc>https://t.example.org/news/qa/</loc>\n    <lastmod>2026-04-01</lastmod>\n  </url>\n"),
+        "{sitemap}"
+    );
+    assert!(sitemap.ends_with("</urlset>\n"));
+    let robots = std::fs::read_to_string(out.join("robots.txt")).unwrap();
+    assert_eq!(robots, "User-agent: *\nAllow: /\n\nSitemap: https://t.example.org/sitemap.xml\n");
+
+    // A site's own template of the same name wins.
+    let dir = site_with(
+        &[("sitemap.xml", "<?xml version=\"1.0\"?><urls n=\"{{ entries | length }}\"/>\n"), ("robots.txt", "User-agent: *\nDisallow: /\n")],
+        pages,
+    );
+    let out = dir.path().join("public");
+    build_to_dir(&Options::new(dir.path()), &out).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(std::fs::read_to_string(out.join("sitemap.xml")).unwrap(), "<?xml version=\"1.0\"?><urls n=\"4\"/>\n");
+    assert_eq!(std::fs::read_to_string(out.join("robots.txt")).unwrap(), "User-agent: *\nDisallow: /\n");
 }

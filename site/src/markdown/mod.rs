@@ -3,24 +3,24 @@
 //! the search index collected on the way.
 use std::collections::HashSet;
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, Parser, Tag, TagEnd};
+use qi_facts::escape_html as escape;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::cmark::options;
 use crate::config::Config;
 use crate::error::{Problem, SourceText};
 use crate::library::Library;
-use crate::shortcode::{self, Call, Node};
+use crate::shortcode::{self, Node, ShortcodeError, Shortcodes};
 use crate::slug::slugify;
 
-pub fn options() -> Options {
-    Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_SMART_PUNCTUATION
-        | Options::ENABLE_HEADING_ATTRIBUTES
-}
+mod external;
+mod source_map;
+
+pub use external::external_link_problem;
+use external::has_scheme;
+use source_map::SourceMap;
 
 /// Ids the page templates use themselves; headings never take them.
 pub const RESERVED_IDS: &[&str] = &[
@@ -45,13 +45,6 @@ pub const RESERVED_IDS: &[&str] = &[
     "home-guide-heading",
     "search-status",
 ];
-
-/// Renders shortcode templates (implemented over tera by `templates`).
-pub trait Shortcodes: Sync {
-    /// Whether a shortcode of this name exists; `Err` carries why not.
-    fn check(&self, name: &str) -> Result<(), String>;
-    fn render(&self, call: &Call, body: Option<&str>, page: &Value) -> Result<String, String>;
-}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TocEntry {
@@ -164,8 +157,14 @@ impl Renderer<'_> {
                     if !failed {
                         match self.shortcodes.render(call, body.as_deref(), self.page) {
                             Ok(h) => output = Some(h),
-                            Err(m) => {
+                            Err(ShortcodeError::Call(m)) => {
                                 self.problem(st, at, format!("shortcode `{}`: {m}", call.name));
+                                failed = true;
+                            }
+                            Err(ShortcodeError::Template(mut p)) => {
+                                let (line, col) = self.source.position(at);
+                                p.message.push_str(&format!(" (shortcode `{}` at {}:{line}:{col})", call.name, self.source.name));
+                                st.problems.push(p);
                                 failed = true;
                             }
                         }
@@ -362,133 +361,14 @@ fn nest_toc(flat: Vec<(u8, String, String)>) -> Vec<TocEntry> {
     toc
 }
 
-fn has_scheme(dest: &str) -> Option<&str> {
-    let colon = dest.find(':')?;
-    let scheme = &dest[..colon];
-    let mut chars = scheme.chars();
-    let first = chars.next()?;
-    (first.is_ascii_alphabetic() && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))).then_some(scheme)
-}
-
-/// Why an external link is malformed, if it is. Links without a scheme are
-/// not external and not checked here.
-pub fn external_link_problem(dest: &str) -> Option<String> {
-    if dest.starts_with("//") {
-        return Some(format!("link `{dest}` has no scheme: write https:// in full"));
-    }
-    let scheme = has_scheme(dest)?;
-    let lower = scheme.to_ascii_lowercase();
-    match lower.as_str() {
-        "http" | "https" => {
-            if !dest[scheme.len()..].starts_with("://") {
-                return Some(format!("link `{dest}` is malformed: expected `{lower}://` followed by a host"));
-            }
-            match url::Url::parse(dest) {
-                Err(e) => Some(format!("link `{dest}` is malformed: {e}")),
-                Ok(u) => {
-                    let host = u.host_str().unwrap_or("");
-                    if host.is_empty()
-                        || (!host.contains('.') && host != "localhost" && u.host().is_some_and(|h| matches!(h, url::Host::Domain(_))))
-                    {
-                        Some(format!("link `{dest}` is malformed: `{host}` is not a full host name"))
-                    } else {
-                        None
-                    }
-                }
-            }
-        }
-        "mailto" => {
-            let addr = dest[7..].split('?').next().unwrap_or("");
-            let ok = addr.split_once('@').is_some_and(|(u, d)| !u.is_empty() && d.contains('.') && !d.contains(' ') && !u.contains(' '));
-            (!ok).then(|| format!("link `{dest}` is malformed: expected mailto:name@example.org"))
-        }
-        "tel" => {
-            let num = &dest[4..];
-            let ok = !num.is_empty() && num.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | '(' | ')' | '.'));
-            (!ok).then(|| format!("link `{dest}` is malformed: a tel: link holds only digits, +, -, ( ) and ."))
-        }
-        _ => Some(format!("link `{dest}` has an unknown scheme `{scheme}:` (expected https://, http://, mailto: or tel:)")),
-    }
-}
-
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Maps offsets in the text handed to pulldown-cmark (with shortcodes
-/// replaced by placeholders) back to offsets in the source file.
-#[derive(Default)]
-struct SourceMap {
-    /// (offset in new text, offset in file, whether offsets inside map 1:1)
-    segments: Vec<(usize, usize, bool)>,
-}
-
-impl SourceMap {
-    fn push(&mut self, new: usize, orig: usize) {
-        self.segments.push((new, orig, true));
-    }
-    fn push_opaque(&mut self, new: usize, orig: usize) {
-        self.segments.push((new, orig, false));
-    }
-    fn original(&self, offset: usize) -> usize {
-        let i = self.segments.partition_point(|s| s.0 <= offset);
-        if i == 0 {
-            return offset;
-        }
-        let (new, orig, linear) = self.segments[i - 1];
-        if linear {
-            orig + (offset - new)
-        } else {
-            orig
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn external_links() {
-        assert_eq!(external_link_problem("https://cpso.on.ca/x"), None);
-        assert_eq!(external_link_problem("mailto:qi@cpso.on.ca"), None);
-        assert_eq!(external_link_problem("tel:+1-416-967-2600"), None);
-        assert_eq!(external_link_problem("relative/path"), None);
-        assert!(external_link_problem("https//cpso.on.ca").is_none()); // no scheme: a relative path
-        assert!(external_link_problem("http:/cpso.on.ca").unwrap().contains("expected `http://`"));
-        assert!(external_link_problem("https://cpso on.ca").unwrap().contains("malformed"));
-        assert!(external_link_problem("https://cpso").unwrap().contains("not a full host name"));
-        assert!(external_link_problem("htps://cpso.on.ca").unwrap().contains("unknown scheme"));
-        assert!(external_link_problem("mailto:nobody").is_some());
-        assert!(external_link_problem("//cdn.example.org/x").is_some());
-    }
 
     #[test]
     fn toc_nests_h3_under_h2() {
         let toc = nest_toc(vec![(2, "a".into(), "A".into()), (3, "b".into(), "B".into()), (2, "c".into(), "C".into())]);
         assert_eq!(toc.len(), 2);
         assert_eq!(toc[0].children[0].id, "b");
-    }
-
-    #[test]
-    fn source_map() {
-        let mut m = SourceMap::default();
-        m.push(0, 100);
-        m.push_opaque(10, 110);
-        m.push(14, 130);
-        assert_eq!(m.original(5), 105);
-        assert_eq!(m.original(12), 110);
-        assert_eq!(m.original(15), 131);
     }
 }

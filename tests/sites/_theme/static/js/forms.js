@@ -1,0 +1,2 @@
+// Fixture theme: a script every page loads.
+document.documentElement.dataset.fixture = 'forms';

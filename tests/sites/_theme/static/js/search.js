@@ -1,0 +1,2 @@
+// Fixture theme: the search page's script.
+document.documentElement.dataset.fixture = 'search';
