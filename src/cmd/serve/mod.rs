@@ -56,6 +56,8 @@ struct Shared {
     /// The latest build. A `watch` channel both holds it and wakes the
     /// live-reload streams, so a reloading page never sees the build before.
     built: latest::Receiver<Arc<Built>>,
+    /// Turns true on Ctrl-C.
+    stopping: latest::Receiver<bool>,
     api: api::ApiFn,
 }
 
@@ -79,7 +81,8 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     .await?;
     let (publish, built) = latest::channel(Arc::new(first));
     let api = api::local_api(&args.data_dir, &base_url).await.context("starting the local API")?;
-    let shared = Arc::new(Shared { built, api });
+    let (stop, stopping) = latest::channel(false);
+    let shared = Arc::new(Shared { built, stopping, api });
 
     let _watcher = watch::watch(&root, site, publish)?;
 
@@ -87,8 +90,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let app = axum::Router::new().fallback(handle).with_state(shared);
     eprintln!("Serving the site on {base_url}/ (Ctrl-C to stop)");
     axum::serve(listener, app)
-        .with_graceful_shutdown(async {
+        .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
+            // End the open pages' reload streams, or the server would wait
+            // for every tab to close.
+            stop.send_replace(true);
         })
         .await?;
     Ok(())
@@ -105,7 +111,7 @@ fn base_url(bind: IpAddr, port: u16) -> String {
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let path = req.uri().path();
     if path == reload::PATH {
-        return reload::stream(shared.built.clone()).into_response();
+        return reload::stream(shared.built.clone(), shared.stopping.clone()).into_response();
     }
     if path == "/api" || path.starts_with("/api/") {
         return api::forward(&shared.api, req).await;

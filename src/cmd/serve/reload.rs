@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt as _};
 use tokio::sync::watch as latest;
 
 use super::Built;
@@ -20,17 +20,24 @@ pub(super) const SCRIPT: &str = "<script>(function(){if(!window.EventSource)retu
 /// server restarts), then one `reload` message per published build.
 /// axum's `Sse` frames the events and sets the event-stream headers; its
 /// keep-alive comments let a closed tab's stream end on the next write.
-pub(super) fn stream(mut built: latest::Receiver<Arc<Built>>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// The stream ends when `stopping` turns true.
+pub(super) fn stream(
+    mut built: latest::Receiver<Arc<Built>>,
+    mut stopping: latest::Receiver<bool>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     // Only builds after this page connected count.
     built.mark_unchanged();
     let hello = futures_util::stream::once(async { Ok(Event::default().retry(Duration::from_millis(1000))) });
     let reloads = futures_util::stream::unfold(built, |mut built| async move {
         // Several builds while a page is away coalesce into one reload; the
-        // stream ends when the server stops.
+        // stream ends when the builds do.
         built.changed().await.ok()?;
         Some((Ok(Event::default().data("reload")), built))
     });
-    Sse::new(futures_util::StreamExt::chain(hello, reloads)).keep_alive(KeepAlive::default())
+    let stopped = async move {
+        let _ = stopping.wait_for(|&stop| stop).await;
+    };
+    Sse::new(hello.chain(reloads).take_until(stopped)).keep_alive(KeepAlive::default())
 }
 
 /// `page` with the live-reload script added just before `</body>`.
@@ -44,7 +51,6 @@ pub(super) fn inject(page: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures_util::StreamExt as _;
 
     #[test]
     fn reload_script_goes_before_the_end_of_body() {
@@ -58,7 +64,8 @@ mod tests {
         let (publish, built) = latest::channel(Arc::new(Built::Ok(Default::default())));
         // A build before the page connected does not reload it.
         publish.send_replace(Arc::new(Built::Ok(Default::default())));
-        let body = axum::response::IntoResponse::into_response(stream(built)).into_body();
+        let (_stop, stopping) = latest::channel(false);
+        let body = axum::response::IntoResponse::into_response(stream(built, stopping)).into_body();
         let mut frames = body.into_data_stream();
         let first = frames.next().await.unwrap().unwrap();
         assert_eq!(&first[..], b"retry: 1000\n\n");
@@ -66,6 +73,16 @@ mod tests {
         let second = frames.next().await.unwrap().unwrap();
         assert_eq!(&second[..], b"data: reload\n\n");
         drop(publish);
+        assert!(frames.next().await.is_none());
+    }
+
+    #[tokio::test]
+    async fn the_stream_ends_when_the_server_stops() {
+        let (_publish, built) = latest::channel(Arc::new(Built::Ok(Default::default())));
+        let (stop, stopping) = latest::channel(false);
+        let mut frames = axum::response::IntoResponse::into_response(stream(built, stopping)).into_body().into_data_stream();
+        assert_eq!(&frames.next().await.unwrap().unwrap()[..], b"retry: 1000\n\n");
+        stop.send_replace(true);
         assert!(frames.next().await.is_none());
     }
 }
