@@ -2,4 +2,3 @@ pub mod admin;
 pub mod build;
 pub mod check;
 pub mod serve;
-pub mod serve_api;
