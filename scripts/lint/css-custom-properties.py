@@ -92,7 +92,7 @@ def main():
                 if m:
                     name = m.group(1)
                     if not is_root:
-                        problems.append(f"{where}: {name} is defined outside the top-level :root rule (in `{selector}`)")
+                        problems.append(f"{where}: {name} is defined outside the top-level :root rule (in `{' '.join(at_rules + [selector])}`)")
                     if name in defined:
                         problems.append(f"{where}: {name} is defined again (first at {defined[name]})")
                     else:
@@ -122,7 +122,7 @@ def main():
     if "--accent" not in accent or any(n != "--accent" and not n.startswith("--accent-") for n in accent):
         problems.append(f"one accent: expected --accent and its --accent-* shades, found {accent or 'none'}")
     if problems:
-        print("\n".join(problems))
+        print("\n".join(problems), flush=True)
         sys.exit(f"css-custom-properties: {len(problems)} problem(s)")
     print(f"css: {len(defined)} custom properties, each defined once in :root, across {len(files)} stylesheets; one focus colour, one accent")
 
