@@ -13,7 +13,7 @@ fn root() -> &'static Path {
 }
 
 fn qi(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_qi")).args(args).current_dir(root()).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_qi")).args(args).current_dir(root()).output().unwrap_or_else(|e| panic!("cannot run qi: {e}"))
 }
 
 fn fixture(name: &str) -> String {
