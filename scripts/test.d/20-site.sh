@@ -5,12 +5,11 @@
 set -euo pipefail
 cd "$QI_ROOT"
 
-# QI_BIN: use an already built qi (e.g. one built with --no-default-features).
-if [ -z "${QI_BIN:-}" ]; then
-  cargo build --release --bin qi 2>&1 | tail -n 3
-fi
-QI="${QI_BIN:-${CARGO_TARGET_DIR:-$QI_ROOT/target}/release/qi}"
-[ -x "$QI" ] || { echo "20-site: $QI was not built" >&2; exit 1; }
+# The qi of the host build 10-rust made (QI_BIN: another one, e.g. built with
+# --no-default-features).
+source scripts/test.d/host-build.bash
+QI="$(qi_host_bin)" || { echo "20-site: no qi binary" >&2; exit 1; }
+echo "qi: $QI"
 
 echo "-- qi check"
 "$QI" check

@@ -13,10 +13,10 @@ command -v node >/dev/null || die "missing node (run scripts/install-test-deps)"
 [ -d tests/browser/node_modules/playwright-core ] && [ -d tests/browser/node_modules/axe-core ] \
   || die "missing tests/browser/node_modules (run scripts/install-test-deps, which runs npm ci there)"
 
-echo "building qi (release)"
-cargo build --release --bin qi 2>&1 | tail -n 3
-QI="$ROOT/target/release/qi"
-[ -x "$QI" ] || die "cargo build did not produce $QI"
+# The qi of the host build 10-rust made (QI_BIN: another one).
+source scripts/test.d/host-build.bash
+QI="$(qi_host_bin)" || die "no qi binary"
+echo "qi: $QI"
 
 WORK="$(mktemp -d)"
 LOGS="$ROOT/target/test-logs"

@@ -60,7 +60,7 @@
     if (body) opts.body = body;
     return fetch(url, opts).then(function (res) {
       return res.text().then(function (text) {
-        var data = null;
+        var data;
         try { data = text ? JSON.parse(text) : null; } catch (e) { data = null; }
         return { status: res.status, ok: res.ok, data: data };
       });
@@ -406,7 +406,7 @@
   /* --------------------------------------------- sign-up confirmation --- */
 
   function showLeadLink(box) {
-    var link = null;
+    var link;
     try { link = sessionStorage.getItem('qi:lead-link'); sessionStorage.removeItem('qi:lead-link'); } catch (e) { link = null; }
     if (!link) return;
     var a = $('a[data-qi-lead-href]', box);

@@ -1,0 +1,54 @@
+//! The `qi` binary as a user runs it: exit codes and where its output goes.
+//!
+//! Being an integration test of the root package, this also makes
+//! `cargo test --workspace --release` build `target/release/qi` with the very
+//! features and profile of the test build, so the site and browser suites
+//! (scripts/test.d/20-site.sh, 30-browser.sh) run that binary without a second,
+//! differently-featured build.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn qi(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_qi")).args(args).current_dir(root()).output().unwrap_or_else(|e| panic!("cannot run qi: {e}"))
+}
+
+fn fixture(name: &str) -> String {
+    root().join("tests/sites").join(name).display().to_string()
+}
+
+#[test]
+fn version_names_the_crate_version() {
+    let out = qi(&["--version"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), format!("qi {}", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn an_unknown_command_is_a_usage_error() {
+    let out = qi(&["publish"]);
+    assert_eq!(out.status.code(), Some(2), "clap's usage error status");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Usage:"));
+}
+
+#[test]
+fn check_lists_problems_on_stdout_and_fails() {
+    let out = qi(&["check", "--root", &fixture("broken-link")]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("content/links.md:7:5: "), "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("found 1 problem"));
+}
+
+#[test]
+fn build_writes_the_site_and_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let public: PathBuf = dir.path().join("public");
+    let out = qi(&["build", "--root", &fixture("good"), "--output", &public.display().to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(public.join("index.html").is_file());
+    assert!(public.join("sitemap.xml").is_file());
+}
