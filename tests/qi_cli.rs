@@ -5,6 +5,7 @@
 //! features and profile of the test build, so the site and browser suites
 //! (scripts/test.d/20-site.sh, 30-browser.sh) run that binary without a second,
 //! differently-featured build.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -2,6 +2,7 @@
 //! decoding a form body, validating it into domain values, and whole
 //! requests through the shared handler (a rejected sign-up touches no store;
 //! a check-off runs on an in-memory SQLite store).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 #[path = "support/mod.rs"]
 mod support;
 

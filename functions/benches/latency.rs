@@ -9,6 +9,7 @@
 //! building the domain values, encoding the JSON answer. The mailer keeps the
 //! links in memory (no I/O). Logging is not initialised (in Lambda each
 //! request writes one JSON log line to stdout).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 #[path = "support/mod.rs"]
 mod support;
 

@@ -4,6 +4,7 @@
 //! moto_server). Each request goes through the shared handler with a
 //! DynamoStore whose client counts every request it sends (the
 //! `RoundTripCounter` interceptor: attempts, retries included).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 #[path = "support/mod.rs"]
 mod support;
 

@@ -4,6 +4,7 @@
 //! (plus test credentials and region). Without it these tests FAIL: a missing
 //! prerequisite is an error, never a skip. Each test creates its own table,
 //! from `store::schema` (the definition infra/template.yaml is checked against).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;

@@ -2,6 +2,7 @@
 //! which moto_server never produces. A small local HTTP endpoint answers
 //! every request with the error DynamoDB sends in those cases (same status,
 //! same JSON body); the SDK client and the store are the real ones.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 

@@ -2,6 +2,7 @@
 //! `infra/template.yaml` deploys has exactly the key schema, attribute
 //! definitions, indexes and settings of `store::schema::TABLE` (which
 //! `qi admin table create` and the moto tests use). No server needed.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 use std::collections::BTreeSet;
 
 use qi_functions::store::schema::{KeyPart, TABLE};

@@ -1,5 +1,6 @@
 //! Handler tests over real HTTP: the shared router behind a TCP listener,
 //! talked to with reqwest (JSON and plain form posts).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 mod harness;
 
 use std::sync::Arc;

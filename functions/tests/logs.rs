@@ -1,5 +1,6 @@
 //! The request logs of a whole sign-up → check-off → PIP → submit → coaching
 //! flow carry route templates, statuses and request ids, and no personal data.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 mod harness;
 
 use std::io::Write;

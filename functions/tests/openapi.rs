@@ -1,6 +1,7 @@
 //! `functions/openapi.yaml` describes exactly the routes the router serves:
 //! every (method, path) of the router is in the document and vice versa, and
 //! every `$ref` in the document resolves.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 use std::collections::BTreeSet;
 
 use qi_functions::Route;

@@ -4,6 +4,7 @@
 //! without it these tests fail) and on SQLite (the trait's default methods):
 //! the same answers, nothing written when refused, and on DynamoDB each is
 //! one request.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;

@@ -213,7 +213,9 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         ApiError::MethodNotAllowed(allow) => {
-            r.headers_mut().insert(header::ALLOW, HeaderValue::from_str(&allow.join(", ")).expect("ASCII"));
+            if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                r.headers_mut().insert(header::ALLOW, v);
+            }
         }
         _ => {}
     }
