@@ -98,7 +98,7 @@ impl From<StoreError> for ApiError {
             StoreError::Throttled => ApiError::Unavailable { retry_after: 2 },
             StoreError::Unavailable(_) => ApiError::Unavailable { retry_after: 5 },
             StoreError::NotFound => ApiError::NotFound("Not found".into()),
-            StoreError::Corrupt(_) => ApiError::Internal,
+            StoreError::Corrupt(_) | StoreError::Internal(_) | StoreError::Partial { .. } => ApiError::Internal,
             // Conflicts are mapped by each handler, which knows the fields; a
             // stray one is still a 409.
             StoreError::Conflict(k) => ApiError::conflict(format!("This conflicts with what is stored ({k:?})"), vec![]),
