@@ -14,49 +14,28 @@ use std::sync::Arc;
 use bytes::Bytes;
 use lambda_http::{Body, Request, RequestExt, Response};
 
-use crate::domain::{Credits, Cycle, SystemClock};
+use crate::domain::{Credits, SystemClock};
+use crate::env::{credits_from, cycle_from_env, email, optional, required, ConfigError};
 use crate::http::{handle_routes, App, Config, Route};
 use crate::mail::SesMailer;
 use crate::store::dynamo::{sdk_config_from_env, DynamoStore};
 
-fn env(name: &str) -> Result<String, String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty()).ok_or_else(|| format!("{name} is not set"))
-}
-
-/// The program cycle from `QI_CYCLE`, else the current year.
-pub fn cycle_from_env() -> Result<Cycle, String> {
-    match std::env::var("QI_CYCLE").ok().filter(|v| !v.trim().is_empty()) {
-        Some(c) => Cycle::parse(&c).map_err(|e| format!("QI_CYCLE: {e}")),
-        None => Ok(Cycle::parse(&chrono::Utc::now().format("%Y").to_string()).expect("a year is a valid cycle")),
-    }
-}
-
 /// Build the App from the environment, with the AWS SDK clients created once.
-pub async fn app_from_env() -> Result<App, String> {
+pub async fn app_from_env() -> Result<App, ConfigError> {
     // Empty when the stack has no domain yet: links are then site-relative.
-    let base = std::env::var("QI_PUBLIC_BASE_URL").unwrap_or_default();
-    let from = env("QI_MAIL_FROM")?;
-    let table = env("QI_TABLE_NAME")?;
-    let credits = match std::env::var("QI_CREDITS_FILE").ok().filter(|v| !v.is_empty()) {
-        Some(p) => Credits::from_path(std::path::Path::new(&p)).map_err(|e| e.to_string())?,
+    let base = optional("QI_PUBLIC_BASE_URL").unwrap_or_default();
+    let from = required("QI_MAIL_FROM")?;
+    let table = required("QI_TABLE_NAME")?;
+    let credits = match optional("QI_CREDITS_FILE") {
+        Some(p) => credits_from(std::path::Path::new(&p))?,
         None => Credits::embedded(),
     };
     let sdk = sdk_config_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), from);
     let mut config = Config::new(&base, cycle_from_env()?);
-    config.coaching_inbox = match std::env::var("QI_COACHING_INBOX").ok().filter(|v| !v.trim().is_empty()) {
-        Some(a) => Some(crate::domain::Email::parse(&a).map_err(|e| format!("QI_COACHING_INBOX: {e}"))?),
-        None => None,
-    };
-    Ok(App {
-        store: Arc::new(store),
-        mailer: Arc::new(mailer),
-        config,
-        credits,
-        clock: Arc::new(SystemClock),
-        random: Arc::new(crate::domain::OsRandom),
-    })
+    config.coaching_inbox = optional("QI_COACHING_INBOX").map(|a| email("QI_COACHING_INBOX", &a)).transpose()?;
+    Ok(App { store: Arc::new(store), mailer: Arc::new(mailer), config, credits, clock: Arc::new(SystemClock), random: Arc::new(crate::domain::OsRandom) })
 }
 
 /// `lambda_http::Request` → `http::Request<Bytes>` (query string and the

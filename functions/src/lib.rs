@@ -1,9 +1,21 @@
 //! QI Groups domain, storage and HTTP handlers shared by the Lambda functions and the dev server.
+//!
+//! Cargo features (none by default), so each binary compiles only what it uses:
+//! - `sqlite`: the embedded store (`store::sqlite`); `outbox`: the dev `.eml`
+//!   outbox mailer; `local` = both + the local dev App (`local`), for `qi serve`.
+//! - `dynamodb`: the DynamoDB store (`store::dynamo`, table creation);
+//!   `ses`: the SES mailer; `lambda` = both + `lambda_http`: the Lambda
+//!   entry (`lambda`) and the binaries in `src/bin/`.
+//! - `test-support`: the store conformance suite, the DynamoDB round-trip
+//!   counter and their sample data (tests and benchmarks only).
 pub mod app;
 pub mod domain;
+pub mod env;
 pub mod export;
 pub mod http;
+#[cfg(feature = "lambda")]
 pub mod lambda;
+#[cfg(feature = "local")]
 pub mod local;
 pub mod mail;
 pub mod store;
@@ -16,4 +28,5 @@ pub use crate::http::{handle, handle_routes, Route};
 pub const DEV_INVITATIONS_CSV: &str = include_str!("../data/dev-invitations.csv");
 
 /// Re-exported for `qi admin` (DynamoDB client construction).
+#[cfg(feature = "dynamodb")]
 pub use aws_sdk_dynamodb;

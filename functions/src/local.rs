@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::domain::{Credits, Email, InvitationList, SystemClock};
+use crate::domain::{Credits, InvitationList, SystemClock};
+use crate::env::{credits_from, cycle_from_env, email, ConfigError};
 use crate::http::{App, Config};
 use crate::mail::{MailError, Mailer, OutboxMailer, OutgoingMail};
 use crate::store::sqlite::SqliteStore;
@@ -29,10 +30,10 @@ impl Mailer for PrintingMailer {
 
 /// CPD credit rates: `functions/data/credits.toml` under the working directory
 /// when present (staff edits show at once), else the embedded copy.
-fn credits() -> Result<Credits, String> {
+fn credits() -> Result<Credits, ConfigError> {
     let path = Path::new("functions/data/credits.toml");
     if path.is_file() {
-        Credits::from_path(path).map_err(|e| e.to_string())
+        credits_from(path)
     } else {
         Ok(Credits::embedded())
     }
@@ -41,17 +42,17 @@ fn credits() -> Result<Credits, String> {
 /// The App of the local dev server. Keeps `data_dir/qi.sqlite3` and
 /// `data_dir/outbox/`; loads `DEV_INVITATIONS_CSV` when the current cycle's
 /// invitation list is empty.
-pub async fn local_app(data_dir: &Path, public_base_url: &str) -> Result<App, String> {
+pub async fn local_app(data_dir: &Path, public_base_url: &str) -> Result<App, ConfigError> {
     let db = data_dir.join("qi.sqlite3");
-    let store = SqliteStore::open(&db).map_err(|e| format!("opening {}: {e}", db.display()))?;
+    let store = SqliteStore::open(&db).map_err(|source| ConfigError::Store { path: db.clone(), source })?;
     let outbox = data_dir.join("outbox");
     let mailer = OutboxMailer::new(&outbox, "QI Groups (local) <no-reply@qi-groups.invalid>")
-        .map_err(|e| format!("creating {}: {e}", outbox.display()))?;
-    let cycle = crate::lambda::cycle_from_env()?;
-    if store.list_invitations(Some(&cycle)).await.map_err(|e| e.to_string())?.is_empty() {
+        .map_err(|source| ConfigError::Dir { path: outbox.clone(), source })?;
+    let cycle = cycle_from_env()?;
+    if store.list_invitations(Some(&cycle)).await.map_err(ConfigError::DevInvitationsStore)?.is_empty() {
         let list = InvitationList::parse_csv(crate::DEV_INVITATIONS_CSV, &cycle)
-            .map_err(|e| format!("dev-invitations.csv: {}", e.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")))?;
-        store.import_invitations(&list).await.map_err(|e| e.to_string())?;
+            .map_err(|e| ConfigError::DevInvitations(e.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")))?;
+        store.import_invitations(&list).await.map_err(ConfigError::DevInvitationsStore)?;
         let cpsos: Vec<&str> = list.entries().iter().map(|i| i.cpso.as_str()).collect();
         println!(
             "local API: invited the made-up CPSO numbers {} for cycle {cycle} (the list was empty). Sign up with one of them as the lead.",
@@ -61,13 +62,6 @@ pub async fn local_app(data_dir: &Path, public_base_url: &str) -> Result<App, St
     println!("local API: store {}, outbox {}/ (listed at GET /api/outbox)", db.display(), outbox.display());
     let mut config = Config::new(public_base_url, cycle);
     config.outbox_dir = Some(outbox);
-    config.coaching_inbox = Some(Email::parse("qi-coaches@qi-groups.invalid").expect("valid address"));
-    Ok(App {
-        store: Arc::new(store),
-        mailer: Arc::new(PrintingMailer(mailer)),
-        config,
-        credits: credits()?,
-        clock: Arc::new(SystemClock),
-        random: Arc::new(crate::domain::OsRandom),
-    })
+    config.coaching_inbox = Some(email("the local coaching inbox", "qi-coaches@qi-groups.invalid")?);
+    Ok(App { store: Arc::new(store), mailer: Arc::new(PrintingMailer(mailer)), config, credits: credits()?, clock: Arc::new(SystemClock), random: Arc::new(crate::domain::OsRandom) })
 }

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::config::{Credentials, Region};
 use qi_functions::domain::{Activity, Cpso, GroupId};
 use qi_functions::store::conformance::sample_group;
 use qi_functions::store::dynamo::{client_with_counter, DynamoStore, RoundTripCounter};
-use qi_functions::store::{Store, StoreError};
+use qi_functions::store::{Backend, Internal, Store, StoreError, Unavailable, UnavailableKind};
 
 /// Start an endpoint that answers every request with `status` and `body`.
 async fn endpoint(status: u16, body: &'static str) -> (String, Arc<AtomicU32>) {
@@ -46,6 +46,7 @@ const THROTTLING: &str =
     r#"{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate of requests exceeds the allowed throughput."}"#;
 const CONFLICT: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [None, TransactionConflict]","CancellationReasons":[{"Code":"None"},{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"}]}"#;
 const CANCEL_THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled","CancellationReasons":[{"Code":"ThrottlingError","Message":"Throughput exceeds the current capacity"},{"Code":"None"}]}"#;
+const INTERNAL: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"}"#;
 const VALIDATION: &str =
     r#"{"__type":"com.amazon.coral.validate#ValidationException","message":"One or more parameter values were invalid"}"#;
 
@@ -89,12 +90,25 @@ async fn a_throttled_transaction_item_is_throttled() {
 }
 
 #[tokio::test]
-async fn other_errors_are_unavailable_not_throttled() {
+async fn a_refused_request_is_internal_not_transient() {
     let (url, hits) = endpoint(400, VALIDATION).await;
     let store = store_at(&url, &RoundTripCounter::new()).await;
     let r = store.get_group(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap()).await;
-    assert!(matches!(&r, Err(StoreError::Unavailable(m)) if m.contains("ValidationException")), "{r:?}");
+    let refused = StoreError::Internal(Internal::Rejected { backend: Backend::DynamoDb, code: Some("ValidationException".into()) });
+    assert_eq!(r, Err(refused));
+    assert!(!r.unwrap_err().is_transient(), "the handler answers 500, not 503");
     assert_eq!(hits.load(Ordering::SeqCst), 1, "not retried");
+}
+
+#[tokio::test]
+async fn a_server_side_error_is_unavailable_with_its_code() {
+    let (url, hits) = endpoint(500, INTERNAL).await;
+    let store = store_at(&url, &RoundTripCounter::new()).await;
+    let r = store.get_group(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap()).await;
+    let down = Unavailable { backend: Backend::DynamoDb, kind: UnavailableKind::ServiceFault, code: Some("InternalServerError".into()) };
+    assert_eq!(r, Err(StoreError::Unavailable(down)));
+    assert!(r.unwrap_err().is_transient(), "the handler answers 503");
+    assert_eq!(hits.load(Ordering::SeqCst), 2, "the SDK retried a server-side error");
 }
 
 #[tokio::test]
@@ -106,5 +120,5 @@ async fn an_unreachable_endpoint_is_unavailable() {
     };
     let store = store_at(&format!("http://127.0.0.1:{port}"), &RoundTripCounter::new()).await;
     let r = store.get_group(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap()).await;
-    assert!(matches!(r, Err(StoreError::Unavailable(_))), "{r:?}");
+    assert!(matches!(&r, Err(StoreError::Unavailable(Unavailable { kind: UnavailableKind::Unreachable, code: None, .. }))), "{r:?}");
 }

@@ -548,7 +548,7 @@ struct FailingMailer;
 #[async_trait::async_trait]
 impl qi_functions::mail::Mailer for FailingMailer {
     async fn send(&self, _: &qi_functions::mail::OutgoingMail) -> Result<(), qi_functions::mail::MailError> {
-        Err(qi_functions::mail::MailError { kind: "ses_throttled", detail: "secret detail".into() })
+        Err(qi_functions::mail::MailError::new(qi_functions::mail::MailErrorKind::SesThrottled, "secret detail"))
     }
 }
 

@@ -12,9 +12,15 @@ use std::path::PathBuf;
 pub enum StoreKind {
     /// The embedded SQLite file (what `qi serve` uses).
     Sqlite,
-    /// DynamoDB (AWS, or a local endpoint with --endpoint-url).
+    /// DynamoDB (AWS, or a local endpoint with --endpoint-url). Needs a qi
+    /// built with `--features dynamodb`.
     Dynamodb,
 }
+
+/// What a qi built without the `dynamodb` feature says to `--store dynamodb`.
+#[cfg(all(feature = "api", not(feature = "dynamodb")))]
+const NO_DYNAMODB: &str = "this qi was built without DynamoDB support: build it with \
+`cargo build --release --features dynamodb` (or `cargo run --release --features dynamodb -- admin ...`)";
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -116,6 +122,7 @@ mod real {
 
     use super::*;
 
+    #[cfg(feature = "dynamodb")]
     async fn dynamo_client(args: &Args) -> qi_functions::aws_sdk_dynamodb::Client {
         let mut sdk = qi_functions::store::dynamo::sdk_config_from_env().await;
         if let Some(url) = &args.endpoint_url {
@@ -124,6 +131,7 @@ mod real {
         qi_functions::aws_sdk_dynamodb::Client::new(&sdk)
     }
 
+    #[cfg(feature = "dynamodb")]
     fn table(args: &Args) -> anyhow::Result<String> {
         args.table.clone().ok_or_else(|| anyhow!("name the DynamoDB table with --table or QI_TABLE_NAME"))
     }
@@ -132,19 +140,22 @@ mod real {
         Ok(match args.store {
             StoreKind::Sqlite => {
                 let path = args.sqlite.clone().unwrap_or_else(|| args.data_dir.join("qi.sqlite3"));
-                Arc::new(qi_functions::store::sqlite::SqliteStore::open(&path).map_err(|e| anyhow!("opening {}: {e}", path.display()))?)
+                Arc::new(qi_functions::store::sqlite::SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))?)
             }
+            #[cfg(feature = "dynamodb")]
             StoreKind::Dynamodb => {
                 let client = dynamo_client(args).await;
                 Arc::new(qi_functions::store::dynamo::DynamoStore::new(client, table(args)?))
             }
+            #[cfg(not(feature = "dynamodb"))]
+            StoreKind::Dynamodb => bail!(NO_DYNAMODB),
         })
     }
 
     fn cycle(given: Option<&str>) -> anyhow::Result<Cycle> {
         match given {
             Some(c) => Cycle::parse(c).map_err(|e| anyhow!("--cycle: {e}")),
-            None => qi_functions::lambda::cycle_from_env().map_err(|e| anyhow!(e)),
+            None => Ok(qi_functions::env::cycle_from_env()?),
         }
     }
 
@@ -167,23 +178,23 @@ mod real {
                     return Ok(());
                 }
                 let store = open_store(&args).await?;
-                let n = store.import_invitations(&list).await.map_err(|e| anyhow!("importing: {e}"))?;
+                let n = store.import_invitations(&list).await.context("importing")?;
                 println!("imported {n} invitation(s) from {}", file.display());
             }
             Command::Invitations { command: InvitationsCommand::List { cycle: c } } => {
                 let store = open_store(&args).await?;
                 let c = c.as_deref().map(Cycle::parse).transpose().map_err(|e| anyhow!("--cycle: {e}"))?;
-                let list = store.list_invitations(c.as_ref()).await.map_err(|e| anyhow!("{e}"))?;
+                let list = store.list_invitations(c.as_ref()).await?;
                 std::io::stdout().write_all(export::invitations_csv(&list).as_bytes())?;
             }
             Command::Export { what } => {
                 let store = open_store(&args).await?;
-                let groups = store.list_groups().await.map_err(|e| anyhow!("{e}"))?;
+                let groups = store.list_groups().await?;
                 let csv = match what {
                     ExportWhat::Groups => export::groups_csv(&groups),
                     ExportWhat::Members => export::members_csv(&groups, &Credits::embedded()),
                     ExportWhat::Coaching => {
-                        let reqs = store.list_coaching_requests().await.map_err(|e| anyhow!("{e}"))?;
+                        let reqs = store.list_coaching_requests().await?;
                         export::coaching_csv(&reqs, &groups)
                     }
                 };
@@ -193,10 +204,17 @@ mod real {
                 if args.store != StoreKind::Dynamodb {
                     bail!("`qi admin table create` creates the DynamoDB table: add --store dynamodb (and --table NAME)");
                 }
-                let client = dynamo_client(&args).await;
-                let name = table(&args)?;
-                qi_functions::store::schema::create_table(&client, &name, Default::default()).await.map_err(|e| anyhow!(e))?;
-                println!("created table {name}");
+                #[cfg(not(feature = "dynamodb"))]
+                bail!(NO_DYNAMODB);
+                #[cfg(feature = "dynamodb")]
+                {
+                    let client = dynamo_client(&args).await;
+                    let name = table(&args)?;
+                    qi_functions::store::schema::create_table(&client, &name, Default::default())
+                        .await
+                        .with_context(|| format!("creating table {name}"))?;
+                    println!("created table {name}");
+                }
             }
         }
         Ok(())

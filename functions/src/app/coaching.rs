@@ -33,7 +33,7 @@ pub async fn ask(app: &App, caller: &Caller, topic: CoachingTopic, message: Coac
             role: None,
         };
         if let Err(e) = app.mailer.send(&mail).await {
-            tracing::warn!(kind = e.kind, "coaching notification email not sent");
+            tracing::warn!(kind = e.kind.as_str(), "coaching notification email not sent");
         }
     }
     Ok(r)

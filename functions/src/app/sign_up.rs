@@ -54,7 +54,7 @@ pub async fn sign_up(app: &App, signup: SignUp) -> Result<SignedUp, SignUpError>
             &personal_link(app, code),
         );
         if let Err(e) = app.mailer.send(&mail).await {
-            tracing::warn!(kind = e.kind, role = m.member.role.as_str(), "personal link email not sent");
+            tracing::warn!(kind = e.kind.as_str(), role = m.member.role.as_str(), "personal link email not sent");
         }
     }
     let mut codes = codes.into_iter();

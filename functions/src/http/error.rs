@@ -117,6 +117,8 @@ impl From<StoreError> for ApiError {
             StoreError::Unavailable(_) => ApiError::Unavailable { retry_after: 5, cause: "store_unavailable" },
             StoreError::NotFound => ApiError::NotFound("Not found".into()),
             StoreError::Corrupt(_) => ApiError::Internal { cause: "store_corrupt" },
+            StoreError::Internal(_) => ApiError::Internal { cause: "store_internal" },
+            StoreError::Partial { .. } => ApiError::Internal { cause: "store_partial_write" },
             // Conflicts are mapped by each route, which knows the fields; a
             // stray one is still a 409.
             StoreError::Conflict(k) => ApiError::conflict(format!("This conflicts with what is stored ({k:?})"), vec![]),

@@ -8,6 +8,10 @@
 //! ```
 //! where the expression evaluates (after `.await`) to `Arc<dyn Store>` and
 //! gives a fresh empty store each time it runs. Or call [`run_all`] with a factory.
+//!
+//! Test support (feature `test-support`): never in a production build.
+// A failed expectation here is a failed test, so it panics with its message.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::future::Future;
 use std::sync::Arc;
 

@@ -1,17 +1,18 @@
-//! Storage port: the [`Store`] trait, its SQLite implementation, and the
+//! Storage port: the [`Store`] trait, its implementations, and the
 //! conformance suite every implementation must pass.
 //!
-//! Implementations:
-//! - [`sqlite::SqliteStore`] — embedded, used by the local dev server and `qi admin` by default.
-//! - `dynamo::DynamoStore` (file `store/dynamo.rs`, written by the DynamoDB/infra
-//!   engineer) — single-table DynamoDB. Agreed constructors, used by the Lambda
-//!   binaries and `qi admin --store dynamodb`:
-//!   `pub async fn DynamoStore::from_env() -> Result<DynamoStore, StoreError>`
-//!   (table from `QI_TABLE_NAME`; region/credentials/endpoint from the
-//!   standard AWS environment; no network probing), and
-//!   `pub fn DynamoStore::new(client: aws_sdk_dynamodb::Client, table: String) -> DynamoStore`.
+//! Implementations (each behind a cargo feature, so a binary compiles only
+//! the store it uses):
+//! - `sqlite::SqliteStore` (feature `sqlite`) — embedded, used by the local
+//!   dev server and `qi admin` by default.
+//! - `dynamo::DynamoStore` (feature `dynamodb`) — single-table DynamoDB, used
+//!   by the Lambda binaries and `qi admin --store dynamodb`:
+//!   `DynamoStore::from_env()` (table from `QI_TABLE_NAME`; region,
+//!   credentials and endpoint from the standard AWS environment; no network
+//!   probing) and `DynamoStore::new(client, table)`.
 //!   `store/schema.rs` holds the table definition shared with `infra/`
 //!   (used by `qi admin table create`).
+//! - `conformance` (feature `test-support`) — the suite both pass.
 //!
 //! Conventions for every implementation:
 //! - Values handed in are already valid (domain types); the store does not
@@ -19,9 +20,9 @@
 //!   rule that depends on stored state, atomically (see each method).
 //! - A group is *open* until its PIP is submitted. While open, each member's
 //!   CPSO number holds the "one open group per physician" lock.
-//! - Errors: [`StoreError::Conflict`] for rule conflicts, `NotFound`,
-//!   `Throttled` (the handler answers 503 + Retry-After), `Unavailable` for
-//!   anything else transient or unexpected from the backend.
+//! - Errors ([`StoreError`]): `Conflict` for rule conflicts, `NotFound`;
+//!   transient `Throttled` and `Unavailable` (the handler answers 503 +
+//!   Retry-After); `Corrupt` and `Internal` for what a retry does not cure (500).
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -29,50 +30,16 @@ use chrono::NaiveDate;
 
 use crate::domain::{Activities, Activity, CoachingRequest, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, PipDraft, Role};
 
+#[cfg(feature = "test-support")]
 pub mod conformance;
+#[cfg(feature = "dynamodb")]
 pub mod dynamo;
+mod error;
 pub mod schema;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 
-/// Which rule a write ran into.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConflictKind {
-    /// `create_group`: these CPSO numbers (in the order they appear in the
-    /// group being created) already hold the lock of another open group.
-    MembersInOpenGroup(Vec<Cpso>),
-    /// `create_group`: a group with this id exists already (ids are random; practically never).
-    GroupIdTaken,
-    /// `set_activity`, `save_pip_draft`, `submit_pip`: the group's PIP has been submitted.
-    PipSubmitted,
-    /// `create_group_if_invited`: the lead is not on the invitation list of
-    /// the group's cycle (nothing was written).
-    LeadNotInvited,
-    /// `submit_pip`: not every member has completed all four activities; lists
-    /// each (member, activity) still missing, members in group order,
-    /// activities in [`Activity::ALL`] order.
-    ActivitiesIncomplete(Vec<(Cpso, Activity)>),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    #[error("conflict: {0:?}")]
-    Conflict(ConflictKind),
-    #[error("not found")]
-    NotFound,
-    #[error("the store is throttling requests")]
-    Throttled,
-    #[error("the store is unavailable: {0}")]
-    Unavailable(String),
-    /// Stored data could not be read back as valid domain values.
-    #[error("stored data is not valid: {0}")]
-    Corrupt(String),
-}
-
-impl StoreError {
-    pub fn conflict(kind: ConflictKind) -> Self {
-        StoreError::Conflict(kind)
-    }
-}
+pub use error::{Backend, ConflictKind, Corruption, Internal, StoreError, Unavailable, UnavailableKind};
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
@@ -111,11 +78,8 @@ pub trait Store: Send + Sync {
     ///
     /// [`is_invited`]: Store::is_invited
     async fn create_group_if_invited(&self, group: &Group) -> StoreResult<()> {
-        let lead = group
-            .members
-            .iter()
-            .find(|m| m.member.role == Role::Lead)
-            .ok_or_else(|| StoreError::Unavailable("a group without a lead".into()))?;
+        let lead =
+            group.members.iter().find(|m| m.member.role == Role::Lead).ok_or_else(|| StoreError::invariant("a group without a lead"))?;
         if !self.is_invited(&group.cycle, &lead.member.cpso).await? {
             return Err(StoreError::Conflict(ConflictKind::LeadNotInvited));
         }
@@ -168,7 +132,8 @@ pub trait Store: Send + Sync {
         self.submit_pip(&group.id, pip, submitted_on).await
     }
 
-    /// Record a coaching request (ids are unique; a repeated id is `Unavailable`).
+    /// Record a coaching request (ids are unique and random; a repeated id is
+    /// `Internal(Invariant)`).
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()>;
 
     /// Every coaching request, oldest first (by `created_at`, then id).

@@ -4,18 +4,17 @@
 //! the same table for CloudFormation, and `functions/tests/dynamo_schema.rs`
 //! fails if the two differ.
 //!
-//! Single-table design (see `store/dynamo.rs` for the items):
+//! The definition is plain data, compiled in every build (the schema test
+//! needs no AWS SDK); the functions that create the table need the
+//! `dynamodb` feature.
+//!
+//! Single-table design (see `store/dynamo/mod.rs` for the items):
 //! - table keys `pk` (S, hash) / `sk` (S, range);
 //! - one global secondary index `gsi1` (`gsi1pk` / `gsi1sk`, projection ALL)
 //!   for listings: every group for the staff export, every invitation, every
 //!   coaching request.
-use aws_sdk_dynamodb::error::BuildError;
-use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, PointInTimeRecoverySpecification, Projection,
-    ProjectionType, ScalarAttributeType, SseSpecification, SseType,
-};
-use aws_sdk_dynamodb::Client;
+#[cfg(feature = "dynamodb")]
+pub use super::dynamo::table::{create_table, create_table_request};
 
 /// A key attribute's type. Every key attribute of this table is a string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,13 +30,6 @@ impl AttrType {
             AttrType::S => "S",
             AttrType::N => "N",
             AttrType::B => "B",
-        }
-    }
-    fn sdk(self) -> ScalarAttributeType {
-        match self {
-            AttrType::S => ScalarAttributeType::S,
-            AttrType::N => ScalarAttributeType::N,
-            AttrType::B => ScalarAttributeType::B,
         }
     }
 }
@@ -91,18 +83,6 @@ pub const TABLE: TableSchema = TableSchema {
     deletion_protection: true,
 };
 
-fn key_schema(parts: &[KeyPart]) -> Result<Vec<KeySchemaElement>, BuildError> {
-    parts
-        .iter()
-        .map(|p| {
-            KeySchemaElement::builder()
-                .attribute_name(p.name)
-                .key_type(if p.key_type == "HASH" { KeyType::Hash } else { KeyType::Range })
-                .build()
-        })
-        .collect()
-}
-
 /// Which of the production settings a created table gets. Tests on
 /// moto_server turn deletion protection off so they can drop their tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,74 +96,6 @@ impl Default for CreateOptions {
     fn default() -> Self {
         CreateOptions { deletion_protection: TABLE.deletion_protection, point_in_time_recovery: TABLE.point_in_time_recovery }
     }
-}
-
-/// The CreateTable request for `table_name`, built from [`TABLE`].
-/// (Point-in-time recovery is not part of CreateTable: [`create_table`]
-/// turns it on right after.)
-pub fn create_table_request(client: &Client, table_name: &str, opts: CreateOptions) -> Result<CreateTableFluentBuilder, BuildError> {
-    let mut req = client
-        .create_table()
-        .table_name(table_name)
-        .billing_mode(BillingMode::from(TABLE.billing_mode))
-        .deletion_protection_enabled(opts.deletion_protection)
-        .set_key_schema(Some(key_schema(TABLE.key)?));
-    for (name, ty) in TABLE.attributes {
-        req = req.attribute_definitions(AttributeDefinition::builder().attribute_name(*name).attribute_type(ty.sdk()).build()?);
-    }
-    for index in TABLE.global_indexes {
-        req = req.global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name(index.name)
-                .set_key_schema(Some(key_schema(index.key)?))
-                .projection(Projection::builder().projection_type(ProjectionType::from(index.projection)).build())
-                .build()?,
-        );
-    }
-    if TABLE.sse_kms {
-        req = req.sse_specification(SseSpecification::builder().enabled(true).sse_type(SseType::Kms).build());
-    }
-    Ok(req)
-}
-
-/// Create the table (as [`TABLE`] says), wait until it is active, and turn on
-/// point-in-time recovery. Used by `qi admin table create` and the tests.
-pub async fn create_table(client: &Client, table_name: &str, opts: CreateOptions) -> Result<(), String> {
-    let describe = |e: &dyn std::fmt::Display| format!("creating table {table_name}: {e}");
-    create_table_request(client, table_name, opts)
-        .map_err(|e| describe(&e))?
-        .send()
-        .await
-        .map_err(|e| describe(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-    for _ in 0..120 {
-        let out = client
-            .describe_table()
-            .table_name(table_name)
-            .send()
-            .await
-            .map_err(|e| describe(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-        let table = out.table();
-        let active = table.and_then(|t| t.table_status()).map(|s| s.as_str() == "ACTIVE").unwrap_or(false);
-        let indexes_active = table
-            .map(|t| t.global_secondary_indexes().iter().all(|i| i.index_status().map(|s| s.as_str() == "ACTIVE").unwrap_or(true)))
-            .unwrap_or(false);
-        if active && indexes_active {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    }
-    if opts.point_in_time_recovery {
-        client
-            .update_continuous_backups()
-            .table_name(table_name)
-            .point_in_time_recovery_specification(
-                PointInTimeRecoverySpecification::builder().point_in_time_recovery_enabled(true).build().map_err(|e| describe(&e))?,
-            )
-            .send()
-            .await
-            .map_err(|e| describe(&aws_sdk_dynamodb::error::DisplayErrorContext(e)))?;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
-use super::{ConflictKind, Store, StoreError, StoreResult};
+use super::{Backend, ConflictKind, Internal, Store, StoreError, StoreResult, Unavailable, UnavailableKind};
 use crate::domain::{
     Activities, Activity, CoachingRequest, Cpso, Cycle, Email, Group, GroupId, Invitation, InvitationList, PersonName, PipDraft, PipState,
 };
@@ -63,15 +63,44 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+/// SQLite's answer as the store's error: busy → `Throttled`; the file or
+/// disk failing → `Unavailable`; a damaged file → `Corrupt`; anything else
+/// (a constraint we did not expect, a misused API) is a bug → `Internal`.
+/// Only result codes are kept: SQLite's messages may quote values.
 fn sql_err(e: rusqlite::Error) -> StoreError {
-    match e.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => StoreError::Throttled,
-        _ => StoreError::Unavailable(format!("sqlite: {e}")),
+    let rusqlite::Error::SqliteFailure(f, _) = &e else {
+        return StoreError::Internal(Internal::Rejected { backend: Backend::Sqlite, code: None });
+    };
+    let code = Some(format!("{:?} ({})", f.code, f.extended_code));
+    match f.code {
+        ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => StoreError::Throttled,
+        ErrorCode::CannotOpen
+        | ErrorCode::DiskFull
+        | ErrorCode::SystemIoFailure
+        | ErrorCode::ReadOnly
+        | ErrorCode::PermissionDenied
+        | ErrorCode::OutOfMemory
+        | ErrorCode::FileLockingProtocolFailed => {
+            StoreError::Unavailable(Unavailable { backend: Backend::Sqlite, kind: UnavailableKind::Storage, code })
+        }
+        ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase => StoreError::corrupt("database file", format!("{:?}", f.code)),
+        _ => StoreError::Internal(Internal::Rejected { backend: Backend::Sqlite, code }),
     }
 }
 
-fn corrupt(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(e.to_string())
+/// A stored JSON document that does not read back. serde_json's messages
+/// may quote the value, so only its category and position are kept.
+fn bad_doc(record: &'static str) -> impl Fn(serde_json::Error) -> StoreError {
+    move |e| StoreError::corrupt(record, format!("{:?} error in the JSON at line {} column {}", e.classify(), e.line(), e.column()))
+}
+
+/// A stored column that is not a valid domain value.
+fn bad_value<E>(record: &'static str, column: &'static str) -> impl Fn(E) -> StoreError {
+    move |_| StoreError::corrupt(record, format!("{column} is not valid"))
+}
+
+fn encode_error(_: serde_json::Error) -> StoreError {
+    StoreError::Internal(Internal::Build("encoding a document as JSON"))
 }
 
 fn ts(t: &chrono::DateTime<chrono::Utc>) -> String {
@@ -83,7 +112,10 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<SqliteStore> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Unavailable(format!("{}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    let code = Some(format!("{:?}", e.kind()));
+                    StoreError::Unavailable(Unavailable { backend: Backend::Sqlite, kind: UnavailableKind::Storage, code })
+                })?;
             }
         }
         let mut conns = Vec::new();
@@ -134,7 +166,7 @@ impl SqliteStore {
             f(&mut guard)
         })
         .await
-        .map_err(|e| StoreError::Unavailable(format!("store task failed: {e}")))?
+        .map_err(|_| StoreError::Internal(Internal::TaskFailed))?
     }
 
     /// Run `f` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls back.
@@ -156,11 +188,11 @@ impl SqliteStore {
 fn load_group(conn: &Connection, id: &str) -> StoreResult<Group> {
     let doc: Option<String> = conn.query_row("SELECT doc FROM groups WHERE id = ?1", [id], |r| r.get(0)).optional().map_err(sql_err)?;
     let doc = doc.ok_or(StoreError::NotFound)?;
-    serde_json::from_str(&doc).map_err(corrupt)
+    serde_json::from_str(&doc).map_err(bad_doc("group"))
 }
 
 fn save_group(conn: &Connection, g: &Group) -> StoreResult<()> {
-    let doc = serde_json::to_string(g).map_err(corrupt)?;
+    let doc = serde_json::to_string(g).map_err(encode_error)?;
     let n = conn.execute("UPDATE groups SET doc = ?2 WHERE id = ?1", params![g.id.as_str(), doc]).map_err(sql_err)?;
     if n != 1 {
         return Err(StoreError::NotFound);
@@ -215,10 +247,10 @@ impl Store for SqliteStore {
             for row in rows {
                 let (cy, cp, name, email) = row.map_err(sql_err)?;
                 out.push(Invitation {
-                    cycle: Cycle::parse(&cy).map_err(corrupt)?,
-                    cpso: Cpso::parse(&cp).map_err(corrupt)?,
-                    name: name.map(|n| PersonName::parse(&n)).transpose().map_err(corrupt)?,
-                    email: email.map(|m| Email::parse(&m)).transpose().map_err(corrupt)?,
+                    cycle: Cycle::parse(&cy).map_err(bad_value("invitation", "cycle"))?,
+                    cpso: Cpso::parse(&cp).map_err(bad_value("invitation", "cpso"))?,
+                    name: name.map(|n| PersonName::parse(&n)).transpose().map_err(bad_value("invitation", "name"))?,
+                    email: email.map(|m| Email::parse(&m)).transpose().map_err(bad_value("invitation", "email"))?,
                 });
             }
             Ok(out)
@@ -244,7 +276,7 @@ impl Store for SqliteStore {
             if !taken.is_empty() {
                 return Err(StoreError::Conflict(ConflictKind::MembersInOpenGroup(taken)));
             }
-            let doc = serde_json::to_string(&g).map_err(corrupt)?;
+            let doc = serde_json::to_string(&g).map_err(encode_error)?;
             tx.execute("INSERT INTO groups (id, created_at, doc) VALUES (?1, ?2, ?3)", params![g.id.as_str(), ts(&g.created_at), doc])
                 .map_err(sql_err)?;
             for c in g.cpsos() {
@@ -271,7 +303,7 @@ impl Store for SqliteStore {
         self.with(move |c| {
             let id: Option<String> =
                 c.query_row("SELECT group_id FROM open_group_locks WHERE cpso = ?1", [cpso], |r| r.get(0)).optional().map_err(sql_err)?;
-            id.map(|s| GroupId::parse(&s).map_err(corrupt)).transpose()
+            id.map(|s| GroupId::parse(&s).map_err(bad_value("lock", "group_id"))).transpose()
         })
         .await
     }
@@ -333,12 +365,15 @@ impl Store for SqliteStore {
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
         let req = req.clone();
         self.write(move |tx| {
-            let doc = serde_json::to_string(&req).map_err(corrupt)?;
+            let doc = serde_json::to_string(&req).map_err(encode_error)?;
             tx.execute(
                 "INSERT INTO coaching_requests (id, created_at, doc) VALUES (?1, ?2, ?3)",
                 params![req.id, ts(&req.created_at), doc],
             )
-            .map_err(sql_err)?;
+            .map_err(|e| match e.sqlite_error_code() {
+                Some(ErrorCode::ConstraintViolation) => StoreError::invariant("coaching request ids are unique"),
+                _ => sql_err(e),
+            })?;
             Ok(())
         })
         .await
@@ -348,7 +383,7 @@ impl Store for SqliteStore {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT doc FROM coaching_requests ORDER BY created_at, id").map_err(sql_err)?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(sql_err)?;
-            rows.map(|r| serde_json::from_str(&r.map_err(sql_err)?).map_err(corrupt)).collect()
+            rows.map(|r| serde_json::from_str(&r.map_err(sql_err)?).map_err(bad_doc("coaching request"))).collect()
         })
         .await
     }
@@ -357,7 +392,7 @@ impl Store for SqliteStore {
         self.with(|c| {
             let mut stmt = c.prepare("SELECT doc FROM groups ORDER BY created_at, id").map_err(sql_err)?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(sql_err)?;
-            rows.map(|r| serde_json::from_str(&r.map_err(sql_err)?).map_err(corrupt)).collect()
+            rows.map(|r| serde_json::from_str(&r.map_err(sql_err)?).map_err(bad_doc("group"))).collect()
         })
         .await
     }

@@ -19,7 +19,7 @@ const MAX_BODY: usize = 2 * 1024 * 1024;
 #[cfg(feature = "api")]
 pub(super) async fn local_api(data_dir: &Path, public_base_url: &str) -> anyhow::Result<ApiFn> {
     qi_functions::http::init_logging();
-    let app = Arc::new(qi_functions::local::local_app(data_dir, public_base_url).await.map_err(|e| anyhow::anyhow!(e))?);
+    let app = Arc::new(qi_functions::local::local_app(data_dir, public_base_url).await?);
     Ok(Arc::new(move |req| {
         let app = app.clone();
         Box::pin(async move { qi_functions::handle(&app, req).await })

@@ -1,0 +1,57 @@
+//! Settings read from the environment, shared by the Lambda entry and the
+//! local dev server, and why building the [`App`](crate::App) can fail.
+use std::path::{Path, PathBuf};
+
+use crate::domain::{Credits, CreditsError, Cycle, Email};
+use crate::store::StoreError;
+
+/// Why the App could not be built. Names settings and files, never a value
+/// that could be personal.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{name}: {problem}")]
+    Invalid { name: &'static str, problem: String },
+    /// The credits file (the error names the file, and line and column when it can).
+    #[error("{problem}")]
+    Credits { path: PathBuf, problem: CreditsError },
+    #[error("opening the store {}: {source}", path.display())]
+    Store { path: PathBuf, source: StoreError },
+    /// The starter invitation list of the local dev server.
+    #[error("dev-invitations.csv: {0}")]
+    DevInvitations(String),
+    #[error("loading the dev invitations: {0}")]
+    DevInvitationsStore(StoreError),
+    #[error("creating {}: {source}", path.display())]
+    Dir { path: PathBuf, source: std::io::Error },
+}
+
+/// `name`'s value, if set and not blank.
+pub fn optional(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// `name`'s value; an error naming it if unset or blank.
+pub fn required(name: &'static str) -> Result<String, ConfigError> {
+    optional(name).ok_or(ConfigError::Missing(name))
+}
+
+/// The program cycle from `QI_CYCLE`, else the current year.
+pub fn cycle_from_env() -> Result<Cycle, ConfigError> {
+    match optional("QI_CYCLE") {
+        Some(c) => Cycle::parse(&c).map_err(|e| ConfigError::Invalid { name: "QI_CYCLE", problem: e.to_string() }),
+        None => Cycle::parse(&chrono::Utc::now().format("%Y").to_string())
+            .map_err(|e| ConfigError::Invalid { name: "the current year as a cycle", problem: e.to_string() }),
+    }
+}
+
+/// An email address setting (e.g. `QI_COACHING_INBOX`).
+pub fn email(name: &'static str, value: &str) -> Result<Email, ConfigError> {
+    Email::parse(value).map_err(|e| ConfigError::Invalid { name, problem: e.to_string() })
+}
+
+/// CPD credit rates from `path`.
+pub fn credits_from(path: &Path) -> Result<Credits, ConfigError> {
+    Credits::from_path(path).map_err(|problem| ConfigError::Credits { path: path.to_path_buf(), problem })
+}
