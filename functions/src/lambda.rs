@@ -35,7 +35,14 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), from);
     let mut config = Config::new(&base, cycle_from_env()?);
     config.coaching_inbox = optional("QI_COACHING_INBOX").map(|a| email("QI_COACHING_INBOX", &a)).transpose()?;
-    Ok(App { store: Arc::new(store), mailer: Arc::new(mailer), config, credits, clock: Arc::new(SystemClock), random: Arc::new(crate::domain::OsRandom) })
+    Ok(App {
+        store: Arc::new(store),
+        mailer: Arc::new(mailer),
+        config,
+        credits,
+        clock: Arc::new(SystemClock),
+        random: Arc::new(crate::domain::OsRandom),
+    })
 }
 
 /// `lambda_http::Request` → `http::Request<Bytes>` (query string and the

@@ -63,5 +63,12 @@ pub async fn local_app(data_dir: &Path, public_base_url: &str) -> Result<App, Co
     let mut config = Config::new(public_base_url, cycle);
     config.outbox_dir = Some(outbox);
     config.coaching_inbox = Some(email("the local coaching inbox", "qi-coaches@qi-groups.invalid")?);
-    Ok(App { store: Arc::new(store), mailer: Arc::new(PrintingMailer(mailer)), config, credits: credits()?, clock: Arc::new(SystemClock), random: Arc::new(crate::domain::OsRandom) })
+    Ok(App {
+        store: Arc::new(store),
+        mailer: Arc::new(PrintingMailer(mailer)),
+        config,
+        credits: credits()?,
+        clock: Arc::new(SystemClock),
+        random: Arc::new(crate::domain::OsRandom),
+    })
 }

@@ -3,6 +3,11 @@
 //! definitions, indexes and settings of `store::schema::TABLE` (which
 //! `qi admin table create` and the moto tests use). No server needed.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
+
+/// An index as (name, key schema as (attribute, key type), projection).
+type Gsi = (String, Vec<(String, String)>, String);
+/// A named change that makes the template drift from the code.
+type Drift = Box<dyn Fn(&mut Value)>;
 use std::collections::BTreeSet;
 
 use qi_functions::store::schema::{KeyPart, TABLE};
@@ -59,7 +64,7 @@ fn assert_table_matches(p: &Value) {
     let code_defs: BTreeSet<(String, String)> = TABLE.attributes.iter().map(|(n, t)| (n.to_string(), t.as_str().to_string())).collect();
     assert_eq!(defs, code_defs, "AttributeDefinitions");
 
-    let gsis: Vec<(String, Vec<(String, String)>, String)> = p
+    let gsis: Vec<Gsi> = p
         .get("GlobalSecondaryIndexes")
         .and_then(Value::as_sequence)
         .map(|s| {
@@ -74,7 +79,7 @@ fn assert_table_matches(p: &Value) {
                 .collect()
         })
         .unwrap_or_default();
-    let code_gsis: Vec<(String, Vec<(String, String)>, String)> =
+    let code_gsis: Vec<Gsi> =
         TABLE.global_indexes.iter().map(|i| (i.name.to_string(), code_key(i.key), i.projection.to_string())).collect();
     assert_eq!(gsis, code_gsis, "GlobalSecondaryIndexes");
     assert!(p.get("LocalSecondaryIndexes").is_none(), "the code defines no local secondary index");
@@ -96,7 +101,7 @@ fn assert_table_matches(p: &Value) {
 #[test]
 fn a_drifted_template_is_detected() {
     let original = table_properties(&template());
-    let drifts: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let drifts: Vec<(&str, Drift)> = vec![
         (
             "index projection",
             Box::new(|p| p["GlobalSecondaryIndexes"][0]["Projection"]["ProjectionType"] = Value::String("KEYS_ONLY".into())),

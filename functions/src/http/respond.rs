@@ -200,12 +200,9 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
                 escape(&err.message())
             );
             let html = super::pages::document(title, &main);
-            Response::builder()
-                .status(status)
-                .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
-                .header("content-security-policy", super::pages::CSP)
-                .body(Bytes::from(html))
-                .expect("valid response")
+            let mut r = with_body(status, "text/html; charset=utf-8", html);
+            r.headers_mut().insert("content-security-policy", HeaderValue::from_static(super::pages::CSP));
+            r
         }
     };
     match err {
