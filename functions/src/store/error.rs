@@ -56,6 +56,19 @@ pub enum StoreError {
     Partial { up_to: usize, cause: Box<StoreError> },
 }
 
+/// A store refuses a submission for the reason the domain's rule
+/// (`Group::ready_to_submit`) gives.
+impl From<crate::domain::SubmitBlocked> for StoreError {
+    fn from(b: crate::domain::SubmitBlocked) -> Self {
+        match b {
+            crate::domain::SubmitBlocked::AlreadySubmitted => StoreError::Conflict(ConflictKind::PipSubmitted),
+            crate::domain::SubmitBlocked::ActivitiesIncomplete(missing) => {
+                StoreError::Conflict(ConflictKind::ActivitiesIncomplete(missing))
+            }
+        }
+    }
+}
+
 impl StoreError {
     pub fn conflict(kind: ConflictKind) -> Self {
         StoreError::Conflict(kind)

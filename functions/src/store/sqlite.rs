@@ -347,13 +347,8 @@ impl Store for SqliteStore {
         let (id, pip) = (id.to_string(), pip.clone());
         self.write(move |tx| {
             let mut g = load_group(tx, &id)?;
-            if g.pip.is_submitted() {
-                return Err(StoreError::Conflict(ConflictKind::PipSubmitted));
-            }
-            let missing = g.missing_activities();
-            if !missing.is_empty() {
-                return Err(StoreError::Conflict(ConflictKind::ActivitiesIncomplete(missing)));
-            }
+            // The domain's rule, checked inside the write transaction.
+            g.ready_to_submit()?;
             g.pip = PipState::Submitted { pip, submitted_on };
             save_group(tx, &g)?;
             tx.execute("DELETE FROM open_group_locks WHERE group_id = ?1", [&id]).map_err(sql_err)?;

@@ -89,13 +89,9 @@ impl DynamoStore {
     /// every member's lock released.
     pub(super) async fn submit(&self, group: &Group, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
         let id = &group.id;
-        if group.pip.is_submitted() {
-            return Err(StoreError::Conflict(ConflictKind::PipSubmitted));
-        }
-        let missing = group.missing_activities();
-        if !missing.is_empty() {
-            return Err(StoreError::Conflict(ConflictKind::ActivitiesIncomplete(missing)));
-        }
+        // The domain's rule on the group as read; the transaction's conditions
+        // below check the same facts atomically with the write.
+        group.ready_to_submit()?;
 
         let mut ops = Vec::with_capacity(1 + 2 * group.members.len());
         ops.push(
@@ -164,10 +160,9 @@ impl DynamoStore {
                     // Someone un-checked an activity since the read: say what
                     // is missing now.
                     let now = self.get_group(id).await?;
-                    if now.pip.is_submitted() {
-                        return Err(StoreError::Conflict(ConflictKind::PipSubmitted));
-                    }
-                    return Err(StoreError::Conflict(ConflictKind::ActivitiesIncomplete(now.missing_activities())));
+                    now.ready_to_submit()?;
+                    // Complete again by now (re-checked in between): still report the race.
+                    return Err(StoreError::Conflict(ConflictKind::ActivitiesIncomplete(Vec::new())));
                 }
                 Err(StoreError::corrupt("lock", "a member's open-group lock names another group"))
             }
