@@ -22,7 +22,7 @@ fn endpoint() -> String {
     std::env::var("QI_TEST_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
         panic!(
             "QI_TEST_DYNAMODB_ENDPOINT is not set: these tests need a moto_server \
-             (scripts/test starts one; or run `.venv/bin/moto_server -p 5055` and \
+             (scripts/test starts one; or run `.venv/bin/python scripts/moto-server.py --port 5055` and \
              export QI_TEST_DYNAMODB_ENDPOINT=http://127.0.0.1:5055)"
         )
     })
