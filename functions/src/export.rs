@@ -1,23 +1,44 @@
 //! Staff exports as CSV (`qi admin export`).
 //!
-//! Cells are RFC 4180-quoted when needed, and a cell that a spreadsheet would
-//! read as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) gets a
-//! leading `'`.
+//! Cells are RFC 4180-quoted when needed (the `csv` crate), and a cell that a
+//! spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, tab
+//! or CR) gets a leading `'`.
 use crate::domain::{requirement_met_until, Activity, CoachingRequest, Credits, Group, Invitation};
 
-pub fn cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
+/// A cell as a spreadsheet must see it: text it would run as a formula
+/// gets a leading `'` (the csv crate does the RFC 4180 quoting).
+fn defuse(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
     } else {
-        s
+        s.into()
     }
 }
 
+/// One exported cell, defused and quoted (for tests and one-off use).
+pub fn cell(s: &str) -> String {
+    let mut out = csv_text([[s]]);
+    out.truncate(out.trim_end_matches("\r\n").len());
+    out
+}
+
+/// Rows of cells as CSV text with CRLF line ends.
+fn csv_text<R, C>(rows: impl IntoIterator<Item = R>) -> String
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).flexible(true).from_writer(Vec::new());
+    for r in rows {
+        // Writing into memory cannot fail.
+        let _ = w.write_record(r.into_iter().map(|c| defuse(c.as_ref()).into_owned()));
+    }
+    let bytes = w.into_inner().unwrap_or_else(|e| e.into_inner().get_ref().clone());
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
 fn row(cells: &[String]) -> String {
-    let mut line = cells.iter().map(|c| cell(c)).collect::<Vec<_>>().join(",");
-    line.push_str("\r\n");
-    line
+    csv_text([cells])
 }
 
 /// One row per group: progress at a glance.
