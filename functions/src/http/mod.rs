@@ -3,6 +3,7 @@
 //! [`handle`] takes an `http::Request<Bytes>` and returns an
 //! `http::Response<Bytes>`; nothing here knows about Lambda or a socket.
 pub mod handlers;
+pub mod html;
 pub mod input;
 pub mod pages;
 pub mod respond;
