@@ -631,8 +631,16 @@ fn unescape(s: &str) -> String {
 
 /// The fields a browser would send from the page's (one) PIP form: text and
 /// date inputs with their values, textareas with their text, checked radios.
+/// The page's `<main>` element (the site's header and footer around it hold
+/// a search form and links of their own).
+fn main_of(html: &str) -> &str {
+    &html[html.find("<main").unwrap()..html.find("</main>").unwrap()]
+}
+
 fn form_fields(html: &str) -> Vec<(String, String)> {
-    let form = &html[html.find("<form").unwrap()..html.find("</form>").unwrap()];
+    // The page's own form, not the site header's search form.
+    let main = main_of(html);
+    let form = &main[main.find("<form").unwrap()..main.find("</form>").unwrap()];
     let attr = |tag: &str, name: &str| -> Option<String> {
         let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
         let len = tag[start..].find('"')?;
@@ -690,9 +698,9 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     assert_eq!(r.headers()["cache-control"], "no-store");
     let html = r.text().await.unwrap();
     assert_eq!(html.matches("<h1>").count(), 1);
-    assert!(html.contains("<legend>Goal 10</legend>") && !html.contains("Goal 11"), "{html}");
+    assert!(html.contains("<legend>Goal <span data-qi-n>10</span></legend>") && !html.contains("goal_11_"), "{html}");
     assert!(html.contains("No draft has been saved yet"));
-    assert!(html.contains("<form method=\"post\" action=\"/api/me/pip\">"));
+    assert!(html.contains("<form class=\"qi-form\" method=\"post\" action=\"/api/me/pip\">"));
     assert!(html.contains("name=\"action\" value=\"save\"") && html.contains("name=\"action\" value=\"submit\""));
     assert!(html.contains("Dr. Peer Person301: QI Survey"), "missing list names member and activity: {html}");
 
@@ -720,7 +728,8 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     assert!(html.contains("draft has been saved"));
     assert!(html.contains(">Team &lt;b&gt;&quot;culture&quot;&lt;/b&gt; &amp; EMR\nSecond line</textarea>"), "{html}");
     assert!(!html.contains("<b>\"culture"));
-    assert!(html.contains("name=\"goal_1_measure\" maxlength=\"500\" value=\"% up to date\""), "{html}");
+    let measure = format!("name=\"goal_1_measure\" maxlength=\"{}\" value=\"% up to date\"", qi_facts::limits::GOAL_FIELD);
+    assert!(html.contains(&measure), "{html}");
     assert!(html.contains("name=\"goal_1_target_date\" value=\"2027-06-30\""));
     assert!(html.contains("name=\"goal_1_kind\" value=\"practice\" checked>"));
     assert!(!html.contains("name=\"goal_2_kind\" value=\"practice\" checked"));
@@ -793,8 +802,8 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     assert_eq!(r.headers()["location"], "/api/me/pip?submitted=1");
     let html = html_get("/api/me/pip?submitted=1", peer).await.unwrap().text().await.unwrap();
     assert!(html.contains("met until 2031-06-15"), "{html}");
-    assert!(!html.contains("<form"));
+    assert!(!main_of(&html).contains("<form"));
     assert!(html.contains("Protect lunch breaks"));
     let html = html_get("/api/me/activities", peer).await.unwrap().text().await.unwrap();
-    assert!(html.contains("4 of 4 done") && !html.contains("<form"));
+    assert!(html.contains("4 of 4 done") && !main_of(&html).contains("<form"));
 }

@@ -163,7 +163,7 @@ glob = sys.argv[1]
 assert glob, "HASHED_GLOB not found in infra/deploy"
 for name in ("public/css/site.3f2a9c1b.css", "public/js/forms.0123abcd.js", "public/css/site.3f2a9c1b0d1e2f3a.css"):
     assert fnmatch.fnmatch(name, glob), f"{name} should be a hashed asset"
-for name in ("public/index.html", "public/groups/forming/index.html", "public/404.html", "public/favicon.ico", "public/robots.txt", "public/sitemap.xml"):
+for name in ("public/index.html", "public/groups/forming/index.html", "public/404.html", "public/css/site.css", "public/css/forms.css", "public/favicon.ico", "public/robots.txt", "public/sitemap.xml"):
     assert not fnmatch.fnmatch(name, glob), f"{name} must not be cached for a year"
 print("hashed-asset pattern: ok")
 EOF

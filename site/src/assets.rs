@@ -1,6 +1,11 @@
 //! Static files from `site/static/`, copied with a content hash in their
 //! name (`css/site.css` → `css/site.3f2a9c1b.css`) so a CDN can cache them
 //! for ever; templates ask for them through `asset(path=...)`.
+//!
+//! Stylesheets are also copied under their plain name (`css/site.css`): the
+//! functions' server-rendered pages link that stable URL, since they are
+//! built and deployed apart from the site and cannot know its hashes. The
+//! deploy gives unhashed files a short cache lifetime and invalidates the CDN.
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -13,7 +18,8 @@ use crate::error::Problem;
 pub struct Assets {
     /// `css/site.css` → `css/site.3f2a9c1b.css`
     pub hashed: HashMap<String, String>,
-    /// (hashed path, source file)
+    /// (output path, source file): every file under its hashed name, and
+    /// stylesheets under their plain name too (see [`has_stable_name`]).
     pub files: Vec<(String, PathBuf)>,
 }
 
@@ -47,6 +53,9 @@ impl Assets {
         for h in hashed {
             match h {
                 Ok((key, name, path)) => {
+                    if has_stable_name(&key) {
+                        assets.files.push((key.clone(), path.clone()));
+                    }
                     assets.hashed.insert(key, name.clone());
                     assets.files.push((name, path));
                 }
@@ -55,6 +64,12 @@ impl Assets {
         }
         assets
     }
+}
+
+/// Whether a static file is also published under its own name: the
+/// stylesheets, which the functions' pages link as `/css/<name>.css`.
+pub fn has_stable_name(key: &str) -> bool {
+    key.starts_with("css/") && key.ends_with(".css")
 }
 
 /// `css/site.css` + `3f2a9c1b` → `css/site.3f2a9c1b.css`.
@@ -92,5 +107,15 @@ mod tests {
         // sha256("a") starts ca978112.
         assert_eq!(assets.hashed["css/a.css"], "css/a.ca978112.css");
         assert_ne!(assets.hashed["css/b.css"], "css/b.ca978112.css");
+        // Stylesheets keep their plain name too; other files do not.
+        assert!(assets.files.iter().any(|(name, _)| name == "css/a.css"));
+        assert!(assets.files.iter().any(|(name, _)| name == "css/a.ca978112.css"));
+    }
+
+    #[test]
+    fn only_stylesheets_have_a_stable_name() {
+        assert!(has_stable_name("css/site.css"));
+        assert!(!has_stable_name("js/forms.js"));
+        assert!(!has_stable_name("img/site.css.png"));
     }
 }

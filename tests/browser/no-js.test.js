@@ -199,7 +199,7 @@ test('the journey works with JavaScript turned off', async () => {
   assert.equal(page.url(), url('/api/me/pip?submitted=1'));
   const submitted = await page.locator('body').innerText();
   assert.match(submitted, new RegExp(`met until ${new Date().getUTCFullYear() + 5}`));
-  assert.equal(await page.locator('form').count(), 0, 'the submitted plan is read-only');
+  assert.equal(await page.locator('main form').count(), 0, 'the submitted plan is read-only');
 
   // The server-rendered status view shows the dates and every member.
   await members[1].page.goto(url('/api/me/status'));

@@ -5,6 +5,7 @@
 pub mod decode;
 pub mod encode;
 pub mod error;
+pub mod html;
 pub mod input;
 pub mod pages;
 pub mod respond;

@@ -76,21 +76,6 @@ pub fn access_cookie(code: Option<&str>, secure: bool) -> cookie::Cookie<'static
         .build()
 }
 
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// The label people see for a form field name (used on the HTML error page).
 pub fn field_label(field: &str) -> String {
     let simple = match field {
@@ -179,29 +164,19 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
                 503 => "Please try again",
                 _ => "Something went wrong",
             };
-            let back = escape(back);
-            let mut items = String::new();
-            for f in err.fields() {
-                items.push_str(&format!(
-                    "      <li><a href=\"{back}#{}\">{}: {}</a></li>\n",
-                    escape(&f.field),
-                    escape(&field_label(&f.field)),
-                    escape(&f.message)
-                ));
-            }
-            let list = if items.is_empty() { String::new() } else { format!("    <ol class=\"qi-error-list\">\n{items}    </ol>\n") };
-            let me_link = if status == StatusCode::UNAUTHORIZED && back != "/me/" {
-                "    <p>You can also <a href=\"/me/\">paste your access code on your activities page</a>.</p>\n"
-            } else {
-                ""
-            };
-            let main = format!(
-                "    <h1>{title}</h1>\n    <p>{}</p>\n{list}{me_link}    <p><a href=\"{back}\">Go back to the form</a></p>\n",
-                escape(&err.message())
-            );
-            let html = super::pages::document(title, &main);
+            let fields: Vec<serde_json::Value> =
+                err.fields().iter().map(|f| json!({ "field": f.field, "label": field_label(&f.field), "message": f.message })).collect();
+            let values = json!({
+                "title": title,
+                "message": err.message(),
+                "fields": fields,
+                "back": back,
+                // A missing or expired link: the code can also be pasted on /me/.
+                "code_link": status == StatusCode::UNAUTHORIZED && back != "/me/",
+            });
+            let html = super::html::render_or_fallback("error.html", "", values);
             let mut r = with_body(status, "text/html; charset=utf-8", html);
-            r.headers_mut().insert("content-security-policy", HeaderValue::from_static(super::pages::CSP));
+            r.headers_mut().insert("content-security-policy", HeaderValue::from_static(super::html::CSP));
             r
         }
     };

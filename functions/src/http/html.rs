@@ -1,0 +1,220 @@
+//! The server's HTML, rendered by Tera from templates embedded at build time:
+//! the site's own layout (`site/templates/base.html` with its header,
+//! navigation and footer partials, and the shared PIP form fields) and the
+//! functions' pages in `functions/templates/`. Autoescaping is on for every
+//! template, so no value reaches a page unescaped.
+//!
+//! Tera 1.20, as the site generator uses, without its default `builtins`
+//! (date, slug, urlencode filters; the time-zone database alone is ~0.5 MB),
+//! which these templates do not use: the Lambda zips stay small.
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tera::{Context, Tera};
+
+/// Content-Security-Policy of the HTML answers: no scripts, nothing loaded
+/// but the site's own stylesheets (no inline style anywhere).
+pub const CSP: &str = "default-src 'none'; style-src 'self'; frame-ancestors 'none'";
+
+/// (name, text) of every template the functions render or extend. Names are
+/// the site's own, so `{% extends "base.html" %}` means the site's layout.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../../site/templates/base.html")),
+    ("macros.html", include_str!("../../../site/templates/macros.html")),
+    ("partials/header.html", include_str!("../../../site/templates/partials/header.html")),
+    ("partials/footer.html", include_str!("../../../site/templates/partials/footer.html")),
+    ("partials/pip-plan.html", include_str!("../../../site/templates/partials/pip-plan.html")),
+    ("server.html", include_str!("../../templates/server.html")),
+    ("error.html", include_str!("../../templates/error.html")),
+    ("member/macros.html", include_str!("../../templates/member/macros.html")),
+    ("member/plan.html", include_str!("../../templates/member/plan.html")),
+    ("member/status.html", include_str!("../../templates/member/status.html")),
+    ("member/pip.html", include_str!("../../templates/member/pip.html")),
+    ("member/activities.html", include_str!("../../templates/member/activities.html")),
+];
+
+/// The site's settings: its name, description and language, as the pages show them.
+const SITE_TOML: &str = include_str!("../../../site.toml");
+/// The site's navigation and feed, which the generator computes from content/.
+const NAV_TOML: &str = include_str!("../../templates/nav.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// The embedded templates or settings did not load (a build that no test ran).
+    #[error("the page templates did not load: {0}")]
+    Load(String),
+    #[error("template {template}: {message}")]
+    Render { template: &'static str, message: String },
+}
+
+#[derive(Deserialize)]
+struct SiteSettings {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default = "english")]
+    language: String,
+}
+
+fn english() -> String {
+    "en".into()
+}
+
+#[derive(Deserialize)]
+struct Nav {
+    feed_url: Option<String>,
+    nav: Vec<NavItem>,
+}
+
+#[derive(Deserialize)]
+struct NavItem {
+    path: String,
+    title: String,
+}
+
+struct Renderer {
+    tera: Tera,
+    /// What every page's context holds: `config`, `nav` and `facts`, in the
+    /// shape the site's templates read them.
+    globals: Context,
+}
+
+/// Parsed once per process (a Lambda sandbox renders many pages).
+static RENDERER: LazyLock<Result<Renderer, String>> = LazyLock::new(|| Renderer::load().map_err(|e| error_chain(e.as_ref())));
+
+impl Renderer {
+    fn load() -> Result<Renderer, Box<dyn std::error::Error>> {
+        let mut tera = Tera::default();
+        tera.autoescape_on(vec![".html"]);
+        // The one escaping function of both crates (tera's own also escapes `/`).
+        tera.set_escape_fn(qi_facts::escape_html);
+        tera.add_raw_templates(TEMPLATES.iter().copied())?;
+        tera.register_function("asset", stable_asset);
+
+        let site: SiteSettings = toml::from_str(SITE_TOML)?;
+        let nav: Nav = toml::from_str(NAV_TOML)?;
+        let mut globals = Context::new();
+        // Site links are root-relative: the API answers under /api/ on the
+        // site's own origin (one CloudFront distribution).
+        globals.insert(
+            "config",
+            &json!({
+                "title": site.title,
+                "description": site.description,
+                "language": site.language,
+                "base_path": "",
+                "feed_url": nav.feed_url,
+            }),
+        );
+        let items: Vec<Value> = nav.nav.iter().map(|i| json!({ "path": i.path, "url": i.path, "title": i.title })).collect();
+        globals.insert("nav", &items);
+        globals.insert("facts", &qi_facts::Facts::get());
+        Ok(Renderer { tera, globals })
+    }
+}
+
+/// `asset(path="css/site.css")` → `/css/site.css`: the site writes every
+/// stylesheet under its plain name too (beside the content-hashed copy its
+/// own pages link), so these pages need not know the hash. Anything else is
+/// refused, so a template cannot link a file that has only a hashed name.
+fn stable_asset(args: &HashMap<String, Value>) -> tera::Result<Value> {
+    match args.get("path").and_then(Value::as_str) {
+        Some(p) if p.starts_with("css/") && p.ends_with(".css") && !p.contains("..") => Ok(Value::String(format!("/{p}"))),
+        Some(p) => Err(format!("asset: `{p}` has no stable name (only css/*.css have one)").into()),
+        None => Err("asset needs a `path` argument".into()),
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+/// Render `template` with the globals, `current_path` (which navigation
+/// item is marked current) and the page's own values (a JSON object).
+pub fn render(template: &'static str, current_path: &str, values: Value) -> Result<String, RenderError> {
+    let r = RENDERER.as_ref().map_err(|m| RenderError::Load(m.clone()))?;
+    let mut ctx = r.globals.clone();
+    ctx.insert("current_path", current_path);
+    if let Value::Object(map) = values {
+        for (k, v) in map {
+            ctx.insert(k, &v);
+        }
+    }
+    r.tera.render(template, &ctx).map_err(|e| RenderError::Render { template, message: error_chain(&e) })
+}
+
+/// The last resort when a page cannot be rendered: a plain document that
+/// needs no template (tests render every template, so this is never seen
+/// unless a build shipped untested).
+pub fn fallback_page() -> String {
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Something went wrong – QI Groups</title>\n</head>\n<body>\n<main>\n<h1>Something went wrong</h1>\n<p>Something went wrong on our side; nothing was saved. Please try again later.</p>\n<p><a href=\"/me/\">Go to my activities</a></p>\n</main>\n</body>\n</html>\n".to_string()
+}
+
+/// [`render`], or the logged [`fallback_page`].
+pub fn render_or_fallback(template: &'static str, current_path: &str, values: Value) -> String {
+    render(template, current_path, values).unwrap_or_else(|e| {
+        // A unit test that renders a page fails here with tera's message.
+        if cfg!(test) {
+            panic!("{e}");
+        }
+        // Template names and tera's messages only: never the page's values.
+        tracing::error!(error = %e, "page rendering failed");
+        fallback_page()
+    })
+}
+
+/// A saved text as the read-only views show it: one entry per line, none when empty.
+pub fn lines(text: &str) -> Vec<&str> {
+    if text.is_empty() {
+        vec![]
+    } else {
+        text.split('\n').collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_loads_and_the_layout_is_the_sites() {
+        let html = render("error.html", "", json!({ "title": "T", "message": "M", "back": "/", "fields": [] })).unwrap();
+        assert!(html.starts_with("<!doctype html>\n<html lang=\"en\">"), "{html}");
+        assert!(html.contains("<link rel=\"stylesheet\" href=\"/css/site.css\">"));
+        assert!(html.contains("<link rel=\"stylesheet\" href=\"/css/forms.css\">"));
+        assert!(html.contains("<header class=\"site-header\">") && html.contains("<footer class=\"site-footer\">"));
+        assert!(html.contains("<a href=\"/me/\">My activities</a>"));
+        assert!(!html.contains("<style") && !html.contains("style=\"") && !html.contains("<script"), "{html}");
+        assert!(html.contains("<title>T – QI Groups</title>"));
+    }
+
+    #[test]
+    fn the_current_section_is_marked_in_the_navigation() {
+        let html = render("error.html", "/me/pip/", json!({ "title": "T", "message": "M", "back": "/", "fields": [] })).unwrap();
+        assert!(html.contains("<a href=\"/me/\" aria-current=\"true\">My activities</a>"), "{html}");
+    }
+
+    #[test]
+    fn stylesheets_the_pages_link_exist_in_the_site() {
+        for css in ["css/site.css", "css/forms.css"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../site/static").join(css);
+            assert!(path.is_file(), "{}", path.display());
+        }
+        assert!(stable_asset(&HashMap::from([("path".to_string(), json!("js/forms.js"))])).is_err());
+    }
+
+    #[test]
+    fn values_are_escaped() {
+        let html = render("error.html", "", json!({ "title": "<i>", "message": "a \"b\" & c", "back": "/", "fields": [] })).unwrap();
+        assert!(html.contains("<h1>&lt;i&gt;</h1>") && html.contains("a &quot;b&quot; &amp; c"));
+    }
+}
