@@ -86,7 +86,7 @@ fn decoding(c: &mut Criterion) {
 
 fn handler(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let cycle = qi_functions::lambda::cycle_from_env().unwrap();
+    let cycle = qi_functions::env::cycle_from_env().unwrap();
     let store = Arc::new(SqliteStore::open_in_memory().unwrap());
     rt.block_on(store.import_invitations(&invitations(1, &cycle))).unwrap();
     let links = Arc::new(KeepLinks::default());

@@ -47,7 +47,7 @@ async fn main() {
     // `cargo bench` passes --bench; `cargo test --benches` passes nothing
     // useful either: a smaller run then keeps the test quick.
     let n = if std::env::args().any(|a| a == "--bench") { N } else { 200 };
-    let cycle = qi_functions::lambda::cycle_from_env().unwrap();
+    let cycle = qi_functions::env::cycle_from_env().unwrap();
     let store = Arc::new(Timed::new(SqliteStore::open_in_memory().unwrap()));
     store.import_invitations(&invitations(n, &cycle)).await.unwrap();
     store.take();

@@ -41,7 +41,7 @@ async fn main() {
         .await
         .expect("create the table");
     let store = Arc::new(DynamoStore::new(client, table));
-    let cycle = qi_functions::lambda::cycle_from_env().unwrap();
+    let cycle = qi_functions::env::cycle_from_env().unwrap();
     store.import_invitations(&invitations(3, &cycle)).await.unwrap();
     counter.take();
     let links = Arc::new(KeepLinks::default());

@@ -7,6 +7,11 @@ use std::collections::BTreeSet;
 use qi_functions::store::schema::{KeyPart, TABLE};
 use serde_yaml::Value;
 
+/// An index as (name, key schema as (attribute, key type), projection).
+type IndexDef = (String, Vec<(String, String)>, String);
+/// A named change to the template that the schema check must catch.
+type Drift = (&'static str, Box<dyn Fn(&mut Value)>);
+
 fn template() -> Value {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../infra/template.yaml");
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
@@ -58,7 +63,7 @@ fn assert_table_matches(p: &Value) {
     let code_defs: BTreeSet<(String, String)> = TABLE.attributes.iter().map(|(n, t)| (n.to_string(), t.as_str().to_string())).collect();
     assert_eq!(defs, code_defs, "AttributeDefinitions");
 
-    let gsis: Vec<(String, Vec<(String, String)>, String)> = p
+    let gsis: Vec<IndexDef> = p
         .get("GlobalSecondaryIndexes")
         .and_then(Value::as_sequence)
         .map(|s| {
@@ -73,7 +78,7 @@ fn assert_table_matches(p: &Value) {
                 .collect()
         })
         .unwrap_or_default();
-    let code_gsis: Vec<(String, Vec<(String, String)>, String)> =
+    let code_gsis: Vec<IndexDef> =
         TABLE.global_indexes.iter().map(|i| (i.name.to_string(), code_key(i.key), i.projection.to_string())).collect();
     assert_eq!(gsis, code_gsis, "GlobalSecondaryIndexes");
     assert!(p.get("LocalSecondaryIndexes").is_none(), "the code defines no local secondary index");
@@ -95,7 +100,7 @@ fn assert_table_matches(p: &Value) {
 #[test]
 fn a_drifted_template_is_detected() {
     let original = table_properties(&template());
-    let drifts: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    let drifts: Vec<Drift> = vec![
         (
             "index projection",
             Box::new(|p| p["GlobalSecondaryIndexes"][0]["Projection"]["ProjectionType"] = Value::String("KEYS_ONLY".into())),
