@@ -177,8 +177,16 @@ mod tests {
         assert!(DateTime::parse_from_rfc3339(&list[0].sent_at).is_ok());
         let raw = std::fs::read_to_string(dir.path().join(&list[0].file)).unwrap();
         let (head, body) = raw.split_once("\r\n\r\n").unwrap();
-        for h in ["From: ", "To: ", "Subject: ", "Date: ", "Message-ID: <", "MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8"]
-        {
+        for h in [
+            "From: ",
+            "To: ",
+            "Subject: ",
+            "Date: ",
+            "Message-ID: <",
+            "MIME-Version: 1.0",
+            "Content-Type: text/plain; charset=\"utf-8\"",
+            "Content-Transfer-Encoding: 8bit",
+        ] {
             assert!(head.contains(h), "missing {h}");
         }
         assert!(head.is_ascii(), "headers are 7-bit");
