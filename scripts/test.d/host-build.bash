@@ -8,7 +8,7 @@
 # The other suites call qi_host_bin, which runs the same cargo command with
 # --no-run: a no-op after 10-rust, and a build when a suite runs alone or the
 # sources changed (cargo decides). QI_BIN, if set, names a binary to use instead.
-QI_CARGO_TEST=(cargo test --workspace --release)
+QI_CARGO_TEST=(cargo test --workspace --release --no-fail-fast)
 
 # Prints the path of the qi binary of the host build, building it if needed.
 qi_host_bin() {
