@@ -14,12 +14,19 @@
   var $ = Q.$, $$ = Q.$$, el = Q.el, api = Q.api, announce = Q.announce, longDate = Q.longDate;
   var SUCCESS = Q.onSuccess;
 
-  var ACTIVITIES = [
-    ['qi_survey', 'QI Survey'],
-    ['practice_profile', 'Practice Profile'],
-    ['chart_review', 'Self-Guided Chart Review'],
-    ['data_driven_qi', 'Data-Driven QI']
-  ];
+  /* Names the pages and the server share, from the page's qi-facts data block
+     (written by the generator from the qi-facts crate), never typed here. */
+  var FACTS = (function () {
+    var node = document.getElementById('qi-facts');
+    try { return node ? JSON.parse(node.textContent) : {}; } catch (e) { return {}; }
+  })();
+  var ACTIVITIES = (FACTS.activities || []).map(function (a) { return [a.key, a.label]; });
+
+  function stateLabel(key) {
+    var states = FACTS.pip_states || [];
+    for (var i = 0; i < states.length; i++) if (states[i].key === key) return states[i].label;
+    return key;
+  }
 
   function activityLabel(key) {
     for (var i = 0; i < ACTIVITIES.length; i++) if (ACTIVITIES[i][0] === key) return ACTIVITIES[i][1];
@@ -358,7 +365,7 @@
       if (typeof value !== 'string') dd.appendChild(value);
       dl.appendChild(dd);
     }
-    row('State', pip.state === 'submitted' ? 'Submitted' : pip.state === 'draft' ? 'Draft, not submitted' : 'Not started');
+    row('State', stateLabel(pip.state || 'none'));
     if (pip.state === 'submitted') {
       row('Submitted on', longDate(pip.submitted_on));
       row('Quality requirement met until', longDate(pip.requirement_met_until) +
