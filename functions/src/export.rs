@@ -150,7 +150,7 @@ pub fn invitations_csv(list: &[Invitation]) -> String {
         out.push_str(&row(&[
             i.cpso.to_string(),
             i.name.as_ref().map(|n| n.to_string()).unwrap_or_default(),
-            i.email.as_ref().map(|e| e.to_string()).unwrap_or_default(),
+            i.email.to_string(),
             i.cycle.to_string(),
         ]));
     }

@@ -1,53 +1,164 @@
-//! Who is calling: an access code (from the member's personal link, kept in
-//! a cookie or sent as a bearer token) identifies one member of one group.
-use super::{App, Failure};
-use crate::domain::{AccessCode, Group, GroupMember};
-use crate::store::StoreError;
+//! Who is calling. An emailed access code is exchanged, by a POST, for a
+//! session; the session token (in a cookie, or a bearer token for API
+//! clients) identifies one member of one group until it ends.
+use super::{change, mail_limit, ActionError, App, Failure, NEW_LINKS_PER_MEMBER_PER_DAY};
+use crate::domain::membership::new_link;
+use crate::domain::{AccessCode, Actor, CodeHash, Cpso, Effect, Email, Group, GroupMember, Limit, Session, SessionToken, Write};
+use crate::mail::messages::{self, Recipient};
+use crate::store::{ConflictKind, StoreError};
 
-/// A member whose code was verified, with their group as just read.
+/// A signed-in member, with their group as it stands.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub group: Group,
-    /// The member's position in `group.members`.
-    pub index: usize,
+    pub slot: u8,
+    /// The hash of the session token the request carried.
+    pub session: CodeHash,
 }
 
 impl Caller {
     pub fn member(&self) -> &GroupMember {
-        &self.group.members[self.index]
+        // `authenticate` found the member in this very group.
+        self.group.member(self.slot).unwrap_or(&self.group.members[0])
+    }
+    /// The session, for a write that must be done by it.
+    pub fn acting(&self) -> Option<(u8, CodeHash)> {
+        Some((self.slot, self.session.clone()))
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AuthError {
-    /// No such group, or the code is not one of its members' (the caller
-    /// learns nothing about which).
-    #[error("the access code is not valid")]
+    /// No such group, member or live session, or a code that is not (or no
+    /// longer) the member's: the caller learns nothing about which.
+    #[error("not signed in, or the link is not valid")]
     InvalidCode,
     #[error(transparent)]
     Failed(#[from] Failure),
 }
 
-/// The member `code` belongs to (one strongly consistent read of the group).
-pub async fn authenticate(app: &App, code: &AccessCode) -> Result<Caller, AuthError> {
-    let group = match app.store.get_group(code.group()).await {
-        Ok(g) => g,
+/// The group `id` as it stands now, or `None`.
+async fn live_group(app: &App, id: &crate::domain::GroupId) -> Result<Option<Group>, Failure> {
+    match app.store.get_group(id).await {
+        Ok(g) => Ok(g.as_of(app.clock.now())),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The member whose live session `token` is (one strongly consistent read
+/// of the group; once a day also a write recording the use).
+pub async fn authenticate(app: &App, token: &SessionToken) -> Result<Caller, AuthError> {
+    let now = app.clock.now();
+    let group = live_group(app, token.group()).await?.ok_or(AuthError::InvalidCode)?;
+    let slot = group.session_member(token, now).ok_or(AuthError::InvalidCode)?;
+    let session = token.hash();
+    let stale_use = group.member(slot).and_then(|m| m.session(token, now)).is_some_and(|s| s.needs_touch(now));
+    if stale_use {
+        match app.store.touch_session(&group.id, slot, &session, now).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(ConflictKind::SessionEnded) | StoreError::NotFound) => return Err(AuthError::InvalidCode),
+            Err(e) => return Err(AuthError::Failed(e.into())),
+        }
+    }
+    Ok(Caller { group, slot, session })
+}
+
+/// The member an emailed code belongs to, without signing in (the page the
+/// link opens shows a button; nothing changes on a GET).
+pub async fn check_code(app: &App, raw: &str) -> Result<(Group, u8), AuthError> {
+    let code = AccessCode::parse(raw).ok_or(AuthError::InvalidCode)?;
+    let group = live_group(app, code.group()).await?.ok_or(AuthError::InvalidCode)?;
+    let slot = group.authenticate(&code).ok_or(AuthError::InvalidCode)?;
+    Ok((group, slot))
+}
+
+/// Exchange an emailed code for a new session (one read and one write).
+pub async fn sign_in(app: &App, raw: &str) -> Result<(SessionToken, Caller), AuthError> {
+    let (group, slot) = check_code(app, raw).await?;
+    let token = AccessCode::generate(&group.id, slot as usize, app.random.as_ref()).map_err(Failure::from)?;
+    let now = app.clock.now();
+    let mut w = Write::new(&group, now, vec![Effect::AddSession { slot, session: Session::new(token.hash(), now) }]);
+    w.expect_version = None;
+    let w = w.with_token(app.token()?);
+    match app.store.write(&w).await {
+        Ok(()) => {}
         Err(StoreError::NotFound) => return Err(AuthError::InvalidCode),
         Err(e) => return Err(AuthError::Failed(e.into())),
+    }
+    let mut group = group;
+    group.apply(&w.effects, false);
+    Ok((token.clone(), Caller { group, slot, session: token.hash() }))
+}
+
+/// End the caller's session (`everywhere`: all of their sessions).
+pub async fn sign_out(app: &App, caller: &Caller, everywhere: bool) -> Result<(), Failure> {
+    let effect = if everywhere {
+        Effect::EndSessions { slot: caller.slot }
+    } else {
+        Effect::EndSession { slot: caller.slot, hash: caller.session.clone() }
     };
-    let index = group.authenticate(code).ok_or(AuthError::InvalidCode)?;
-    Ok(Caller { group, index })
+    let mut w = Write::new(&caller.group, app.clock.now(), vec![effect]);
+    w.expect_version = None;
+    match app.store.write(&w.with_token(app.token()?)).await {
+        Ok(()) | Err(StoreError::NotFound) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
-/// Check a code typed or pasted by a person (or carried by a link) before it
-/// is stored in their browser.
-pub async fn sign_in(app: &App, raw: &str) -> Result<AccessCode, AuthError> {
-    let code = AccessCode::parse(raw).ok_or(AuthError::InvalidCode)?;
-    authenticate(app, &code).await?;
-    Ok(code)
-}
-
-/// The personal link that signs a member in.
+/// The personal link that opens the sign-in page for `code`.
 pub fn personal_link(app: &App, code: &AccessCode) -> String {
     format!("{}/api/access?code={}", app.config.public_base_url, code.expose())
+}
+
+/// The recipient of a member's email.
+pub fn recipient(m: &GroupMember) -> Recipient {
+    Recipient { name: m.member.name.clone(), email: m.member.email.clone(), language: m.member.language, role: m.member.role }
+}
+
+/// "Send me a new link": when `cpso` and `email` match a member of the
+/// physician's current group, give them a new code (the old one and every
+/// session end) and email it to the address on file. The caller is told
+/// nothing either way; at most 3 a day per member.
+pub async fn request_new_link(app: &App, cpso: &Cpso, email: &Email) -> Result<(), Failure> {
+    let Some(current) = app.store.group_of(cpso).await? else { return Ok(()) };
+    let Some(group) = live_group(app, &current.group).await? else { return Ok(()) };
+    let Some(m) = group.member_by_cpso(cpso).filter(|m| &m.member.email == email) else { return Ok(()) };
+    let slot = m.slot;
+    let code = AccessCode::generate(&group.id, slot as usize, app.random.as_ref())?;
+    let today = app.clock.today();
+    let result = change(app, group, None, |g| {
+        let m = g.member(slot).ok_or(ActionError::Gone)?;
+        let fx = new_link(g, slot, code.hash(), m.actor(), app.clock.now())?;
+        let limits = vec![
+            Limit { key: format!("links:{}:{}", g.id, slot), day: today, max: NEW_LINKS_PER_MEMBER_PER_DAY },
+            mail_limit(&m.member.email, today),
+        ];
+        Ok((fx, limits))
+    })
+    .await;
+    match result {
+        Ok((_, after)) => {
+            if let Some(m) = after.member(slot) {
+                app.send(&messages::new_link(&recipient(m), &personal_link(app, &code)), "new_link").await;
+            }
+            Ok(())
+        }
+        Err(ActionError::Failed(f)) => Err(f),
+        Err(e) => {
+            tracing::info!(outcome = %e, "new link not sent");
+            Ok(())
+        }
+    }
+}
+
+/// Staff reissue a member's link (`qi admin members reissue`): like
+/// [`request_new_link`] without the daily limit, recorded as staff's.
+pub async fn reissue_link(app: &App, group: Group, slot: u8) -> Result<(), ActionError> {
+    let code = AccessCode::generate(&group.id, slot as usize, app.random.as_ref()).map_err(Failure::from)?;
+    let (_, after) = change(app, group, None, |g| Ok((new_link(g, slot, code.hash(), Actor::Staff, app.clock.now())?, vec![]))).await?;
+    if let Some(m) = after.member(slot) {
+        app.send(&messages::new_link(&recipient(m), &personal_link(app, &code)), "new_link").await;
+    }
+    Ok(())
 }

@@ -10,16 +10,32 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::domain::{Clock, Credits, Cycle, Email, OsRandom, Random, RandomUnavailable, SystemClock};
-use crate::mail::Mailer;
-use crate::store::{Store, StoreError};
+use chrono::{Duration, NaiveDate};
+use sha2::{Digest, Sha256};
+
+use crate::domain::{
+    random_hex, Activity, Clock, Credits, Cpso, Cycle, Effect, Email, Group, Limit, OsRandom, Random, RandomUnavailable, Refusal,
+    SystemClock, Write,
+};
+use crate::mail::{Mailer, OutgoingMail};
+use crate::store::{ConflictKind, Store, StoreError};
 
 pub mod access;
 pub mod activities;
 pub mod coaching;
+pub mod membership;
 pub mod pip;
 pub mod sign_up;
 pub mod status;
+
+/// Proposals one lead may be sent per day.
+pub const PROPOSALS_PER_LEAD_PER_DAY: u32 = 3;
+/// Emails one address may be sent per day (all kinds together).
+pub const EMAILS_PER_ADDRESS_PER_DAY: u32 = 10;
+/// New links one member may ask for per day.
+pub const NEW_LINKS_PER_MEMBER_PER_DAY: u32 = 3;
+/// Pending proposals and invitations lapse after this many days by default.
+pub const PENDING_DAYS: i64 = 14;
 
 /// Settings of a running service.
 #[derive(Debug, Clone)]
@@ -34,14 +50,33 @@ pub struct Config {
     pub outbox_dir: Option<PathBuf>,
     /// Where coaching requests are emailed (the QI Coaches' shared inbox), if anywhere.
     pub coaching_inbox: Option<Email>,
+    /// How long a proposal or an invitation waits for an answer.
+    pub pending: Duration,
+    /// The first day of the cycle: no activity can be completed before it.
+    pub cycle_start: Option<NaiveDate>,
 }
 
 impl Config {
     pub fn new(public_base_url: &str, cycle: Cycle) -> Config {
-        Config { public_base_url: public_base_url.trim_end_matches('/').to_string(), cycle, outbox_dir: None, coaching_inbox: None }
+        Config {
+            public_base_url: public_base_url.trim_end_matches('/').to_string(),
+            cycle,
+            outbox_dir: None,
+            coaching_inbox: None,
+            pending: Duration::days(PENDING_DAYS),
+            cycle_start: None,
+        }
     }
     pub fn secure_cookies(&self) -> bool {
         self.public_base_url.starts_with("https://")
+    }
+    /// The site's origin (`scheme://host[:port]`), what a same-site request's `Origin` is.
+    pub fn origin(&self) -> String {
+        let after = self.public_base_url.find("://").map(|i| i + 3).unwrap_or(0);
+        match self.public_base_url[after..].find('/') {
+            Some(i) => self.public_base_url[..after + i].to_string(),
+            None => self.public_base_url.clone(),
+        }
     }
 }
 
@@ -83,4 +118,109 @@ pub enum Failure {
     Store(#[from] StoreError),
     #[error(transparent)]
     Random(#[from] RandomUnavailable),
+}
+
+impl App {
+    /// A fresh idempotency token for one write.
+    pub(crate) fn token(&self) -> Result<String, Failure> {
+        Ok(random_hex(self.random.as_ref(), 16)?)
+    }
+
+    /// Send `mail`; a failure is logged by kind only (the state change it
+    /// reports has happened; the person can ask for a new link).
+    pub(crate) async fn send(&self, mail: &OutgoingMail, what: &'static str) {
+        if let Err(e) = self.mailer.send(mail).await {
+            tracing::warn!(kind = e.kind.as_str(), mail = what, "email not sent");
+        }
+    }
+}
+
+/// The per-day limit on emails to `to` (the key holds a hash, not the address).
+pub(crate) fn mail_limit(to: &Email, day: NaiveDate) -> Limit {
+    let h = Sha256::digest(to.as_str().as_bytes());
+    Limit { key: format!("mail:{}", hex::encode(&h[..16])), day, max: EMAILS_PER_ADDRESS_PER_DAY }
+}
+
+/// Why a change to a group was not made (nothing was written).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    /// The program's rules refuse it (see the refusal).
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// These physicians are in another open group.
+    #[error("already in an open group")]
+    InOpenGroup(Vec<Cpso>),
+    /// The caller's session ended meanwhile.
+    #[error("the session has ended")]
+    SessionEnded,
+    /// A per-day limit (emails to one address, proposals, new links).
+    #[error("a daily limit is reached")]
+    LimitReached,
+    /// Members still have activities to do (a submission).
+    #[error("activities are not all done")]
+    ActivitiesIncomplete(Vec<(Cpso, Activity)>),
+    /// The group (or the member) is not there any more.
+    #[error("the group or member is gone")]
+    Gone,
+    /// The group kept changing under us (another member acting at once).
+    #[error("the group is busy")]
+    Busy,
+    #[error(transparent)]
+    Failed(#[from] Failure),
+}
+
+impl From<StoreError> for ActionError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(ConflictKind::MembersInOpenGroup(c)) => ActionError::InOpenGroup(c),
+            StoreError::Conflict(ConflictKind::SessionEnded) => ActionError::SessionEnded,
+            StoreError::Conflict(ConflictKind::LimitReached(_)) => ActionError::LimitReached,
+            StoreError::Conflict(ConflictKind::ActivitiesIncomplete(m)) => ActionError::ActivitiesIncomplete(m),
+            StoreError::Conflict(ConflictKind::PipSubmitted) => ActionError::Refused(Refusal::Closed),
+            StoreError::Conflict(ConflictKind::Stale) => ActionError::Busy,
+            StoreError::NotFound => ActionError::Gone,
+            other => ActionError::Failed(other.into()),
+        }
+    }
+}
+
+/// How many times a change is recomputed when the group changed under it.
+const ATTEMPTS: usize = 4;
+
+/// One change to a group: `compute` turns the group as it stands into
+/// effects (plus any limits), and the store applies them conditioned on the
+/// version read and on `session` (the acting member's, if any). When another
+/// change got in first, the group is read again and `compute` runs again.
+/// Returns the group as read and as it is after the change.
+pub(crate) async fn change<F>(
+    app: &App,
+    mut group: Group,
+    session: Option<(u8, crate::domain::CodeHash)>,
+    compute: F,
+) -> Result<(Group, Group), ActionError>
+where
+    F: Fn(&Group) -> Result<(Vec<Effect>, Vec<Limit>), ActionError>,
+{
+    for attempt in 0..ATTEMPTS {
+        let now = app.clock.now();
+        let (effects, limits) = compute(&group)?;
+        let mut w = Write::new(&group, now, effects).with_token(app.token()?).limited(limits);
+        w.actor_session = session.clone();
+        match app.store.write(&w).await {
+            Ok(()) => {
+                let mut after = group.clone();
+                after.apply(&w.effects, true);
+                return Ok((group, after));
+            }
+            Err(StoreError::Conflict(ConflictKind::Stale)) if attempt + 1 < ATTEMPTS => {
+                group = match app.store.get_group(&group.id).await.map(|g| g.as_of(app.clock.now())) {
+                    Ok(Some(g)) => g,
+                    Ok(None) | Err(StoreError::NotFound) => return Err(ActionError::Gone),
+                    Err(e) => return Err(ActionError::Failed(e.into())),
+                };
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ActionError::Busy)
 }

@@ -2,24 +2,27 @@
 use chrono::NaiveDate;
 
 use super::access::Caller;
-use super::{App, Failure};
-use crate::domain::{requirement_met_until, Activity, Cpso, FieldError, Pip, PipDraft, SubmitBlocked};
-use crate::store::{ConflictKind, StoreError};
+use super::{change, ActionError, App};
+use crate::domain::membership as step;
+use crate::domain::{requirement_met_until, Activity, Cpso, FieldError, Pip, PipDraft, Refusal, SubmitBlocked};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SaveError {
     #[error("the plan is submitted")]
     PlanSubmitted,
     #[error(transparent)]
-    Failed(#[from] Failure),
+    Failed(#[from] ActionError),
 }
 
-/// Replace the group's draft (any member may).
-pub async fn save_draft(app: &App, caller: &Caller, draft: &PipDraft) -> Result<(), SaveError> {
-    match app.store.save_pip_draft(&caller.group.id, draft).await {
-        Ok(()) => Ok(()),
-        Err(StoreError::Conflict(ConflictKind::PipSubmitted)) => Err(SaveError::PlanSubmitted),
-        Err(e) => Err(Failure::from(e).into()),
+/// Replace the group's draft (any accepted member may). Returns the new
+/// draft version (what a submission names to say it saw this draft).
+pub async fn save_draft(app: &App, caller: &Caller, draft: &PipDraft) -> Result<u64, SaveError> {
+    match change(app, caller.group.clone(), caller.acting(), |g| Ok((step::save_draft(g, caller.slot, draft.clone(), app.clock.now())?, vec![])))
+        .await
+    {
+        Ok((_, after)) => Ok(after.draft_version),
+        Err(ActionError::Refused(Refusal::Closed)) => Err(SaveError::PlanSubmitted),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -36,8 +39,17 @@ pub enum SubmitError {
     /// Members still have activities to do (members in group order).
     #[error("activities are not all done")]
     ActivitiesIncomplete(Vec<(Cpso, Activity)>),
+    /// Fewer than two members have accepted.
+    #[error("the group is not formed")]
+    NotFormed,
+    /// Another member saved the draft since the caller saw it.
+    #[error("the plan changed since you saw it")]
+    PlanChanged,
+    /// A goal's target date is not after the submission date (field named as in the form).
+    #[error("a target date is not in the future")]
+    TargetDatePassed(Vec<FieldError>),
     #[error(transparent)]
-    Failed(#[from] Failure),
+    Failed(#[from] ActionError),
 }
 
 /// A submitted plan's dates.
@@ -51,16 +63,29 @@ impl From<SubmitBlocked> for SubmitError {
     fn from(b: SubmitBlocked) -> Self {
         match b {
             SubmitBlocked::AlreadySubmitted => SubmitError::AlreadySubmitted,
+            SubmitBlocked::NotFormed => SubmitError::NotFormed,
             SubmitBlocked::ActivitiesIncomplete(missing) => SubmitError::ActivitiesIncomplete(missing),
         }
     }
 }
 
+/// Every goal whose target date is not after `today`, named as the form names it.
+fn past_targets(d: &PipDraft, today: NaiveDate) -> Vec<FieldError> {
+    d.goals
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.target_date.is_some_and(|t| t <= today))
+        .map(|(i, _)| FieldError::new(format!("goal_{}_target_date", i + 1), format!("Choose a target date after today ({today})")))
+        .collect()
+}
+
 /// Submit `draft` (or, when `None`, the saved draft) as the group's plan.
-/// The plan's own rules (`Pip::from_draft`) and the group's
-/// (`Group::ready_to_submit`) are checked on what the caller's request read;
-/// the store checks the group's again atomically with the write.
-pub async fn submit(app: &App, caller: &Caller, draft: Option<PipDraft>) -> Result<Submitted, SubmitError> {
+/// `seen`: the draft version the caller's page showed (the form sends it);
+/// if another member saved since, nothing is submitted. The plan's rules
+/// (`Pip::from_draft`) and the group's (`Group::ready_to_submit`) are
+/// checked on the group as read; the store checks the activities again
+/// atomically with the write.
+pub async fn submit(app: &App, caller: &Caller, draft: Option<PipDraft>, seen: Option<u64>) -> Result<Submitted, SubmitError> {
     let group = &caller.group;
     if group.pip.is_submitted() {
         return Err(SubmitError::AlreadySubmitted);
@@ -70,12 +95,22 @@ pub async fn submit(app: &App, caller: &Caller, draft: Option<PipDraft>) -> Resu
         None => group.pip.draft().cloned().ok_or(SubmitError::NothingToSubmit)?,
     };
     Pip::from_draft(&draft).map_err(SubmitError::Incomplete)?;
-    group.ready_to_submit()?;
     let today = app.clock.today();
-    match app.store.submit_pip_of(group, &draft, today).await {
-        Ok(()) => Ok(Submitted { submitted_on: today, requirement_met_until: requirement_met_until(today) }),
-        Err(StoreError::Conflict(ConflictKind::PipSubmitted)) => Err(SubmitError::AlreadySubmitted),
-        Err(StoreError::Conflict(ConflictKind::ActivitiesIncomplete(missing))) => Err(SubmitError::ActivitiesIncomplete(missing)),
-        Err(e) => Err(Failure::from(e).into()),
+    let past = past_targets(&draft, today);
+    if !past.is_empty() {
+        return Err(SubmitError::TargetDatePassed(past));
+    }
+    group.ready_to_submit()?;
+    let r = change(app, group.clone(), caller.acting(), |g| {
+        Ok((step::submit(g, caller.slot, draft.clone(), seen, today, app.clock.now())?, vec![]))
+    })
+    .await;
+    match r {
+        Ok(_) => Ok(Submitted { submitted_on: today, requirement_met_until: requirement_met_until(today) }),
+        Err(ActionError::Refused(Refusal::PlanChanged)) => Err(SubmitError::PlanChanged),
+        Err(ActionError::Refused(Refusal::Blocked(b))) => Err(b.into()),
+        Err(ActionError::Refused(Refusal::Closed)) => Err(SubmitError::AlreadySubmitted),
+        Err(ActionError::ActivitiesIncomplete(m)) => Err(SubmitError::ActivitiesIncomplete(m)),
+        Err(e) => Err(e.into()),
     }
 }

@@ -1,64 +1,72 @@
-//! Forming a group: a lead on this cycle's invitation list and 1–6 peers.
-use super::access::personal_link;
-use super::{App, Failure};
-use crate::domain::{AccessCode, Cpso, Group, SignUp};
-use crate::mail::personal_link_mail;
+//! Proposing a group. The form names a lead (by CPSO number) and 1–6 peers;
+//! if the lead is on this cycle's invitation list, a *proposed* group is
+//! stored and one email goes to the lead's address on file. The caller is
+//! told the same thing either way.
+use super::access::{personal_link, recipient};
+use super::{mail_limit, App, Failure, PROPOSALS_PER_LEAD_PER_DAY};
+use crate::domain::{Limit, ProposalError, SignUp, Write};
+use crate::mail::messages;
 use crate::store::{ConflictKind, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignUpError {
-    /// The lead is not on the invitation list of the current cycle (nothing written).
-    #[error("the lead is not on this cycle's invitation list")]
-    LeadNotInvited,
-    /// These members (in group order) are already in another open group.
-    #[error("members already in an open group")]
-    InOpenGroup(Vec<Cpso>),
-    #[error(transparent)]
-    Failed(#[from] Failure),
+/// Why nothing was proposed, for logs only (never shown to the caller).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Skipped {
+    NotInvited,
+    SharedAddress,
+    LimitReached,
 }
 
-/// The stored group and the lead's code (the lead is signed in at once).
-#[derive(Debug)]
-pub struct SignedUp {
-    pub group: Group,
-    pub lead_code: AccessCode,
-}
-
-/// Whether `cpso` may lead a group this cycle (for a form that has other
-/// errors too, so the answer lists every problem at once; a valid form is
-/// checked inside the sign-up write instead).
-pub async fn lead_is_invited(app: &App, cpso: &Cpso) -> Result<bool, Failure> {
-    Ok(app.store.is_invited(&app.config.cycle, cpso).await?)
-}
-
-/// Store the group (one atomic write that checks the invitation and takes every
-/// member's one-open-group lock), then email each member their personal link.
-/// A failed email does not undo the group: it is logged by kind only.
-pub async fn sign_up(app: &App, signup: SignUp) -> Result<SignedUp, SignUpError> {
-    let lead_name = signup.lead.name.clone();
-    let (group, codes) = signup.into_group(app.config.cycle.clone(), app.clock.now(), app.random.as_ref()).map_err(Failure::from)?;
-    match app.store.create_group_if_invited(&group).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(ConflictKind::LeadNotInvited)) => return Err(SignUpError::LeadNotInvited),
-        Err(StoreError::Conflict(ConflictKind::MembersInOpenGroup(cpsos))) => return Err(SignUpError::InOpenGroup(cpsos)),
-        Err(e) => return Err(Failure::from(e).into()),
-    }
-    for (m, code) in group.members.iter().zip(&codes) {
-        let mail = personal_link_mail(
-            &m.member.name,
-            &m.member.email,
-            m.member.language,
-            m.member.role,
-            group.name.as_str(),
-            lead_name.as_str(),
-            &personal_link(app, code),
-        );
-        if let Err(e) = app.mailer.send(&mail).await {
-            tracing::warn!(kind = e.kind.as_str(), role = m.member.role.as_str(), "personal link email not sent");
+impl Skipped {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Skipped::NotInvited => "not_invited",
+            Skipped::SharedAddress => "shared_address",
+            Skipped::LimitReached => "limit_reached",
         }
     }
-    let mut codes = codes.into_iter();
-    // `into_group` makes one code per member, the lead's first.
-    let lead_code = codes.next().ok_or(Failure::Store(StoreError::NotFound))?;
-    Ok(SignedUp { group, lead_code })
+}
+
+/// Propose the group (one read of the invitation, one transaction that
+/// checks it again, counts the day's proposals and emails, and stores the
+/// proposal), then email the lead. `Ok(None)`: proposed and emailed;
+/// `Ok(Some(why))`: nothing written, nothing sent.
+pub async fn sign_up(app: &App, signup: SignUp) -> Result<Option<Skipped>, Failure> {
+    let cycle = app.config.cycle.clone();
+    let Some(invitation) = app.store.invitation(&cycle, &signup.lead.cpso).await? else {
+        return Ok(Some(Skipped::NotInvited));
+    };
+    let (name, setting, peers) = (signup.name.to_string(), signup.practice_setting.to_string(), signup.peers.len());
+    let lead_cpso = signup.lead.cpso.clone();
+    let now = app.clock.now();
+    let lapses = now + app.config.pending;
+    let (group, codes) = match signup.into_proposal(cycle.clone(), invitation.email.clone(), now, lapses, app.random.as_ref()) {
+        Ok(x) => x,
+        Err(ProposalError::SharedAddress) => return Ok(Some(Skipped::SharedAddress)),
+        Err(ProposalError::Random(e)) => return Err(e.into()),
+    };
+    let today = app.clock.today();
+    let w = Write {
+        group: group.id.clone(),
+        expect_version: None,
+        actor_session: None,
+        invitation: Some((cycle, lead_cpso.clone())),
+        limits: vec![
+            Limit { key: format!("proposals:cpso:{lead_cpso}"), day: today, max: PROPOSALS_PER_LEAD_PER_DAY },
+            mail_limit(&invitation.email, today),
+        ],
+        effects: vec![crate::domain::Effect::Create(Box::new(group.clone()))],
+        now,
+        token: app.token()?,
+    };
+    match app.store.write(&w).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(ConflictKind::LeadNotInvited)) => return Ok(Some(Skipped::NotInvited)),
+        Err(StoreError::Conflict(ConflictKind::LimitReached(_))) => return Ok(Some(Skipped::LimitReached)),
+        Err(e) => return Err(e.into()),
+    }
+    if let (Some(lead), Some(code)) = (group.lead(), codes.first()) {
+        let mail = messages::proposal(&recipient(lead), &name, &setting, peers, &personal_link(app, code), lapses);
+        app.send(&mail, "proposal").await;
+    }
+    Ok(None)
 }

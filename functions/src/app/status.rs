@@ -7,7 +7,7 @@ use crate::domain::{requirement_met_until, Activity, CreditSummary, Group, Group
 
 /// One member's line of the group's status.
 #[derive(Debug, Clone)]
-pub struct MemberStatus<'a> {
+pub struct MemberLine<'a> {
     pub member: &'a GroupMember,
     /// The CPD credits their completed work makes them eligible to claim.
     pub credits: CreditSummary,
@@ -17,7 +17,7 @@ pub struct MemberStatus<'a> {
 #[derive(Debug, Clone)]
 pub struct GroupStatus<'a> {
     pub group: &'a Group,
-    pub members: Vec<MemberStatus<'a>>,
+    pub members: Vec<MemberLine<'a>>,
     /// (member, activity) still to do, with the member's name.
     pub missing: Vec<(&'a GroupMember, Activity)>,
     pub submitted_on: Option<NaiveDate>,
@@ -28,8 +28,8 @@ pub struct GroupStatus<'a> {
 /// authentication read the group).
 pub fn of_group<'a>(app: &App, group: &'a Group) -> GroupStatus<'a> {
     let members =
-        group.members.iter().map(|m| MemberStatus { member: m, credits: app.credits.for_member(&m.activities, &group.pip) }).collect();
-    let missing = group.members.iter().flat_map(|m| m.activities.missing().into_iter().map(move |a| (m, a))).collect();
+        group.members.iter().map(|m| MemberLine { member: m, credits: app.credits.for_member(&m.activities, &group.pip) }).collect();
+    let missing = group.accepted().flat_map(|m| m.activities.missing().into_iter().map(move |a| (m, a))).collect();
     let submitted_on = group.pip.submitted_on();
     GroupStatus { group, members, missing, submitted_on, requirement_met_until: submitted_on.map(requirement_met_until) }
 }

@@ -1,11 +1,18 @@
-//! Personal access codes.
+//! Personal access codes and sessions.
 //!
-//! A code is `GROUPID.N.SECRET`: the group id, the member's index in the group
-//! (0 = lead) and 256 random bits from the operating system, base64url. Only
-//! SHA-256 of the whole code is stored; comparison is constant time. The group
-//! id and index let a request find the member with the one group read it needs
-//! anyway.
+//! A code is `GROUPID.N.SECRET`: the group id, the member's slot in the group
+//! (0 = lead; slots are never reused) and 256 random bits from the operating
+//! system, base64url. Only SHA-256 of the whole code is stored; comparison is
+//! constant time. The group id and slot let a request find the member with
+//! the one read (or the one conditional write) it needs anyway.
+//!
+//! The emailed link carries a member's *access code*; signing in exchanges it
+//! for a *session token* of the same shape, kept in a cookie. The store keeps
+//! each session's hash with the member, so the server can end one session
+//! (sign out) or all of them (sign out everywhere, a new link).
 use std::fmt;
+
+use chrono::{DateTime, Duration, Utc};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use serde::{Deserialize, Serialize};
@@ -53,6 +60,9 @@ impl AccessCode {
             return None;
         }
         let member: usize = idx.parse().ok()?;
+        if member > u8::MAX as usize {
+            return None;
+        }
         let secret_b64 = parts.next()?;
         if parts.next().is_some() {
             return None;
@@ -60,6 +70,11 @@ impl AccessCode {
         let bytes = URL_SAFE_NO_PAD.decode(secret_b64).ok()?;
         let secret: [u8; SECRET_BYTES] = bytes.try_into().ok()?;
         Some(AccessCode { group, member, secret })
+    }
+
+    /// The member's slot in the group.
+    pub fn slot(&self) -> u8 {
+        self.member as u8
     }
 
     pub fn group(&self) -> &GroupId {
@@ -79,8 +94,48 @@ impl AccessCode {
     }
 }
 
+/// A session ends after this long without use…
+pub const SESSION_IDLE_DAYS: i64 = 30;
+/// …and this long after sign-in in any case.
+pub const SESSION_MAX_DAYS: i64 = 365;
+/// Sessions kept per member (signing in on one more device ends the oldest).
+pub const MAX_SESSIONS: usize = 10;
+/// A session's last use is recorded at most this often by reads.
+pub const SESSION_TOUCH_HOURS: i64 = 24;
+
+/// A session token: the same shape as an access code (group, slot, secret).
+pub type SessionToken = AccessCode;
+
+/// A signed-in browser: the hash of its token and when it was used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub hash: CodeHash,
+    pub created_at: DateTime<Utc>,
+    pub seen_at: DateTime<Utc>,
+}
+
+impl Session {
+    pub fn new(hash: CodeHash, now: DateTime<Utc>) -> Session {
+        Session { hash, created_at: now, seen_at: now }
+    }
+    /// Neither idle for 30 days nor older than a year.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        now - self.seen_at < Duration::days(SESSION_IDLE_DAYS) && now - self.created_at < Duration::days(SESSION_MAX_DAYS)
+    }
+    /// Whether a read should record the use (keeps the idle clock honest
+    /// without a write on every page view).
+    pub fn needs_touch(&self, now: DateTime<Utc>) -> bool {
+        now - self.seen_at >= Duration::hours(SESSION_TOUCH_HOURS)
+    }
+    /// The cut-offs a store's condition compares with: a live session was
+    /// seen after the first and created after the second.
+    pub fn cutoffs(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        (now - Duration::days(SESSION_IDLE_DAYS), now - Duration::days(SESSION_MAX_DAYS))
+    }
+}
+
 /// SHA-256 of an access code: what the store keeps.
-#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct CodeHash(pub [u8; 32]);
 

@@ -1,11 +1,12 @@
-//! Groups, members and the sign-up rules.
+//! Groups, members, their life from proposal to submission, and the sign-up rules.
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::access::{AccessCode, CodeHash};
+use super::access::{AccessCode, CodeHash, Session, SessionToken};
 use super::activity::{Activities, Activity};
+use super::audit::{Action, Actor, AuditEvent, HistoryEntry};
 use super::pip::PipDraft;
 use super::random::{Random, RandomUnavailable};
 use super::values::{Cpso, Cycle, Email, GroupId, GroupName, Language, PersonName, PracticeSetting};
@@ -27,7 +28,7 @@ impl Role {
     }
 }
 
-/// A physician's details as entered at sign-up.
+/// A physician's details as the group holds them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub cpso: Cpso,
@@ -37,12 +38,57 @@ pub struct Member {
     pub role: Role,
 }
 
-/// A member as stored: details, the hash of their access code, their activities.
+/// Where a member stands. Only an `Accepted` member holds the
+/// one-open-group lock, checks off activities and counts for the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum MemberStatus {
+    /// Named in a proposal the lead has not confirmed yet (the lead included).
+    Proposed,
+    /// Invited by a confirmed group; lapses at `expires_at`.
+    Invited { expires_at: DateTime<Utc> },
+    /// Agreed to be in the group (the lead by confirming).
+    Accepted { at: DateTime<Utc> },
+}
+
+impl MemberStatus {
+    pub fn is_accepted(&self) -> bool {
+        matches!(self, MemberStatus::Accepted { .. })
+    }
+    pub fn key(&self) -> &'static str {
+        match self {
+            MemberStatus::Proposed => "proposed",
+            MemberStatus::Invited { .. } => "invited",
+            MemberStatus::Accepted { .. } => "accepted",
+        }
+    }
+}
+
+/// A member as stored: slot, details, status, the hash of their access code,
+/// their live sessions, activities, and their own check-off history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupMember {
+    /// Stable within the group and never reused (0 is the lead).
+    pub slot: u8,
     pub member: Member,
+    pub status: MemberStatus,
     pub code_hash: CodeHash,
+    #[serde(default)]
+    pub sessions: Vec<Session>,
     pub activities: Activities,
+    /// This member's check-offs, oldest first.
+    #[serde(default)]
+    pub history: Vec<HistoryEntry>,
+}
+
+impl GroupMember {
+    pub fn actor(&self) -> Actor {
+        Actor::Member { slot: self.slot, name: self.member.name.clone() }
+    }
+    /// The live session whose token hashes to `hash`.
+    pub fn session(&self, token: &SessionToken, now: DateTime<Utc>) -> Option<&Session> {
+        self.sessions.iter().find(|s| s.hash.matches(token) && s.is_live(now))
+    }
 }
 
 /// Where the group's Practice Improvement Plan stands.
@@ -80,8 +126,33 @@ impl PipState {
     }
 }
 
-/// A QI group. `members[0]` is the lead; the others are peers in sign-up order.
-/// A group is *open* until its PIP is submitted.
+/// Where a group is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Proposed at sign-up; the lead has not confirmed it (nobody is locked).
+    Proposed,
+    /// Confirmed by the lead; no peer has accepted yet.
+    Confirmed,
+    /// The lead and at least one peer have accepted.
+    Formed,
+    Submitted,
+    Dissolved,
+}
+
+impl Phase {
+    pub fn key(self) -> &'static str {
+        match self {
+            Phase::Proposed => "proposed",
+            Phase::Confirmed => "confirmed",
+            Phase::Formed => "formed",
+            Phase::Submitted => "submitted",
+            Phase::Dissolved => "dissolved",
+        }
+    }
+}
+
+/// A QI group. `members` are in slot order; slot 0 is the lead.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     pub id: GroupId,
@@ -89,8 +160,26 @@ pub struct Group {
     pub practice_setting: PracticeSetting,
     pub cycle: Cycle,
     pub created_at: DateTime<Utc>,
+    /// While proposed: when the proposal lapses (and leaves nothing behind).
+    #[serde(default)]
+    pub proposal_expires_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub dissolved_at: Option<DateTime<Utc>>,
+    /// Bumped by every change to the group other than a check-off or a
+    /// session: writes are conditioned on the version their caller read.
+    #[serde(default)]
+    pub version: u64,
+    /// The slot the next member gets.
+    #[serde(default)]
+    pub next_slot: u8,
     pub members: Vec<GroupMember>,
     pub pip: PipState,
+    /// Bumped by every draft save; a submission names the version it saw.
+    #[serde(default)]
+    pub draft_version: u64,
+    /// Group-level events, oldest first (check-offs are with each member).
+    #[serde(default)]
+    pub audit: Vec<AuditEvent>,
 }
 
 /// Why a group's plan cannot be submitted now.
@@ -98,28 +187,77 @@ pub struct Group {
 pub enum SubmitBlocked {
     /// The group has submitted its one plan already.
     AlreadySubmitted,
-    /// Each (member, activity) still to be done: members in group order,
-    /// activities in [`Activity::ALL`] order.
+    /// Fewer than two members have accepted (or the group is not confirmed, or dissolved).
+    NotFormed,
+    /// Each (member, activity) still to be done: accepted members in slot
+    /// order, activities in [`Activity::ALL`] order.
     ActivitiesIncomplete(Vec<(Cpso, Activity)>),
 }
 
 impl Group {
-    pub fn is_open(&self) -> bool {
-        !self.pip.is_submitted()
+    pub fn phase(&self) -> Phase {
+        if self.dissolved_at.is_some() {
+            Phase::Dissolved
+        } else if self.pip.is_submitted() {
+            Phase::Submitted
+        } else if self.proposal_expires_at.is_some() {
+            Phase::Proposed
+        } else if self.accepted().any(|m| m.member.role == Role::Peer) {
+            Phase::Formed
+        } else {
+            Phase::Confirmed
+        }
     }
 
-    /// The group's lead (`members[0]`, as every group is built).
+    /// Confirmed, not submitted, not dissolved: its accepted members hold the lock.
+    pub fn is_open(&self) -> bool {
+        matches!(self.phase(), Phase::Confirmed | Phase::Formed)
+    }
+
+    /// The group as it stands at `now`: `None` once an unconfirmed proposal
+    /// has lapsed; lapsed invitations and ended sessions left out. Every
+    /// reader applies this, so a store that deletes expired items lazily
+    /// (DynamoDB TTL) answers as if they were gone.
+    pub fn as_of(mut self, now: DateTime<Utc>) -> Option<Group> {
+        if self.proposal_expires_at.is_some_and(|t| t <= now) {
+            return None;
+        }
+        self.members.retain(|m| !matches!(m.status, MemberStatus::Invited { expires_at } if expires_at <= now));
+        for m in &mut self.members {
+            m.sessions.retain(|s| s.is_live(now));
+        }
+        Some(self)
+    }
+
+    /// The group's lead (slot 0).
     pub fn lead(&self) -> Option<&GroupMember> {
         self.members.iter().find(|m| m.member.role == Role::Lead)
     }
 
-    /// The program's rule for submitting: the plan is not submitted yet, and
-    /// every member has completed all four activities. The stores check the
-    /// same conditions atomically with the write (so a concurrent change can
-    /// only make a submission fail), and report a failure through this rule.
+    /// The members who have accepted, in slot order.
+    pub fn accepted(&self) -> impl Iterator<Item = &GroupMember> {
+        self.members.iter().filter(|m| m.status.is_accepted())
+    }
+
+    /// Peers accepted or pending (what the six-peer limit counts).
+    pub fn peer_count(&self) -> usize {
+        self.members.iter().filter(|m| m.member.role == Role::Peer).count()
+    }
+
+    pub fn member(&self, slot: u8) -> Option<&GroupMember> {
+        self.members.iter().find(|m| m.slot == slot)
+    }
+
+    /// The program's rule for submitting: the plan is not submitted yet, the
+    /// group is formed (2–7 accepted members), and every accepted member has
+    /// completed all four activities. The stores check the activities
+    /// atomically with the write (so a concurrent change can only make a
+    /// submission fail), and report a failure through this rule.
     pub fn ready_to_submit(&self) -> Result<(), SubmitBlocked> {
-        if self.pip.is_submitted() {
-            return Err(SubmitBlocked::AlreadySubmitted);
+        match self.phase() {
+            Phase::Submitted => return Err(SubmitBlocked::AlreadySubmitted),
+            Phase::Formed => {}
+            _ => return Err(SubmitBlocked::NotFormed),
         }
         let missing = self.missing_activities();
         if missing.is_empty() {
@@ -134,30 +272,52 @@ impl Group {
         self.member_by_cpso(cpso).map(|m| m.member.name.as_str()).unwrap_or_default()
     }
 
-    /// The index of the member `code` belongs to, if it is a valid code of this group.
-    pub fn authenticate(&self, code: &AccessCode) -> Option<usize> {
+    /// The slot of the member `code` (an emailed access code) belongs to.
+    pub fn authenticate(&self, code: &AccessCode) -> Option<u8> {
         if code.group() != &self.id {
             return None;
         }
-        let m = self.members.get(code.member_index())?;
-        m.code_hash.matches(code).then_some(code.member_index())
+        let m = self.member(code.slot())?;
+        m.code_hash.matches(code).then_some(m.slot)
+    }
+
+    /// The slot of the member whose live session `token` is.
+    pub fn session_member(&self, token: &SessionToken, now: DateTime<Utc>) -> Option<u8> {
+        if token.group() != &self.id {
+            return None;
+        }
+        let m = self.member(token.slot())?;
+        m.session(token, now).map(|_| m.slot)
     }
 
     pub fn member_by_cpso(&self, cpso: &Cpso) -> Option<&GroupMember> {
         self.members.iter().find(|m| &m.member.cpso == cpso)
     }
 
-    /// Every (member, activity) still to be done, members in group order.
+    /// Every (accepted member, activity) still to be done, in slot order.
     pub fn missing_activities(&self) -> Vec<(Cpso, Activity)> {
-        self.members.iter().flat_map(|m| m.activities.missing().into_iter().map(|a| (m.member.cpso.clone(), a))).collect()
+        self.accepted().flat_map(|m| m.activities.missing().into_iter().map(|a| (m.member.cpso.clone(), a))).collect()
     }
 
     pub fn cpsos(&self) -> Vec<Cpso> {
         self.members.iter().map(|m| m.member.cpso.clone()).collect()
     }
+
+    /// Every event, group-level and check-offs, in time order.
+    pub fn audit_trail(&self) -> Vec<AuditEvent> {
+        let own = self.members.iter().flat_map(|m| m.history.iter().map(|h| AuditEvent::new(h.at, m.actor(), h.action.clone())));
+        let mut all: Vec<AuditEvent> = self.audit.iter().cloned().chain(own).collect();
+        all.sort_by_key(|e| e.at);
+        all
+    }
+
+    /// Who submitted the plan, and when (from the trail).
+    pub fn submitted_by(&self) -> Option<&AuditEvent> {
+        self.audit.iter().rev().find(|e| e.action == Action::Submitted)
+    }
 }
 
-/// One person as entered on the sign-up form, before roles are assigned.
+/// One peer as entered on the sign-up form (or the lead's "invite a peer" form).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonDetails {
     pub cpso: Cpso,
@@ -166,18 +326,36 @@ pub struct PersonDetails {
     pub language: Language,
 }
 
-/// A valid sign-up: a lead and 1–6 peers with distinct CPSO numbers.
-/// (Whether the lead is invited and whether anyone is already in an open
-/// group are checked against the store.)
+/// The lead as entered on the sign-up form: the email comes from the
+/// invitation list, never from the form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadDetails {
+    pub cpso: Cpso,
+    pub name: PersonName,
+    pub language: Language,
+}
+
+/// A valid sign-up: a lead and 1–6 peers with distinct CPSO numbers and
+/// distinct email addresses. (Whether the lead is invited is checked against
+/// the store; nobody's other groups matter until they agree.)
 #[derive(Debug, Clone)]
 pub struct SignUp {
     pub name: GroupName,
     pub practice_setting: PracticeSetting,
-    pub lead: PersonDetails,
+    pub lead: LeadDetails,
     pub peers: Vec<PersonDetails>,
 }
 
 pub use qi_facts::limits::{MAX_PEERS, MIN_PEERS};
+
+/// The proposal cannot be built: a peer was given the lead's own address on file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProposalError {
+    #[error("a peer has the lead's email address")]
+    SharedAddress,
+    #[error(transparent)]
+    Random(#[from] RandomUnavailable),
+}
 
 impl SignUp {
     /// `peers` are `(N, details)` with `N` the 1-based peer row of the form,
@@ -185,7 +363,7 @@ impl SignUp {
     pub fn new(
         name: GroupName,
         practice_setting: PracticeSetting,
-        lead: PersonDetails,
+        lead: LeadDetails,
         peers: Vec<(usize, PersonDetails)>,
     ) -> Result<SignUp, Vec<FieldError>> {
         let mut errors = Vec::new();
@@ -197,11 +375,18 @@ impl SignUp {
         }
         let mut seen = BTreeSet::new();
         seen.insert(lead.cpso.clone());
+        let mut emails = BTreeSet::new();
         for (n, p) in &peers {
             if !seen.insert(p.cpso.clone()) {
                 errors.push(FieldError::new(
                     format!("peer_{n}_cpso"),
                     "This CPSO number is already in this group: each member is a different physician",
+                ));
+            }
+            if !emails.insert(p.email.as_str().to_ascii_lowercase()) {
+                errors.push(FieldError::new(
+                    format!("peer_{n}_email"),
+                    "Another peer has this email address: each member needs their own address",
                 ));
             }
         }
@@ -211,31 +396,58 @@ impl SignUp {
         Ok(SignUp { name, practice_setting, lead, peers: peers.into_iter().map(|(_, p)| p).collect() })
     }
 
-    /// Every member's CPSO number, lead first.
-    pub fn all_cpsos(&self) -> Vec<Cpso> {
-        std::iter::once(self.lead.cpso.clone()).chain(self.peers.iter().map(|p| p.cpso.clone())).collect()
-    }
-
-    /// Build the group to store, with a fresh id and one fresh access code per
-    /// member (returned in member order; only their hashes are in the group).
-    /// `created_at` is `now` truncated to whole milliseconds (what every store keeps).
-    pub fn into_group(self, cycle: Cycle, now: DateTime<Utc>, random: &dyn Random) -> Result<(Group, Vec<AccessCode>), RandomUnavailable> {
+    /// Build the proposed group to store, with a fresh id and one fresh access
+    /// code per member (returned in slot order; only their hashes are in the
+    /// group). `lead_email` is the address on the invitation list. The
+    /// proposal lapses at `expires_at`. `created_at` is `now` truncated to
+    /// whole milliseconds (what every store keeps).
+    pub fn into_proposal(
+        self,
+        cycle: Cycle,
+        lead_email: Email,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+        random: &dyn Random,
+    ) -> Result<(Group, Vec<AccessCode>), ProposalError> {
+        if self.peers.iter().any(|p| p.email.same_mailbox(&lead_email)) {
+            return Err(ProposalError::SharedAddress);
+        }
         let now = DateTime::<Utc>::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now);
         let id = GroupId::generate(random)?;
         let mut members = Vec::new();
         let mut codes = Vec::new();
-        let people = std::iter::once((Role::Lead, self.lead)).chain(self.peers.into_iter().map(|p| (Role::Peer, p)));
+        let lead = PersonDetails { cpso: self.lead.cpso, name: self.lead.name, email: lead_email, language: self.lead.language };
+        let people = std::iter::once((Role::Lead, lead)).chain(self.peers.into_iter().map(|p| (Role::Peer, p)));
         for (i, (role, p)) in people.enumerate() {
+            let slot = i as u8;
             let code = AccessCode::generate(&id, i, random)?;
             members.push(GroupMember {
+                slot,
                 member: Member { cpso: p.cpso, name: p.name, email: p.email, language: p.language, role },
+                status: MemberStatus::Proposed,
                 code_hash: code.hash(),
+                sessions: Vec::new(),
                 activities: Activities::default(),
+                history: Vec::new(),
             });
             codes.push(code);
         }
-        let group =
-            Group { id, name: self.name, practice_setting: self.practice_setting, cycle, created_at: now, members, pip: PipState::None };
+        let lead_actor = members[0].actor();
+        let group = Group {
+            id,
+            name: self.name,
+            practice_setting: self.practice_setting,
+            cycle,
+            created_at: now,
+            proposal_expires_at: Some(expires_at),
+            dissolved_at: None,
+            version: 0,
+            next_slot: members.len() as u8,
+            members,
+            pip: PipState::None,
+            draft_version: 0,
+            audit: vec![AuditEvent::new(now, lead_actor, Action::Proposed)],
+        };
         Ok((group, codes))
     }
 }

@@ -11,7 +11,8 @@ pub struct Invitation {
     pub cycle: Cycle,
     pub cpso: Cpso,
     pub name: Option<PersonName>,
-    pub email: Option<Email>,
+    /// The address on file: the only one the lead's link is ever sent to.
+    pub email: Email,
 }
 
 /// A validated list, ready to import: no two entries for the same
@@ -64,7 +65,7 @@ impl InvitationList {
     }
 
     /// Parse CSV with the header `cpso,name,email,cycle` (columns in any order;
-    /// `cpso` required, the others optional). An empty or missing `cycle` means
+    /// `cpso` and `email` required, the others optional). An empty or missing `cycle` means
     /// `default_cycle`. Every row is checked; any bad row means an error listing
     /// all of them, so nothing is imported half-way.
     pub fn parse_csv(text: &str, default_cycle: &Cycle) -> Result<InvitationList, Vec<RowError>> {
@@ -81,6 +82,12 @@ impl InvitationList {
         let hline = line_of(&header);
         let cols: Vec<String> = header.iter().map(|c| c.trim_start_matches('\u{feff}').trim().to_ascii_lowercase()).collect();
         let pos = |name: &str| cols.iter().position(|c| c == name);
+        if pos("email").is_none() {
+            return Err(vec![RowError {
+                line: hline,
+                message: format!("the header must name an `email` column: the address on file for each physician (found: {})", cols.join(",")),
+            }]);
+        }
         let Some(cpso_col) = pos("cpso") else {
             return Err(vec![RowError {
                 line: hline,
@@ -115,14 +122,17 @@ impl InvitationList {
                 s => PersonName::parse(s).map_err(|e| problems.push(format!("name: {e}"))).ok(),
             };
             let email = match get(email_col) {
-                "" => None,
+                "" => {
+                    problems.push("email: every invited physician needs the email address on file (the lead's link goes only there)".into());
+                    None
+                }
                 s => Email::parse(s).map_err(|e| problems.push(format!("email: {e}"))).ok(),
             };
             let cycle = match get(cycle_col) {
                 "" => Some(default_cycle.clone()),
                 s => Cycle::parse(s).map_err(|e| problems.push(format!("cycle: {e}"))).ok(),
             };
-            let (Some(cpso), Some(cycle), true) = (cpso, cycle, problems.is_empty()) else {
+            let (Some(cpso), Some(cycle), Some(email), true) = (cpso, cycle, email, problems.is_empty()) else {
                 errors.push(RowError { line, message: problems.join("; ") });
                 continue;
             };
@@ -159,25 +169,26 @@ mod tests {
 
     #[test]
     fn parses_good_csv() {
-        let csv = "cpso,name,email,cycle\n12345,\"Lee, Ada\",ada@example.org,2026\n\n777,,,\n";
+        let csv = "cpso,name,email,cycle\n12345,\"Lee, Ada\",ada@example.org,2026\n\n777,,b@example.org,\n";
         let l = InvitationList::parse_csv(csv, &cycle()).unwrap();
         assert_eq!(l.len(), 2);
         assert_eq!(l.entries()[0].name.as_ref().unwrap().as_str(), "Lee, Ada");
         assert_eq!(l.entries()[1].cycle, cycle());
-        assert!(l.entries()[1].email.is_none());
+        assert_eq!(l.entries()[1].email.as_str(), "b@example.org");
     }
 
     #[test]
     fn reports_every_bad_row_with_line() {
-        let csv = "cpso,name,email,cycle\n12a,A,a@example.org,2026\n5,B,not-an-email,2026\n6,C\n7,D,d@example.org,20 26\n8,E,,\n8,F,,\n";
+        let csv = "cpso,name,email,cycle\n12a,A,a@example.org,2026\n5,B,not-an-email,2026\n6,C\n7,D,d@example.org,20 26\n8,E,e@example.org,\n8,F,f@example.org,\n9,G,,\n";
         let e = InvitationList::parse_csv(csv, &cycle()).unwrap_err();
         let lines: Vec<_> = e.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![2, 3, 4, 5, 7]);
+        assert_eq!(lines, vec![2, 3, 4, 5, 7, 8]);
         assert!(e[0].message.contains("cpso"));
         assert!(e[1].message.contains("email"));
         assert!(e[2].message.contains("columns"));
         assert!(e[3].message.contains("cycle"));
         assert!(e[4].message.contains("line 6"));
+        assert!(e[5].message.contains("address on file"), "a row without an email is an error");
     }
 
     #[test]
@@ -185,17 +196,18 @@ mod tests {
         assert!(InvitationList::parse_csv("", &cycle()).is_err());
         assert!(InvitationList::parse_csv("12345,A,a@example.org,2026\n", &cycle()).is_err());
         assert!(InvitationList::parse_csv("cpso,phone\n1,2\n", &cycle()).is_err());
-        assert_eq!(InvitationList::parse_csv("\u{feff}CPSO\n1\n", &cycle()).unwrap().len(), 1);
+        assert_eq!(InvitationList::parse_csv("\u{feff}CPSO,Email\n1,a@example.org\n", &cycle()).unwrap().len(), 1);
+        assert!(InvitationList::parse_csv("cpso\n1\n", &cycle()).unwrap_err()[0].message.contains("email"));
     }
 
     #[test]
     fn csv_quoting() {
-        let l = InvitationList::parse_csv("cpso,name\r\n5,\"Lee \"\"Doc\"\" Ada\"\r\n", &cycle()).unwrap();
+        let l = InvitationList::parse_csv("cpso,name,email\r\n5,\"Lee \"\"Doc\"\" Ada\",a@example.org\r\n", &cycle()).unwrap();
         assert_eq!(l.entries()[0].name.as_ref().unwrap().as_str(), "Lee \"Doc\" Ada");
         // An unclosed quote swallows the line break: the row is refused, not half read.
-        let e = InvitationList::parse_csv("cpso,name\n5,\"Lee\n6,B\n", &cycle()).unwrap_err();
+        let e = InvitationList::parse_csv("cpso,name,email\n5,\"Lee\n6,B,b@example.org\n", &cycle()).unwrap_err();
         assert_eq!(e[0].line, 2);
-        let e = InvitationList::parse_csv(&format!("cpso,name\n5,{}\n", "\u{1}"), &cycle()).unwrap_err();
+        let e = InvitationList::parse_csv(&format!("cpso,name,email\n5,{},a@example.org\n", "\u{1}"), &cycle()).unwrap_err();
         assert_eq!(e[0].line, 2);
     }
 }

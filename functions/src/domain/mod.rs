@@ -2,10 +2,12 @@
 //! program rules as pure functions. Storage and HTTP live elsewhere.
 pub mod access;
 pub mod activity;
+pub mod audit;
 pub mod coaching;
 pub mod credits;
 pub mod group;
 pub mod invitation;
+pub mod membership;
 pub mod pip;
 pub mod random;
 pub mod values;
@@ -13,11 +15,15 @@ pub mod values;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
-pub use access::{AccessCode, CodeHash};
+pub use access::{AccessCode, CodeHash, Session, SessionToken};
 pub use activity::{check_completion_date, Activities, Activity};
 pub use coaching::{CoachingMessage, CoachingRequest, CoachingTopic};
 pub use credits::{CreditItem, CreditSummary, Credits, CreditsError};
-pub use group::{Group, GroupMember, Member, PersonDetails, PipState, Role, SignUp, SubmitBlocked};
+pub use audit::{Action, Actor, AuditEvent, HistoryEntry};
+pub use group::{
+    Group, GroupMember, LeadDetails, Member, MemberStatus, PersonDetails, Phase, PipState, ProposalError, Role, SignUp, SubmitBlocked,
+};
+pub use membership::{Effect, Limit, Refusal, Write};
 pub use invitation::{DuplicateInvitation, Invitation, InvitationList, RowError};
 pub use pip::{requirement_met_until, Goal, GoalDraft, GoalInput, GoalKind, Pip, PipDraft};
 pub use random::{random_hex, OsRandom, Random, RandomUnavailable, SeededRandom};

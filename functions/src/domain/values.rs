@@ -141,6 +141,14 @@ impl PersonName {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
+
+impl Email {
+    /// Whether both name the same mailbox as far as we can tell (case aside:
+    /// two members of one group may not share one).
+    pub fn same_mailbox(&self, other: &Email) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
 string_newtype!(Email);
 
 impl Email {
@@ -156,6 +164,20 @@ impl Email {
         let Some((local, domain)) = s.split_once('@') else {
             return Err(Invalid::new(HINT));
         };
+        // Amazon SES delivers only to an ASCII local part; a domain in another
+        // script is converted to its ASCII (punycode) form.
+        if !local.is_ascii() {
+            return Err(Invalid::new("Enter the part before the @ in Latin letters, digits and . _ - + only: we cannot deliver to other characters"));
+        }
+        let domain = if domain.is_ascii() {
+            domain.to_string()
+        } else {
+            match idna::domain_to_ascii(domain) {
+                Ok(d) => d,
+                Err(_) => return Err(Invalid::new(HINT)),
+            }
+        };
+        let domain = domain.as_str();
         let domain_ok = !domain.is_empty()
             && !domain.contains('@')
             && domain.contains('.')
@@ -317,6 +339,9 @@ mod tests {
     #[test]
     fn emails() {
         assert_eq!(Email::parse(" a.b+c@Example.ORG ").unwrap().as_str(), "a.b+c@example.org");
+        // IDN domains become punycode (what SES delivers to); non-ASCII local parts are refused.
+        assert_eq!(Email::parse("marie@médecins.example").unwrap().as_str(), "marie@xn--mdecins-bya.example");
+        assert!(Email::parse("hélène@example.org").unwrap_err().0.contains("Latin letters"));
         for bad in [
             "",
             "plain",

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::error::ApiError;
 use super::input::Fields;
-use crate::domain::{values, Cpso, Email, FieldError, GoalInput, Invalid, Language, PersonDetails, PersonName, PipDraft};
+use crate::domain::{values, Cpso, Email, FieldError, GoalInput, Invalid, Language, LeadDetails, PersonDetails, PersonName, PipDraft};
 
 /// `r`'s value, or its message recorded under `name`.
 pub fn field<T>(errors: &mut Vec<FieldError>, name: &str, r: Result<T, Invalid>) -> Option<T> {
@@ -25,6 +25,15 @@ pub fn person(f: &Fields, prefix: &str, errors: &mut Vec<FieldError>) -> Option<
     let email = field(errors, &k("email"), Email::parse(f.get(&k("email"))));
     let language = field(errors, &k("language"), Language::parse(f.get(&k("language"))));
     Some(PersonDetails { cpso: cpso?, name: name?, email: email?, language: language? })
+}
+
+/// The lead's three fields (`lead_cpso`, `lead_name`, `lead_language`): no
+/// email, which comes from the invitation list.
+pub fn lead(f: &Fields, errors: &mut Vec<FieldError>) -> Option<LeadDetails> {
+    let cpso = field(errors, "lead_cpso", Cpso::parse(f.get("lead_cpso")));
+    let name = field(errors, "lead_name", PersonName::parse(f.get("lead_name")));
+    let language = field(errors, "lead_language", Language::parse(f.get("lead_language")));
+    Some(LeadDetails { cpso: cpso?, name: name?, language: language? })
 }
 
 /// The row numbers present in the fields (any `{noun}_N_*` key), ascending.

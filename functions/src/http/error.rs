@@ -1,8 +1,8 @@
 //! Everything a request can fail with, and how use-case failures map to it.
 use http::StatusCode;
 
-use crate::app::Failure;
-use crate::domain::FieldError;
+use crate::app::{ActionError, Failure};
+use crate::domain::{FieldError, Refusal, SubmitBlocked};
 use crate::store::StoreError;
 
 /// Largest accepted request body.
@@ -25,6 +25,8 @@ pub enum ApiError {
     Conflict { message: String, fields: Vec<FieldError>, extra: Option<serde_json::Value> },
     /// 413
     PayloadTooLarge,
+    /// 429: a daily limit is reached.
+    TooManyRequests(String),
     /// 415
     UnsupportedMediaType,
     /// 503 with Retry-After (seconds): a dependency is busy or down; trying
@@ -51,6 +53,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -67,6 +70,7 @@ impl ApiError {
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::Conflict { .. } => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::Internal { .. } => "internal",
@@ -76,7 +80,7 @@ impl ApiError {
     pub fn message(&self) -> String {
         match self {
             ApiError::Validation { message, .. } | ApiError::Conflict { message, .. } => message.clone(),
-            ApiError::Unauthorized(m) | ApiError::Forbidden(m) | ApiError::NotFound(m) => m.clone(),
+            ApiError::Unauthorized(m) | ApiError::Forbidden(m) | ApiError::NotFound(m) | ApiError::TooManyRequests(m) => m.clone(),
             ApiError::MethodNotAllowed(allow) => format!("This address accepts only {}", allow.join(", ")),
             ApiError::PayloadTooLarge => format!("The request is too large (at most {} KiB)", BODY_LIMIT / 1024),
             ApiError::UnsupportedMediaType => "Send the request as application/json or application/x-www-form-urlencoded".to_string(),
@@ -122,6 +126,61 @@ impl From<StoreError> for ApiError {
             // Conflicts are mapped by each route, which knows the fields; a
             // stray one is still a 409.
             StoreError::Conflict(k) => ApiError::conflict(format!("This conflicts with what is stored ({k:?})"), vec![]),
+        }
+    }
+}
+
+/// A change to a group that was not made, as people read it. Field names
+/// are those of the "invite a peer" form where one applies.
+impl From<ActionError> for ApiError {
+    fn from(e: ActionError) -> Self {
+        let conflict = |m: &str| ApiError::conflict(m, vec![]);
+        match e {
+            ActionError::Refused(r) => match r {
+                Refusal::NotLead => ApiError::Forbidden("Only the group's lead can do this".into()),
+                Refusal::AlreadyConfirmed => conflict("This proposal has already been confirmed: the peers have been invited"),
+                Refusal::NotConfirmed => conflict("Confirm the group's proposal first"),
+                Refusal::NoInvitation => {
+                    conflict("There is no pending invitation for you in this group: it may have lapsed, been withdrawn, or been answered already")
+                }
+                Refusal::NotAccepted => conflict("Accept your invitation to the group first"),
+                Refusal::Closed => conflict("The group's plan has been submitted, or the group was dissolved: it can no longer change"),
+                Refusal::GroupFull => ApiError::conflict(
+                    "The group is full",
+                    vec![FieldError::new("peer_cpso", "A group has at most six peers, accepted or invited: withdraw an invitation first")],
+                ),
+                Refusal::CpsoInGroup => ApiError::conflict(
+                    "This physician is already named in the group",
+                    vec![FieldError::new("peer_cpso", "This CPSO number is already in the group")],
+                ),
+                Refusal::EmailInGroup => ApiError::conflict(
+                    "Another member has this email address",
+                    vec![FieldError::new("peer_email", "Each member needs their own email address: another member of the group has this one")],
+                ),
+                Refusal::LeadStays => conflict("The lead cannot leave or be removed: the lead can dissolve the group instead"),
+                Refusal::NoSuchMember => ApiError::NotFound("There is no such member in the group".into()),
+                Refusal::PlanChanged => conflict("The plan changed since you opened it: another member saved it. Review it, then submit again"),
+                Refusal::Blocked(SubmitBlocked::NotFormed) => {
+                    conflict("The group is not formed yet: at least one peer must accept before the plan can be submitted")
+                }
+                Refusal::Blocked(SubmitBlocked::AlreadySubmitted) => conflict("The group's plan has already been submitted"),
+                Refusal::Blocked(SubmitBlocked::ActivitiesIncomplete(_)) => {
+                    conflict("Every member must complete all four activities before the plan is submitted")
+                }
+            },
+            ActionError::InOpenGroup(_) => conflict(
+                "You are already a member of another open QI group, and a physician can be in only one at a time: leave that group first (or ask its lead to remove you), then try again",
+            ),
+            ActionError::SessionEnded => ApiError::Unauthorized("Your session has ended: open your personal link again to sign in".into()),
+            ActionError::LimitReached => ApiError::TooManyRequests(
+                "Too many emails have been sent to one of these addresses today, so nothing was changed: please try again tomorrow".into(),
+            ),
+            ActionError::ActivitiesIncomplete(_) => conflict("Every member must complete all four activities before the plan is submitted"),
+            ActionError::Gone => ApiError::NotFound(
+                "This group or invitation no longer exists: it may have lapsed, been withdrawn, or been discarded".into(),
+            ),
+            ActionError::Busy => ApiError::Unavailable { retry_after: 1, cause: "group_busy" },
+            ActionError::Failed(f) => f.into(),
         }
     }
 }

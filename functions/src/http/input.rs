@@ -1,5 +1,5 @@
 //! Reading requests: body limit, JSON or form bodies into flat fields,
-//! content negotiation, the caller's access code.
+//! content negotiation, the caller's session token, where a request comes from.
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
@@ -8,9 +8,13 @@ use serde_json::Value;
 
 use super::error::ApiError;
 pub use super::error::BODY_LIMIT;
-use crate::domain::{AccessCode, FieldError};
+use crate::domain::{FieldError, SessionToken};
 
-pub const COOKIE_NAME: &str = "qi_access";
+/// The session cookie over https: `__Host-` makes the browser keep it to
+/// this exact host, path `/`, `Secure` (nothing else can set or shadow it).
+pub const SECURE_COOKIE_NAME: &str = "__Host-qi_session";
+/// The session cookie on plain http (the local dev server).
+pub const COOKIE_NAME: &str = "qi_session";
 
 /// The request's fields, flattened to the form field names of the contract.
 /// Nested JSON (`lead: {...}`, `peers: [...]`, `goals: [...]`) is mapped to
@@ -141,26 +145,37 @@ fn flatten_array(f: &mut Fields, errors: &mut Vec<FieldError>, noun: &str, items
     }
 }
 
-/// A code was given but is not a well-formed access code.
+/// A session token was given but is not well-formed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MalformedCode;
 
-/// The caller's access code: `Authorization: Bearer`, then the cookie, then a
-/// `code` body field. `Ok(None)` when none was given.
-pub fn access_code(req: &http::Request<Bytes>, fields: Option<&Fields>) -> Result<Option<AccessCode>, MalformedCode> {
+/// The caller's session token: `Authorization: Bearer`, then the session
+/// cookie. `Ok(None)` when none was given.
+pub fn session_token(req: &http::Request<Bytes>) -> Result<Option<SessionToken>, MalformedCode> {
     let auth = header(req, AUTHORIZATION.as_str());
     let raw = if let Some(token) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) {
         Some(token.trim().to_string())
-    } else if let Some(c) = cookie(req, COOKIE_NAME) {
-        Some(c)
     } else {
-        fields.map(|f| f.get("code").trim().to_string()).filter(|c| !c.is_empty())
+        cookie(req, SECURE_COOKIE_NAME).or_else(|| cookie(req, COOKIE_NAME))
     };
     match raw {
         None => Ok(None),
         Some(s) if s.is_empty() => Ok(None),
-        Some(s) => AccessCode::parse(&s).map(Some).ok_or(MalformedCode),
+        Some(s) => SessionToken::parse(&s).map(Some).ok_or(MalformedCode),
     }
+}
+
+/// Whether a state-changing request comes from another site: its `Origin`
+/// is not `own_origin`, or `Sec-Fetch-Site` says `cross-site`/`same-site`.
+/// A request with neither header (curl, an API client, an old browser) is
+/// not refused: without cookies sent cross-site (`SameSite=Strict`) it can
+/// only act with a token it holds.
+pub fn from_another_site(req: &http::Request<Bytes>, own_origin: &str) -> bool {
+    let origin = header(req, "origin");
+    if !origin.is_empty() && !origin.eq_ignore_ascii_case(own_origin) {
+        return true;
+    }
+    matches!(header(req, "sec-fetch-site").to_ascii_lowercase().as_str(), "cross-site" | "same-site")
 }
 
 pub fn cookie(req: &http::Request<Bytes>, name: &str) -> Option<String> {

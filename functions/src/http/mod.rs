@@ -37,6 +37,17 @@ pub enum Route {
     MePipSubmit,
     Access,
     Logout,
+    LogoutEverywhere,
+    Recover,
+    MeGroup,
+    Confirm,
+    Discard,
+    Accept,
+    Decline,
+    Peers,
+    PeerRemove,
+    Leave,
+    Dissolve,
     Coaching,
     Outbox,
 }
@@ -55,6 +66,17 @@ impl Route {
         Route::MePipSubmit,
         Route::Access,
         Route::Logout,
+        Route::LogoutEverywhere,
+        Route::Recover,
+        Route::MeGroup,
+        Route::Confirm,
+        Route::Discard,
+        Route::Accept,
+        Route::Decline,
+        Route::Peers,
+        Route::PeerRemove,
+        Route::Leave,
+        Route::Dissolve,
         Route::Coaching,
         Route::Outbox,
     ];
@@ -73,6 +95,17 @@ impl Route {
             Route::MePipSubmit => "/api/me/pip/submit",
             Route::Access => "/api/access",
             Route::Logout => "/api/access/logout",
+            Route::LogoutEverywhere => "/api/access/logout-everywhere",
+            Route::Recover => "/api/access/recover",
+            Route::MeGroup => "/api/me/group",
+            Route::Confirm => "/api/me/proposal/confirm",
+            Route::Discard => "/api/me/proposal/discard",
+            Route::Accept => "/api/me/invitation/accept",
+            Route::Decline => "/api/me/invitation/decline",
+            Route::Peers => "/api/me/peers",
+            Route::PeerRemove => "/api/me/peers/{id}/remove",
+            Route::Leave => "/api/me/leave",
+            Route::Dissolve => "/api/me/dissolve",
             Route::Coaching => "/api/coaching",
             Route::Outbox => "/api/outbox",
         }
@@ -81,14 +114,25 @@ impl Route {
     pub fn methods(self) -> &'static [&'static str] {
         match self {
             Route::Groups => &["POST"],
-            Route::Group | Route::Me | Route::MeStatus | Route::Outbox => &["GET"],
+            Route::Group | Route::Me | Route::MeStatus | Route::MeGroup | Route::Outbox => &["GET"],
             Route::Activities => &["POST"],
             Route::MeActivities => &["GET", "POST"],
             Route::Pip => &["PUT", "POST"],
             Route::MePip => &["GET", "PUT", "POST"],
             Route::PipSubmit | Route::MePipSubmit => &["POST"],
             Route::Access => &["GET", "POST"],
-            Route::Logout | Route::Coaching => &["POST"],
+            Route::Logout
+            | Route::LogoutEverywhere
+            | Route::Recover
+            | Route::Confirm
+            | Route::Discard
+            | Route::Accept
+            | Route::Decline
+            | Route::Peers
+            | Route::PeerRemove
+            | Route::Leave
+            | Route::Dissolve
+            | Route::Coaching => &["POST"],
         }
     }
 
@@ -100,7 +144,17 @@ impl Route {
             Route::MeStatus => "/me/status/",
             Route::Pip | Route::PipSubmit | Route::MePip | Route::MePipSubmit => "/me/pip/",
             Route::Coaching => "/support/ask/",
-            Route::Logout | Route::Outbox => "/",
+            Route::Recover => "/me/new-link/",
+            Route::MeGroup
+            | Route::Confirm
+            | Route::Discard
+            | Route::Accept
+            | Route::Decline
+            | Route::Peers
+            | Route::PeerRemove
+            | Route::Leave
+            | Route::Dissolve => "/api/me/group",
+            Route::Logout | Route::LogoutEverywhere | Route::Outbox => "/",
         }
     }
 
@@ -122,6 +176,17 @@ impl Route {
             ["me", "pip", "submit"] => (Route::MePipSubmit, None),
             ["access"] => (Route::Access, None),
             ["access", "logout"] => (Route::Logout, None),
+            ["access", "logout-everywhere"] => (Route::LogoutEverywhere, None),
+            ["access", "recover"] => (Route::Recover, None),
+            ["me", "group"] => (Route::MeGroup, None),
+            ["me", "proposal", "confirm"] => (Route::Confirm, None),
+            ["me", "proposal", "discard"] => (Route::Discard, None),
+            ["me", "invitation", "accept"] => (Route::Accept, None),
+            ["me", "invitation", "decline"] => (Route::Decline, None),
+            ["me", "peers"] => (Route::Peers, None),
+            ["me", "peers", slot, "remove"] => (Route::PeerRemove, Some(*slot)),
+            ["me", "leave"] => (Route::Leave, None),
+            ["me", "dissolve"] => (Route::Dissolve, None),
             ["coaching"] => (Route::Coaching, None),
             ["outbox"] => (Route::Outbox, None),
             _ => return None,
@@ -139,7 +204,24 @@ pub mod lambda_routes {
     pub const SIGNUP: &[Route] = &[Route::Groups];
     pub const ACTIVITIES: &[Route] = &[Route::Activities, Route::MeActivities];
     pub const PIP: &[Route] = &[Route::Pip, Route::PipSubmit, Route::MePip, Route::MePipSubmit];
-    pub const STATUS: &[Route] = &[Route::Group, Route::Me, Route::MeStatus, Route::Access, Route::Logout];
+    pub const STATUS: &[Route] = &[
+        Route::Group,
+        Route::Me,
+        Route::MeStatus,
+        Route::MeGroup,
+        Route::Access,
+        Route::Logout,
+        Route::LogoutEverywhere,
+        Route::Recover,
+        Route::Confirm,
+        Route::Discard,
+        Route::Accept,
+        Route::Decline,
+        Route::Peers,
+        Route::PeerRemove,
+        Route::Leave,
+        Route::Dissolve,
+    ];
     pub const COACHING: &[Route] = &[Route::Coaching];
 }
 
@@ -173,8 +255,13 @@ pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route
         Some((route, id)) => {
             let label = format!("{} {}", method, route.template());
             let id = id.map(str::to_string);
+            let changes_state = !matches!(method, http::Method::GET | http::Method::HEAD);
             let r = if !route.methods().contains(&method.as_str()) {
                 Err(ApiError::MethodNotAllowed(route.methods()))
+            } else if changes_state && input::from_another_site(&req, &app.config.origin()) {
+                Err(ApiError::Forbidden(
+                    "This form was sent from another website, so it was refused: open QI Groups directly and try again".into(),
+                ))
             } else {
                 routes::dispatch(app, &req, route, id.as_deref(), wants).await
             };

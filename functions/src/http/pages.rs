@@ -7,8 +7,13 @@
 use serde_json::{json, Map, Value};
 
 use super::html::{lines, render_or_fallback};
+use crate::domain::group::MAX_PEERS;
 use crate::domain::pip::MAX_GOALS;
-use crate::domain::{requirement_met_until, Activity, Credits, GoalDraft, GoalKind, Group, PipDraft, PipState};
+use crate::domain::{
+    requirement_met_until, Activity, Credits, GoalDraft, GoalKind, Group, GroupMember, Language, MemberStatus, Phase, PipDraft, PipState,
+    Role,
+};
+use crate::mail::messages::long_date;
 
 pub use super::html::CSP;
 
@@ -83,8 +88,7 @@ fn pip_value(g: &Group) -> Value {
 /// The group's progress, for members of the group.
 pub fn status_page(g: &Group, credits: &Credits) -> String {
     let members: Vec<Value> = g
-        .members
-        .iter()
+        .accepted()
         .map(|gm| {
             let days: Vec<String> =
                 Activity::ALL.iter().map(|a| gm.activities.completed_on(*a).map(|d| d.to_string()).unwrap_or_default()).collect();
@@ -103,6 +107,10 @@ pub fn status_page(g: &Group, credits: &Credits) -> String {
         "pip": pip_value(g),
         "missing": missing(g),
         "plan": g.pip.draft().map(plan_value),
+        "submitted_by": g.submitted_by().map(|e| match &e.by {
+            crate::domain::Actor::Member { name, .. } => format!("{name} on {}", long_date(e.at, Language::En)),
+            _ => format!("Program staff on {}", long_date(e.at, Language::En)),
+        }),
     });
     render_or_fallback("member/status.html", "/me/status/", merge(values, crumbs("Group progress", "/api/me/status", true)))
 }
@@ -152,15 +160,16 @@ pub fn pip_page(g: &Group, saved: bool, submitted: bool) -> String {
         "plan": plan_value(draft),
         "values": form_values(draft),
         "goal_rows": MAX_GOALS.max(draft.goals.len()),
+        "draft_version": g.draft_version,
     });
     render_or_fallback("member/pip.html", "/me/pip/", merge(values, crumbs("Group PIP", "/api/me/pip", true)))
 }
 
 /// The member's own four activities for a browser without JavaScript
 /// (`GET /api/me/activities`), each with its check-off form.
-pub fn activities_page(g: &Group, idx: usize, saved: Option<Activity>) -> String {
-    let Some(gm) = g.members.get(idx) else {
-        tracing::error!(idx, "activities page for a member the group does not have");
+pub fn activities_page(g: &Group, slot: u8, saved: Option<Activity>) -> String {
+    let Some(gm) = g.member(slot) else {
+        tracing::error!(slot, "activities page for a member the group does not have");
         return super::html::fallback_page();
     };
     let activities: Vec<Value> = Activity::ALL
@@ -177,9 +186,165 @@ pub fn activities_page(g: &Group, idx: usize, saved: Option<Activity>) -> String
         "saved": saved.map(|a| a.label()),
         "done": done,
         "activities": activities,
-        "locked": g.pip.is_submitted(),
+        "locked": !g.is_open() || !gm.status.is_accepted(),
     });
     render_or_fallback("member/activities.html", "/me/", merge(values, crumbs("My activities", "/api/me/activities", false)))
+}
+
+/// The success notice a group page shows after a change (`?done=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GroupNotice {
+    Confirmed,
+    Accepted,
+    Invited,
+    Removed,
+    Dissolved,
+}
+
+impl GroupNotice {
+    pub fn key(self) -> &'static str {
+        match self {
+            GroupNotice::Confirmed => "confirmed",
+            GroupNotice::Accepted => "accepted",
+            GroupNotice::Invited => "invited",
+            GroupNotice::Removed => "removed",
+            GroupNotice::Dissolved => "dissolved",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [GroupNotice::Confirmed, GroupNotice::Accepted, GroupNotice::Invited, GroupNotice::Removed, GroupNotice::Dissolved]
+            .into_iter()
+            .find(|n| n.key() == s)
+    }
+    fn sentence(self) -> &'static str {
+        match self {
+            GroupNotice::Confirmed => "You confirmed the group. Each peer has been emailed an invitation to accept or decline.",
+            GroupNotice::Accepted => "You have joined the group. You can now check off your four activities.",
+            GroupNotice::Invited => "The invitation has been sent.",
+            GroupNotice::Removed => "Done: the peer is no longer in the group, and has been told by email.",
+            GroupNotice::Dissolved => "The group is dissolved. Its members are free to join another group.",
+        }
+    }
+}
+
+/// The page an emailed link opens (`code`: the valid code, else the
+/// "not valid" variant).
+pub fn sign_in_page(code: Option<&str>) -> String {
+    let values = json!({ "code": code, "invalid": code.is_none(), "title": "Sign in to QI Groups" });
+    render_or_fallback("member/sign-in.html", "/me/", merge(values, crumbs("Sign in", "/api/access", false)))
+}
+
+fn status_label(m: &GroupMember) -> String {
+    match m.status {
+        MemberStatus::Proposed => "Proposed: not invited yet".to_string(),
+        MemberStatus::Invited { expires_at } => format!("Invitation sent, open until {}", long_date(expires_at, Language::En)),
+        MemberStatus::Accepted { .. } => "Member".to_string(),
+    }
+}
+
+fn phase_label(p: Phase) -> &'static str {
+    match p {
+        Phase::Proposed => "Proposed: waiting for the lead to confirm",
+        Phase::Confirmed => "Confirmed: waiting for a peer to accept",
+        Phase::Formed => "Formed",
+        Phase::Submitted => "Plan submitted",
+        Phase::Dissolved => "Dissolved",
+    }
+}
+
+/// The member's group page (`GET /api/me/group`): the proposal to review,
+/// the invitation to answer, or the members, changes and history. `errors`
+/// and `refused` (the posted fields and the summary message): the invite
+/// form coming back with its answers.
+pub fn group_page(
+    g: &Group,
+    slot: u8,
+    notice: Option<GroupNotice>,
+    errors: &[crate::domain::FieldError],
+    refused: Option<(&crate::http::input::Fields, &str)>,
+) -> String {
+    let Some(me) = g.member(slot) else {
+        tracing::error!(slot, "group page for a member the group does not have");
+        return super::html::fallback_page();
+    };
+    let phase = g.phase();
+    let is_lead = me.member.role == Role::Lead;
+    let open = matches!(phase, Phase::Proposed | Phase::Confirmed | Phase::Formed);
+    let accepted = me.status.is_accepted();
+    let members: Vec<Value> = g
+        .members
+        .iter()
+        .map(|m| {
+            json!({
+                "slot": m.slot,
+                "name": m.member.name.as_str(),
+                "email": is_lead.then(|| m.member.email.as_str()),
+                "role": m.member.role.as_str(),
+                "status": m.status.key(),
+                "status_label": status_label(m),
+                "is_me": m.slot == slot,
+            })
+        })
+        .collect();
+    let audit: Vec<Value> = g
+        .audit_trail()
+        .iter()
+        .map(|e| json!({ "date": long_date(e.at, Language::En), "text": e.describe() }))
+        .collect();
+    let submitted_by = g.submitted_by().map(|e| {
+        let who = match &e.by {
+            crate::domain::Actor::Member { name, .. } => name.to_string(),
+            _ => "Program staff".to_string(),
+        };
+        format!("{who} on {}", long_date(e.at, Language::En))
+    });
+    let can = json!({
+        "confirm": is_lead && phase == Phase::Proposed,
+        "discard": is_lead && phase == Phase::Proposed,
+        "accept": open && matches!(me.status, MemberStatus::Invited { .. }),
+        "decline": open && matches!(me.status, MemberStatus::Invited { .. }),
+        "invite": is_lead && matches!(phase, Phase::Confirmed | Phase::Formed) && g.peer_count() < MAX_PEERS,
+        "remove": is_lead && matches!(phase, Phase::Confirmed | Phase::Formed),
+        "leave": !is_lead && accepted && matches!(phase, Phase::Confirmed | Phase::Formed),
+        "dissolve": is_lead && matches!(phase, Phase::Confirmed | Phase::Formed),
+    });
+    let (values, summary) = match refused {
+        Some((f, message)) => {
+            let v: Map<String, Value> =
+                ["peer_cpso", "peer_name", "peer_email", "peer_language"].iter().map(|k| (k.to_string(), json!(f.get(k)))).collect();
+            (Value::Object(v), Some(message.to_string()))
+        }
+        None => (json!({}), None),
+    };
+    let values = json!({
+        "group": {
+            "name": g.name.as_str(),
+            "practice_setting": g.practice_setting.as_str(),
+            "cycle": g.cycle.as_str(),
+            "phase": phase.key(),
+            "phase_label": phase_label(phase),
+        },
+        "proposal_expires": g.proposal_expires_at.map(|t| long_date(t, Language::En)),
+        "me": {
+            "slot": slot,
+            "name": me.member.name.as_str(),
+            "role": me.member.role.as_str(),
+            "status": me.status.key(),
+            "invitation_expires": crate::app::membership::lapses_at(me).map(|t| long_date(t, Language::En)),
+        },
+        "lead_name": g.lead().map(|l| l.member.name.as_str()),
+        "members": members,
+        "can": can,
+        "peer_count": g.peer_count(),
+        "max_peers": MAX_PEERS,
+        "audit": audit,
+        "submitted_by": submitted_by,
+        "notice": notice.map(GroupNotice::sentence),
+        "errors": errors,
+        "error_summary": summary,
+        "values": values,
+    });
+    render_or_fallback("member/group.html", "/me/", merge(values, crumbs("Your group", "/api/me/group", true)))
 }
 
 #[cfg(test)]

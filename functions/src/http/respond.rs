@@ -63,14 +63,20 @@ pub fn with_cookie(mut r: Resp, cookie: &cookie::Cookie<'_>) -> Resp {
     r
 }
 
-/// The `qi_access` cookie carrying `code` (or clearing it when `None`): sent
-/// only to `/api`, never readable by scripts, `Secure` over https.
-pub fn access_cookie(code: Option<&str>, secure: bool) -> cookie::Cookie<'static> {
-    let max_age = if code.is_some() { cookie::time::Duration::days(365) } else { cookie::time::Duration::ZERO };
-    cookie::Cookie::build((super::input::COOKIE_NAME, code.unwrap_or("").to_string()))
-        .path("/api")
+/// The session cookie carrying `token` (or clearing it when `None`). Over
+/// https it is `__Host-qi_session` (Secure, path `/`, host-only); on the
+/// local http server `qi_session`. Never readable by scripts, and
+/// `SameSite=Strict`: a page of another site cannot make the browser send it
+/// (links from email open pages that work signed out, then the member's own
+/// requests carry it).
+pub fn session_cookie(token: Option<&str>, secure: bool) -> cookie::Cookie<'static> {
+    let max_age =
+        if token.is_some() { cookie::time::Duration::days(crate::domain::access::SESSION_MAX_DAYS) } else { cookie::time::Duration::ZERO };
+    let name = if secure { super::input::SECURE_COOKIE_NAME } else { super::input::COOKIE_NAME };
+    cookie::Cookie::build((name, token.unwrap_or("").to_string()))
+        .path("/")
         .http_only(true)
-        .same_site(cookie::SameSite::Lax)
+        .same_site(cookie::SameSite::Strict)
         .max_age(max_age)
         .secure(secure)
         .build()

@@ -7,7 +7,9 @@
 //! transports, no I/O of their own).
 use async_trait::async_trait;
 
-use crate::domain::{Email, Language, PersonName, Role};
+use crate::domain::{Email, PersonName, Role};
+
+pub mod messages;
 
 #[cfg(feature = "outbox")]
 mod outbox;
@@ -102,45 +104,6 @@ impl std::fmt::Display for MailErrorKind {
 #[async_trait]
 pub trait Mailer: Send + Sync {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError>;
-}
-
-/// The sign-up email telling a member their personal link, in their language.
-pub fn personal_link_mail(
-    to_name: &PersonName,
-    to: &Email,
-    language: Language,
-    role: Role,
-    group_name: &str,
-    lead_name: &str,
-    link: &str,
-) -> OutgoingMail {
-    let (subject, body) = match (language, role) {
-        (Language::En, Role::Lead) => (
-            format!("Your QI group \"{group_name}\" is formed"),
-            format!(
-                "Hello {to_name},\n\nYour QI group \"{group_name}\" is formed. Your peers have each been sent their own personal link.\n\nYour personal link:\n{link}\n\nUse it to check off your four QI activities, work on the group's Practice Improvement Plan and see your group's progress. Keep it to yourself: anyone with this link can act as you in the QI Program.\n\nQI Groups\n"
-            ),
-        ),
-        (Language::En, Role::Peer) => (
-            format!("You have been added to the QI group \"{group_name}\""),
-            format!(
-                "Hello {to_name},\n\n{lead_name} has formed the QI group \"{group_name}\" and named you as a peer member.\n\nYour personal link:\n{link}\n\nUse it to check off your four QI activities, work on the group's Practice Improvement Plan and see your group's progress. Keep it to yourself: anyone with this link can act as you in the QI Program.\n\nIf you did not expect this message, contact the QI Program.\n\nQI Groups\n"
-            ),
-        ),
-        (Language::Fr, Role::Lead) => (
-            format!("Votre groupe d'amélioration de la qualité « {group_name} » est formé"),
-            format!(
-                "Bonjour {to_name},\n\nVotre groupe « {group_name} » est formé. Chacun de vos pairs a reçu son propre lien personnel.\n\nVotre lien personnel :\n{link}\n\nUtilisez-le pour cocher vos quatre activités, travailler au plan d'amélioration de la pratique du groupe et suivre les progrès du groupe. Gardez-le pour vous : toute personne qui a ce lien peut agir en votre nom dans le programme.\n\nQI Groups\n"
-            ),
-        ),
-        (Language::Fr, Role::Peer) => (
-            format!("Vous faites partie du groupe « {group_name} »"),
-            format!(
-                "Bonjour {to_name},\n\n{lead_name} a formé le groupe d'amélioration de la qualité « {group_name} » et vous a inscrit comme pair.\n\nVotre lien personnel :\n{link}\n\nUtilisez-le pour cocher vos quatre activités, travailler au plan d'amélioration de la pratique du groupe et suivre les progrès du groupe. Gardez-le pour vous : toute personne qui a ce lien peut agir en votre nom dans le programme.\n\nSi vous n'attendiez pas ce message, communiquez avec le programme.\n\nQI Groups\n"
-            ),
-        ),
-    };
-    OutgoingMail { to_name: to_name.clone(), to: to.clone(), subject, body, link: Some(link.to_string()), role: Some(role) }
 }
 
 /// `Name <addr>` as a header value (display name quoted or RFC 2047-encoded

@@ -146,18 +146,17 @@ impl Mailer for OutboxMailer {
 mod tests {
     use super::*;
     use crate::domain::{Email, Language, PersonName, Role};
-    use crate::mail::personal_link_mail;
+    use crate::mail::messages::{invitation, Recipient};
 
     fn mail(lang: Language) -> OutgoingMail {
-        personal_link_mail(
-            &PersonName::parse("Dr. Zoë O'Neil").unwrap(),
-            &Email::parse("zoe@example.org").unwrap(),
-            lang,
-            Role::Peer,
-            "Équipe \"Nord\"",
-            "Dr. Lead",
-            "http://127.0.0.1:8080/api/access?code=abc.1.xyz",
-        )
+        let to = Recipient {
+            name: PersonName::parse("Dr. Zoë O'Neil").unwrap(),
+            email: Email::parse("zoe@example.org").unwrap(),
+            language: lang,
+            role: Role::Peer,
+        };
+        let lapses = chrono::DateTime::parse_from_rfc3339("2026-06-15T16:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        invitation(&to, "Dr. Lead", "Équipe \"Nord\"", "http://127.0.0.1:8080/api/access?code=abc.1.xyz", lapses)
     }
 
     #[tokio::test]
@@ -169,8 +168,8 @@ mod tests {
         let list = OutboxMailer::list(dir.path()).unwrap();
         assert_eq!(list.len(), 2);
         assert!(list[0].file > list[1].file, "newest first");
-        assert!(list[0].subject.contains("Équipe \"Nord\""), "{}", list[0].subject);
-        assert!(list[1].subject.starts_with("Vous faites partie"), "{}", list[1].subject);
+        assert_eq!(list[0].subject, "You are invited to join a QI Group");
+        assert!(list[1].subject.starts_with("Invitation à un groupe"), "{}", list[1].subject);
         assert!(list[0].to.contains("zoe@example.org"));
         assert!(list[0].to.contains("Zoë") || list[0].to.starts_with("=?"), "{}", list[0].to);
         assert_eq!(list[0].link.as_deref(), Some("http://127.0.0.1:8080/api/access?code=abc.1.xyz"));

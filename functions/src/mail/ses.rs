@@ -66,18 +66,17 @@ impl Mailer for SesMailer {
 mod tests {
     use super::*;
     use crate::domain::{Email, Language, PersonName, Role};
-    use crate::mail::personal_link_mail;
+    use crate::mail::messages::{invitation, Recipient};
 
     fn mail(lang: Language) -> OutgoingMail {
-        personal_link_mail(
-            &PersonName::parse("Dr. Zoë O'Neil").unwrap(),
-            &Email::parse("zoe@example.org").unwrap(),
-            lang,
-            Role::Peer,
-            "Équipe \"Nord\"",
-            "Dr. Lead",
-            "http://127.0.0.1:8080/api/access?code=abc.1.xyz",
-        )
+        let to = Recipient {
+            name: PersonName::parse("Dr. Zoë O'Neil").unwrap(),
+            email: Email::parse("zoe@example.org").unwrap(),
+            language: lang,
+            role: Role::Peer,
+        };
+        let lapses = chrono::DateTime::parse_from_rfc3339("2026-06-15T16:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        invitation(&to, "Dr. Lead", "Équipe \"Nord\"", "http://127.0.0.1:8080/api/access?code=abc.1.xyz", lapses)
     }
 
     #[test]
@@ -88,9 +87,9 @@ mod tests {
         assert!(r.to[0].ends_with("<zoe@example.org>"));
         let msg = r.content.simple().unwrap();
         assert_eq!(msg.subject().unwrap().charset(), Some("UTF-8"));
-        assert!(msg.subject().unwrap().data().starts_with("Vous faites partie"));
+        assert!(msg.subject().unwrap().data().starts_with("Invitation à un groupe"));
         let text = msg.body().unwrap().text().unwrap();
-        assert!(text.data().contains("Votre lien personnel"));
+        assert!(text.data().contains("votre lien personnel"));
         assert!(text.data().contains("code=abc.1.xyz"));
         assert!(msg.body().unwrap().html().is_none());
     }

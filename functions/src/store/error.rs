@@ -10,23 +10,31 @@ use std::fmt;
 
 use crate::domain::{Activity, Cpso};
 
-/// Which rule a write ran into.
+/// Which rule a write ran into (nothing was written).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConflictKind {
-    /// `create_group`: these CPSO numbers (in the order they appear in the
-    /// group being created) already hold the lock of another open group.
+    /// An `Acquire` effect: these CPSO numbers (in the order of the write's
+    /// effects) already hold the lock of another open group.
     MembersInOpenGroup(Vec<Cpso>),
-    /// `create_group`: a group with this id exists already (ids are random; practically never).
+    /// A new group's id exists already (ids are random; practically never).
     GroupIdTaken,
-    /// `set_activity`, `save_pip_draft`, `submit_pip`: the group's PIP has been submitted.
+    /// The group is closed (its plan submitted or the group dissolved), or a
+    /// check-off came after that.
     PipSubmitted,
-    /// `create_group_if_invited`: the lead is not on the invitation list of
-    /// the group's cycle (nothing was written).
+    /// The write's `invitation` is not on the list (nothing was written).
     LeadNotInvited,
-    /// `submit_pip`: not every member has completed all four activities; lists
-    /// each (member, activity) still missing, members in group order,
-    /// activities in [`Activity::ALL`] order.
+    /// A submission: not every accepted member has completed all four
+    /// activities; lists each (member, activity) still missing.
     ActivitiesIncomplete(Vec<(Cpso, Activity)>),
+    /// The group changed since the caller read it (its version moved): read
+    /// it again and recompute the change.
+    Stale,
+    /// The acting session has ended (signed out, expired, or a new link was issued).
+    SessionEnded,
+    /// A check-off by a member who has not accepted (yet).
+    NotAccepted,
+    /// A per-day limit is reached (`Limit::key`).
+    LimitReached(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -61,7 +69,9 @@ pub enum StoreError {
 impl From<crate::domain::SubmitBlocked> for StoreError {
     fn from(b: crate::domain::SubmitBlocked) -> Self {
         match b {
-            crate::domain::SubmitBlocked::AlreadySubmitted => StoreError::Conflict(ConflictKind::PipSubmitted),
+            crate::domain::SubmitBlocked::AlreadySubmitted | crate::domain::SubmitBlocked::NotFormed => {
+                StoreError::Conflict(ConflictKind::PipSubmitted)
+            }
             crate::domain::SubmitBlocked::ActivitiesIncomplete(missing) => {
                 StoreError::Conflict(ConflictKind::ActivitiesIncomplete(missing))
             }

@@ -18,17 +18,23 @@
 //! - Values handed in are already valid (domain types); the store does not
 //!   re-check business rules that need no stored state. It DOES enforce every
 //!   rule that depends on stored state, atomically (see each method).
-//! - A group is *open* until its PIP is submitted. While open, each member's
-//!   CPSO number holds the "one open group per physician" lock.
+//! - A group is *open* from the lead's confirmation until its PIP is
+//!   submitted (or it is dissolved). While open, each *accepted* member's
+//!   CPSO number holds the "one open group per physician" lock; a proposal
+//!   or a pending invitation locks nobody.
+//! - Every change is a [`Write`] (effects computed by
+//!   `crate::domain::membership` from the group as read, plus the
+//!   conditions the store checks atomically); check-offs have their own
+//!   one-request path ([`Store::check_off`]).
 //! - Errors ([`StoreError`]): `Conflict` for rule conflicts, `NotFound`;
 //!   transient `Throttled` and `Unavailable` (the handler answers 503 +
 //!   Retry-After); `Corrupt` and `Internal` for what a retry does not cure (500).
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::{Activities, Activity, CoachingRequest, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, PipDraft, Role};
+use crate::domain::{Activities, Activity, CodeHash, HistoryEntry, CoachingRequest, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, Write};
 
 #[cfg(feature = "test-support")]
 pub mod conformance;
@@ -43,6 +49,29 @@ pub use error::{Backend, ConflictKind, Corruption, Internal, StoreError, Unavail
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// One check-off (or un-check, `on: None`) by a signed-in member: one
+/// conditional write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckOffWrite {
+    pub group: GroupId,
+    pub slot: u8,
+    /// The hash of the caller's session token; the session must be live at `now`.
+    pub session: CodeHash,
+    pub activity: Activity,
+    pub on: Option<NaiveDate>,
+    /// Appended to the member's own history.
+    pub event: HistoryEntry,
+    pub now: DateTime<Utc>,
+}
+
+/// A physician's current group, as their lock records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentGroup {
+    pub group: GroupId,
+    /// Still open (the lock stops them joining another); `false` once submitted.
+    pub open: bool,
+}
+
 /// The program's storage. Object-safe (`Arc<dyn Store>`), `Send + Sync`.
 /// Every method is one atomic operation: on any error nothing was written.
 #[async_trait]
@@ -52,85 +81,58 @@ pub trait Store: Send + Sync {
     /// no entry of this call was written. Returns how many entries were written.
     async fn import_invitations(&self, list: &InvitationList) -> StoreResult<usize>;
 
-    /// Whether `cpso` is on the invitation list for `cycle`. Read-only.
-    async fn is_invited(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<bool>;
+    /// The invitation of `cpso` for `cycle`, if any (strongly consistent).
+    async fn invitation(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<Option<Invitation>>;
 
     /// Every invitation, optionally only those of `cycle`, ordered by (cycle, CPSO as text).
     async fn list_invitations(&self, cycle: Option<&Cycle>) -> StoreResult<Vec<Invitation>>;
 
-    /// Store a new group (as built by `SignUp::into_group`: no activities, PIP
-    /// state `None`). All-or-nothing, in one atomic write that also takes the
-    /// one-open-group-per-physician lock for EVERY member. If any member already
-    /// holds a lock (is in another open group), nothing is written and the
-    /// error is `Conflict(MembersInOpenGroup(cpsos))` naming every such member
-    /// (a backend that cannot tell which may name at least one, after a
-    /// consistent re-read). Of two concurrent calls naming the same physician,
-    /// exactly one succeeds. A group id already present → `Conflict(GroupIdTaken)`.
-    /// (Whether the lead is invited is checked by the caller before.)
-    async fn create_group(&self, group: &Group) -> StoreResult<()>;
-
-    /// [`create_group`](Store::create_group), and atomically with it check
-    /// that the lead is on the invitation list of `group.cycle` (else
-    /// `Conflict(LeadNotInvited)`, nothing written). What a sign-up calls:
-    /// a backend that can check both in one request overrides this (DynamoDB:
-    /// one transaction, one round trip); the default asks [`is_invited`]
-    /// first.
-    ///
-    /// [`is_invited`]: Store::is_invited
-    async fn create_group_if_invited(&self, group: &Group) -> StoreResult<()> {
-        let lead =
-            group.members.iter().find(|m| m.member.role == Role::Lead).ok_or_else(|| StoreError::invariant("a group without a lead"))?;
-        if !self.is_invited(&group.cycle, &lead.member.cpso).await? {
-            return Err(StoreError::Conflict(ConflictKind::LeadNotInvited));
-        }
-        self.create_group(group).await
-    }
-
-    /// The group with all members, their activities and the PIP state
-    /// (strongly consistent read). `NotFound` if there is no such group.
+    /// The group as stored, with every member, session, activity and event
+    /// (strongly consistent; one read). Items past their expiry may still be
+    /// there (DynamoDB deletes them lazily): callers apply
+    /// [`Group::as_of`]. `NotFound` if there is no such group.
     async fn get_group(&self, id: &GroupId) -> StoreResult<Group>;
 
-    /// The id of the open group `cpso` belongs to, if any (reads the lock).
-    async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>>;
+    /// The group whose lock `cpso` holds (open, or the latest submitted one).
+    async fn group_of(&self, cpso: &Cpso) -> StoreResult<Option<CurrentGroup>>;
 
-    /// Record (`Some(date)`) or clear (`None`) one activity of one member, as
-    /// one conditional write: it succeeds only if the group exists, `member` is
-    /// one of its members (else `NotFound`) and the PIP is not submitted (else
-    /// `Conflict(PipSubmitted)`, nothing changed). Concurrent calls for
-    /// different (member, activity) pairs never lose each other's updates.
-    /// Returns the member's activities after the write.
-    async fn set_activity(
-        &self,
-        id: &GroupId,
-        member: &Cpso,
-        activity: Activity,
-        completed_on: Option<NaiveDate>,
-    ) -> StoreResult<Activities>;
+    /// Apply `w` in ONE atomic write, checking atomically with it:
+    /// - `expect_version`: the group's version is still that (else
+    ///   `Conflict(Stale)`), and becomes one more; `None` with a `Create`
+    ///   effect: the id is free (else `Conflict(GroupIdTaken)`); `None`
+    ///   otherwise (session-only writes): the group exists (`NotFound`).
+    /// - `actor_session`: that member's session is live at `w.now` (else
+    ///   `Conflict(SessionEnded)`); its last use becomes `w.now`.
+    /// - `invitation`: it exists (else `Conflict(LeadNotInvited)`).
+    /// - each `Acquire`: the physician holds no other open group's lock
+    ///   (else `Conflict(MembersInOpenGroup(..))` naming every such one);
+    ///   of two concurrent writes acquiring one physician's lock, one wins.
+    /// - `Submit`: every accepted member has all four activities (else
+    ///   `Conflict(ActivitiesIncomplete)`) and no check-off happens after.
+    /// - each `Limit`: today's count is below `max` (else `Conflict(LimitReached(key))`).
+    /// - `token`: if a write with this token already committed, answer `Ok`
+    ///   and change nothing (a retry after a lost answer).
+    ///
+    /// An effect on a member who is not there at `w.now` (removed, or their
+    /// invitation lapsed) is `NotFound`, like a group that is not there or
+    /// whose proposal lapsed. The effects are those of [`Group::apply`];
+    /// `Dissolve` and `Submit` also close every member's check-offs.
+    async fn write(&self, w: &Write) -> StoreResult<()>;
 
-    /// Replace the group's PIP draft (state becomes `Draft`). Conditional on
-    /// the PIP not being submitted (else `Conflict(PipSubmitted)`, nothing
-    /// changed); `NotFound` for an unknown group.
-    async fn save_pip_draft(&self, id: &GroupId, draft: &PipDraft) -> StoreResult<()>;
+    /// Record or clear one activity of the member in `c.slot`, and append
+    /// `c.event` to their history, as ONE conditional write: it succeeds only
+    /// if the member exists (else `NotFound`), their session `c.session` is
+    /// live (else `Conflict(SessionEnded)`), the group is not closed (else
+    /// `Conflict(PipSubmitted)`) and they have accepted (else
+    /// `Conflict(NotAccepted)`); the session's last use becomes `c.now`.
+    /// Concurrent check-offs of different members or activities never lose
+    /// each other's updates. Returns the member's activities after the write.
+    async fn check_off(&self, c: &CheckOffWrite) -> StoreResult<Activities>;
 
-    /// Submit the PIP: in ONE atomic write, store `pip` as the submitted plan
-    /// with `submitted_on`, and release every member's open-group lock (the
-    /// group is no longer open). Conditions, checked atomically with the
-    /// write: the group exists (`NotFound`); the PIP is not already submitted
-    /// (`Conflict(PipSubmitted)` — checked first); every member has all four
-    /// activities done (`Conflict(ActivitiesIncomplete(..))` listing what is
-    /// missing). A check-off being cleared concurrently either happens before
-    /// (submission fails) or is refused (`PipSubmitted`). The caller has
-    /// already checked `pip` with `Pip::from_draft`.
-    async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()>;
-
-    /// [`submit_pip`](Store::submit_pip) for a caller that has just read the
-    /// group (the handler does, to authenticate): a backend may build the
-    /// write from `group` instead of reading it again. Same guarantees: the
-    /// conditions are checked atomically with the write, so a stale `group`
-    /// can only make the submission fail, never succeed wrongly.
-    async fn submit_pip_of(&self, group: &Group, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
-        self.submit_pip(&group.id, pip, submitted_on).await
-    }
+    /// Record that a session was used at `now` (reads do it once a day, so
+    /// the idle expiry counts from real use). `Conflict(SessionEnded)` if it
+    /// is not live any more; `NotFound` without the group or member.
+    async fn touch_session(&self, id: &GroupId, slot: u8, session: &CodeHash, now: DateTime<Utc>) -> StoreResult<()>;
 
     /// Record a coaching request (ids are unique and random; a repeated id is
     /// `Internal(Invariant)`).
@@ -139,7 +141,7 @@ pub trait Store: Send + Sync {
     /// Every coaching request, oldest first (by `created_at`, then id).
     async fn list_coaching_requests(&self) -> StoreResult<Vec<CoachingRequest>>;
 
-    /// Every group (for staff exports), ordered by `created_at` then id.
+    /// Every group as stored (for staff exports), ordered by `created_at` then id.
     async fn list_groups(&self) -> StoreResult<Vec<Group>>;
 }
 
@@ -148,41 +150,26 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     async fn import_invitations(&self, list: &InvitationList) -> StoreResult<usize> {
         (**self).import_invitations(list).await
     }
-    async fn is_invited(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<bool> {
-        (**self).is_invited(cycle, cpso).await
+    async fn invitation(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<Option<Invitation>> {
+        (**self).invitation(cycle, cpso).await
     }
     async fn list_invitations(&self, cycle: Option<&Cycle>) -> StoreResult<Vec<Invitation>> {
         (**self).list_invitations(cycle).await
     }
-    async fn create_group(&self, group: &Group) -> StoreResult<()> {
-        (**self).create_group(group).await
-    }
-    async fn create_group_if_invited(&self, group: &Group) -> StoreResult<()> {
-        (**self).create_group_if_invited(group).await
-    }
     async fn get_group(&self, id: &GroupId) -> StoreResult<Group> {
         (**self).get_group(id).await
     }
-    async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>> {
-        (**self).open_group_of(cpso).await
+    async fn group_of(&self, cpso: &Cpso) -> StoreResult<Option<CurrentGroup>> {
+        (**self).group_of(cpso).await
     }
-    async fn set_activity(
-        &self,
-        id: &GroupId,
-        member: &Cpso,
-        activity: Activity,
-        completed_on: Option<NaiveDate>,
-    ) -> StoreResult<Activities> {
-        (**self).set_activity(id, member, activity, completed_on).await
+    async fn write(&self, w: &Write) -> StoreResult<()> {
+        (**self).write(w).await
     }
-    async fn save_pip_draft(&self, id: &GroupId, draft: &PipDraft) -> StoreResult<()> {
-        (**self).save_pip_draft(id, draft).await
+    async fn check_off(&self, c: &CheckOffWrite) -> StoreResult<Activities> {
+        (**self).check_off(c).await
     }
-    async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
-        (**self).submit_pip(id, pip, submitted_on).await
-    }
-    async fn submit_pip_of(&self, group: &Group, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
-        (**self).submit_pip_of(group, pip, submitted_on).await
+    async fn touch_session(&self, id: &GroupId, slot: u8, session: &CodeHash, now: DateTime<Utc>) -> StoreResult<()> {
+        (**self).touch_session(id, slot, session, now).await
     }
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
         (**self).add_coaching_request(req).await

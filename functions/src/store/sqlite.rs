@@ -1,7 +1,9 @@
 //! The embedded store: SQLite (bundled), one file, WAL journal.
 //!
 //! Each group is one row holding the group as JSON; the one-open-group-per-
-//! physician rule is a table whose primary key is the CPSO number. Every
+//! physician rule is a table whose primary key is the CPSO number. A
+//! [`Write`] is applied by loading the group, checking its conditions, and
+//! running the domain's own interpreter (`Group::apply`) on it. Every
 //! write runs in a `BEGIN IMMEDIATE` transaction (the write lock is taken
 //! before anything is read), so a read-check-write inside it cannot race
 //! another writer, in this process or another one (`qi admin` against the
@@ -12,30 +14,35 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
-use super::{Backend, ConflictKind, Internal, Store, StoreError, StoreResult, Unavailable, UnavailableKind};
+use super::{Backend, CheckOffWrite, ConflictKind, CurrentGroup, Internal, Store, StoreError, StoreResult, Unavailable, UnavailableKind};
 use crate::domain::{
-    Activities, Activity, CoachingRequest, Cpso, Cycle, Email, Group, GroupId, Invitation, InvitationList, PersonName, PipDraft, PipState,
+    Activities, CodeHash, CoachingRequest, Cpso, Cycle, Effect, Email, Group, GroupId, Invitation, InvitationList, PersonName, Phase, Write,
 };
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS groups (
     id         TEXT PRIMARY KEY,
     created_at TEXT NOT NULL,
+    -- While the group is an unconfirmed proposal: when it lapses.
+    expires_at TEXT,
     doc        TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS groups_by_created ON groups (created_at, id);
+CREATE INDEX IF NOT EXISTS groups_by_expiry ON groups (expires_at) WHERE expires_at IS NOT NULL;
+-- A physician's current group: `open` while it stops them joining another.
 CREATE TABLE IF NOT EXISTS open_group_locks (
     cpso     TEXT PRIMARY KEY,
-    group_id TEXT NOT NULL REFERENCES groups (id)
+    group_id TEXT NOT NULL,
+    open     INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS invitations (
     cycle TEXT NOT NULL,
     cpso  TEXT NOT NULL,
     name  TEXT,
-    email TEXT,
+    email TEXT NOT NULL,
     PRIMARY KEY (cycle, cpso)
 );
 CREATE TABLE IF NOT EXISTS coaching_requests (
@@ -43,7 +50,24 @@ CREATE TABLE IF NOT EXISTS coaching_requests (
     created_at TEXT NOT NULL,
     doc        TEXT NOT NULL
 );
+-- Per-day counters of the rate limits.
+CREATE TABLE IF NOT EXISTS limits (
+    key TEXT NOT NULL,
+    day TEXT NOT NULL,
+    n   INTEGER NOT NULL,
+    PRIMARY KEY (key, day)
+);
+-- Tokens of committed writes (a retried write is answered as done).
+CREATE TABLE IF NOT EXISTS write_tokens (
+    token TEXT PRIMARY KEY,
+    at    TEXT NOT NULL
+);
 "#;
+
+/// The layout version this code reads and writes (`PRAGMA user_version`).
+/// A file made by an older layout is refused with a clear message: the
+/// embedded store holds local development data only.
+const LAYOUT: i64 = 2;
 
 /// Connections per file-backed store: concurrent requests really run
 /// concurrently and meet in SQLite's own locking.
@@ -139,7 +163,17 @@ impl SqliteStore {
             conn.pragma_update(None, "foreign_keys", "ON").map_err(sql_err)?;
             conn.pragma_update(None, "synchronous", "NORMAL").map_err(sql_err)?;
             if i == 0 {
+                let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(sql_err)?;
+                let has_tables: bool = conn
+                    .query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'groups')", [], |r| r.get(0))
+                    .map_err(sql_err)?;
+                if has_tables && version != LAYOUT {
+                    return Err(StoreError::Internal(Internal::Config(
+                        "the local store file was made by an older version of QI Groups: delete it (it holds local test data only) and start again",
+                    )));
+                }
                 conn.execute_batch(SCHEMA).map_err(sql_err)?;
+                conn.pragma_update(None, "user_version", LAYOUT).map_err(sql_err)?;
             }
         }
         Ok(SqliteStore { conns: Arc::new(conns.into_iter().map(Mutex::new).collect()), next: Arc::new(AtomicUsize::new(0)), path })
@@ -191,13 +225,178 @@ fn load_group(conn: &Connection, id: &str) -> StoreResult<Group> {
     serde_json::from_str(&doc).map_err(bad_doc("group"))
 }
 
+/// The group as it stands at `now` inside a write (a lapsed proposal is gone).
+fn load_live(conn: &Connection, id: &str, now: DateTime<Utc>) -> StoreResult<Group> {
+    load_group(conn, id)?.as_of(now).ok_or(StoreError::NotFound)
+}
+
 fn save_group(conn: &Connection, g: &Group) -> StoreResult<()> {
     let doc = serde_json::to_string(g).map_err(encode_error)?;
-    let n = conn.execute("UPDATE groups SET doc = ?2 WHERE id = ?1", params![g.id.as_str(), doc]).map_err(sql_err)?;
-    if n != 1 {
-        return Err(StoreError::NotFound);
+    let expires = g.proposal_expires_at.as_ref().map(ts);
+    conn.execute(
+        "INSERT INTO groups (id, created_at, expires_at, doc) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (id) DO UPDATE SET expires_at = excluded.expires_at, doc = excluded.doc",
+        params![g.id.as_str(), ts(&g.created_at), expires, doc],
+    )
+    .map_err(sql_err)?;
+    Ok(())
+}
+
+/// Lapsed proposals leave nothing behind (DynamoDB's TTL does the same there).
+fn sweep(conn: &Connection, now: DateTime<Utc>) -> StoreResult<()> {
+    conn.execute("DELETE FROM groups WHERE expires_at IS NOT NULL AND expires_at <= ?1", [ts(&now)]).map_err(sql_err)?;
+    conn.execute("DELETE FROM limits WHERE day < ?1", [(now - chrono::Duration::days(3)).date_naive().to_string()]).map_err(sql_err)?;
+    conn.execute("DELETE FROM write_tokens WHERE at < ?1", [ts(&(now - chrono::Duration::days(1)))]).map_err(sql_err)?;
+    Ok(())
+}
+
+fn conflict(kind: ConflictKind) -> StoreError {
+    StoreError::Conflict(kind)
+}
+
+/// The conditions of `w` on the group as it stands (`None`: being created),
+/// in the trait's order.
+fn check(tx: &Connection, w: &Write, g: Option<&Group>) -> StoreResult<()> {
+    if let (Some(v), Some(g)) = (w.expect_version, g) {
+        if g.version != v {
+            return Err(conflict(ConflictKind::Stale));
+        }
+    }
+    if let (Some((slot, hash)), Some(g)) = (&w.actor_session, g) {
+        let live = g.member(*slot).is_some_and(|m| m.sessions.iter().any(|s| &s.hash == hash && s.is_live(w.now)));
+        if !live {
+            return Err(conflict(ConflictKind::SessionEnded));
+        }
+    }
+    if let Some((cycle, cpso)) = &w.invitation {
+        let found = tx
+            .query_row("SELECT 1 FROM invitations WHERE cycle = ?1 AND cpso = ?2", [cycle.as_str(), cpso.as_str()], |_| Ok(()))
+            .optional()
+            .map_err(sql_err)?;
+        if found.is_none() {
+            return Err(conflict(ConflictKind::LeadNotInvited));
+        }
+    }
+    let mut taken = Vec::new();
+    for cpso in w.acquires() {
+        let held: Option<String> = tx
+            .query_row("SELECT group_id FROM open_group_locks WHERE cpso = ?1 AND open = 1", [cpso.as_str()], |r| r.get(0))
+            .optional()
+            .map_err(sql_err)?;
+        if held.is_some_and(|id| id != w.group.as_str()) {
+            taken.push(cpso.clone());
+        }
+    }
+    if !taken.is_empty() {
+        return Err(conflict(ConflictKind::MembersInOpenGroup(taken)));
+    }
+    if let Some(g) = g {
+        // Every effect on a member needs the member there now (an
+        // invitation that lapsed is gone).
+        let present = |slot: &u8| g.member(*slot).is_some();
+        let all_present = w.effects.iter().all(|e| match e {
+            Effect::SetStatus { slot, .. }
+            | Effect::SetEmail { slot, .. }
+            | Effect::RemoveMember { slot }
+            | Effect::SetCode { slot, .. }
+            | Effect::AddSession { slot, .. }
+            | Effect::EndSession { slot, .. }
+            | Effect::EndSessions { slot } => present(slot),
+            Effect::Acquire(c) => g.member_by_cpso(c).is_some(),
+            _ => true,
+        });
+        if !all_present {
+            return Err(StoreError::NotFound);
+        }
+        if w.effects.iter().any(|e| matches!(e, Effect::Submit { .. })) {
+            let missing = g.missing_activities();
+            if !missing.is_empty() {
+                return Err(conflict(ConflictKind::ActivitiesIncomplete(missing)));
+            }
+        }
+    }
+    for l in &w.limits {
+        let n: Option<u32> = tx
+            .query_row("SELECT n FROM limits WHERE key = ?1 AND day = ?2", [&l.key, &l.day.to_string()], |r| r.get(0))
+            .optional()
+            .map_err(sql_err)?;
+        if n.unwrap_or(0) >= l.max {
+            return Err(conflict(ConflictKind::LimitReached(l.key.clone())));
+        }
     }
     Ok(())
+}
+
+/// Everything of `w` beside the group document: locks, counters, the token.
+fn side_effects(tx: &Connection, w: &Write) -> StoreResult<()> {
+    let id = w.group.as_str();
+    for e in &w.effects {
+        match e {
+            Effect::Acquire(c) => {
+                tx.execute("INSERT OR REPLACE INTO open_group_locks (cpso, group_id, open) VALUES (?1, ?2, 1)", params![c.as_str(), id])
+                    .map_err(sql_err)?;
+            }
+            Effect::Release(c) => {
+                tx.execute("DELETE FROM open_group_locks WHERE cpso = ?1 AND group_id = ?2", params![c.as_str(), id]).map_err(sql_err)?;
+            }
+            Effect::Close(c) => {
+                tx.execute("UPDATE open_group_locks SET open = 0 WHERE cpso = ?1 AND group_id = ?2", params![c.as_str(), id])
+                    .map_err(sql_err)?;
+            }
+            _ => {}
+        }
+    }
+    for l in &w.limits {
+        tx.execute(
+            "INSERT INTO limits (key, day, n) VALUES (?1, ?2, 1) ON CONFLICT (key, day) DO UPDATE SET n = n + 1",
+            params![l.key, l.day.to_string()],
+        )
+        .map_err(sql_err)?;
+    }
+    if !w.token.is_empty() {
+        tx.execute("INSERT INTO write_tokens (token, at) VALUES (?1, ?2)", params![w.token, ts(&w.now)]).map_err(sql_err)?;
+    }
+    Ok(())
+}
+
+fn apply_write(tx: &Connection, w: &Write) -> StoreResult<()> {
+    sweep(tx, w.now)?;
+    if !w.token.is_empty() {
+        let done = tx.query_row("SELECT 1 FROM write_tokens WHERE token = ?1", [&w.token], |_| Ok(())).optional().map_err(sql_err)?;
+        if done.is_some() {
+            return Ok(());
+        }
+    }
+    let created = w.effects.iter().find_map(|e| match e {
+        Effect::Create(g) => Some(g),
+        _ => None,
+    });
+    let mut g = match created {
+        Some(new) => {
+            let exists =
+                tx.query_row("SELECT 1 FROM groups WHERE id = ?1", [new.id.as_str()], |_| Ok(())).optional().map_err(sql_err)?;
+            if exists.is_some() {
+                return Err(conflict(ConflictKind::GroupIdTaken));
+            }
+            check(tx, w, None)?;
+            (**new).clone()
+        }
+        None => {
+            let g = load_live(tx, w.group.as_str(), w.now)?;
+            check(tx, w, Some(&g))?;
+            g
+        }
+    };
+    g.apply(&w.effects, w.is_versioned());
+    if let Some((slot, hash)) = &w.actor_session {
+        g.touch(*slot, hash, w.now);
+    }
+    if w.effects.contains(&Effect::Delete) {
+        tx.execute("DELETE FROM groups WHERE id = ?1", [w.group.as_str()]).map_err(sql_err)?;
+    } else {
+        save_group(tx, &g)?;
+    }
+    side_effects(tx, w)
 }
 
 #[async_trait]
@@ -208,26 +407,32 @@ impl Store for SqliteStore {
             let mut stmt =
                 tx.prepare("INSERT OR REPLACE INTO invitations (cycle, cpso, name, email) VALUES (?1, ?2, ?3, ?4)").map_err(sql_err)?;
             for e in &entries {
-                stmt.execute(params![
-                    e.cycle.as_str(),
-                    e.cpso.as_str(),
-                    e.name.as_ref().map(|n| n.as_str()),
-                    e.email.as_ref().map(|m| m.as_str())
-                ])
-                .map_err(sql_err)?;
+                stmt.execute(params![e.cycle.as_str(), e.cpso.as_str(), e.name.as_ref().map(|n| n.as_str()), e.email.as_str()])
+                    .map_err(sql_err)?;
             }
             Ok(entries.len())
         })
         .await
     }
 
-    async fn is_invited(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<bool> {
-        let (cycle, cpso) = (cycle.to_string(), cpso.to_string());
+    async fn invitation(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<Option<Invitation>> {
+        let (cycle, cpso) = (cycle.clone(), cpso.clone());
         self.with(move |c| {
-            c.query_row("SELECT 1 FROM invitations WHERE cycle = ?1 AND cpso = ?2", [cycle, cpso], |_| Ok(()))
+            let row: Option<(Option<String>, String)> = c
+                .query_row("SELECT name, email FROM invitations WHERE cycle = ?1 AND cpso = ?2", [cycle.as_str(), cpso.as_str()], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
                 .optional()
-                .map(|o| o.is_some())
-                .map_err(sql_err)
+                .map_err(sql_err)?;
+            row.map(|(name, email)| {
+                Ok(Invitation {
+                    cycle,
+                    cpso,
+                    name: name.map(|n| PersonName::parse(&n)).transpose().map_err(bad_value("invitation", "name"))?,
+                    email: Email::parse(&email).map_err(bad_value("invitation", "email"))?,
+                })
+            })
+            .transpose()
         })
         .await
     }
@@ -240,7 +445,7 @@ impl Store for SqliteStore {
                 .map_err(sql_err)?;
             let rows = stmt
                 .query_map([cycle], |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, Option<String>>(3)?))
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?))
                 })
                 .map_err(sql_err)?;
             let mut out = Vec::new();
@@ -250,45 +455,10 @@ impl Store for SqliteStore {
                     cycle: Cycle::parse(&cy).map_err(bad_value("invitation", "cycle"))?,
                     cpso: Cpso::parse(&cp).map_err(bad_value("invitation", "cpso"))?,
                     name: name.map(|n| PersonName::parse(&n)).transpose().map_err(bad_value("invitation", "name"))?,
-                    email: email.map(|m| Email::parse(&m)).transpose().map_err(bad_value("invitation", "email"))?,
+                    email: Email::parse(&email).map_err(bad_value("invitation", "email"))?,
                 });
             }
             Ok(out)
-        })
-        .await
-    }
-
-    async fn create_group(&self, group: &Group) -> StoreResult<()> {
-        let g = group.clone();
-        self.write(move |tx| {
-            let exists = tx.query_row("SELECT 1 FROM groups WHERE id = ?1", [g.id.as_str()], |_| Ok(())).optional().map_err(sql_err)?;
-            if exists.is_some() {
-                return Err(StoreError::Conflict(ConflictKind::GroupIdTaken));
-            }
-            let mut taken = Vec::new();
-            for c in g.cpsos() {
-                let held =
-                    tx.query_row("SELECT 1 FROM open_group_locks WHERE cpso = ?1", [c.as_str()], |_| Ok(())).optional().map_err(sql_err)?;
-                if held.is_some() {
-                    taken.push(c);
-                }
-            }
-            if !taken.is_empty() {
-                return Err(StoreError::Conflict(ConflictKind::MembersInOpenGroup(taken)));
-            }
-            let doc = serde_json::to_string(&g).map_err(encode_error)?;
-            tx.execute("INSERT INTO groups (id, created_at, doc) VALUES (?1, ?2, ?3)", params![g.id.as_str(), ts(&g.created_at), doc])
-                .map_err(sql_err)?;
-            for c in g.cpsos() {
-                // The primary key is the backstop of the rule.
-                tx.execute("INSERT INTO open_group_locks (cpso, group_id) VALUES (?1, ?2)", params![c.as_str(), g.id.as_str()]).map_err(
-                    |e| match e.sqlite_error_code() {
-                        Some(ErrorCode::ConstraintViolation) => StoreError::Conflict(ConflictKind::MembersInOpenGroup(vec![c.clone()])),
-                        _ => sql_err(e),
-                    },
-                )?;
-            }
-            Ok(())
         })
         .await
     }
@@ -298,61 +468,58 @@ impl Store for SqliteStore {
         self.with(move |c| load_group(c, &id)).await
     }
 
-    async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>> {
+    async fn group_of(&self, cpso: &Cpso) -> StoreResult<Option<CurrentGroup>> {
         let cpso = cpso.to_string();
         self.with(move |c| {
-            let id: Option<String> =
-                c.query_row("SELECT group_id FROM open_group_locks WHERE cpso = ?1", [cpso], |r| r.get(0)).optional().map_err(sql_err)?;
-            id.map(|s| GroupId::parse(&s).map_err(bad_value("lock", "group_id"))).transpose()
+            let row: Option<(String, bool)> = c
+                .query_row("SELECT group_id, open FROM open_group_locks WHERE cpso = ?1", [cpso], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+                .map_err(sql_err)?;
+            row.map(|(id, open)| Ok(CurrentGroup { group: GroupId::parse(&id).map_err(bad_value("lock", "group_id"))?, open })).transpose()
         })
         .await
     }
 
-    async fn set_activity(
-        &self,
-        id: &GroupId,
-        member: &Cpso,
-        activity: Activity,
-        completed_on: Option<NaiveDate>,
-    ) -> StoreResult<Activities> {
-        let (id, member) = (id.to_string(), member.clone());
+    async fn write(&self, w: &Write) -> StoreResult<()> {
+        let w = w.clone();
+        self.write(move |tx| apply_write(tx, &w)).await
+    }
+
+    async fn check_off(&self, c: &CheckOffWrite) -> StoreResult<Activities> {
+        let c = c.clone();
         self.write(move |tx| {
-            let mut g = load_group(tx, &id)?;
-            if g.pip.is_submitted() {
-                return Err(StoreError::Conflict(ConflictKind::PipSubmitted));
+            let mut g = load_live(tx, c.group.as_str(), c.now)?;
+            let closed = matches!(g.phase(), Phase::Submitted | Phase::Dissolved);
+            let m = g.members.iter_mut().find(|m| m.slot == c.slot).ok_or(StoreError::NotFound)?;
+            if !m.sessions.iter().any(|s| s.hash == c.session && s.is_live(c.now)) {
+                return Err(conflict(ConflictKind::SessionEnded));
             }
-            let m = g.members.iter_mut().find(|m| m.member.cpso == member).ok_or(StoreError::NotFound)?;
-            m.activities.set(activity, completed_on);
+            if closed {
+                return Err(conflict(ConflictKind::PipSubmitted));
+            }
+            if !m.status.is_accepted() {
+                return Err(conflict(ConflictKind::NotAccepted));
+            }
+            m.activities.set(c.activity, c.on);
+            m.history.push(c.event.clone());
             let out = m.activities.clone();
+            g.touch(c.slot, &c.session, c.now);
             save_group(tx, &g)?;
             Ok(out)
         })
         .await
     }
 
-    async fn save_pip_draft(&self, id: &GroupId, draft: &PipDraft) -> StoreResult<()> {
-        let (id, draft) = (id.to_string(), draft.clone());
+    async fn touch_session(&self, id: &GroupId, slot: u8, session: &CodeHash, now: DateTime<Utc>) -> StoreResult<()> {
+        let (id, session) = (id.to_string(), session.clone());
         self.write(move |tx| {
-            let mut g = load_group(tx, &id)?;
-            if g.pip.is_submitted() {
-                return Err(StoreError::Conflict(ConflictKind::PipSubmitted));
+            let mut g = load_live(tx, &id, now)?;
+            let m = g.member(slot).ok_or(StoreError::NotFound)?;
+            if !m.sessions.iter().any(|s| s.hash == session && s.is_live(now)) {
+                return Err(conflict(ConflictKind::SessionEnded));
             }
-            g.pip = PipState::Draft { draft };
+            g.touch(slot, &session, now);
             save_group(tx, &g)
-        })
-        .await
-    }
-
-    async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
-        let (id, pip) = (id.to_string(), pip.clone());
-        self.write(move |tx| {
-            let mut g = load_group(tx, &id)?;
-            // The domain's rule, checked inside the write transaction.
-            g.ready_to_submit()?;
-            g.pip = PipState::Submitted { pip, submitted_on };
-            save_group(tx, &g)?;
-            tx.execute("DELETE FROM open_group_locks WHERE group_id = ?1", [&id]).map_err(sql_err)?;
-            Ok(())
         })
         .await
     }
@@ -408,15 +575,27 @@ mod tests {
     crate::store_conformance_tests!(fresh());
 
     #[tokio::test]
-    async fn second_connection_sees_writes_and_locks() {
+    async fn second_connection_sees_writes() {
+        use super::super::conformance::{create_write, invitation_of, sample_group, T0};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("qi.sqlite3");
         let a = SqliteStore::open(&path).unwrap();
         let b = SqliteStore::open(&path).unwrap();
-        let (g, _) = super::super::conformance::sample_group("100", &["101"], "2026-01-05T10:00:00Z");
-        a.create_group(&g).await.unwrap();
-        let (g2, _) = super::super::conformance::sample_group("200", &["101"], "2026-01-05T10:00:00Z");
-        assert!(matches!(b.create_group(&g2).await, Err(StoreError::Conflict(ConflictKind::MembersInOpenGroup(_)))));
+        a.import_invitations(&InvitationList::new(vec![invitation_of("100")]).unwrap()).await.unwrap();
+        let (g, _) = sample_group("100", &["101"], T0);
+        a.write(&create_write(&g)).await.unwrap();
         assert_eq!(b.get_group(&g.id).await.unwrap(), g);
+        assert!(matches!(b.write(&create_write(&g)).await, Err(StoreError::Conflict(ConflictKind::GroupIdTaken))));
+    }
+
+    #[tokio::test]
+    async fn an_older_layout_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.sqlite3");
+        let c = Connection::open(&path).unwrap();
+        c.execute_batch("CREATE TABLE groups (id TEXT PRIMARY KEY, created_at TEXT NOT NULL, doc TEXT NOT NULL);").unwrap();
+        drop(c);
+        let e = SqliteStore::open(&path).unwrap_err();
+        assert!(e.to_string().contains("older version"), "{e}");
     }
 }

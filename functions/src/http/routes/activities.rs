@@ -2,26 +2,37 @@
 use http::StatusCode;
 use serde_json::json;
 
-use super::{caller, caller_in, html_page, Req, Res};
-use crate::app::activities::{self, CheckOff, CheckOffError};
+use super::{caller, html_page, Req, Res};
+use crate::app::activities::{self, CheckOff, CheckOffError, SessionRef};
 use crate::app::status::my_credits;
 use crate::app::App;
 use crate::domain::{Activity, Cpso, FieldError};
 use crate::http::decode::{completion_date, done, field, from_page};
 use crate::http::encode;
 use crate::http::error::ApiError;
-use crate::http::input::{query, read_fields, Wants};
+use crate::http::input::{query, read_fields, session_token, Wants};
 use crate::http::respond::{json, see_other};
 
+/// One conditional write: the session token names the group and member,
+/// and the store checks the session with the write. Only when the request
+/// names a member (`cpso`, API clients) is the group read first, to check
+/// that it is the caller.
 pub async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res {
     let f = read_fields(req)?;
-    let caller = caller_in(app, req, Some(&f), id).await?;
+    let token = session_token(req).map_err(|_| super::unauthorized())?.ok_or_else(super::unauthorized)?;
+    if id.is_some_and(|id| id != token.group().as_str()) {
+        return Err(ApiError::Forbidden("You can only see and change your own group".into()));
+    }
     // A `cpso` that is not even a CPSO number cannot be the caller's.
     let for_member = match f.has("cpso").then(|| Cpso::parse(f.get("cpso"))) {
         None => None,
         Some(Ok(c)) => Some(c),
         Some(Err(_)) => return Err(not_your_own()),
     };
+    if for_member.is_some() {
+        let caller = caller(app, req, Some(&f)).await?;
+        activities::is_own(&caller, for_member.as_ref()).map_err(|_| not_your_own())?;
+    }
     let mut errors = Vec::new();
     let activity = field(&mut errors, "activity", Activity::parse(f.get("activity")));
     let completed_on = match field(&mut errors, "done", done(f.get("done"))) {
@@ -31,12 +42,22 @@ pub async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> 
     let (Some(activity), true) = (activity, errors.is_empty()) else {
         return Err(ApiError::validation("The activity could not be saved", errors));
     };
-    let acts = activities::check_off(app, &caller, CheckOff { for_member, activity, completed_on }).await.map_err(|e| match e {
+    let who = SessionRef::of(&token);
+    let acts = activities::check_off(app, &who, CheckOff { for_member, activity, completed_on }).await.map_err(|e| match e {
         CheckOffError::NotYourOwn => not_your_own(),
         CheckOffError::DateInFuture { today } => ApiError::validation(
             "The activity could not be saved",
             vec![FieldError::new("completed_on", format!("The completion date cannot be in the future (today is {today})"))],
         ),
+        CheckOffError::BeforeCycle { start } => ApiError::validation(
+            "The activity could not be saved",
+            vec![FieldError::new("completed_on", format!("The completion date cannot be before this cycle began ({start})"))],
+        ),
+        CheckOffError::NotAccepted => ApiError::conflict(
+            "Accept your invitation to the group before checking off activities",
+            vec![FieldError::new("activity", "Only members who have accepted check off activities")],
+        ),
+        CheckOffError::SessionEnded => super::unauthorized(),
         CheckOffError::PlanSubmitted => ApiError::conflict(
             "Your group's Practice Improvement Plan has been submitted, so activities can no longer be changed",
             vec![FieldError::new("activity", "Activities are locked once the plan is submitted")],
@@ -44,14 +65,13 @@ pub async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> 
         CheckOffError::NotMember => super::unauthorized(),
         CheckOffError::Failed(f) => f.into(),
     })?;
-    let me = &caller.member().member;
     match wants {
         Wants::Json => Ok(json(
             StatusCode::OK,
             &json!({
-                "cpso": me.cpso.as_str(),
                 "activities": encode::activities(&acts),
-                "credits": app.credits.for_member(&acts, &caller.group.pip),
+                // The plan is not submitted (or the write would have been refused).
+                "credits": app.credits.for_member(&acts, &crate::domain::PipState::None),
             }),
         )),
         Wants::Html if from_page(&f) => Ok(see_other(&format!("/api/me/activities?saved={}", activity.key()))),
@@ -79,7 +99,7 @@ pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
         )),
         Wants::Html => {
             let saved = query(req).get("saved").and_then(|k| Activity::parse(k).ok());
-            Ok(html_page(crate::http::pages::activities_page(&caller.group, caller.index, saved)))
+            Ok(html_page(crate::http::pages::activities_page(&caller.group, caller.slot, saved)))
         }
     }
 }

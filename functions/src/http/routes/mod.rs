@@ -1,8 +1,10 @@
 //! One module per Lambda route group (see `super::lambda_routes`): each route
 //! decodes the request into domain values, calls one use case in
 //! [`crate::app`], and encodes its answer or maps its error.
+mod access;
 mod activities;
 mod coaching;
+mod group;
 mod outbox;
 mod pip;
 mod sign_up;
@@ -12,10 +14,10 @@ use bytes::Bytes;
 use http::StatusCode;
 
 use super::error::ApiError;
-use super::input::{access_code, Fields, Wants};
+use super::input::{session_token, Fields, Wants};
 use super::respond::{with_body, Resp};
 use super::Route;
-use crate::app::access::{self, AuthError, Caller};
+use crate::app::access::{AuthError, Caller};
 use crate::app::App;
 
 type Req = http::Request<Bytes>;
@@ -32,16 +34,27 @@ pub async fn dispatch(app: &App, req: &Req, route: Route, id: Option<&str>, want
         Route::Pip | Route::MePip => pip::save(app, req, id, wants, req.method() == http::Method::PUT).await,
         Route::PipSubmit | Route::MePipSubmit => pip::submit(app, req, id, wants).await,
         Route::Me => status::me(app, req).await,
-        Route::Access if get => status::access_get(app, req, wants).await,
-        Route::Access => status::access_post(app, req, wants).await,
-        Route::Logout => Ok(status::logout(app, wants)),
+        Route::Access if get => access::link_page(app, req, wants).await,
+        Route::Access => access::sign_in(app, req, wants).await,
+        Route::Logout => access::sign_out(app, req, wants, false).await,
+        Route::LogoutEverywhere => access::sign_out(app, req, wants, true).await,
+        Route::Recover => access::recover(app, req, wants).await,
+        Route::MeGroup => group::page(app, req, wants).await,
+        Route::Confirm | Route::Discard | Route::Accept | Route::Decline | Route::Leave | Route::Dissolve => {
+            group::act(app, req, route, wants).await
+        }
+        Route::Peers => group::invite(app, req, wants).await,
+        Route::PeerRemove => group::remove(app, req, id, wants).await,
         Route::Coaching => coaching::ask(app, req, wants).await,
         Route::Outbox => outbox::list(app),
     }
 }
 
 fn unauthorized() -> ApiError {
-    ApiError::Unauthorized("Open your personal link from your sign-up email to continue (it is not valid or is missing)".into())
+    ApiError::Unauthorized(
+        "You are not signed in, or your session has ended: open the personal link from your QI Groups email, or ask for a new link"
+            .into(),
+    )
 }
 
 impl From<AuthError> for ApiError {
@@ -53,10 +66,10 @@ impl From<AuthError> for ApiError {
     }
 }
 
-/// The caller, from the access code the request carries.
-async fn caller(app: &App, req: &Req, fields: Option<&Fields>) -> Result<Caller, ApiError> {
-    let code = access_code(req, fields).map_err(|_| unauthorized())?.ok_or_else(unauthorized)?;
-    Ok(access::authenticate(app, &code).await?)
+/// The caller, from the session token the request carries.
+async fn caller(app: &App, req: &Req, _fields: Option<&Fields>) -> Result<Caller, ApiError> {
+    let token = session_token(req).map_err(|_| unauthorized())?.ok_or_else(unauthorized)?;
+    Ok(crate::app::access::authenticate(app, &token).await?)
 }
 
 /// The caller, who must belong to the group a path's `{id}` names.

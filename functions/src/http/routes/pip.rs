@@ -29,12 +29,16 @@ pub async fn save(app: &App, req: &Req, id: Option<&str>, wants: Wants, is_put: 
     }
     let caller = caller_in(app, req, Some(&f), id).await?;
     let draft = pip_draft(&f)?;
-    pip::save_draft(app, &caller, &draft).await.map_err(|e| match e {
+    let version = pip::save_draft(app, &caller, &draft).await.map_err(|e| match e {
         SaveError::PlanSubmitted => pip_locked(),
         SaveError::Failed(f) => f.into(),
     })?;
     match wants {
-        Wants::Json => Ok(json(StatusCode::OK, &encode::draft("draft", &draft))),
+        Wants::Json => {
+            let mut body = encode::draft("draft", &draft);
+            body["draft_version"] = json!(version);
+            Ok(json(StatusCode::OK, &body))
+        }
         Wants::Html if from_page(&f) => Ok(see_other("/api/me/pip?saved=1")),
         Wants::Html => Ok(see_other("/me/pip/saved/")),
     }
@@ -51,7 +55,14 @@ async fn submit_fields(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: 
         return Err(pip_locked());
     }
     let draft = if has_pip_fields(&f) { Some(pip_draft(&f)?) } else { None };
-    let done = pip::submit(app, &caller, draft).await.map_err(|e| match e {
+    // The draft version the member's page showed, if the form says.
+    let seen = match f.get("draft_version").trim() {
+        "" => None,
+        v => Some(v.parse::<u64>().map_err(|_| {
+            ApiError::validation("The form is damaged", vec![FieldError::new("draft_version", "Reload the page and submit again")])
+        })?),
+    };
+    let done = pip::submit(app, &caller, draft, seen).await.map_err(|e| match e {
         SubmitError::AlreadySubmitted => pip_locked(),
         SubmitError::NothingToSubmit => ApiError::validation(
             "There is no saved plan to submit yet",
@@ -71,6 +82,17 @@ async fn submit_fields(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: 
                 fields,
                 extra: Some(json!({ "missing": list })),
             }
+        }
+        SubmitError::NotFormed => ApiError::conflict(
+            "The group is not formed yet: at least one peer must accept their invitation before the plan can be submitted",
+            vec![],
+        ),
+        SubmitError::PlanChanged => ApiError::conflict(
+            "The plan changed since you opened it: another member saved it. Review the plan, then submit again; nothing was submitted",
+            vec![FieldError::new("strengths", "Review the latest version of the plan")],
+        ),
+        SubmitError::TargetDatePassed(fields) => {
+            ApiError::validation("A goal's target date must be after the submission date; nothing was submitted", fields)
         }
         SubmitError::Failed(f) => f.into(),
     })?;
@@ -92,7 +114,11 @@ async fn submit_fields(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: 
 pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
     let caller = caller(app, req, None).await?;
     match wants {
-        Wants::Json => Ok(json(StatusCode::OK, &encode::pip(&caller.group.pip))),
+        Wants::Json => {
+            let mut body = encode::pip(&caller.group.pip);
+            body["draft_version"] = json!(caller.group.draft_version);
+            Ok(json(StatusCode::OK, &body))
+        }
         Wants::Html => {
             let q = query(req);
             let flag = |k: &str| q.get(k).is_some_and(|v| v == "1");

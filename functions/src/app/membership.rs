@@ -1,0 +1,158 @@
+//! Changing who is in a group: the lead confirms or discards the proposal,
+//! peers accept or decline, the lead invites, withdraws and removes, a peer
+//! leaves, the lead (or staff) dissolves. Each is one atomic write, and the
+//! people it concerns are emailed afterwards.
+use chrono::{DateTime, Utc};
+
+use super::access::{personal_link, recipient, Caller};
+use super::{change, mail_limit, ActionError, App, Failure};
+use crate::domain::membership as step;
+use crate::domain::{AccessCode, Group, GroupMember, MemberStatus, PersonDetails, Role};
+use crate::mail::messages::{self, Change};
+
+/// The lead's name in `g`, for messages.
+fn lead_name(g: &Group) -> String {
+    g.lead().map(|l| l.member.name.to_string()).unwrap_or_default()
+}
+
+/// A fresh access code for each member in `slots` of `g` (their links).
+fn codes_for(app: &App, g: &Group, slots: &[u8]) -> Result<Vec<(u8, AccessCode)>, Failure> {
+    slots.iter().map(|&s| Ok((s, AccessCode::generate(&g.id, s as usize, app.random.as_ref())?))).collect()
+}
+
+async fn invite_mail(app: &App, g: &Group, m: &GroupMember, code: &AccessCode) {
+    if let MemberStatus::Invited { expires_at } = m.status {
+        let mail = messages::invitation(&recipient(m), &lead_name(g), g.name.as_str(), &personal_link(app, code), expires_at);
+        app.send(&mail, "invitation").await;
+    }
+}
+
+async fn tell(app: &App, g: &Group, to: Option<&GroupMember>, what: Change<'_>) {
+    if let Some(m) = to {
+        app.send(&messages::change(&recipient(m), g.name.as_str(), what, &app.config.public_base_url), "change").await;
+    }
+}
+
+/// The lead confirms the proposal: they join (taking their lock) and each
+/// peer is invited with a fresh link. Returns the group after.
+pub async fn confirm(app: &App, caller: &Caller) -> Result<Group, ActionError> {
+    let peers: Vec<u8> = caller.group.members.iter().filter(|m| m.member.role == Role::Peer).map(|m| m.slot).collect();
+    let codes = codes_for(app, &caller.group, &peers)?;
+    let today = app.clock.today();
+    let (_, after) = change(app, caller.group.clone(), caller.acting(), |g| {
+        let mut fx = step::confirm(g, caller.slot, app.clock.now(), app.config.pending)?;
+        // The proposal's codes were never sent to the peers: new ones go out now.
+        fx.extend(codes.iter().map(|(slot, c)| crate::domain::Effect::SetCode { slot: *slot, hash: c.hash() }));
+        let limits = g.members.iter().filter(|m| m.member.role == Role::Peer).map(|m| mail_limit(&m.member.email, today)).collect();
+        Ok((fx, limits))
+    })
+    .await?;
+    for (slot, code) in &codes {
+        if let Some(m) = after.member(*slot) {
+            invite_mail(app, &after, m, code).await;
+        }
+    }
+    Ok(after)
+}
+
+/// The lead discards their proposal: it is deleted, nobody is emailed.
+pub async fn discard(app: &App, caller: &Caller) -> Result<(), ActionError> {
+    change(app, caller.group.clone(), caller.acting(), |g| Ok((step::discard(g, caller.slot)?, vec![]))).await?;
+    Ok(())
+}
+
+/// An invited peer accepts; the lead is told.
+pub async fn accept(app: &App, caller: &Caller) -> Result<Group, ActionError> {
+    let (_, after) = change(app, caller.group.clone(), caller.acting(), |g| Ok((step::accept(g, caller.slot, app.clock.now())?, vec![]))).await?;
+    tell(app, &after, after.lead(), Change::Accepted { peer: caller.member().member.name.as_str() }).await;
+    Ok(after)
+}
+
+/// An invited peer declines; the lead is told.
+pub async fn decline(app: &App, caller: &Caller) -> Result<Group, ActionError> {
+    let (_, after) =
+        change(app, caller.group.clone(), caller.acting(), |g| Ok((step::decline(g, caller.slot, app.clock.now())?, vec![]))).await?;
+    tell(app, &after, after.lead(), Change::Declined { peer: caller.member().member.name.as_str() }).await;
+    Ok(after)
+}
+
+/// The lead invites one more peer, who is emailed their link.
+pub async fn invite(app: &App, caller: &Caller, p: PersonDetails) -> Result<Group, ActionError> {
+    let slot = caller.group.next_slot;
+    let code = AccessCode::generate(&caller.group.id, slot as usize, app.random.as_ref()).map_err(Failure::from)?;
+    let today = app.clock.today();
+    let (_, after) = change(app, caller.group.clone(), caller.acting(), |g| {
+        if g.next_slot != slot {
+            // Someone else added a member meanwhile: the code names the wrong slot.
+            return Err(ActionError::Busy);
+        }
+        let (fx, _) = step::invite(g, caller.slot, &p, code.hash(), app.clock.now(), app.config.pending)?;
+        Ok((fx, vec![mail_limit(&p.email, today)]))
+    })
+    .await?;
+    if let Some(m) = after.member(slot) {
+        invite_mail(app, &after, m, &code).await;
+    }
+    Ok(after)
+}
+
+/// The lead removes a peer or withdraws an invitation; the peer is told.
+pub async fn remove(app: &App, caller: &Caller, target: u8) -> Result<Group, ActionError> {
+    let (before, after) =
+        change(app, caller.group.clone(), caller.acting(), |g| Ok((step::remove(g, Some(caller.slot), target, app.clock.now())?, vec![]))).await?;
+    tell(app, &after, before.member(target), Change::Removed { lead: &lead_name(&before) }).await;
+    Ok(after)
+}
+
+/// An accepted peer leaves; the lead is told.
+pub async fn leave(app: &App, caller: &Caller) -> Result<Group, ActionError> {
+    let (_, after) = change(app, caller.group.clone(), caller.acting(), |g| Ok((step::leave(g, caller.slot, app.clock.now())?, vec![]))).await?;
+    tell(app, &after, after.lead(), Change::Left { peer: caller.member().member.name.as_str() }).await;
+    Ok(after)
+}
+
+/// The lead dissolves the group (a proposal is discarded instead); every
+/// other member who had accepted or been invited is told.
+pub async fn dissolve(app: &App, caller: &Caller) -> Result<Group, ActionError> {
+    let (before, after) =
+        change(app, caller.group.clone(), caller.acting(), |g| Ok((step::dissolve(g, Some(caller.slot), app.clock.now())?, vec![]))).await?;
+    notify_dissolved(app, &before, Some(caller.slot)).await;
+    Ok(after)
+}
+
+/// Staff dissolve a group (`qi admin groups dissolve`).
+pub async fn dissolve_as_staff(app: &App, group: Group) -> Result<Group, ActionError> {
+    let (before, after) = change(app, group, None, |g| Ok((step::dissolve(g, None, app.clock.now())?, vec![]))).await?;
+    notify_dissolved(app, &before, None).await;
+    Ok(after)
+}
+
+/// Staff remove a member (`qi admin members remove`).
+pub async fn remove_as_staff(app: &App, group: Group, target: u8) -> Result<Group, ActionError> {
+    let (before, after) = change(app, group, None, |g| Ok((step::remove(g, None, target, app.clock.now())?, vec![]))).await?;
+    tell(app, &after, before.member(target), Change::Removed { lead: "Program staff" }).await;
+    Ok(after)
+}
+
+/// Staff correct a member's email address (`qi admin members email`).
+pub async fn correct_email_as_staff(app: &App, group: Group, slot: u8, email: crate::domain::Email) -> Result<Group, ActionError> {
+    let (_, after) = change(app, group, None, |g| Ok((step::correct_email(g, slot, email.clone(), app.clock.now())?, vec![]))).await?;
+    Ok(after)
+}
+
+async fn notify_dissolved(app: &App, before: &Group, by: Option<u8>) {
+    if before.phase() == crate::domain::Phase::Proposed {
+        return;
+    }
+    for m in before.members.iter().filter(|m| Some(m.slot) != by && !matches!(m.status, MemberStatus::Proposed)) {
+        tell(app, before, Some(m), Change::Dissolved).await;
+    }
+}
+
+/// When a pending step lapses, for pages ("expires on …").
+pub fn lapses_at(m: &GroupMember) -> Option<DateTime<Utc>> {
+    match m.status {
+        MemberStatus::Invited { expires_at } => Some(expires_at),
+        _ => None,
+    }
+}

@@ -1,0 +1,148 @@
+//! The member's group: `GET /api/me/group` (the proposal to review, the
+//! invitation to answer, or the members and the group's history) and the
+//! changes made from it. Each POST answers 303 back to the page with a
+//! notice (HTML) or the group's new state (JSON).
+use http::StatusCode;
+use serde_json::json;
+
+use super::{caller, html_page, Req, Res};
+use crate::app::access::Caller;
+use crate::app::{membership, App};
+use crate::domain::{Group, PersonDetails};
+use crate::http::decode::person;
+use crate::http::error::ApiError;
+use crate::http::input::{query, read_fields, Fields, Wants};
+use crate::http::pages::{self, GroupNotice};
+use crate::http::respond::{json, see_other};
+use crate::http::Route;
+
+/// The group as JSON for the member `slot`: phase, members (addresses only
+/// for the lead, who typed them), the history.
+pub fn group_json(g: &Group, slot: u8) -> serde_json::Value {
+    let is_lead = g.lead().is_some_and(|l| l.slot == slot);
+    let members: Vec<_> = g
+        .members
+        .iter()
+        .map(|m| {
+            json!({
+                "slot": m.slot,
+                "name": m.member.name.as_str(),
+                "role": m.member.role.as_str(),
+                "status": m.status.key(),
+                "email": is_lead.then(|| m.member.email.as_str()),
+                "invitation_expires_at": membership::lapses_at(m).map(|t| t.to_rfc3339()),
+            })
+        })
+        .collect();
+    let audit: Vec<_> = g.audit_trail().iter().map(|e| json!({ "at": e.at.to_rfc3339(), "text": e.describe() })).collect();
+    json!({
+        "group_id": g.id.as_str(),
+        "name": g.name.as_str(),
+        "practice_setting": g.practice_setting.as_str(),
+        "phase": g.phase().key(),
+        "proposal_expires_at": g.proposal_expires_at.map(|t| t.to_rfc3339()),
+        "me": slot,
+        "members": members,
+        "audit": audit,
+    })
+}
+
+pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
+    let c = caller(app, req, None).await?;
+    match wants {
+        Wants::Json => Ok(json(StatusCode::OK, &group_json(&c.group, c.slot))),
+        Wants::Html => {
+            let notice = query(req).get("done").and_then(|k| GroupNotice::parse(k));
+            Ok(html_page(pages::group_page(&c.group, c.slot, notice, &[], None)))
+        }
+    }
+}
+
+/// 303 back to the group page with `notice`, or the group as JSON.
+fn done(after: &Group, c: &Caller, wants: Wants, notice: GroupNotice) -> Res {
+    match wants {
+        Wants::Json => Ok(json(StatusCode::OK, &group_json(after, c.slot))),
+        Wants::Html => Ok(see_other(&format!("/api/me/group?done={}", notice.key()))),
+    }
+}
+
+/// Confirm, discard, accept, decline, leave or dissolve.
+pub async fn act(app: &App, req: &Req, route: Route, wants: Wants) -> Res {
+    let c = caller(app, req, None).await?;
+    let (after, notice) = match route {
+        Route::Confirm => (membership::confirm(app, &c).await?, GroupNotice::Confirmed),
+        Route::Discard => {
+            membership::discard(app, &c).await?;
+            return match wants {
+                Wants::Json => Ok(json(StatusCode::OK, &json!({ "discarded": true }))),
+                Wants::Html => Ok(see_other("/me/signed-out/?discarded=1")),
+            };
+        }
+        Route::Accept => (membership::accept(app, &c).await?, GroupNotice::Accepted),
+        Route::Decline => {
+            membership::decline(app, &c).await?;
+            return match wants {
+                Wants::Json => Ok(json(StatusCode::OK, &json!({ "declined": true }))),
+                Wants::Html => Ok(see_other("/me/signed-out/?declined=1")),
+            };
+        }
+        Route::Leave => {
+            membership::leave(app, &c).await?;
+            return match wants {
+                Wants::Json => Ok(json(StatusCode::OK, &json!({ "left": true }))),
+                Wants::Html => Ok(see_other("/me/signed-out/?left=1")),
+            };
+        }
+        Route::Dissolve => (membership::dissolve(app, &c).await?, GroupNotice::Dissolved),
+        _ => return Err(ApiError::NotFound("There is nothing at this address".into())),
+    };
+    done(&after, &c, wants, notice)
+}
+
+fn peer_fields(f: &Fields) -> Result<PersonDetails, Vec<crate::domain::FieldError>> {
+    let mut errors = Vec::new();
+    match person(f, "peer_", &mut errors) {
+        Some(p) if errors.is_empty() => Ok(p),
+        _ => Err(errors),
+    }
+}
+
+/// The lead invites one more peer (`peer_cpso`, `peer_name`, `peer_email`,
+/// `peer_language`). A refused form comes back with its answers.
+pub async fn invite(app: &App, req: &Req, wants: Wants) -> Res {
+    let f = read_fields(req)?;
+    let c = caller(app, req, Some(&f)).await?;
+    let refused = |e: ApiError| -> Res {
+        match wants {
+            Wants::Json => Err(e),
+            Wants::Html => {
+                let mut r = html_page(pages::group_page(&c.group, c.slot, None, e.fields(), Some((&f, &e.message()))));
+                *r.status_mut() = e.status();
+                Ok(r)
+            }
+        }
+    };
+    let p = match peer_fields(&f) {
+        Ok(p) => p,
+        Err(errors) => return refused(ApiError::validation("Some answers need correcting; nobody was invited", errors)),
+    };
+    match membership::invite(app, &c, p).await {
+        Ok(after) => done(&after, &c, wants, GroupNotice::Invited),
+        Err(e) => {
+            let e = ApiError::from(e);
+            if e.fields().is_empty() {
+                Err(e)
+            } else {
+                refused(e)
+            }
+        }
+    }
+}
+
+/// The lead removes a peer or withdraws an invitation (`{id}` is the slot).
+pub async fn remove(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res {
+    let c = caller(app, req, None).await?;
+    let slot: u8 = id.and_then(|s| s.parse().ok()).ok_or_else(|| ApiError::NotFound("There is no such member in the group".into()))?;
+    let after = membership::remove(app, &c, slot).await?;
+    done(&after, &c, wants, GroupNotice::Removed)
+}
