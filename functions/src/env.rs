@@ -55,3 +55,24 @@ pub fn email(name: &'static str, value: &str) -> Result<Email, ConfigError> {
 pub fn credits_from(path: &Path) -> Result<Credits, ConfigError> {
     Credits::from_path(path).map_err(|problem| ConfigError::Credits { path: path.to_path_buf(), problem })
 }
+
+/// `QI_PENDING_DAYS` (how long proposals and invitations wait; default 14)
+/// and `QI_CYCLE_START` (`YYYY-MM-DD`: no activity completed before it)
+/// applied to `config`.
+pub fn timing_from_env(config: &mut crate::app::Config) -> Result<(), ConfigError> {
+    if let Some(v) = optional("QI_PENDING_DAYS") {
+        let days: i64 = v
+            .trim()
+            .parse()
+            .ok()
+            .filter(|d| (1..=90).contains(d))
+            .ok_or(ConfigError::Invalid { name: "QI_PENDING_DAYS", problem: "a whole number of days from 1 to 90".into() })?;
+        config.pending = chrono::Duration::days(days);
+    }
+    if let Some(v) = optional("QI_CYCLE_START") {
+        let d = chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+            .map_err(|_| ConfigError::Invalid { name: "QI_CYCLE_START", problem: "a date as YYYY-MM-DD".into() })?;
+        config.cycle_start = Some(d);
+    }
+    Ok(())
+}

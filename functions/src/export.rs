@@ -3,7 +3,7 @@
 //! Cells are RFC 4180-quoted when needed (the `csv` crate), and a cell that a
 //! spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, tab
 //! or CR) gets a leading `'`.
-use crate::domain::{requirement_met_until, Activity, CoachingRequest, Credits, Group, Invitation};
+use crate::domain::{requirement_met_until, Activity, Actor, AuditEvent, CoachingRequest, Credits, Group, Invitation};
 
 /// A cell as a spreadsheet must see it: text it would run as a formula
 /// gets a leading `'` (the csv crate does the RFC 4180 quoting).
@@ -49,6 +49,7 @@ pub fn groups_csv(groups: &[Group]) -> String {
         "practice_setting",
         "cycle",
         "created_at",
+        "phase",
         "members",
         "lead_cpso",
         "activities_done",
@@ -56,10 +57,12 @@ pub fn groups_csv(groups: &[Group]) -> String {
         "pip_state",
         "submitted_on",
         "requirement_met_until",
+        "submitted_by",
     ]
     .map(String::from));
     for g in groups {
-        let done: usize = g.members.iter().map(|m| m.activities.0.len()).sum();
+        let accepted = g.accepted().count();
+        let done: usize = g.accepted().map(|m| m.activities.0.len()).sum();
         let state = match &g.pip {
             crate::domain::PipState::None => "none",
             crate::domain::PipState::Draft { .. } => "draft",
@@ -72,13 +75,15 @@ pub fn groups_csv(groups: &[Group]) -> String {
             g.practice_setting.to_string(),
             g.cycle.to_string(),
             g.created_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            g.members.len().to_string(),
-            g.members[0].member.cpso.to_string(),
+            g.phase().key().to_string(),
+            accepted.to_string(),
+            g.lead().map(|l| l.member.cpso.to_string()).unwrap_or_default(),
             done.to_string(),
-            (g.members.len() * Activity::ALL.len()).to_string(),
+            (accepted * Activity::ALL.len()).to_string(),
             state.to_string(),
             sub.map(|d| d.to_string()).unwrap_or_default(),
             sub.map(|d| requirement_met_until(d).to_string()).unwrap_or_default(),
+            g.submitted_by().map(actor).unwrap_or_default(),
         ]));
     }
     out
@@ -87,7 +92,7 @@ pub fn groups_csv(groups: &[Group]) -> String {
 /// One row per member: who, their activities' dates, their credits.
 pub fn members_csv(groups: &[Group], credits: &Credits) -> String {
     let mut header: Vec<String> =
-        ["group_id", "group_name", "cycle", "role", "cpso", "name", "email", "language"].map(String::from).to_vec();
+        ["group_id", "group_name", "cycle", "role", "status", "cpso", "name", "email", "language"].map(String::from).to_vec();
     header.extend(Activity::ALL.iter().map(|a| a.key().to_string()));
     header.extend(["pip_state", "submitted_on", "requirement_met_until", "credits"].map(String::from));
     let mut out = row(&header);
@@ -99,6 +104,7 @@ pub fn members_csv(groups: &[Group], credits: &Credits) -> String {
                 g.name.to_string(),
                 g.cycle.to_string(),
                 m.member.role.as_str().to_string(),
+                m.status.key().to_string(),
                 m.member.cpso.to_string(),
                 m.member.name.to_string(),
                 m.member.email.to_string(),
@@ -119,6 +125,32 @@ pub fn members_csv(groups: &[Group], credits: &Credits) -> String {
             r.push(sub.map(|d| requirement_met_until(d).to_string()).unwrap_or_default());
             r.push(credits.for_member(&m.activities, &g.pip).total.to_string());
             out.push_str(&row(&r));
+        }
+    }
+    out
+}
+
+/// Who did something, as the trail names them: "Dr Ada Lee (CPSO 12345)".
+fn actor(e: &AuditEvent) -> String {
+    match &e.by {
+        Actor::Member { name, .. } => name.to_string(),
+        Actor::Staff => "Program staff".to_string(),
+        Actor::Service => "The service".to_string(),
+    }
+}
+
+/// One row per event of every group's audit trail, oldest first within a group.
+pub fn audit_csv(groups: &[Group]) -> String {
+    let mut out = row(&["group_id", "group_name", "at", "by", "event"].map(String::from));
+    for g in groups {
+        for e in g.audit_trail() {
+            out.push_str(&row(&[
+                g.id.to_string(),
+                g.name.to_string(),
+                e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                actor(&e),
+                e.describe(),
+            ]));
         }
     }
     out

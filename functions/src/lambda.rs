@@ -34,6 +34,7 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
     let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), from);
     let mut config = Config::new(&base, cycle_from_env()?);
+    crate::env::timing_from_env(&mut config)?;
     config.coaching_inbox = optional("QI_COACHING_INBOX").map(|a| email("QI_COACHING_INBOX", &a)).transpose()?;
     Ok(App {
         store: Arc::new(store),

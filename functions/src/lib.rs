@@ -30,3 +30,6 @@ pub const DEV_INVITATIONS_CSV: &str = include_str!("../data/dev-invitations.csv"
 /// Re-exported for `qi admin` (DynamoDB client construction).
 #[cfg(feature = "dynamodb")]
 pub use aws_sdk_dynamodb;
+/// Re-exported for `qi admin` (staff's emails through SES).
+#[cfg(feature = "ses")]
+pub use aws_sdk_sesv2;

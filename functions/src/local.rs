@@ -62,6 +62,7 @@ pub async fn local_app(data_dir: &Path, public_base_url: &str) -> Result<App, Co
     println!("local API: store {}, outbox {}/ (listed at GET /api/outbox)", db.display(), outbox.display());
     let mut config = Config::new(public_base_url, cycle);
     config.outbox_dir = Some(outbox);
+    crate::env::timing_from_env(&mut config)?;
     config.coaching_inbox = Some(email("the local coaching inbox", "qi-coaches@qi-groups.invalid")?);
     Ok(App {
         store: Arc::new(store),

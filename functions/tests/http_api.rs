@@ -1,59 +1,24 @@
 //! Handler tests over real HTTP: the shared router behind a TCP listener,
-//! talked to with reqwest (JSON and plain form posts).
+//! talked to with reqwest (JSON and plain form posts), walking the whole
+//! journey: a proposal that reaches only the lead on file, confirmation,
+//! peers accepting through their own links, sessions that end, a new link,
+//! and the plan.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 mod harness;
 
 use std::sync::Arc;
 
 use harness::*;
-use qi_functions::store::{Store, StoreError, StoreResult};
+use qi_functions::store::{CheckOffWrite, CurrentGroup, Store, StoreError, StoreResult};
 use serde_json::{json, Value};
 
 const FORM: &str = "application/x-www-form-urlencoded";
 
-async fn signup(s: &Server, lead: &str, peers: &[&str]) -> (Value, Vec<harness_codes::Member>) {
-    let r = client().post(s.url("/api/groups")).json(&signup_json(lead, peers)).send().await.unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    let body: Value = r.json().await.unwrap();
-    let members = harness_codes::from_outbox(s, &body);
-    (body, members)
-}
-
-/// Personal links as delivered through the outbox.
-mod harness_codes {
-    use super::*;
-    #[derive(Debug, Clone)]
-    pub struct Member {
-        #[allow(dead_code)]
-        pub role: String,
-        pub code: String,
-        pub to: String,
-    }
-    pub fn from_outbox(s: &Server, signup: &Value) -> Vec<Member> {
-        let gid = signup["group_id"].as_str().unwrap();
-        let list = qi_functions::mail::OutboxMailer::list(&s.outbox).unwrap();
-        let mut out: Vec<Member> = list
-            .into_iter()
-            .filter_map(|e| {
-                let link = e.link?;
-                let code = code_of(&link);
-                code.starts_with(&format!("{gid}.")).then(|| Member {
-                    role: if code.starts_with(&format!("{gid}.0.")) { "lead".into() } else { "peer".into() },
-                    code,
-                    to: e.to,
-                })
-            })
-            .collect();
-        out.sort_by_key(|m| m.code.split('.').nth(1).unwrap().parse::<u32>().unwrap());
-        out
-    }
-}
-
-async fn check_off(s: &Server, code: &str, activity: &str, date: &str) -> reqwest::Response {
-    let gid = code.split('.').next().unwrap();
+async fn check_off(s: &Server, token: &str, activity: &str, date: &str) -> reqwest::Response {
+    let gid = token.split('.').next().unwrap();
     client()
         .post(s.url(&format!("/api/groups/{gid}/activities")))
-        .bearer_auth(code)
+        .bearer_auth(token)
         .json(&json!({ "activity": activity, "completed_on": date }))
         .send()
         .await
@@ -62,122 +27,171 @@ async fn check_off(s: &Server, code: &str, activity: &str, date: &str) -> reqwes
 
 const ACTIVITIES: [&str; 4] = ["qi_survey", "practice_profile", "chart_review", "data_driven_qi"];
 
+const ANSWER: &str = "If this CPSO number is on this cycle's invitation list, we have emailed the physician at the address on file.";
+
+async fn propose(s: &Server, body: &Value) -> reqwest::Response {
+    client().post(s.url("/api/groups")).json(body).send().await.unwrap()
+}
+
 #[tokio::test]
-async fn json_flow_sign_up_check_off_submit() {
+async fn a_sign_up_reaches_only_the_lead_on_file() {
     let s = Server::start().await;
-    let (body, members) = signup(&s, "100", &["101", "102"]).await;
-    let gid = body["group_id"].as_str().unwrap().to_string();
-    assert_eq!(body["status_url"], format!("/api/groups/{gid}"));
-    let lead_link = body["lead_link"].as_str().unwrap();
-    assert!(lead_link.starts_with(&format!("{}/api/access?code={gid}.0.", s.base)));
-    // Each member got their own link by email; the response shows only the lead's.
-    assert_eq!(members.len(), 3);
-    assert_eq!(members[0].code, code_of(lead_link));
-    assert!(members[1].to.contains("peer101@example.org"));
-    assert!(!body.to_string().contains(&members[1].code));
+    // Someone signs up with an invited number and their own address: no
+    // code, no cookie, no link in the answer, and the address typed is refused.
+    let mut body = signup_json("100", &["101", "102"]);
+    body["lead"]["email"] = json!("attacker@example.org");
+    let r = propose(&s, &body).await;
+    assert_eq!(r.status(), 400, "the lead's email is not asked for");
+    body["lead"].as_object_mut().unwrap().remove("email");
+    let r = propose(&s, &body).await;
+    assert_eq!(r.status(), 202);
+    assert!(r.headers().get("set-cookie").is_none());
+    let text = r.text().await.unwrap();
+    assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), json!({ "message": ANSWER }));
+    assert!(!text.contains("code") && !text.contains("http"), "{text}");
+    // Exactly one email, to the address on file; the subject carries no typed text.
+    let sent = mails(&s);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].to.contains(&on_file("100")), "{}", sent[0].to);
+    assert_eq!(sent[0].subject, "Confirm your QI Group");
+    // An uninvited number gets the very same answer, and nobody is emailed.
+    let r = propose(&s, &signup_json("999", &["101"])).await;
+    assert_eq!(r.status(), 202);
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({ "message": ANSWER }));
+    assert_eq!(mails(&s).len(), 1);
+    // Form-shape errors are still named at once.
+    let r = propose(&s, &json!({ "group_name": "", "lead": { "cpso": "12a" } })).await;
+    assert_eq!(r.status(), 400);
+    let e: Value = r.json().await.unwrap();
+    let fields: Vec<&str> = e["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"group_name") && fields.contains(&"lead_cpso"), "{fields:?}");
+    // Nobody is locked by a proposal: 101 can be in another proposal too.
+    assert_eq!(propose(&s, &signup_json("200", &["101"])).await.status(), 202);
+    assert_eq!(s.app.store.group_of(&qi_functions::domain::Cpso::parse("101").unwrap()).await.unwrap(), None);
+}
 
-    // The outbox listing of the dev server.
-    let outbox: Value = client().get(s.url("/api/outbox")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(outbox.as_array().unwrap().len(), 3);
-    for k in ["to", "subject", "link", "sent_at", "file"] {
-        assert!(outbox[0].get(k).is_some(), "outbox entry has {k}");
-    }
+#[tokio::test]
+async fn the_lead_confirms_and_peers_accept_through_their_own_links() {
+    let s = Server::start().await;
+    assert_eq!(propose(&s, &signup_json("100", &["101", "102"])).await.status(), 202);
+    let link = link_to(&s, &on_file("100")).unwrap();
+    assert!(link.starts_with(&format!("{}/api/access?code=", s.base)));
+    // Opening the link (as a mail scanner would) signs nobody in and changes nothing.
+    let r = client().get(&link).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("set-cookie").is_none());
+    let html = r.text().await.unwrap();
+    assert!(html.contains("method=\"post\" action=\"/api/access\""), "{html}");
+    let gid = code_of(&link).split('.').next().unwrap().to_string();
+    let g = s.app.store.get_group(&qi_functions::domain::GroupId::parse(&gid).unwrap()).await.unwrap();
+    assert!(g.members.iter().all(|m| m.sessions.is_empty()));
+    // The lead signs in and reviews the proposal; the peers are not emailed yet.
+    let lead = sign_in(&s, &code_of(&link)).await;
+    let page: Value = client().get(s.url("/api/me/group")).bearer_auth(&lead).send().await.unwrap().json().await.unwrap();
+    assert_eq!(page["phase"], "proposed");
+    assert_eq!(page["members"][1]["email"], "peer101@example.org", "the lead reviews the addresses");
+    assert!(link_to(&s, "peer101@example.org").is_none());
+    // A peer's session cannot confirm; the lead confirms.
+    let r = client().post(s.url("/api/me/proposal/confirm")).bearer_auth(&lead).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let peer_link = link_to(&s, "peer101@example.org").expect("invited after confirmation");
+    let invite = mails(&s).into_iter().find(|m| m.to.contains("peer101@example.org")).unwrap();
+    assert_eq!(invite.subject, "Invitation à un groupe d'amélioration de la qualité", "in the peer's language");
+    let peer = sign_in(&s, &code_of(&peer_link)).await;
+    // Before accepting, the peer is not a member: no check-offs, no lock.
+    assert_eq!(check_off(&s, &peer, "qi_survey", "2026-06-01").await.status(), 409);
+    let r = client().post(s.url("/api/me/proposal/confirm")).bearer_auth(&peer).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let r = client().post(s.url("/api/me/invitation/accept")).bearer_auth(&peer).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let g: Value = r.json().await.unwrap();
+    assert_eq!(g["phase"], "formed");
+    assert!(g["members"][0]["email"].is_null(), "a peer does not see addresses");
+    assert_eq!(check_off(&s, &peer, "qi_survey", "2026-06-01").await.status(), 200);
+    // The lead is told; the other peer declines.
+    assert!(mails(&s).iter().any(|m| m.to.contains(&on_file("100")) && m.subject == "Your QI Group has changed"));
+    let other = sign_in(&s, &code_of(&link_to(&s, "peer102@example.org").unwrap())).await;
+    let r = client().post(s.url("/api/me/invitation/decline")).bearer_auth(&other).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    // The history says who did what.
+    let page: Value = client().get(s.url("/api/me/group")).bearer_auth(&lead).send().await.unwrap().json().await.unwrap();
+    let trail: Vec<&str> = page["audit"].as_array().unwrap().iter().map(|e| e["text"].as_str().unwrap()).collect();
+    assert_eq!(trail.len(), 5, "{trail:?}");
+    assert!(trail[0].ends_with("proposed the group") && trail[1].contains("confirmed") && trail[4].contains("declined"), "{trail:?}");
+}
 
+#[tokio::test]
+async fn the_whole_json_journey_to_a_submitted_plan() {
+    let s = Server::start().await;
+    let (gid, members) = formed(&s, "100", &["101", "102"]).await;
     // /api/me
-    let me: Value = client().get(s.url("/api/me")).bearer_auth(&members[1].code).send().await.unwrap().json().await.unwrap();
+    let me: Value = client().get(s.url("/api/me")).bearer_auth(&members[1].token).send().await.unwrap().json().await.unwrap();
     assert_eq!(me["group_id"], gid.as_str());
     assert_eq!(me["member"]["cpso"], "101");
-    assert_eq!(me["member"]["role"], "peer");
-    assert_eq!(me["member"]["language"], "fr");
+    assert_eq!(me["member"]["status"], "accepted");
+    assert_eq!(me["group"]["phase"], "formed");
 
     // Submitting before the activities are done: 409 naming who and what.
     let r = client()
         .post(s.url(&format!("/api/groups/{gid}/pip/submit")))
-        .bearer_auth(&members[0].code)
+        .bearer_auth(&members[0].token)
         .json(&complete_pip_json())
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 409);
     let e: Value = r.json().await.unwrap();
-    assert_eq!(e["error"], "conflict");
     assert_eq!(e["missing"].as_array().unwrap().len(), 12);
     assert_eq!(e["missing"][0]["cpso"], "100");
-    assert_eq!(e["missing"][0]["activity"], "qi_survey");
 
-    // Everyone checks off everything.
     for m in &members {
         for a in ACTIVITIES {
-            let r = check_off(&s, &m.code, a, "2026-06-01").await;
-            assert_eq!(r.status(), 200);
+            assert_eq!(check_off(&s, &m.token, a, "2026-06-01").await.status(), 200);
         }
     }
-    let r = check_off(&s, &members[2].code, "chart_review", "2026-06-02").await;
+    let r = check_off(&s, &members[2].token, "chart_review", "2026-06-02").await;
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["activities"]["chart_review"]["completed_on"], "2026-06-02");
-    assert_eq!(v["activities"]["qi_survey"]["done"], true);
     assert_eq!(v["credits"]["total"], 18);
-
     // A future date is refused, naming the field.
-    let r = check_off(&s, &members[2].code, "chart_review", "2026-06-16").await;
+    let r = check_off(&s, &members[2].token, "chart_review", "2026-06-16").await;
     assert_eq!(r.status(), 400);
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["fields"][0]["field"], "completed_on");
+    assert_eq!(r.json::<Value>().await.unwrap()["fields"][0]["field"], "completed_on");
 
-    // Draft (PUT), then status shows it.
+    // A draft, then a submission naming an older draft version: 409, nothing submitted.
     let r = client()
         .put(s.url(&format!("/api/groups/{gid}/pip")))
-        .bearer_auth(&members[1].code)
+        .bearer_auth(&members[1].token)
         .json(&json!({ "strengths": "Teamwork", "goals": [ { "kind": "self_care", "aim": "Rest" } ] }))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     let d: Value = r.json().await.unwrap();
-    assert_eq!(d["state"], "draft");
-    assert_eq!(d["goals"][0]["kind"], "self_care");
-    // Submitting the saved draft: two self-care goals / one goal is not enough (400).
-    let r = client()
-        .post(s.url(&format!("/api/groups/{gid}/pip/submit")))
-        .bearer_auth(&members[1].code)
-        .header("accept", "application/json")
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(d["draft_version"], 1);
+    let mut stale = complete_pip_json();
+    stale["draft_version"] = json!(0);
+    let r = client().post(s.url(&format!("/api/groups/{gid}/pip/submit"))).bearer_auth(&members[0].token).json(&stale).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert!(r.text().await.unwrap().contains("The plan changed"));
+    // A goal whose target date is not after today is refused.
+    let mut past = complete_pip_json();
+    past["goals"][1]["target_date"] = json!(TODAY);
+    let r = client().post(s.url(&format!("/api/groups/{gid}/pip/submit"))).bearer_auth(&members[0].token).json(&past).send().await.unwrap();
     assert_eq!(r.status(), 400);
-    let e: Value = r.json().await.unwrap();
-    assert!(e["fields"].as_array().unwrap().iter().any(|f| f["field"] == "goals"), "{e}");
-    // Two self-care goals alone are not enough either.
-    let mut two_self_care = complete_pip_json();
-    two_self_care["goals"][0]["kind"] = json!("self_care");
-    let r = client()
-        .post(s.url(&format!("/api/groups/{gid}/pip/submit")))
-        .bearer_auth(&members[1].code)
-        .json(&two_self_care)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 400);
-    let e: Value = r.json().await.unwrap();
-    assert!(e["fields"][0]["message"].as_str().unwrap().contains("at most one"), "{e}");
+    assert_eq!(r.json::<Value>().await.unwrap()["fields"][0]["field"], "goal_2_target_date");
 
-    // Submit with a body: saved and submitted at once.
-    let r = client()
-        .post(s.url(&format!("/api/groups/{gid}/pip/submit")))
-        .bearer_auth(&members[2].code)
-        .json(&complete_pip_json())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    let mut plan = complete_pip_json();
+    plan["draft_version"] = json!(1);
+    let r = client().post(s.url(&format!("/api/groups/{gid}/pip/submit"))).bearer_auth(&members[2].token).json(&plan).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let v: Value = r.json().await.unwrap();
     assert_eq!(v["submitted_on"], TODAY);
     assert_eq!(v["requirement_met_until"], "2031-06-15");
-
-    // One PIP per group; no un-checking afterwards.
+    // One plan per group; no un-checking afterwards.
     let r = client()
         .post(s.url(&format!("/api/groups/{gid}/pip/submit")))
-        .bearer_auth(&members[0].code)
+        .bearer_auth(&members[0].token)
         .json(&complete_pip_json())
         .send()
         .await
@@ -185,58 +199,150 @@ async fn json_flow_sign_up_check_off_submit() {
     assert_eq!(r.status(), 409);
     let r = client()
         .post(s.url(&format!("/api/groups/{gid}/activities")))
-        .bearer_auth(&members[0].code)
+        .bearer_auth(&members[0].token)
         .json(&json!({ "activity": "qi_survey", "done": false }))
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 409);
-
-    // Status: members, activities, PIP, credits.
     let st: Value =
-        client().get(s.url(&format!("/api/groups/{gid}"))).bearer_auth(&members[0].code).send().await.unwrap().json().await.unwrap();
-    assert_eq!(st["group_id"], gid.as_str());
+        client().get(s.url(&format!("/api/groups/{gid}"))).bearer_auth(&members[0].token).send().await.unwrap().json().await.unwrap();
     assert_eq!(st["members"].as_array().unwrap().len(), 3);
-    assert_eq!(st["members"][0]["role"], "lead");
-    assert_eq!(st["members"][1]["name"], "Dr. Peer Person101");
     assert_eq!(st["pip"]["state"], "submitted");
-    assert_eq!(st["pip"]["requirement_met_until"], "2031-06-15");
-    assert_eq!(st["pip"]["counting_goals"], 2);
-    assert!(st["pip"]["missing"].as_array().unwrap().is_empty());
-    // 6+6+6 (activities, QI Survey 0) + 6 (PIP) + 2×5 (goals) = 34
     assert_eq!(st["members"][0]["credits"]["total"], 34);
-    let me_status: Value = client().get(s.url("/api/me/status")).bearer_auth(&members[1].code).send().await.unwrap().json().await.unwrap();
-    assert_eq!(me_status, st);
-
-    // Once submitted the group is closed: the lead can form a new group.
-    let (_, again) = signup(&s, "100", &["101"]).await;
-    assert_eq!(again.len(), 2);
+    // The submitted group no longer locks anyone: the lead can propose again.
+    assert_eq!(propose(&s, &signup_json("100", &["101"])).await.status(), 202);
 }
 
 #[tokio::test]
-async fn plain_form_flow_with_redirects_and_cookies() {
+async fn sessions_end_on_sign_out_and_a_new_link_replaces_the_old() {
     let s = Server::start().await;
-    let b = browser();
-    let form = "group_name=North+Bay+QI&practice_setting=Clinic&lead_cpso=200&lead_name=Dr+A&lead_email=a%40example.org&lead_language=en\
+    let (gid, members) = formed(&s, "100", &["101"]).await;
+    let peer = &members[1];
+    let second = sign_in(&s, &peer.code).await;
+    // Sign out: that session no longer works, the other does.
+    let r = client().post(s.url("/api/access/logout")).bearer_auth(&peer.token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(client().get(s.url("/api/me")).bearer_auth(&peer.token).send().await.unwrap().status(), 401);
+    assert_eq!(client().get(s.url("/api/me")).bearer_auth(&second).send().await.unwrap().status(), 200);
+    // Sign out everywhere.
+    let third = sign_in(&s, &peer.code).await;
+    let r = client().post(s.url("/api/access/logout-everywhere")).bearer_auth(&third).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    for t in [&second, &third] {
+        assert_eq!(client().get(s.url("/api/me")).bearer_auth(t).send().await.unwrap().status(), 401);
+        assert_eq!(check_off(&s, t, "qi_survey", "2026-06-01").await.status(), 401);
+    }
+    // A new link: the same answer whether or not anything matched.
+    let ask = |cpso: &str, email: &str| {
+        client().post(s.url("/api/access/recover")).json(&json!({ "cpso": cpso, "email": email })).send()
+    };
+    let before = mails(&s).len();
+    let miss: Value = ask("101", "someone@example.org").await.unwrap().json().await.unwrap();
+    let unknown: Value = ask("55555", "someone@example.org").await.unwrap().json().await.unwrap();
+    assert_eq!(mails(&s).len(), before, "nothing sent when they do not match");
+    let r = ask("101", "PEER101@example.org").await.unwrap();
+    assert_eq!(r.status(), 202);
+    let hit: Value = r.json().await.unwrap();
+    assert_eq!(miss, hit);
+    assert_eq!(unknown, hit);
+    let new_link = link_to(&s, "peer101@example.org").unwrap();
+    assert_ne!(code_of(&new_link), peer.code);
+    // The old code no longer signs in; the new one does.
+    let r = client().post(s.url("/api/access")).json(&json!({ "code": peer.code })).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let t = sign_in(&s, &code_of(&new_link)).await;
+    assert_eq!(client().get(s.url("/api/me")).bearer_auth(&t).send().await.unwrap().status(), 200);
+    // At most 3 a day.
+    for _ in 0..4 {
+        assert_eq!(ask("101", "peer101@example.org").await.unwrap().status(), 202);
+    }
+    let new_links = mails(&s).iter().filter(|m| m.subject == "Your new QI Groups link").count();
+    assert_eq!(new_links, 3);
+    let _ = gid;
+}
+
+#[tokio::test]
+async fn the_lead_changes_the_group_before_submission() {
+    let s = Server::start().await;
+    let (_, members) = formed(&s, "100", &["101"]).await;
+    let lead = &members[0].token;
+    let invite = |body: Value| client().post(s.url("/api/me/peers")).bearer_auth(lead).json(&body).send();
+    // Invite: errors name the field.
+    let r = invite(json!({ "peer_cpso": "101", "peer_name": "Dr X", "peer_email": "x@example.org", "peer_language": "en" })).await.unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.json::<Value>().await.unwrap()["fields"][0]["field"], "peer_cpso");
+    let r = invite(json!({ "peer_cpso": "103", "peer_name": "Dr X", "peer_email": "peer101@example.org", "peer_language": "en" }))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 409);
+    assert_eq!(r.json::<Value>().await.unwrap()["fields"][0]["field"], "peer_email");
+    let r = invite(json!({ "peer_cpso": "103", "peer_name": "Dr Three", "peer_email": "three@example.org", "peer_language": "en" }))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let g: Value = r.json().await.unwrap();
+    let slot = g["members"].as_array().unwrap().iter().find(|m| m["name"] == "Dr Three").unwrap()["slot"].as_u64().unwrap();
+    assert!(link_to(&s, "three@example.org").is_some());
+    // Withdraw it, then the peer 101 leaves: their lock is released.
+    let r = client().post(s.url(&format!("/api/me/peers/{slot}/remove"))).bearer_auth(lead).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client().post(s.url("/api/me/leave")).bearer_auth(&members[1].token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let cpso = |c: &str| qi_functions::domain::Cpso::parse(c).unwrap();
+    assert_eq!(s.app.store.group_of(&cpso("101")).await.unwrap(), None);
+    // A peer cannot dissolve; the lead can, and every lock goes.
+    assert_eq!(client().post(s.url("/api/me/dissolve")).bearer_auth(&members[1].token).send().await.unwrap().status(), 401);
+    let r = client().post(s.url("/api/me/dissolve")).bearer_auth(lead).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["phase"], "dissolved");
+    assert_eq!(s.app.store.group_of(&cpso("100")).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn plain_form_journey_with_redirects_and_cookies() {
+    let s = Server::start().await;
+    let form = "group_name=North+Bay+QI&practice_setting=Clinic&lead_cpso=200&lead_name=Dr+A&lead_language=en\
                 &peer_1_cpso=201&peer_1_name=Dr+B&peer_1_email=b%40example.org&peer_1_language=fr\
                 &peer_2_cpso=&peer_2_name=&peer_2_email=&peer_2_language=en&website=";
-    let r = b.post(s.url("/api/groups")).header("content-type", FORM).body(form).send().await.unwrap();
+    let r = browser().post(s.url("/api/groups")).header("content-type", FORM).body(form).send().await.unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/groups/sign-up/done/");
+    assert_eq!(r.headers()["location"], "/groups/sign-up/check-your-email/");
+    assert!(r.headers().get("set-cookie").is_none());
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
+
+    // The lead's browser: the link's page, then its button.
+    let lead = browser();
+    let link = link_to(&s, &on_file("200")).unwrap();
+    assert_eq!(lead.get(&link).header("accept", "text/html").send().await.unwrap().status(), 200);
+    let r = lead.post(s.url("/api/access")).header("content-type", FORM).body(format!("code={}", code_of(&link))).send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/api/me/group");
     let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
-    assert!(cookie.starts_with("qi_access="));
-    for part in ["Path=/api", "HttpOnly", "SameSite=Lax", "Max-Age=31536000"] {
+    assert!(cookie.starts_with("qi_session="));
+    for part in ["Path=/", "HttpOnly", "SameSite=Strict"] {
         assert!(cookie.contains(part), "{cookie}");
     }
     assert!(!cookie.contains("Secure"), "http base URL: no Secure");
-    assert_eq!(r.headers()["cache-control"], "no-store");
-    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
-    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+    let html = lead.get(s.url("/api/me/group")).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("action=\"/api/me/proposal/confirm\""), "{html}");
+    assert!(html.contains("b@example.org"), "the lead reviews the addresses");
+    let r = lead.post(s.url("/api/me/proposal/confirm")).header("content-type", FORM).body("").send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/api/me/group?done=confirmed");
 
-    // The lead's cookie works for /api/me and for form check-offs.
-    let me: Value = b.get(s.url("/api/me")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(me["member"]["cpso"], "200");
-    let r = b
+    // The peer's browser accepts, then checks off from a form.
+    let peer = browser();
+    let link = link_to(&s, "b@example.org").unwrap();
+    let r = peer.post(s.url("/api/access")).header("content-type", FORM).body(format!("code={}", code_of(&link))).send().await.unwrap();
+    assert_eq!(r.headers()["location"], "/api/me/group");
+    let html = peer.get(s.url("/api/me/group")).header("accept", "text/html").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("action=\"/api/me/invitation/accept\""), "{html}");
+    assert!(!html.contains("b@example.org"), "a peer does not see addresses");
+    let r = peer.post(s.url("/api/me/invitation/accept")).header("content-type", FORM).body("").send().await.unwrap();
+    assert_eq!(r.status(), 303);
+    let r = peer
         .post(s.url("/api/me/activities"))
         .header("content-type", FORM)
         .body("activity=practice_profile&completed_on=2026-06-10&done=true")
@@ -246,150 +352,135 @@ async fn plain_form_flow_with_redirects_and_cookies() {
     assert_eq!(r.status(), 303);
     assert_eq!(r.headers()["location"], "/me/?saved=practice_profile");
 
-    // A peer follows their emailed link: 303 to /me/ with their own cookie.
-    let gid = me["group_id"].as_str().unwrap();
-    let list = qi_functions::mail::OutboxMailer::list(&s.outbox).unwrap();
-    let peer_link = list.iter().filter_map(|e| e.link.clone()).find(|l| l.contains(&format!("{gid}.1."))).unwrap();
-    let peer = browser();
-    let r = peer.get(&peer_link).send().await.unwrap();
-    assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/me/");
-    assert_eq!(r.headers()["referrer-policy"], "no-referrer");
-    let me: Value = peer.get(s.url("/api/me")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(me["member"]["cpso"], "201");
-
-    // Pasting the code (POST /api/access) works too.
-    let paster = browser();
-    let r =
-        paster.post(s.url("/api/access")).header("content-type", FORM).body(format!("code={}", code_of(&peer_link))).send().await.unwrap();
-    assert_eq!(r.status(), 303);
-    let me: Value = paster.get(s.url("/api/me")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(me["member"]["cpso"], "201");
-
-    // A form error: HTML page listing each error by field, link back to the Referer.
+    // A form posted from another site is refused, whatever it carries.
     let r = peer
-        .post(s.url("/api/me/activities"))
+        .post(s.url("/api/me/leave"))
         .header("content-type", FORM)
-        .header("referer", format!("{}/me/?x=1", s.base))
-        .body("activity=juggling&completed_on=2026-13-01&done=true")
+        .header("origin", "https://evil.example")
+        .body("")
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 400);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    let html = r.text().await.unwrap();
-    assert!(html.contains("<h1>"), "{html}");
-    assert!(html.contains("<li><a href=\"/me/?x=1#activity\">Activity: "), "{html}");
-    assert!(html.contains("<li><a href=\"/me/?x=1#completed_on\">Date completed: "), "{html}");
-    assert!(html.contains("Go back to the form"));
+    assert_eq!(r.status(), 403);
+    let r = peer.post(s.url("/api/me/leave")).header("content-type", FORM).header("sec-fetch-site", "cross-site").body("").send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let me: Value = peer.get(s.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["member"]["status"], "accepted", "nothing changed");
+    let r = peer.post(s.url("/api/me/leave")).header("content-type", FORM).header("origin", &s.base).body("").send().await.unwrap();
+    assert_eq!(r.status(), 303, "the site's own origin is fine");
 
-    // PIP by form: save (action=save) then submit (action=submit) refused while activities are missing.
-    let pip_form = "strengths=Team&improvements=Recall&goal_1_kind=practice&goal_1_aim=A&goal_1_measure=M&goal_1_baseline=B&goal_1_target=T&goal_1_target_date=2027-01-01&goal_1_change_ideas=C\
-                    &goal_2_kind=practice&goal_2_aim=A2&goal_2_measure=M2&goal_2_baseline=B2&goal_2_target=T2&goal_2_target_date=2027-01-01&goal_2_change_ideas=C2\
-                    &goal_3_kind=&goal_3_aim=&goal_3_measure=&goal_3_baseline=&goal_3_target=&goal_3_target_date=&goal_3_change_ideas=";
-    let r = peer.post(s.url("/api/me/pip")).header("content-type", FORM).body(format!("{pip_form}&action=save")).send().await.unwrap();
+    // Signing out clears the cookie and ends the session.
+    let r = lead.post(s.url("/api/access/logout")).header("content-type", FORM).body("").send().await.unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/me/pip/saved/");
-    let r = peer.post(s.url("/api/me/pip")).header("content-type", FORM).body(format!("{pip_form}&action=submit")).send().await.unwrap();
-    assert_eq!(r.status(), 409);
-    let html = r.text().await.unwrap();
-    assert!(html.contains("Group activities: Dr A (CPSO 200) has not completed the QI Survey"), "{html}");
-    // Complete everything by form, then submit by form.
-    for (client, who) in [(&b, "lead"), (&peer, "peer")] {
-        for a in ACTIVITIES {
-            let r = client
-                .post(s.url("/api/me/activities"))
-                .header("content-type", FORM)
-                .body(format!("activity={a}&completed_on=2026-06-11"))
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), 303, "{who} {a}");
+    assert_eq!(r.headers()["location"], "/me/signed-out/");
+    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(lead.get(s.url("/api/me")).send().await.unwrap().status(), 401);
+}
+
+#[tokio::test]
+async fn authorization_rules() {
+    let s = Server::start().await;
+    let (ga, am) = formed(&s, "100", &["101"]).await;
+    let (gb, bm) = formed(&s, "200", &["201"]).await;
+    // No session / a malformed token / a forged one / an access code used as a session: 401.
+    assert_eq!(client().get(s.url(&format!("/api/groups/{ga}"))).send().await.unwrap().status(), 401);
+    assert_eq!(client().get(s.url(&format!("/api/groups/{ga}"))).bearer_auth("nonsense").send().await.unwrap().status(), 401);
+    let forged = format!("{ga}.1.{}", "A".repeat(43));
+    assert_eq!(client().get(s.url("/api/me")).bearer_auth(&forged).send().await.unwrap().status(), 401);
+    assert_eq!(client().get(s.url("/api/me")).bearer_auth(&am[1].code).send().await.unwrap().status(), 401);
+    let r = client().get(s.url("/api/access?code=nonsense")).header("accept", "text/html").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.text().await.unwrap().contains("/me/new-link/"));
+    // Another group's status or check-off: 403.
+    assert_eq!(client().get(s.url(&format!("/api/groups/{gb}"))).bearer_auth(&am[0].token).send().await.unwrap().status(), 403);
+    let r = client()
+        .post(s.url(&format!("/api/groups/{gb}/activities")))
+        .bearer_auth(&am[0].token)
+        .json(&json!({ "activity": "qi_survey", "completed_on": "2026-06-01" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    // Only your own activities: naming another member's CPSO is refused.
+    let r = client()
+        .post(s.url(&format!("/api/groups/{ga}/activities")))
+        .bearer_auth(&am[0].token)
+        .json(&json!({ "activity": "qi_survey", "completed_on": "2026-06-01", "cpso": "101" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    let st = s.app.store.get_group(&qi_functions::domain::GroupId::parse(&ga).unwrap()).await.unwrap();
+    assert!(st.members[1].activities.0.is_empty());
+    // Coaching needs a session.
+    let r = client().post(s.url("/api/coaching")).json(&json!({ "topic": "other", "message": "hi" })).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let _ = bm;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn twenty_groups_inviting_one_peer_get_one_acceptance() {
+    let s = Arc::new(Server::start().await);
+    let csv = format!(
+        "cpso,email\n{}\n",
+        (0..20).map(|i| format!("{},lead{i}@example.org", 7000 + i)).collect::<Vec<_>>().join("\n")
+    );
+    let list = qi_functions::domain::InvitationList::parse_csv(&csv, &qi_functions::domain::Cycle::parse("2026").unwrap()).unwrap();
+    s.app.store.import_invitations(&list).await.unwrap();
+    // Twenty confirmed groups each invite physician 999 (at twenty addresses: each group's lead typed one).
+    let mut peer_tokens = Vec::new();
+    for i in 0..20 {
+        let mut body = signup_json(&(7000 + i).to_string(), &["999"]);
+        body["peers"][0]["email"] = json!(format!("p999-{i}@example.org"));
+        assert_eq!(propose(&s, &body).await.status(), 202);
+        let lead = sign_in(&s, &code_of(&link_to(&s, &format!("lead{i}@example.org")).unwrap())).await;
+        assert_eq!(client().post(s.url("/api/me/proposal/confirm")).bearer_auth(&lead).send().await.unwrap().status(), 200);
+        peer_tokens.push(sign_in(&s, &code_of(&link_to(&s, &format!("p999-{i}@example.org")).unwrap())).await);
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(20));
+    let mut tasks = Vec::new();
+    for t in peer_tokens {
+        let (s, barrier) = (s.clone(), barrier.clone());
+        tasks.push(tokio::spawn(async move {
+            let c = client();
+            barrier.wait().await;
+            c.post(s.url("/api/me/invitation/accept")).bearer_auth(&t).send().await.unwrap().status().as_u16()
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 19, "{statuses:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_members_check_off_four_activities_at_once() {
+    let s = Arc::new(Server::start().await);
+    let (gid, members) = formed(&s, "100", &["101", "102", "103"]).await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(16));
+    let mut tasks = Vec::new();
+    for (mi, m) in members.iter().enumerate() {
+        for (ai, a) in ACTIVITIES.into_iter().enumerate() {
+            let (s, barrier, token) = (s.clone(), barrier.clone(), m.token.clone());
+            let date = format!("2026-05-{:02}", 1 + mi * 4 + ai);
+            tasks.push(tokio::spawn(async move {
+                barrier.wait().await;
+                check_off(&s, &token, a, &date).await.status().as_u16()
+            }));
         }
     }
-    let r = peer.post(s.url("/api/me/pip")).header("content-type", FORM).body(format!("{pip_form}&action=submit")).send().await.unwrap();
-    assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/me/pip/submitted/");
-    let st: Value = peer.get(s.url("/api/me/status")).header("accept", "application/json").send().await.unwrap().json().await.unwrap();
-    assert_eq!(st["pip"]["state"], "submitted");
-    // The no-JavaScript status page.
-    let r = peer.get(s.url("/api/me/status")).header("accept", "text/html,application/xhtml+xml").send().await.unwrap();
-    assert_eq!(r.status(), 200);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
-    let html = r.text().await.unwrap();
-    assert!(html.contains("<h1>Group progress: North Bay QI</h1>"), "{html}");
-    assert!(html.contains("<td>Done 2026-06-11</td>"));
-    assert!(html.contains("met until 2031-06-15"));
-    assert_eq!(st["pip"]["goals"].as_array().unwrap().len(), 2);
-
-    // Coaching by form.
-    let r = peer
-        .post(s.url("/api/coaching"))
-        .header("content-type", FORM)
-        .body("topic=measurement&message=How+do+we+measure%3F")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/support/ask/done/");
-    assert_eq!(s.app.store.list_coaching_requests().await.unwrap().len(), 1);
-
-    // Logout clears the cookie.
-    let r = peer.post(s.url("/api/access/logout")).header("content-type", FORM).body("").send().await.unwrap();
-    assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/");
-    assert!(r.headers()["set-cookie"].to_str().unwrap().contains("Max-Age=0"));
-    assert_eq!(peer.get(s.url("/api/me")).send().await.unwrap().status(), 401);
-}
-
-#[tokio::test]
-async fn sign_up_validation_names_fields() {
-    let s = Server::start().await;
-    let mut body = signup_json("999", &["101", "101"]);
-    body["peers"][1]["email"] = json!("not an email");
-    body["lead"]["name"] = json!("");
-    let r = client().post(s.url("/api/groups")).json(&body).send().await.unwrap();
-    assert_eq!(r.status(), 400);
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["error"], "validation");
-    let fields: Vec<&str> = e["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
-    assert!(fields.contains(&"lead_name"), "{fields:?}");
-    assert!(fields.contains(&"peer_2_email"), "{fields:?}");
-    assert!(fields.contains(&"lead_cpso"), "lead 999 is not invited: {fields:?}");
-    assert_eq!(e["fields"][0]["message"].as_str().map(|m| !m.is_empty()), Some(true));
-    // Duplicate CPSO and the peer count.
-    let r = client().post(s.url("/api/groups")).json(&signup_json("100", &["101", "101"])).send().await.unwrap();
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["fields"][0]["field"], "peer_2_cpso");
-    let r = client().post(s.url("/api/groups")).json(&signup_json("100", &[])).send().await.unwrap();
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["fields"][0]["field"], "peer_1_cpso");
-    let r = client().post(s.url("/api/groups")).json(&signup_json("100", &["1", "2", "3", "4", "5", "6", "7"])).send().await.unwrap();
-    assert_eq!(r.status(), 400);
-    // Flat JSON keys work like the form.
-    let flat = json!({ "group_name": "G", "practice_setting": "P", "lead_cpso": "100", "lead_name": "L", "lead_email": "l@example.org",
-                       "peer_1_cpso": "101", "peer_1_name": "P", "peer_1_email": "p@example.org" });
-    let r = client().post(s.url("/api/groups")).json(&flat).send().await.unwrap();
-    assert_eq!(r.status(), 201);
-    // Nothing was written by the failed attempts.
-    assert_eq!(s.app.store.list_groups().await.unwrap().len(), 1);
-}
-
-#[tokio::test]
-async fn conflict_names_the_member_field() {
-    let s = Server::start().await;
-    signup(&s, "100", &["101", "102"]).await;
-    let r = client().post(s.url("/api/groups")).json(&signup_json("200", &["201", "102"])).send().await.unwrap();
-    assert_eq!(r.status(), 409);
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["error"], "conflict");
-    assert_eq!(e["fields"].as_array().unwrap().len(), 1);
-    assert_eq!(e["fields"][0]["field"], "peer_2_cpso");
-    // The lead of an open group cannot start another.
-    let r = client().post(s.url("/api/groups")).json(&signup_json("100", &["300"])).send().await.unwrap();
-    let e: Value = r.json().await.unwrap();
-    assert_eq!(e["fields"][0]["field"], "lead_cpso");
-    assert_eq!(s.app.store.list_groups().await.unwrap().len(), 1);
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 200);
+    }
+    let st: Value =
+        client().get(s.url(&format!("/api/groups/{gid}"))).bearer_auth(&members[0].token).send().await.unwrap().json().await.unwrap();
+    for (mi, m) in st["members"].as_array().unwrap().iter().enumerate() {
+        for (ai, a) in ACTIVITIES.into_iter().enumerate() {
+            assert_eq!(m["activities"][a]["completed_on"], format!("2026-05-{:02}", 1 + mi * 4 + ai));
+        }
+    }
 }
 
 #[tokio::test]
@@ -435,113 +526,6 @@ async fn honeypot_size_type_method_and_route_errors() {
     assert_eq!(r.headers()["cache-control"], "no-store");
 }
 
-#[tokio::test]
-async fn authorization_rules() {
-    let s = Server::start().await;
-    let (a, am) = signup(&s, "100", &["101"]).await;
-    let (b, bm) = signup(&s, "200", &["201"]).await;
-    let (ga, gb) = (a["group_id"].as_str().unwrap(), b["group_id"].as_str().unwrap());
-
-    // No code / a malformed code / a forged code: 401.
-    assert_eq!(client().get(s.url(&format!("/api/groups/{ga}"))).send().await.unwrap().status(), 401);
-    assert_eq!(client().get(s.url(&format!("/api/groups/{ga}"))).bearer_auth("nonsense").send().await.unwrap().status(), 401);
-    let forged = format!("{ga}.1.{}", "A".repeat(43));
-    assert_eq!(client().get(s.url("/api/me")).bearer_auth(&forged).send().await.unwrap().status(), 401);
-    let r = client().get(s.url("/api/access?code=nonsense")).header("accept", "text/html").send().await.unwrap();
-    assert_eq!(r.status(), 401);
-    assert!(r.headers().get("set-cookie").is_none());
-    // Another group's status or check-off: 403.
-    assert_eq!(client().get(s.url(&format!("/api/groups/{gb}"))).bearer_auth(&am[0].code).send().await.unwrap().status(), 403);
-    let r = client()
-        .post(s.url(&format!("/api/groups/{gb}/activities")))
-        .bearer_auth(&am[0].code)
-        .json(&json!({ "activity": "qi_survey", "completed_on": "2026-06-01" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
-    // Only your own activities: naming another member's CPSO is refused.
-    let r = client()
-        .post(s.url(&format!("/api/groups/{ga}/activities")))
-        .bearer_auth(&am[0].code)
-        .json(&json!({ "activity": "qi_survey", "completed_on": "2026-06-01", "cpso": "101" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
-    let st = s.app.store.get_group(&qi_functions::domain::GroupId::parse(ga).unwrap()).await.unwrap();
-    assert!(st.members[1].activities.0.is_empty());
-    // The code in a body field works for a member's own group.
-    let r = client()
-        .post(s.url(&format!("/api/groups/{gb}/activities")))
-        .json(&json!({ "activity": "qi_survey", "completed_on": "2026-06-01", "code": bm[1].code }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    // Coaching needs a code.
-    let r = client().post(s.url("/api/coaching")).json(&json!({ "topic": "other", "message": "hi" })).send().await.unwrap();
-    assert_eq!(r.status(), 401);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn twenty_simultaneous_sign_ups_sharing_a_peer() {
-    let s = Arc::new(Server::start().await);
-    // Invite 20 leads.
-    let csv = format!("cpso\n{}\n", (0..20).map(|i| (7000 + i).to_string()).collect::<Vec<_>>().join("\n"));
-    let list = qi_functions::domain::InvitationList::parse_csv(&csv, &qi_functions::domain::Cycle::parse("2026").unwrap()).unwrap();
-    s.app.store.import_invitations(&list).await.unwrap();
-    let barrier = Arc::new(tokio::sync::Barrier::new(20));
-    let mut tasks = Vec::new();
-    for i in 0..20 {
-        let (s, barrier) = (s.clone(), barrier.clone());
-        tasks.push(tokio::spawn(async move {
-            let body = signup_json(&(7000 + i).to_string(), &["999", &(8000 + i).to_string()]);
-            let c = client();
-            barrier.wait().await;
-            c.post(s.url("/api/groups")).json(&body).send().await.unwrap().status().as_u16()
-        }));
-    }
-    let mut statuses = Vec::new();
-    for t in tasks {
-        statuses.push(t.await.unwrap());
-    }
-    statuses.sort();
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 19, "{statuses:?}");
-    assert_eq!(s.app.store.list_groups().await.unwrap().len(), 1);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn four_members_check_off_four_activities_at_once() {
-    let s = Arc::new(Server::start().await);
-    let (body, members) = signup(&s, "100", &["101", "102", "103"]).await;
-    let barrier = Arc::new(tokio::sync::Barrier::new(16));
-    let mut tasks = Vec::new();
-    for (mi, m) in members.iter().enumerate() {
-        for (ai, a) in ACTIVITIES.into_iter().enumerate() {
-            let (s, barrier, code) = (s.clone(), barrier.clone(), m.code.clone());
-            let date = format!("2026-05-{:02}", 1 + mi * 4 + ai);
-            tasks.push(tokio::spawn(async move {
-                barrier.wait().await;
-                check_off(&s, &code, a, &date).await.status().as_u16()
-            }));
-        }
-    }
-    for t in tasks {
-        assert_eq!(t.await.unwrap(), 200);
-    }
-    let gid = body["group_id"].as_str().unwrap();
-    let st: Value =
-        client().get(s.url(&format!("/api/groups/{gid}"))).bearer_auth(&members[0].code).send().await.unwrap().json().await.unwrap();
-    for (mi, m) in st["members"].as_array().unwrap().iter().enumerate() {
-        for (ai, a) in ACTIVITIES.into_iter().enumerate() {
-            assert_eq!(m["activities"][a]["completed_on"], format!("2026-05-{:02}", 1 + mi * 4 + ai));
-        }
-    }
-    assert!(st["pip"]["missing"].as_array().unwrap().is_empty());
-}
-
 /// A mailer that always fails, and a store that is always throttled: the ports
 /// behave as the real ones do when AWS says no.
 struct FailingMailer;
@@ -553,10 +537,10 @@ impl qi_functions::mail::Mailer for FailingMailer {
 }
 
 #[tokio::test]
-async fn mail_failure_does_not_undo_the_group() {
+async fn mail_failure_does_not_undo_the_proposal() {
     let s = Server::start_with(|_, _| Arc::new(FailingMailer)).await;
-    let r = client().post(s.url("/api/groups")).json(&signup_json("100", &["101"])).send().await.unwrap();
-    assert_eq!(r.status(), 201);
+    let r = propose(&s, &signup_json("100", &["101"])).await;
+    assert_eq!(r.status(), 202);
     assert_eq!(s.app.store.list_groups().await.unwrap().len(), 1);
 }
 
@@ -566,38 +550,34 @@ impl Store for Throttled {
     async fn import_invitations(&self, l: &qi_functions::domain::InvitationList) -> StoreResult<usize> {
         self.0.import_invitations(l).await
     }
-    async fn is_invited(&self, c: &qi_functions::domain::Cycle, p: &qi_functions::domain::Cpso) -> StoreResult<bool> {
-        self.0.is_invited(c, p).await
+    async fn invitation(
+        &self,
+        c: &qi_functions::domain::Cycle,
+        p: &qi_functions::domain::Cpso,
+    ) -> StoreResult<Option<qi_functions::domain::Invitation>> {
+        self.0.invitation(c, p).await
     }
     async fn list_invitations(&self, c: Option<&qi_functions::domain::Cycle>) -> StoreResult<Vec<qi_functions::domain::Invitation>> {
         self.0.list_invitations(c).await
     }
-    async fn create_group(&self, _: &qi_functions::domain::Group) -> StoreResult<()> {
-        Err(StoreError::Throttled)
-    }
     async fn get_group(&self, _: &qi_functions::domain::GroupId) -> StoreResult<qi_functions::domain::Group> {
         Err(StoreError::Throttled)
     }
-    async fn open_group_of(&self, c: &qi_functions::domain::Cpso) -> StoreResult<Option<qi_functions::domain::GroupId>> {
-        self.0.open_group_of(c).await
+    async fn group_of(&self, c: &qi_functions::domain::Cpso) -> StoreResult<Option<CurrentGroup>> {
+        self.0.group_of(c).await
     }
-    async fn set_activity(
-        &self,
-        _: &qi_functions::domain::GroupId,
-        _: &qi_functions::domain::Cpso,
-        _: qi_functions::domain::Activity,
-        _: Option<chrono::NaiveDate>,
-    ) -> StoreResult<qi_functions::domain::Activities> {
+    async fn write(&self, _: &qi_functions::domain::Write) -> StoreResult<()> {
         Err(StoreError::Throttled)
     }
-    async fn save_pip_draft(&self, _: &qi_functions::domain::GroupId, _: &qi_functions::domain::PipDraft) -> StoreResult<()> {
+    async fn check_off(&self, _: &CheckOffWrite) -> StoreResult<qi_functions::domain::Activities> {
         Err(StoreError::Throttled)
     }
-    async fn submit_pip(
+    async fn touch_session(
         &self,
         _: &qi_functions::domain::GroupId,
-        _: &qi_functions::domain::PipDraft,
-        _: chrono::NaiveDate,
+        _: u8,
+        _: &qi_functions::domain::CodeHash,
+        _: chrono::DateTime<chrono::Utc>,
     ) -> StoreResult<()> {
         Err(StoreError::Throttled)
     }
@@ -615,7 +595,7 @@ impl Store for Throttled {
 #[tokio::test]
 async fn throttled_store_gives_503_with_retry_after() {
     let s = Server::start_full(|st| Arc::new(Throttled(st)), |_, m| m).await;
-    let r = client().post(s.url("/api/groups")).json(&signup_json("100", &["101"])).send().await.unwrap();
+    let r = propose(&s, &signup_json("100", &["101"])).await;
     assert_eq!(r.status(), 503);
     assert!(r.headers().get("retry-after").is_some());
     let e: Value = r.json().await.unwrap();
@@ -683,11 +663,11 @@ fn encode(fields: &[(String, String)]) -> String {
 #[tokio::test]
 async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     let s = Server::start().await;
-    let (_, members) = signup(&s, "300", &["301"]).await;
-    let (lead, peer) = (&members[0].code, &members[1].code);
+    let (_, members) = formed(&s, "300", &["301"]).await;
+    let (lead, peer) = (&members[0].token, &members[1].token);
     let html_get = |path: &str, code: &str| client().get(s.url(path)).bearer_auth(code).header("accept", "text/html").send();
 
-    // Without a code: 401.
+    // Not signed in: 401.
     assert_eq!(client().get(s.url("/api/me/pip")).header("accept", "text/html").send().await.unwrap().status(), 401);
     assert_eq!(client().get(s.url("/api/me/activities")).header("accept", "text/html").send().await.unwrap().status(), 401);
 
@@ -796,6 +776,7 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
         set(&mut fields, k, v);
     }
     set(&mut fields, "goal_1_kind", "practice");
+    assert!(fields.iter().any(|(k, _)| k == "draft_version"), "the page says which draft it shows");
     fields.push(("action".into(), "submit".into()));
     let r = client().post(s.url("/api/me/pip")).bearer_auth(lead).header("content-type", FORM).body(encode(&fields)).send().await.unwrap();
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());

@@ -1,4 +1,4 @@
-//! The request logs of a whole sign-up → check-off → PIP → submit → coaching
+//! The request logs of a whole sign-up → confirm → accept → new link → check-off → PIP → submit → coaching
 //! flow carry route templates, statuses and request ids, and no personal data.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 mod harness;
@@ -51,16 +51,21 @@ async fn logs_hold_no_personal_data() {
     let mut body = signup_json(lead, &[peer]);
     body["group_name"] = json!("Secret Group Zanzibar");
     let r = c.post(s.url("/api/groups")).header("x-request-id", "req-signup-1").json(&body).send().await.unwrap();
-    assert_eq!(r.status(), 201);
-    let v: Value = r.json().await.unwrap();
-    let gid = v["group_id"].as_str().unwrap().to_string();
-    let lead_code = code_of(v["lead_link"].as_str().unwrap());
-    let links: Vec<String> = qi_functions::mail::OutboxMailer::list(&s.outbox).unwrap().into_iter().filter_map(|e| e.link).collect();
-    let peer_code = code_of(links.iter().find(|l| l.contains(&format!("{gid}.1."))).unwrap());
-
-    // Follow the link (code in the query string), check off, draft, submit, ask.
-    let r = c.get(s.url(&format!("/api/access?code={peer_code}"))).send().await.unwrap();
-    assert_eq!(r.status(), 303);
+    assert_eq!(r.status(), 202);
+    let lead_link = link_to(&s, "invited.secret@example.org").unwrap();
+    // Follow the link (code in the query string), sign in, confirm, accept.
+    let r = c.get(&lead_link).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the link opens a page with one button");
+    let lead_access = code_of(&lead_link);
+    let gid = lead_access.split('.').next().unwrap().to_string();
+    let lead_code = sign_in(&s, &lead_access).await;
+    assert_eq!(c.post(s.url("/api/me/proposal/confirm")).bearer_auth(&lead_code).send().await.unwrap().status(), 200);
+    let peer_access = code_of(&link_to(&s, &format!("peer{peer}@example.org")).unwrap());
+    let peer_code = sign_in(&s, &peer_access).await;
+    assert_eq!(c.post(s.url("/api/me/invitation/accept")).bearer_auth(&peer_code).send().await.unwrap().status(), 200);
+    let r = c.post(s.url("/api/access/recover")).json(&json!({ "cpso": peer, "email": format!("peer{peer}@example.org") })).send().await.unwrap();
+    assert_eq!(r.status(), 202);
+    let peer_code = sign_in(&s, &code_of(&link_to(&s, &format!("peer{peer}@example.org")).unwrap())).await;
     for code in [&lead_code, &peer_code] {
         for a in ["qi_survey", "practice_profile", "chart_review", "data_driven_qi"] {
             let r = c
@@ -112,6 +117,10 @@ async fn logs_hold_no_personal_data() {
     for r in [
         "POST /api/groups",
         "GET /api/access",
+        "POST /api/access",
+        "POST /api/me/proposal/confirm",
+        "POST /api/me/invitation/accept",
+        "POST /api/access/recover",
         "POST /api/groups/{id}/activities",
         "PUT /api/groups/{id}/pip",
         "POST /api/groups/{id}/pip/submit",
@@ -121,7 +130,7 @@ async fn logs_hold_no_personal_data() {
         assert!(routes.iter().any(|x| x == r), "a log line for {r}: {routes:?}");
     }
     let first = lines.iter().find(|l| l["request_id"] == "req-signup-1").expect("request id logged");
-    assert_eq!(first["status"], 201);
+    assert_eq!(first["status"], 202);
     assert_eq!(first["outcome"], "ok");
     assert!(first["latency_ms"].is_number());
     assert!(lines.iter().any(|l| l["outcome"] == "unauthorized" && l["status"] == 401));
@@ -133,6 +142,8 @@ async fn logs_hold_no_personal_data() {
         gid.clone(),
         lead_code.clone(),
         peer_code.clone(),
+        lead_access.clone(),
+        peer_access.clone(),
         "Secret Group Zanzibar".into(),
         "Person246813".into(),
         "Person135791".into(),
@@ -145,6 +156,7 @@ async fn logs_hold_no_personal_data() {
         "code=".into(),
     ];
     secrets.push(lead_code[gid.len() + 3..].to_string());
+    secrets.push(lead_access[gid.len() + 3..].to_string());
     for secret in &secrets {
         assert!(!logs.contains(secret.as_str()), "the logs contain personal data {secret:?}:\n{logs}");
     }

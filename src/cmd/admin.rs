@@ -6,6 +6,11 @@
 //! - `qi admin invitations list` — the invitation list as CSV.
 //! - `qi admin export [--what groups|members|coaching]` — CSV on stdout.
 //! - `qi admin table create` — create the DynamoDB table from the shared schema.
+//! - `qi admin members reissue|email|remove --group ID --cpso N` and
+//!   `qi admin groups dissolve --group ID` — staff's corrections, each one
+//!   atomic write recorded in the group's audit trail (as "Program staff").
+//!   Emails go through the local outbox (`DIR/outbox/`) with the embedded
+//!   store, through Amazon SES (`QI_MAIL_FROM`) with DynamoDB.
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -53,7 +58,8 @@ pub enum Command {
     /// Export program data as CSV on stdout.
     Export {
         /// groups: one row per group; members: one row per member with
-        /// activity dates and credits; coaching: coaching requests.
+        /// activity dates and credits; coaching: coaching requests; audit:
+        /// every group's history.
         #[arg(long, value_enum, default_value = "groups")]
         what: ExportWhat,
     },
@@ -61,6 +67,55 @@ pub enum Command {
     Table {
         #[command(subcommand)]
         command: TableCommand,
+    },
+    /// Correct one member of a group.
+    Members {
+        #[command(subcommand)]
+        command: MembersCommand,
+    },
+    /// Whole groups.
+    Groups {
+        #[command(subcommand)]
+        command: GroupsCommand,
+    },
+}
+
+/// Which member: the group's id (as in `qi admin export`) and their CPSO number.
+#[derive(clap::Args, Clone)]
+pub struct Which {
+    #[arg(long)]
+    pub group: String,
+    #[arg(long)]
+    pub cpso: String,
+    /// Where the site is, for the links in emails (default: QI_PUBLIC_BASE_URL, else http://127.0.0.1:8080).
+    #[arg(long, env = "QI_PUBLIC_BASE_URL")]
+    pub site_url: Option<String>,
+}
+
+#[derive(clap::Subcommand)]
+pub enum MembersCommand {
+    /// Email the member a new personal link; the old one and every session end.
+    Reissue(Which),
+    /// Correct the member's email address (then reissue their link if they need one).
+    Email {
+        #[command(flatten)]
+        which: Which,
+        /// The corrected address.
+        #[arg(long = "to")]
+        to: String,
+    },
+    /// Remove a peer from the group (their one-open-group lock is released).
+    Remove(Which),
+}
+
+#[derive(clap::Subcommand)]
+pub enum GroupsCommand {
+    /// Dissolve a group before its plan is submitted (every lock is released; the members are emailed).
+    Dissolve {
+        #[arg(long)]
+        group: String,
+        #[arg(long, env = "QI_PUBLIC_BASE_URL")]
+        site_url: Option<String>,
     },
 }
 
@@ -90,6 +145,8 @@ pub enum ExportWhat {
     Groups,
     Members,
     Coaching,
+    /// Every group's history: who proposed, confirmed, accepted, checked off, submitted…
+    Audit,
 }
 
 #[derive(clap::Subcommand)]
@@ -116,8 +173,10 @@ mod real {
     use std::sync::Arc;
 
     use anyhow::{anyhow, bail, Context as _};
-    use qi_functions::domain::{Credits, Cycle, InvitationList};
+    use qi_functions::app::{access, membership, App, Config};
+    use qi_functions::domain::{Cpso, Credits, Cycle, Email, Group, GroupId, InvitationList};
     use qi_functions::export;
+    use qi_functions::mail::Mailer;
     use qi_functions::store::Store;
 
     use super::*;
@@ -159,8 +218,78 @@ mod real {
         }
     }
 
+    /// How staff's emails are sent: the local outbox with the embedded store,
+    /// SES with DynamoDB.
+    async fn mailer(args: &Args) -> anyhow::Result<Arc<dyn Mailer>> {
+        match args.store {
+            StoreKind::Sqlite => {
+                let dir = args.data_dir.join("outbox");
+                let m = qi_functions::mail::OutboxMailer::new(&dir, "QI Groups (local) <no-reply@qi-groups.invalid>")
+                    .with_context(|| format!("opening the outbox {}", dir.display()))?;
+                Ok(Arc::new(m))
+            }
+            #[cfg(feature = "dynamodb")]
+            StoreKind::Dynamodb => {
+                let from = qi_functions::env::required("QI_MAIL_FROM").map_err(|e| anyhow!("{e} (the sender of staff's emails)"))?;
+                let sdk = qi_functions::store::dynamo::sdk_config_from_env().await;
+                Ok(Arc::new(qi_functions::mail::SesMailer::new(qi_functions::aws_sdk_sesv2::Client::new(&sdk), from)))
+            }
+            #[cfg(not(feature = "dynamodb"))]
+            StoreKind::Dynamodb => bail!(NO_DYNAMODB),
+        }
+    }
+
+    async fn staff_app(args: &Args, site_url: Option<&str>) -> anyhow::Result<App> {
+        let store = open_store(args).await?;
+        let config = Config::new(site_url.unwrap_or("http://127.0.0.1:8080"), qi_functions::env::cycle_from_env()?);
+        Ok(App::new(store, mailer(args).await?, config))
+    }
+
+    /// The group `id` as it stands, and the slot of member `cpso` in it.
+    async fn member_of(app: &App, id: &str, cpso: Option<&str>) -> anyhow::Result<(Group, u8)> {
+        let id = GroupId::parse(id).map_err(|_| anyhow!("--group: not a group id"))?;
+        let g = app.store.get_group(&id).await.context("reading the group")?;
+        let g = g.as_of(app.clock.now()).ok_or_else(|| anyhow!("the group's proposal has lapsed"))?;
+        let slot = match cpso {
+            None => 0,
+            Some(c) => {
+                let c = Cpso::parse(c).map_err(|e| anyhow!("--cpso: {e}"))?;
+                g.member_by_cpso(&c).map(|m| m.slot).ok_or_else(|| anyhow!("CPSO number {c} is not in this group"))?
+            }
+        };
+        Ok((g, slot))
+    }
+
     pub async fn run(args: Args) -> anyhow::Result<()> {
         match &args.command {
+            Command::Members { command } => {
+                let which = match command {
+                    MembersCommand::Reissue(w) | MembersCommand::Remove(w) | MembersCommand::Email { which: w, .. } => w,
+                };
+                let app = staff_app(&args, which.site_url.as_deref()).await?;
+                let (g, slot) = member_of(&app, &which.group, Some(&which.cpso)).await?;
+                match command {
+                    MembersCommand::Reissue(_) => {
+                        access::reissue_link(&app, g, slot).await.map_err(|e| anyhow!("not reissued: {e}"))?;
+                        println!("a new link was emailed to the member's address on file; the old link no longer works");
+                    }
+                    MembersCommand::Email { to, .. } => {
+                        let email = Email::parse(to).map_err(|e| anyhow!("--to: {e}"))?;
+                        membership::correct_email_as_staff(&app, g, slot, email).await.map_err(|e| anyhow!("not corrected: {e}"))?;
+                        println!("email address corrected (recorded in the group's history); reissue the link if the member needs one");
+                    }
+                    MembersCommand::Remove(_) => {
+                        membership::remove_as_staff(&app, g, slot).await.map_err(|e| anyhow!("not removed: {e}"))?;
+                        println!("member removed (recorded in the group's history) and emailed");
+                    }
+                }
+            }
+            Command::Groups { command: GroupsCommand::Dissolve { group, site_url } } => {
+                let app = staff_app(&args, site_url.as_deref()).await?;
+                let (g, _) = member_of(&app, group, None).await?;
+                membership::dissolve_as_staff(&app, g).await.map_err(|e| anyhow!("not dissolved: {e}"))?;
+                println!("group dissolved (recorded in its history); its members were emailed");
+            }
             Command::Invitations { command: InvitationsCommand::Import { file, cycle: c, dry_run } } => {
                 let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
                 let default_cycle = cycle(c.as_deref())?;
@@ -193,6 +322,7 @@ mod real {
                 let csv = match what {
                     ExportWhat::Groups => export::groups_csv(&groups),
                     ExportWhat::Members => export::members_csv(&groups, &Credits::embedded()),
+                    ExportWhat::Audit => export::audit_csv(&groups),
                     ExportWhat::Coaching => {
                         let reqs = store.list_coaching_requests().await?;
                         export::coaching_csv(&reqs, &groups)

@@ -67,8 +67,10 @@ impl Config {
             cycle_start: None,
         }
     }
+    /// Cookies are `Secure` (and `__Host-` prefixed) unless the site is
+    /// explicitly served over plain http (the local dev server).
     pub fn secure_cookies(&self) -> bool {
-        self.public_base_url.starts_with("https://")
+        !self.public_base_url.starts_with("http://")
     }
     /// The site's origin (`scheme://host[:port]`), what a same-site request's `Origin` is.
     pub fn origin(&self) -> String {

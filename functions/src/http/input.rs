@@ -166,13 +166,14 @@ pub fn session_token(req: &http::Request<Bytes>) -> Result<Option<SessionToken>,
 }
 
 /// Whether a state-changing request comes from another site: its `Origin`
-/// is not `own_origin`, or `Sec-Fetch-Site` says `cross-site`/`same-site`.
+/// is not `own_origin` (when that is known) or is `null`, or
+/// `Sec-Fetch-Site` says `cross-site`/`same-site`.
 /// A request with neither header (curl, an API client, an old browser) is
 /// not refused: without cookies sent cross-site (`SameSite=Strict`) it can
 /// only act with a token it holds.
 pub fn from_another_site(req: &http::Request<Bytes>, own_origin: &str) -> bool {
     let origin = header(req, "origin");
-    if !origin.is_empty() && !origin.eq_ignore_ascii_case(own_origin) {
+    if origin == "null" || (!origin.is_empty() && !own_origin.is_empty() && !origin.eq_ignore_ascii_case(own_origin)) {
         return true;
     }
     matches!(header(req, "sec-fetch-site").to_ascii_lowercase().as_str(), "cross-site" | "same-site")

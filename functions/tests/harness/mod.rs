@@ -49,7 +49,7 @@ impl Server {
     ) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&dir.path().join("qi.sqlite3")).unwrap());
-        let csv = format!("cpso\n{}\n", INVITED.join("\n"));
+        let csv = invitations_csv();
         let cycle = Cycle::parse("2026").unwrap();
         store.import_invitations(&InvitationList::parse_csv(&csv, &cycle).unwrap()).await.unwrap();
         let outbox = dir.path().join("outbox");
@@ -57,7 +57,7 @@ impl Server {
         let mailer = wrap_mailer(store.clone(), mailer);
         let store = wrap_store(store);
         // A replacement store gets the same invitations.
-        if !store.is_invited(&cycle, &qi_functions::domain::Cpso::parse(INVITED[0]).unwrap()).await.unwrap_or(true) {
+        if store.invitation(&cycle, &qi_functions::domain::Cpso::parse(INVITED[0]).unwrap()).await.map(|i| i.is_none()).unwrap_or(false) {
             store.import_invitations(&InvitationList::parse_csv(&csv, &cycle).unwrap()).await.unwrap();
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -97,12 +97,24 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
-/// A JSON sign-up body: lead `lead`, peers `peers`.
+/// The invitation list every test server has: each invited lead's address
+/// on file is `onfile{cpso}@example.org`.
+pub fn invitations_csv() -> String {
+    let rows: Vec<String> = INVITED.iter().map(|c| format!("{c},{}", on_file(c))).collect();
+    format!("cpso,email\n{}\n", rows.join("\n"))
+}
+
+/// The address on file of invited lead `cpso`.
+pub fn on_file(cpso: &str) -> String {
+    format!("onfile{cpso}@example.org")
+}
+
+/// A JSON sign-up body: lead `lead`, peers `peers` (`peer{cpso}@example.org`).
 pub fn signup_json(lead: &str, peers: &[&str]) -> serde_json::Value {
     serde_json::json!({
         "group_name": format!("Lakeshore QI {lead}"),
         "practice_setting": "Family health team",
-        "lead": { "cpso": lead, "name": format!("Dr. Lead Person{lead}"), "email": format!("lead{lead}@example.org"), "language": "en" },
+        "lead": { "cpso": lead, "name": format!("Dr. Lead Person{lead}"), "language": "en" },
         "peers": peers.iter().map(|p| serde_json::json!({
             "cpso": p, "name": format!("Dr. Peer Person{p}"), "email": format!("peer{p}@example.org"), "language": "fr"
         })).collect::<Vec<_>>(),
@@ -126,4 +138,52 @@ pub fn complete_pip_json() -> serde_json::Value {
               "baseline": "1", "target": "4", "target_date": "2027-01-31", "change_ideas": "Block the calendar" }
         ]
     })
+}
+
+/// Every email in the outbox, newest first.
+pub fn mails(s: &Server) -> Vec<qi_functions::mail::OutboxEntry> {
+    qi_functions::mail::OutboxMailer::list(&s.outbox).unwrap_or_default()
+}
+
+/// The newest personal link sent to `address`, if any.
+pub fn link_to(s: &Server, address: &str) -> Option<String> {
+    mails(s).into_iter().find(|m| m.to.contains(address) && m.link.is_some()).and_then(|m| m.link)
+}
+
+/// Exchange an access code for a session token (JSON `POST /api/access`).
+pub async fn sign_in(s: &Server, code: &str) -> String {
+    let r = client().post(s.url("/api/access")).json(&serde_json::json!({ "code": code })).send().await.unwrap();
+    assert_eq!(r.status(), 200, "signing in: {}", r.text().await.unwrap());
+    let body: serde_json::Value = r.json().await.unwrap();
+    body["session"].as_str().unwrap().to_string()
+}
+
+/// One member of a test group: their address, access code and session token.
+#[derive(Debug, Clone)]
+pub struct Member {
+    pub to: String,
+    pub code: String,
+    pub token: String,
+}
+
+/// Propose (lead `lead`), confirm, and have every peer accept: a formed
+/// group. Returns the group id and the members in slot order.
+pub async fn formed(s: &Server, lead: &str, peers: &[&str]) -> (String, Vec<Member>) {
+    let r = client().post(s.url("/api/groups")).json(&signup_json(lead, peers)).send().await.unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let lead_code = code_of(&link_to(s, &on_file(lead)).expect("the lead is emailed"));
+    let lead_token = sign_in(s, &lead_code).await;
+    let r = client().post(s.url("/api/me/proposal/confirm")).bearer_auth(&lead_token).send().await.unwrap();
+    assert_eq!(r.status(), 200, "confirming: {}", r.text().await.unwrap());
+    let gid = lead_code.split('.').next().unwrap().to_string();
+    let mut members = vec![Member { to: on_file(lead), code: lead_code, token: lead_token }];
+    for p in peers {
+        let to = format!("peer{p}@example.org");
+        let code = code_of(&link_to(s, &to).expect("the peer is invited"));
+        let token = sign_in(s, &code).await;
+        let r = client().post(s.url("/api/me/invitation/accept")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 200, "accepting: {}", r.text().await.unwrap());
+        members.push(Member { to, code, token });
+    }
+    (gid, members)
 }
