@@ -92,6 +92,7 @@ fn error_codes_match_the_router() {
         ApiError::MethodNotAllowed(&["GET"]),
         ApiError::conflict("", vec![]),
         ApiError::PayloadTooLarge,
+        ApiError::TooManyRequests(String::new()),
         ApiError::UnsupportedMediaType,
         ApiError::Unavailable { retry_after: 1, cause: "test" },
         ApiError::Internal { cause: "test" },

@@ -157,6 +157,15 @@ fn audit(now: DateTime<Utc>, by: Actor, action: Action) -> Effect {
     Effect::Audit(AuditEvent::new(now, by, action))
 }
 
+/// Removing a member deletes their own record, so their check-offs move
+/// into the group's trail first (the history says who did what, even of
+/// someone who left).
+fn removal(m: &GroupMember) -> Vec<Effect> {
+    let mut fx: Vec<Effect> = m.history.iter().map(|h| Effect::Audit(AuditEvent::new(h.at, m.actor(), h.action.clone()))).collect();
+    fx.push(Effect::RemoveMember { slot: m.slot });
+    fx
+}
+
 fn member(g: &Group, slot: u8) -> Result<&GroupMember, Refusal> {
     g.member(slot).ok_or(Refusal::NoSuchMember)
 }
@@ -226,7 +235,9 @@ pub fn accept(g: &Group, slot: u8, now: DateTime<Utc>) -> Result<Vec<Effect>, Re
 /// A peer declines: they are no longer named in the group.
 pub fn decline(g: &Group, slot: u8, now: DateTime<Utc>) -> Result<Vec<Effect>, Refusal> {
     let m = invited(g, slot)?;
-    Ok(vec![Effect::RemoveMember { slot }, audit(now, m.actor(), Action::Declined)])
+    let mut fx = removal(m);
+    fx.push(audit(now, m.actor(), Action::Declined));
+    Ok(fx)
 }
 
 /// The lead invites one more peer (`code_hash`: of the new member's access code).
@@ -278,7 +289,7 @@ pub fn remove(g: &Group, by_slot: Option<u8>, target: u8, now: DateTime<Utc>) ->
         return Err(Refusal::LeadStays);
     }
     let name = t.member.name.clone();
-    let mut fx = vec![Effect::RemoveMember { slot: target }];
+    let mut fx = removal(t);
     if t.status.is_accepted() {
         fx.push(Effect::Release(t.member.cpso.clone()));
         fx.push(audit(now, by, Action::Removed { name }));
@@ -298,7 +309,9 @@ pub fn leave(g: &Group, slot: u8, now: DateTime<Utc>) -> Result<Vec<Effect>, Ref
     if !m.status.is_accepted() {
         return Err(Refusal::NotAccepted);
     }
-    Ok(vec![Effect::RemoveMember { slot }, Effect::Release(m.member.cpso.clone()), audit(now, m.actor(), Action::Left)])
+    let mut fx = removal(m);
+    fx.extend([Effect::Release(m.member.cpso.clone()), audit(now, m.actor(), Action::Left)]);
+    Ok(fx)
 }
 
 /// The lead (or staff) dissolves the group before submission: every lock is released.
@@ -342,7 +355,7 @@ pub fn submit(g: &Group, slot: u8, pip: PipDraft, seen: Option<u64>, on: NaiveDa
     }
     let mut fx = vec![Effect::Submit { pip: Box::new(pip), on }];
     for p in g.members.iter().filter(|m| !m.status.is_accepted()) {
-        fx.push(Effect::RemoveMember { slot: p.slot });
+        fx.extend(removal(p));
         fx.push(audit(now, Actor::Service, Action::Lapsed { name: p.member.name.clone() }));
     }
     fx.extend(g.accepted().map(|m| Effect::Close(m.member.cpso.clone())));

@@ -102,8 +102,14 @@ pub fn field_label(field: &str) -> String {
         "goals" => Some("Goals"),
         "topic" => Some("Topic"),
         "message" => Some("Your question"),
-        "code" => Some("Access code"),
+        "code" => Some("Personal link"),
         "cpso" => Some("CPSO number"),
+        "email" => Some("Email address"),
+        "draft_version" => Some("Plan version"),
+        "peer_cpso" => Some("Peer's CPSO number"),
+        "peer_name" => Some("Peer's name"),
+        "peer_email" => Some("Peer's email address"),
+        "peer_language" => Some("Peer's preferred language"),
         "body" => Some("Request"),
         "action" => Some("Action"),
         _ => None,
@@ -162,11 +168,12 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
         Wants::Html => {
             let title = match status.as_u16() {
                 400 => "Please correct the form",
-                401 => "Use your personal link",
+                401 => "Sign in with your personal link",
                 403 => "Not allowed",
                 404 => "Page not found",
                 409 => "This cannot be done",
                 413 => "Too much text",
+                429 => "Please try again tomorrow",
                 503 => "Please try again",
                 _ => "Something went wrong",
             };
@@ -177,8 +184,8 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
                 "message": err.message(),
                 "fields": fields,
                 "back": back,
-                // A missing or expired link: the code can also be pasted on /me/.
-                "code_link": status == StatusCode::UNAUTHORIZED && back != "/me/",
+                // Not signed in: say where a new link comes from.
+                "code_link": status == StatusCode::UNAUTHORIZED,
             });
             let html = super::html::render_or_fallback("error.html", "", values);
             let mut r = with_body(status, "text/html; charset=utf-8", html);
@@ -189,6 +196,10 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
     match err {
         ApiError::Unavailable { retry_after, .. } => {
             r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
+        }
+        // The daily limits count per program day.
+        ApiError::TooManyRequests(_) => {
+            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(24 * 3600u32));
         }
         ApiError::MethodNotAllowed(allow) => {
             if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {

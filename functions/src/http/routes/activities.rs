@@ -59,8 +59,8 @@ pub async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> 
         ),
         CheckOffError::SessionEnded => super::unauthorized(),
         CheckOffError::PlanSubmitted => ApiError::conflict(
-            "Your group's Practice Improvement Plan has been submitted, so activities can no longer be changed",
-            vec![FieldError::new("activity", "Activities are locked once the plan is submitted")],
+            "Your group's Practice Improvement Plan has been submitted (or the group was dissolved), so activities can no longer be changed",
+            vec![FieldError::new("activity", "Activities are locked once the plan is submitted or the group is dissolved")],
         ),
         CheckOffError::NotMember => super::unauthorized(),
         CheckOffError::Failed(f) => f.into(),
@@ -86,7 +86,7 @@ fn not_your_own() -> ApiError {
 /// `GET /api/me/activities`: the caller's own activities as JSON, or for a
 /// browser the check-off page showing what is done.
 pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
-    let caller = caller(app, req, None).await?;
+    let caller = super::member(app, req, None).await?;
     let me = caller.member();
     match wants {
         Wants::Json => Ok(json(

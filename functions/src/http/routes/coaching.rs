@@ -12,7 +12,7 @@ use crate::http::respond::{json, see_other};
 
 pub async fn ask(app: &App, req: &Req, wants: Wants) -> Res {
     let f = read_fields(req)?;
-    let caller = caller(app, req, Some(&f)).await?;
+    let caller = super::member(app, req, Some(&f)).await?;
     let mut errors = Vec::new();
     let topic = field(&mut errors, "topic", CoachingTopic::parse(f.get("topic")));
     let message = field(&mut errors, "message", CoachingMessage::parse(f.get("message")));

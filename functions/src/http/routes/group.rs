@@ -7,13 +7,13 @@ use serde_json::json;
 
 use super::{caller, html_page, Req, Res};
 use crate::app::access::Caller;
-use crate::app::{membership, App};
-use crate::domain::{Group, PersonDetails};
+use crate::app::{membership, ActionError, App};
+use crate::domain::{Group, PersonDetails, Phase, Refusal};
 use crate::http::decode::person;
 use crate::http::error::ApiError;
 use crate::http::input::{query, read_fields, Fields, Wants};
 use crate::http::pages::{self, GroupNotice};
-use crate::http::respond::{json, see_other};
+use crate::http::respond::{json, see_other, session_cookie, with_cookie};
 use crate::http::Route;
 
 /// The group as JSON for the member `slot`: phase, members (addresses only
@@ -66,32 +66,35 @@ fn done(after: &Group, c: &Caller, wants: Wants, notice: GroupNotice) -> Res {
     }
 }
 
+/// The caller is no longer in any group they could see: their session went
+/// with their membership, so the cookie is cleared too.
+fn gone(app: &App, wants: Wants, what: &'static str) -> Res {
+    let r = match wants {
+        Wants::Json => json(StatusCode::OK, &json!({ what: true })),
+        Wants::Html => see_other(&format!("/me/signed-out/?{what}=1")),
+    };
+    Ok(with_cookie(r, &session_cookie(None, app.config.secure_cookies())))
+}
+
 /// Confirm, discard, accept, decline, leave or dissolve.
 pub async fn act(app: &App, req: &Req, route: Route, wants: Wants) -> Res {
     let c = caller(app, req, None).await?;
     let (after, notice) = match route {
         Route::Confirm => (membership::confirm(app, &c).await?, GroupNotice::Confirmed),
-        Route::Discard => {
+        // Dissolving a proposal discards it: nothing is left to show.
+        Route::Discard | Route::Dissolve if c.group.phase() == Phase::Proposed => {
             membership::discard(app, &c).await?;
-            return match wants {
-                Wants::Json => Ok(json(StatusCode::OK, &json!({ "discarded": true }))),
-                Wants::Html => Ok(see_other("/me/signed-out/?discarded=1")),
-            };
+            return gone(app, wants, "discarded");
         }
+        Route::Discard => return Err(ApiError::from(ActionError::Refused(Refusal::AlreadyConfirmed))),
         Route::Accept => (membership::accept(app, &c).await?, GroupNotice::Accepted),
         Route::Decline => {
             membership::decline(app, &c).await?;
-            return match wants {
-                Wants::Json => Ok(json(StatusCode::OK, &json!({ "declined": true }))),
-                Wants::Html => Ok(see_other("/me/signed-out/?declined=1")),
-            };
+            return gone(app, wants, "declined");
         }
         Route::Leave => {
             membership::leave(app, &c).await?;
-            return match wants {
-                Wants::Json => Ok(json(StatusCode::OK, &json!({ "left": true }))),
-                Wants::Html => Ok(see_other("/me/signed-out/?left=1")),
-            };
+            return gone(app, wants, "left");
         }
         Route::Dissolve => (membership::dissolve(app, &c).await?, GroupNotice::Dissolved),
         _ => return Err(ApiError::NotFound("There is nothing at this address".into())),

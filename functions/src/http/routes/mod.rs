@@ -72,12 +72,26 @@ async fn caller(app: &App, req: &Req, _fields: Option<&Fields>) -> Result<Caller
     Ok(crate::app::access::authenticate(app, &token).await?)
 }
 
-/// The caller, who must belong to the group a path's `{id}` names.
-async fn caller_in(app: &App, req: &Req, fields: Option<&Fields>, path_id: Option<&str>) -> Result<Caller, ApiError> {
+/// A caller who has accepted (the lead by confirming): only members see the
+/// group's progress and plan, write the plan, or ask for coaching.
+async fn member(app: &App, req: &Req, fields: Option<&Fields>) -> Result<Caller, ApiError> {
     let c = caller(app, req, fields).await?;
+    if c.member().status.is_accepted() && c.group.phase() != crate::domain::Phase::Proposed {
+        Ok(c)
+    } else {
+        Err(ApiError::Forbidden(
+            "You are not a member of this group yet: confirm the proposal or accept the invitation on your group's page (/api/me/group) first"
+                .into(),
+        ))
+    }
+}
+
+/// The caller, who must be a member of the group a path's `{id}` names.
+async fn caller_in(app: &App, req: &Req, fields: Option<&Fields>, path_id: Option<&str>) -> Result<Caller, ApiError> {
+    let c = member(app, req, fields).await?;
     match path_id {
         Some(id) if id != c.group.id.as_str() => {
-            Err(ApiError::Forbidden("Your personal link is for another group: you can only see and change your own group".into()))
+            Err(ApiError::Forbidden("You are signed in to another group: you can only see and change your own group".into()))
         }
         _ => Ok(c),
     }

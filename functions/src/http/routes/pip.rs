@@ -112,7 +112,7 @@ async fn submit_fields(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: 
 /// `GET /api/me/pip`: the group's plan as JSON, or for a browser the PIP form
 /// prefilled with the saved draft (read-only once submitted).
 pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
-    let caller = caller(app, req, None).await?;
+    let caller = super::member(app, req, None).await?;
     match wants {
         Wants::Json => {
             let mut body = encode::pip(&caller.group.pip);
