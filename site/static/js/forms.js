@@ -38,7 +38,8 @@
     var months = ['January', 'February', 'March', 'April', 'May', 'June', 'July',
       'August', 'September', 'October', 'November', 'December'];
     if (p.length !== 3) return String(iso);
-    return months[Number(p[1]) - 1] + ' ' + Number(p[2]) + ', ' + p[0];
+    /* "1 December 2026", as the site's pages and the server's pages write dates. */
+    return Number(p[2]) + ' ' + months[Number(p[1]) - 1] + ' ' + p[0];
   }
 
   /* A polite live region per page, for "saved", "row added" and the like. */
@@ -238,7 +239,7 @@
     if (d.fields && d.fields.length) return d.fields;
     var message = d.message;
     if (res.status === 401) {
-      message = 'This browser has not opened your personal link yet, or it has expired. Open the link from your email, then try again.';
+      message = 'You are not signed in on this device, or your sign-in has ended. Open the link in your latest email from QI Groups and press Sign in, or ask for a new link on the page "Get a new sign-in link". Then try again.';
     } else if (res.status === 413) {
       message = message || 'What you entered is too long to send. Shorten the longest answers and try again.';
     } else if (res.status === 503) {
@@ -298,13 +299,12 @@
   /* What happens after a successful JSON answer, by data-qi-form name.
      member.js adds its own entries. */
   var SUCCESS = {
+    /* The sign-up (202) and the new-link request (202) answer the same
+       whatever was typed, so both simply go to their "check your email" page:
+       nothing in the answer says who is invited or who is a member. */
     navigate: function (form) {
       var next = form.getAttribute('data-qi-next');
       if (next) window.location.assign(next);
-    },
-    'sign-up': function (form, data) {
-      try { if (data.lead_link) sessionStorage.setItem('qi:lead-link', data.lead_link); } catch (e) { /* private mode */ }
-      SUCCESS.navigate(form);
     }
   };
 
@@ -403,17 +403,6 @@
   }
 
 
-  /* --------------------------------------------- sign-up confirmation --- */
-
-  function showLeadLink(box) {
-    var link;
-    try { link = sessionStorage.getItem('qi:lead-link'); sessionStorage.removeItem('qi:lead-link'); } catch (e) { link = null; }
-    if (!link) return;
-    var a = $('a[data-qi-lead-href]', box);
-    if (a) a.setAttribute('href', link);
-    box.hidden = false;
-  }
-
   /* ----------------------------------------------------------- start --- */
 
   window.QIForms = {
@@ -426,7 +415,10 @@
     $$('[data-qi-rows]').forEach(enhanceRows);
     $$('form[data-qi-form]').forEach(enhanceForm);
     $$('input[data-qi-check="past-date"]').forEach(function (f) { f.max = today(); });
-    $$('[data-qi-lead-link]').forEach(showLeadLink);
+    /* Notices that say what the server just did, from its redirect's query
+       (/me/signed-out/?left=1): shown only when the query names them. */
+    var query = new URLSearchParams(window.location.search);
+    $$('[data-qi-query]').forEach(function (n) { n.hidden = !query.has(n.getAttribute('data-qi-query')); });
   }
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
