@@ -1,10 +1,13 @@
 /* QI Groups member pages (My activities, Group PIP, Group status, Ask a
  * QI Coach): with JavaScript, show the signed-in member's own state from
- * GET /api/me and GET /api/groups/{id} (the access cookie travels with the
+ * GET /api/me and GET /api/groups/{id} (the session cookie travels with the
  * requests), and keep unsaved PIP edits in localStorage so a closed tab
- * loses nothing. Needs forms.js (window.QIForms); without JavaScript the
- * pages link to the server-rendered views at /api/me/status, /api/me/pip
- * (the PIP form prefilled with the saved draft) and /api/me/activities.
+ * loses nothing. A member who has not joined yet (a lead whose proposal
+ * waits, an invited peer) or whose group is dissolved sees a panel linking
+ * to their group page (/api/me/group) instead of the group's work. Needs
+ * forms.js (window.QIForms); without JavaScript the pages link to the
+ * server-rendered views at /api/me/group, /api/me/status, /api/me/pip (the
+ * PIP form prefilled with the saved draft) and /api/me/activities.
  */
 (function () {
   'use strict';
@@ -47,6 +50,7 @@
       return;
     }
     pipStorage.save(form);
+    setDraftVersion(data && data.draft_version);
     var note = $('[data-qi-pip-saved]');
     if (note) {
       note.textContent = 'Draft saved at ' + new Date().toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) +
@@ -66,12 +70,48 @@
     $$('[data-qi-signed-out]').forEach(function (n) { n.hidden = signedIn; });
   }
 
+  /* Which panel a member who cannot work in the group yet sees, or null
+     when they are an accepted member of a working group. GET /api/me gives
+     group.phase (proposed | confirmed | formed | submitted | dissolved) and
+     member.status (proposed | invited | accepted). */
+  function pendingPanel(me) {
+    var phase = me.group && me.group.phase;
+    var status = me.member && me.member.status;
+    if (phase === 'dissolved') return 'dissolved';
+    if (phase === 'proposed') return me.member && me.member.role === 'lead' ? 'review' : 'other';
+    if (status === 'invited') return 'respond';
+    if (status && status !== 'accepted') return 'other';
+    return null;
+  }
+
+  function showPending(me, panel) {
+    fillText('[data-qi-member-name]', (me.member && me.member.name) || '');
+    fillText('[data-qi-group-name]', (me.group && me.group.name) || '');
+    $$('[data-qi-work]').forEach(function (n) { n.hidden = true; });
+    $$('[data-qi-pending]').forEach(function (n) { n.hidden = n.getAttribute('data-qi-pending') !== panel; });
+  }
+
   function loadMember() {
     return api('GET', '/api/me').then(function (res) {
-      if (res.status === 401) { showSignedIn(false); return null; }
+      if (res.status === 401) {
+        /* The check-off forms cannot work until the member signs in. */
+        showSignedIn(false);
+        $$('[data-qi-work]').forEach(function (n) { n.hidden = true; });
+        return null;
+      }
       if (!res.ok || !res.data) throw new Error('me ' + res.status);
       var me = res.data;
-      return api('GET', '/api/groups/' + encodeURIComponent(me.group_id)).then(function (g) {
+      var panel = pendingPanel(me);
+      if (panel) {
+        member = null;
+        showSignedIn(true);
+        showPending(me, panel);
+        return null;
+      }
+      $$('[data-qi-waiting]').forEach(function (n) { n.hidden = !(me.group && me.group.phase === 'confirmed'); });
+      return loadDraftVersion().then(function () {
+        return api('GET', '/api/groups/' + encodeURIComponent(me.group_id));
+      }).then(function (g) {
         if (!g.ok || !g.data) throw new Error('group ' + g.status);
         member = { me: me, group: g.data };
         showSignedIn(true);
@@ -216,6 +256,25 @@
     }
     return 'Add ' + (2 - c.counting === 1 ? 'one more goal' : 'two goals') +
       ': the plan needs at least two goals that count (any practice-improvement goals, and at most one self-care goal). Goals that count now: ' + c.counting + '.';
+  }
+
+  /* The draft version the PIP form was loaded from, sent with a submission
+     so that the server refuses it (409) if another member saved meanwhile.
+     Read before the draft itself, so a save in between can only make the
+     check refuse, never let an overwrite through. */
+  function setDraftVersion(v) {
+    $$('input[data-qi-draft-version]').forEach(function (i) { i.value = v == null ? '' : String(v); });
+  }
+
+  var draftVersionLoaded = false;
+  function loadDraftVersion() {
+    /* Once only: after that, each save's answer carries the new version
+       (a later reload must not adopt a version whose draft is not shown). */
+    if (draftVersionLoaded || !$('input[data-qi-draft-version]')) return Promise.resolve();
+    draftVersionLoaded = true;
+    return api('GET', '/api/me/pip').then(function (res) {
+      setDraftVersion(res.ok && res.data ? res.data.draft_version : null);
+    }, function () { setDraftVersion(null); });
   }
 
   var pipLoaded = false;
@@ -409,7 +468,7 @@
     if (note) { note.textContent = activityLabel(saved[1]) + ': your change was saved.'; note.hidden = false; }
   }
   /* Signing out of a shared computer also forgets unsaved plan drafts. */
-  $$('form[action$="/api/access/logout"]').forEach(function (f) {
+  $$('form[action$="/api/access/logout"], form[action$="/api/access/logout-everywhere"]').forEach(function (f) {
     f.addEventListener('submit', function () {
       try {
         Object.keys(localStorage).forEach(function (k) { if (k.indexOf('qi:pip-draft:') === 0) localStorage.removeItem(k); });
