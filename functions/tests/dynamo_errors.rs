@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::config::{Credentials, Region};
-use qi_functions::domain::{Activity, Cpso, GroupId};
-use qi_functions::store::conformance::sample_group;
+use qi_functions::domain::{AccessCode, Action, Activity, GroupId, HistoryEntry, OsRandom};
+use qi_functions::store::conformance::{create_write, sample_group, T0};
 use qi_functions::store::dynamo::{client_with_counter, DynamoStore, RoundTripCounter};
-use qi_functions::store::{Backend, Internal, Store, StoreError, Unavailable, UnavailableKind};
+use qi_functions::store::{Backend, CheckOffWrite, Internal, Store, StoreError, Unavailable, UnavailableKind};
 
 /// Start an endpoint that answers every request with `status` and `body`.
 async fn endpoint(status: u16, body: &'static str) -> (String, Arc<AtomicU32>) {
@@ -55,7 +55,7 @@ async fn provisioned_throughput_exceeded_is_throttled_after_the_sdk_retries() {
     let (url, hits) = endpoint(400, THROTTLED).await;
     let counter = RoundTripCounter::new();
     let store = store_at(&url, &counter).await;
-    let r = store.get_group(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap()).await;
+    let r = store.get_group(&GroupId::generate(&OsRandom).unwrap()).await;
     assert_eq!(r, Err(StoreError::Throttled));
     assert_eq!(hits.load(Ordering::SeqCst), 2, "the SDK retried once (max_attempts 2)");
     assert_eq!(counter.total(), 2, "the counter sees every attempt");
@@ -65,18 +65,26 @@ async fn provisioned_throughput_exceeded_is_throttled_after_the_sdk_retries() {
 async fn throttling_exception_is_throttled() {
     let (url, _) = endpoint(400, THROTTLING).await;
     let store = store_at(&url, &RoundTripCounter::new()).await;
-    let r = store
-        .set_activity(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap(), &Cpso::parse("100").unwrap(), Activity::QiSurvey, None)
-        .await;
-    assert_eq!(r, Err(StoreError::Throttled));
+    let group = GroupId::generate(&OsRandom).unwrap();
+    let now = chrono::Utc::now();
+    let c = CheckOffWrite {
+        session: AccessCode::generate(&group, 0, &OsRandom).unwrap().hash(),
+        group,
+        slot: 0,
+        activity: Activity::QiSurvey,
+        on: None,
+        event: HistoryEntry { at: now, action: Action::Unchecked { activity: Activity::QiSurvey } },
+        now,
+    };
+    assert_eq!(store.check_off(&c).await, Err(StoreError::Throttled));
 }
 
 #[tokio::test]
 async fn transaction_conflicts_are_retried_then_throttled() {
     let (url, hits) = endpoint(400, CONFLICT).await;
     let store = store_at(&url, &RoundTripCounter::new()).await;
-    let (g, _) = sample_group("100", &["101"], "2026-01-05T10:00:00Z");
-    let r = store.create_group(&g).await;
+    let (g, _) = sample_group("100", &["101"], T0);
+    let r = store.write(&create_write(&g)).await;
     assert_eq!(r, Err(StoreError::Throttled));
     assert_eq!(hits.load(Ordering::SeqCst), 4, "the store retries a conflicting transaction 3 more times");
 }
@@ -85,15 +93,15 @@ async fn transaction_conflicts_are_retried_then_throttled() {
 async fn a_throttled_transaction_item_is_throttled() {
     let (url, _) = endpoint(400, CANCEL_THROTTLED).await;
     let store = store_at(&url, &RoundTripCounter::new()).await;
-    let (g, _) = sample_group("100", &["101"], "2026-01-05T10:00:00Z");
-    assert_eq!(store.create_group(&g).await, Err(StoreError::Throttled));
+    let (g, _) = sample_group("100", &["101"], T0);
+    assert_eq!(store.write(&create_write(&g)).await, Err(StoreError::Throttled));
 }
 
 #[tokio::test]
 async fn a_refused_request_is_internal_not_transient() {
     let (url, hits) = endpoint(400, VALIDATION).await;
     let store = store_at(&url, &RoundTripCounter::new()).await;
-    let r = store.get_group(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap()).await;
+    let r = store.get_group(&GroupId::generate(&OsRandom).unwrap()).await;
     let refused = StoreError::Internal(Internal::Rejected { backend: Backend::DynamoDb, code: Some("ValidationException".into()) });
     assert_eq!(r, Err(refused));
     assert!(!r.unwrap_err().is_transient(), "the handler answers 500, not 503");
@@ -104,7 +112,7 @@ async fn a_refused_request_is_internal_not_transient() {
 async fn a_server_side_error_is_unavailable_with_its_code() {
     let (url, hits) = endpoint(500, INTERNAL).await;
     let store = store_at(&url, &RoundTripCounter::new()).await;
-    let r = store.get_group(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap()).await;
+    let r = store.get_group(&GroupId::generate(&OsRandom).unwrap()).await;
     let down = Unavailable { backend: Backend::DynamoDb, kind: UnavailableKind::ServiceFault, code: Some("InternalServerError".into()) };
     assert_eq!(r, Err(StoreError::Unavailable(down)));
     assert!(r.unwrap_err().is_transient(), "the handler answers 503");
@@ -119,6 +127,6 @@ async fn an_unreachable_endpoint_is_unavailable() {
         l.local_addr().unwrap().port()
     };
     let store = store_at(&format!("http://127.0.0.1:{port}"), &RoundTripCounter::new()).await;
-    let r = store.get_group(&GroupId::generate(&qi_functions::domain::OsRandom).unwrap()).await;
+    let r = store.get_group(&GroupId::generate(&OsRandom).unwrap()).await;
     assert!(matches!(&r, Err(StoreError::Unavailable(Unavailable { kind: UnavailableKind::Unreachable, code: None, .. }))), "{r:?}");
 }

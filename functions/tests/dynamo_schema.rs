@@ -95,6 +95,11 @@ fn assert_table_matches(p: &Value) {
     assert_eq!(sse.get("SSEEnabled").and_then(Value::as_bool), Some(true));
     assert_eq!(sse.get("SSEType").and_then(Value::as_str) == Some("KMS"), TABLE.sse_kms, "SSE with KMS");
     assert_eq!(p.get("DeletionProtectionEnabled").and_then(Value::as_bool), Some(TABLE.deletion_protection), "deletion protection");
+    let ttl = p
+        .get("TimeToLiveSpecification")
+        .filter(|t| t.get("Enabled").and_then(Value::as_bool) == Some(true))
+        .map(|t| str_at(t, "AttributeName").to_string());
+    assert_eq!(ttl.as_deref(), TABLE.ttl_attribute, "time to live");
 }
 
 /// The check above must be able to fail: each kind of drift is caught.
@@ -111,6 +116,8 @@ fn a_drifted_template_is_detected() {
         ("index name", Box::new(|p| p["GlobalSecondaryIndexes"][0]["IndexName"] = Value::String("byType".into()))),
         ("billing", Box::new(|p| p["BillingMode"] = Value::String("PROVISIONED".into()))),
         ("PITR", Box::new(|p| p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] = Value::Bool(false))),
+        ("time to live attribute", Box::new(|p| p["TimeToLiveSpecification"]["AttributeName"] = Value::String("expires".into()))),
+        ("time to live", Box::new(|p| p["TimeToLiveSpecification"]["Enabled"] = Value::Bool(false))),
     ];
     for (what, drift) in drifts {
         let mut p = original.clone();

@@ -12,7 +12,12 @@
 //! - table keys `pk` (S, hash) / `sk` (S, range);
 //! - one global secondary index `gsi1` (`gsi1pk` / `gsi1sk`, projection ALL)
 //!   for listings: every group for the staff export, every invitation, every
-//!   coaching request.
+//!   coaching request;
+//! - time to live on the number attribute `ttl` (epoch seconds): DynamoDB
+//!   deletes, some time after that instant, unconfirmed proposals and pending
+//!   invitations that lapsed, day counters of the limits, and the tokens of
+//!   committed writes. Readers never rely on the deletion having happened
+//!   (`Group::as_of`).
 #[cfg(feature = "dynamodb")]
 pub use super::dynamo::table::{create_table, create_table_request};
 
@@ -61,6 +66,8 @@ pub struct TableSchema {
     /// Encryption at rest with KMS (the AWS managed key `aws/dynamodb`).
     pub sse_kms: bool,
     pub deletion_protection: bool,
+    /// The attribute DynamoDB's time to live reads (epoch seconds), if any.
+    pub ttl_attribute: Option<&'static str>,
 }
 
 pub const PK: &str = "pk";
@@ -68,6 +75,8 @@ pub const SK: &str = "sk";
 pub const GSI1: &str = "gsi1";
 pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
+/// The time-to-live attribute: items carrying it are deleted some time after.
+pub const TTL: &str = "ttl";
 
 pub const TABLE: TableSchema = TableSchema {
     attributes: &[(PK, AttrType::S), (SK, AttrType::S), (GSI1_PK, AttrType::S), (GSI1_SK, AttrType::S)],
@@ -81,6 +90,7 @@ pub const TABLE: TableSchema = TableSchema {
     point_in_time_recovery: true,
     sse_kms: true,
     deletion_protection: true,
+    ttl_attribute: Some(TTL),
 };
 
 /// Which of the production settings a created table gets. Tests on
@@ -112,6 +122,12 @@ mod tests {
         sorted.dedup();
         assert_eq!(sorted.len(), defined.len(), "an attribute is defined twice");
         assert_eq!(sorted, used, "CloudFormation/CreateTable reject definitions of non-key attributes and keys without definitions");
+    }
+
+    #[test]
+    fn the_ttl_attribute_is_not_a_key() {
+        let ttl = TABLE.ttl_attribute.unwrap();
+        assert!(TABLE.attributes.iter().all(|(n, _)| *n != ttl), "DynamoDB's time to live needs a plain (non-key) number attribute");
     }
 
     #[test]

@@ -27,6 +27,9 @@ pub(super) enum TransactFailure {
     /// Cancelled because a condition failed: DynamoDB's reason per item, in
     /// the order of the items.
     Cancelled(Vec<CancellationReason>),
+    /// The client request token was used, in the last 10 minutes, by a
+    /// request with other parameters (`IdempotentParameterMismatchException`).
+    TokenMismatch,
     /// Anything else (throttled, unreachable, refused).
     Error(StoreError),
 }
@@ -104,14 +107,22 @@ impl DynamoStore {
 
     /// Run a transaction of at most [`MAX_TRANSACTION_ITEMS`], retrying while
     /// it only meets concurrent transactions (`TransactionConflict`).
-    pub(super) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), TransactFailure> {
+    /// `client_token`: DynamoDB's idempotency token (a request repeated with
+    /// it within 10 minutes succeeds without writing again); without one the
+    /// SDK makes one per call.
+    pub(super) async fn transact(&self, items: Vec<TransactWriteItem>, client_token: Option<&str>) -> Result<(), TransactFailure> {
         if items.len() > MAX_TRANSACTION_ITEMS {
             return Err(StoreError::invariant("a transaction holds at most 100 items").into());
         }
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+            let request = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items.clone()))
+                .set_client_request_token(client_token.map(str::to_owned));
+            let err = match request.send().await {
                 Ok(_) => return Ok(()),
                 Err(e) => e,
             };
@@ -140,6 +151,7 @@ impl DynamoStore {
                     true
                 }
                 TransactWriteItemsError::TransactionInProgressException(_) => true,
+                TransactWriteItemsError::IdempotentParameterMismatchException(_) => return Err(TransactFailure::TokenMismatch),
                 other => return Err(service_error(&other, status).into()),
             };
             if retry && attempt < TRANSACTION_ATTEMPTS {

@@ -48,7 +48,7 @@ impl DynamoStore {
                     None => self.delete_op(k.clone())?,
                 });
             }
-            if self.transact(ops).await.is_err() {
+            if self.transact(ops, None).await.is_err() {
                 return Err(StoreError::Partial { up_to: (chunk + 1) * MAX_TRANSACTION_ITEMS, cause: Box::new(err) });
             }
         }
@@ -68,10 +68,12 @@ impl DynamoStore {
                 })
                 .collect::<Result<Vec<_>, aws_sdk_dynamodb::error::BuildError>>()
                 .map_err(|e| (i, build_error(e)))?;
-            self.transact(ops).await.map_err(|e| {
+            self.transact(ops, None).await.map_err(|e| {
                 let err = match e {
                     // Unconditional puts have no condition to fail.
-                    TransactFailure::Cancelled(_) => StoreError::invariant("an unconditional write was cancelled by a condition"),
+                    TransactFailure::Cancelled(_) | TransactFailure::TokenMismatch => {
+                        StoreError::invariant("an unconditional write without a client token was cancelled by a condition")
+                    }
                     TransactFailure::Error(e) => e,
                 };
                 (i, err)

@@ -1,9 +1,10 @@
-//! The table's keys: how each item's `pk` / `sk` / `gsi1pk` are spelled (the
-//! table in `dynamo/mod.rs` documents them), and the attribute-value helpers.
+//! The table's keys and attribute names: how each item's `pk` / `sk` /
+//! `gsi1pk` are spelled (the table in `dynamo/mod.rs` documents them), how
+//! instants are written, and the attribute-value helpers.
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::domain::{Activity, Cpso, Cycle, GroupId};
 use crate::store::schema::{PK, SK};
@@ -21,16 +22,63 @@ pub(super) const COACHING: &str = "COACHING";
 pub(super) const META: &str = "META";
 /// `sk` of a physician's one-open-group lock.
 pub(super) const OPEN_GROUP: &str = "OPEN_GROUP";
+/// `sk` of a write token.
+pub(super) const TOKEN: &str = "TOKEN";
 /// Prefix of a member item's `sk`.
 pub(super) const MEMBER_PREFIX: &str = "MEMBER#";
 /// Prefix of a group partition's `pk`.
 pub(super) const GROUP_PREFIX: &str = "GROUP#";
 
+/// Attribute names shared by the codec, the conditions and the updates.
+pub(super) mod attr {
+    pub const TYPE: &str = "type";
+    pub const GROUP_ID: &str = "group_id";
+    // The group item.
+    pub const NAME: &str = "name";
+    pub const PRACTICE_SETTING: &str = "practice_setting";
+    pub const CYCLE: &str = "cycle";
+    pub const CREATED_AT: &str = "created_at";
+    pub const VERSION: &str = "version";
+    pub const NEXT_SLOT: &str = "next_slot";
+    pub const DRAFT_VERSION: &str = "draft_version";
+    pub const PIP_STATE: &str = "pip_state";
+    pub const PIP: &str = "pip";
+    pub const SUBMITTED_ON: &str = "submitted_on";
+    pub const PROPOSAL_EXPIRES_AT: &str = "proposal_expires_at";
+    pub const DISSOLVED_AT: &str = "dissolved_at";
+    pub const AUDIT: &str = "audit";
+    // A member item.
+    pub const SLOT: &str = "slot";
+    pub const CPSO: &str = "cpso";
+    pub const EMAIL: &str = "email";
+    pub const LANGUAGE: &str = "language";
+    pub const ROLE: &str = "role";
+    pub const STATUS: &str = "status";
+    /// While proposed or invited: when the item lapses.
+    pub const EXPIRES_AT: &str = "expires_at";
+    pub const ACCEPTED_AT: &str = "accepted_at";
+    pub const CODE_HASH: &str = "code_hash";
+    pub const SESSIONS: &str = "sessions";
+    /// A session's creation, epoch milliseconds (in the `sessions` map).
+    pub const SESSION_CREATED: &str = "c";
+    /// A session's last use, epoch milliseconds (in the `sessions` map).
+    pub const SESSION_SEEN: &str = "s";
+    pub const HISTORY: &str = "history";
+    pub const CLOSED: &str = "closed";
+    // A lock.
+    pub const OPEN: &str = "open";
+    // A day counter.
+    pub const COUNT: &str = "n";
+    // A write token.
+    pub const AT: &str = "at";
+}
+
 pub(super) fn group_pk(id: &GroupId) -> String {
     format!("{GROUP_PREFIX}{}", id.as_str())
 }
-pub(super) fn member_sk(cpso: &Cpso) -> String {
-    format!("{MEMBER_PREFIX}{}", cpso.as_str())
+/// `MEMBER#NN`: the member's slot, two digits (so the items sort by slot).
+pub(super) fn member_sk(slot: u8) -> String {
+    format!("{MEMBER_PREFIX}{slot:02}")
 }
 pub(super) fn lock_pk(cpso: &Cpso) -> String {
     format!("PHYSICIAN#{}", cpso.as_str())
@@ -44,6 +92,15 @@ pub(super) fn invite_sk(cpso: &Cpso) -> String {
 pub(super) fn coaching_pk(id: &str) -> String {
     format!("COACHING#{id}")
 }
+pub(super) fn limit_pk(key: &str) -> String {
+    format!("LIMIT#{key}")
+}
+pub(super) fn limit_sk(day: NaiveDate) -> String {
+    format!("DAY#{day}")
+}
+pub(super) fn token_pk(token: &str) -> String {
+    format!("TOKEN#{token}")
+}
 /// The member-item attribute that holds one activity's completion date.
 pub(super) fn activity_attr(a: Activity) -> String {
     format!("act_{}", a.key())
@@ -55,6 +112,14 @@ pub(super) fn instant(t: &DateTime<Utc>) -> String {
 }
 pub(super) fn parse_instant(v: &str) -> Result<DateTime<Utc>, chrono::ParseError> {
     DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc))
+}
+/// What `ttl` holds: epoch seconds.
+pub(super) fn epoch_seconds(t: &DateTime<Utc>) -> i64 {
+    t.timestamp()
+}
+/// When a day counter may go: two days after its day began (UTC).
+pub(super) fn limit_ttl(day: NaiveDate) -> i64 {
+    (day + Duration::days(2)).and_hms_opt(0, 0, 0).map(|t| t.and_utc().timestamp()).unwrap_or(i64::MAX)
 }
 
 pub(super) fn s(v: impl Into<String>) -> AttributeValue {
@@ -71,6 +136,14 @@ pub(super) fn key(pk: String, sk: impl Into<String>) -> Item {
 pub(super) fn opt_s<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
     match item.get(name) {
         Some(AttributeValue::S(v)) => Some(v),
+        _ => None,
+    }
+}
+
+/// A number attribute that is a whole number, if present.
+pub(super) fn opt_i64(item: &Item, name: &str) -> Option<i64> {
+    match item.get(name) {
+        Some(AttributeValue::N(v)) => v.parse().ok(),
         _ => None,
     }
 }
@@ -98,5 +171,13 @@ mod tests {
         let k = key(group_pk(&GroupId::parse("abc").unwrap()), META);
         assert_eq!(key_of(&k), Some(("GROUP#abc".to_string(), "META".to_string())));
         assert_eq!(key_of(&Item::new()), None);
+        assert_eq!(member_sk(3), "MEMBER#03");
+        assert!(member_sk(9) < member_sk(10), "member items sort by slot");
+    }
+
+    #[test]
+    fn a_day_counter_outlives_its_day() {
+        let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
+        assert_eq!(limit_ttl(day), parse_instant("2026-01-07T00:00:00Z").unwrap().timestamp());
     }
 }

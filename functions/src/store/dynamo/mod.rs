@@ -1,58 +1,65 @@
 //! [`DynamoStore`]: the [`Store`] on one DynamoDB table (single-table design,
-//! keys and index from [`super::schema::TABLE`]).
+//! keys, index and time to live from [`super::schema::TABLE`]).
 //!
 //! # Items
 //! | item | `pk` | `sk` | `gsi1pk` / `gsi1sk` | attributes |
 //! |---|---|---|---|---|
-//! | group | `GROUP#<id>` | `META` | `GROUPS` / `<created>#<id>#0` | `name`, `practice_setting`, `cycle`, `created_at`, `member_count`, `pip_state` (`none`/`draft`/`submitted`), `pip` (the draft or submitted plan, JSON), `submitted_on` |
-//! | member | `GROUP#<id>` | `MEMBER#<cpso>` | `GROUPS` / `<created>#<id>#1#<pos>` | `pos`, `cpso`, `name`, `email`, `language`, `role`, `code_hash` (hex SHA-256), one attribute per completed activity (`act_qi_survey` = `YYYY-MM-DD`, ...), `pip_submitted` once the plan is in |
-//! | lock | `PHYSICIAN#<cpso>` | `OPEN_GROUP` | – | `group_id`: the one open group of this physician |
+//! | group | `GROUP#<id>` | `META` | `GROUPS` / `<id>#0` | `group_id`, `name`, `practice_setting`, `cycle`, `created_at`, `version` (N), `next_slot` (N), `draft_version` (N), `pip_state` (`none`/`draft`/`submitted`), `pip` (the plan, JSON), `submitted_on`, `dissolved_at`, `audit` (list of JSON `AuditEvent`s); while a proposal: `proposal_expires_at` and `ttl` |
+//! | member | `GROUP#<id>` | `MEMBER#<NN>` (the slot, two digits) | `GROUPS` / `<id>#1#<NN>` | `slot` (N), `cpso`, `name`, `email`, `language`, `role`, `status` (`proposed`/`invited`/`accepted`), `accepted_at`, `code_hash` (hex SHA-256), `sessions` (map: hex hash of a session token → `{c, s}`, created and last used, epoch milliseconds), one attribute per completed activity (`act_qi_survey` = `YYYY-MM-DD`, ...), `history` (list of JSON check-off events), `closed` once the plan is submitted or the group dissolved; while proposed or invited: `expires_at` and `ttl` |
+//! | lock | `PHYSICIAN#<cpso>` | `OPEN_GROUP` | – | `group_id`: the physician's current group; `open` (BOOL): it stops them joining another |
 //! | invitation | `INVITE#<cycle>` | `CPSO#<cpso>` | `INVITATIONS` / `<cycle>#<cpso>` | `cycle`, `cpso`, `name`, `email` |
 //! | coaching request | `COACHING#<id>` | `META` | `COACHING` / `<created>#<id>` | `group_id`, `cpso`, `topic`, `message`, `created_at` |
+//! | day counter | `LIMIT#<key>` | `DAY#<YYYY-MM-DD>` | – | `n` (N), `ttl` (two days after the day) |
+//! | write token | `TOKEN#<token>` | `TOKEN` | – | `group_id`, `at`, `ttl` (a day after the write) |
 //!
-//! `<created>` is the creation instant as `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`,
-//! which sorts as text in time order.
+//! Instants are text `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` (sorts in time order,
+//! so conditions compare them as text) except in `sessions` (epoch
+//! milliseconds, compared with `Session::cutoffs`); `ttl` is epoch seconds.
+//! DynamoDB deletes items past their `ttl` some time later; every reader
+//! applies `Group::as_of`, and every condition treats a lapsed item as gone.
 //!
 //! # Round trips (counted by `RoundTripCounter` in the tests)
-//! - `create_group`: 1 — one `TransactWriteItems`: the group item, every
-//!   member item and every member's lock, each `attribute_not_exists(pk)`.
-//!   Of two sign-ups naming the same physician, the lock lets one through.
-//! - `create_group_if_invited` (what a sign-up calls): 1 — the same
-//!   transaction plus a `ConditionCheck` that the lead's invitation exists.
-//! - `set_activity`: 1 — one `UpdateItem` of the member item, conditioned on
-//!   the item existing and `attribute_not_exists(pip_submitted)`; other
-//!   activities are separate attributes, so concurrent check-offs never
-//!   overwrite each other.
-//! - `save_pip_draft`: 1 — conditional `UpdateItem` of the group item.
-//! - `submit_pip`: 2 — a consistent `Query` of the group (to know its members),
-//!   then one `TransactWriteItems`: the group item (`pip_state <> submitted`),
-//!   every member item (all four activity attributes exist; sets
-//!   `pip_submitted`, which closes check-offs) and every lock released. An
-//!   incomplete group is refused after the read (1 round trip).
-//!   `submit_pip_of` (the handler has read the group to authenticate): 1 —
-//!   the transaction alone, built from that read.
-//! - `get_group`: 1 consistent `Query` of the group's partition.
-//! - `open_group_of`, `is_invited`: 1 consistent `GetItem`.
+//! - `write`: 1 `TransactWriteItems` (every effect, check and counter; see
+//!   `dynamo/transactions.rs`). Sign-up (`Create`, with the invitation check,
+//!   the day counters and the token), confirmation, acceptance, invitation,
+//!   removal, leaving, a draft, a new link, sign-in and sign-out: 1.
+//!   Submission, dissolution and discarding a proposal: 2 — a consistent
+//!   `Query` of the partition first (their effects do not name the member
+//!   items they close or delete), then the transaction. A sign-in that finds
+//!   the member at `MAX_SESSIONS`: 2 transactions (the second ends the
+//!   oldest). A transaction that meets another on the same item is retried
+//!   (below), and one refused with `IdempotentParameterMismatch` is made
+//!   again without DynamoDB's client token.
+//! - `check_off`: 1 conditional `UpdateItem` of the member item (other
+//!   activities are other attributes, so concurrent check-offs never
+//!   overwrite each other); a refusal is named from the item's old image
+//!   (`ReturnValuesOnConditionCheckFailure`), without another read.
+//! - `touch_session`: 1 conditional `UpdateItem`.
+//! - `get_group` (status): 1 consistent `Query` of the group's partition.
+//! - `group_of`, `invitation`: 1 consistent `GetItem`.
 //! - listings (`list_groups`, `list_invitations(None)`,
 //!   `list_coaching_requests`): `Query` pages of `gsi1` (eventually consistent,
 //!   like every GSI read; they serve staff exports).
 //!
 //! # Errors
-//! `TransactionCanceledException` reasons become the trait's conflicts;
-//! throttling (`ProvisionedThroughputExceededException`, `ThrottlingException`,
-//! `RequestLimitExceeded`, throttled transaction items) becomes
-//! [`StoreError::Throttled`] once the SDK's own retries are spent. Transaction
-//! conflicts (two transactions on one item at once) are retried here a few
-//! times — safe, because every write is conditional — then reported as
-//! `Throttled` (the handler answers 503 with Retry-After). Other failures:
-//! see `dynamo/errors.rs` (5xx, timeouts → `Unavailable`; 4xx → `Internal`).
+//! `TransactionCanceledException` reasons become the trait's conflicts (see
+//! `dynamo/transactions.rs`); throttling (`ProvisionedThroughputExceededException`,
+//! `ThrottlingException`, `RequestLimitExceeded`, throttled transaction
+//! items) becomes [`StoreError::Throttled`] once the SDK's own retries are
+//! spent. Transaction conflicts (two transactions on one item at once) are
+//! retried here a few times — safe, because every write is conditional —
+//! then reported as `Throttled` (the handler answers 503 with Retry-After).
+//! Other failures: see `dynamo/errors.rs` (5xx, timeouts → `Unavailable`;
+//! 4xx → `Internal`). No error carries an item's contents.
 //!
 //! # Rooms
-//! `keys` (how items are keyed), `codec` (items <-> domain), `client`
-//! (paginated reads, batch reads, retried transactions), `errors` (SDK
-//! errors → [`StoreError`]), `transactions` (sign-up, submission), `import`
-//! (the all-or-nothing invitation import), `store` (the [`Store`] impl),
-//! `table` (CreateTable), `counter` (round trips, feature `test-support`).
+//! `keys` (how items are keyed, attribute names), `codec` (items <-> domain),
+//! `guards` (conditions as expressions and as checks of an old image),
+//! `client` (paginated reads, batch reads, retried transactions), `errors`
+//! (SDK errors → [`StoreError`]), `transactions` (`write`), `import` (the
+//! all-or-nothing invitation import), `store` (the [`Store`] impl), `table`
+//! (CreateTable and time to live), `counter` (round trips, feature
+//! `test-support`).
 //!
 //! [`Store`]: crate::store::Store
 use aws_sdk_dynamodb::Client;
@@ -64,6 +71,7 @@ mod codec;
 #[cfg(feature = "test-support")]
 mod counter;
 mod errors;
+mod guards;
 mod import;
 mod keys;
 mod store;

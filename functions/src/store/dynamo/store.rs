@@ -3,16 +3,84 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
-use chrono::NaiveDate;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
+use chrono::{DateTime, Utc};
 
-use super::codec::{activities_of, coaching_item, parse_coaching, parse_group, parse_invitation, parse_lock, pip_json};
+use super::codec::{activities_of, coaching_item, event_value, parse_coaching, parse_group, parse_invitation, parse_lock};
 use super::errors::sdk_error;
+use super::guards::{condition, first_failure, Expr, Guard};
 use super::keys::*;
 use super::DynamoStore;
-use crate::domain::{Activities, Activity, CoachingRequest, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, PipDraft};
-use crate::store::schema::{PK, SK};
-use crate::store::{ConflictKind, Store, StoreError, StoreResult};
+use crate::domain::{Activities, CoachingRequest, CodeHash, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, Session, Write};
+use crate::store::schema::PK;
+use crate::store::{CheckOffWrite, ConflictKind, CurrentGroup, Store, StoreError, StoreResult};
+
+/// The guards of a request by a signed-in member on their own item: the
+/// member is there and not lapsed (else `NotFound`), and the session is live
+/// at `now` (else `SessionEnded`).
+fn signed_in(session: &CodeHash, now: DateTime<Utc>) -> Vec<(Guard, StoreError)> {
+    let (seen_after, created_after) = Session::cutoffs(now);
+    vec![
+        (Guard::Exists, StoreError::NotFound),
+        (Guard::NotLapsed { attr: attr::EXPIRES_AT, now: instant(&now) }, StoreError::NotFound),
+        (
+            Guard::SessionLive {
+                hash: session.to_hex(),
+                seen_after: seen_after.timestamp_millis(),
+                created_after: created_after.timestamp_millis(),
+            },
+            StoreError::Conflict(ConflictKind::SessionEnded),
+        ),
+    ]
+}
+
+impl DynamoStore {
+    /// One conditional `UpdateItem`; its new image with `all_new`. A failed
+    /// condition is the error of the first of `guards` that does not hold on
+    /// the item as it was.
+    async fn update_guarded(
+        &self,
+        key: Item,
+        update: String,
+        mut e: Expr,
+        guards: &[(Guard, StoreError)],
+        all_new: bool,
+    ) -> StoreResult<Option<Item>> {
+        let cond = condition(guards, &mut e);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .update_expression(update)
+            .set_condition_expression(cond)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .return_values(if all_new { ReturnValue::AllNew } else { ReturnValue::None })
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.attributes),
+            Err(SdkError::ServiceError(ctx)) if ctx.err().is_conditional_check_failed_exception() => {
+                let old = match ctx.into_err() {
+                    UpdateItemError::ConditionalCheckFailedException(e) => e.item,
+                    _ => None,
+                };
+                // Every guard holding on the old image: the item changed in
+                // between; the caller may try again.
+                Err(first_failure(guards, old.as_ref()).unwrap_or(StoreError::Throttled))
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    async fn get_consistent(&self, key: Item) -> StoreResult<Option<Item>> {
+        let out =
+            self.client.get_item().table_name(&self.table).set_key(Some(key)).consistent_read(true).send().await.map_err(sdk_error)?;
+        Ok(out.item.filter(|i| !i.is_empty()))
+    }
+}
 
 #[async_trait]
 impl Store for DynamoStore {
@@ -22,19 +90,8 @@ impl Store for DynamoStore {
         self.import(list).await
     }
 
-    async fn is_invited(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<bool> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(invite_pk(cycle), invite_sk(cpso))))
-            .consistent_read(true)
-            .projection_expression("#pk")
-            .expression_attribute_names("#pk", PK)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        Ok(out.item().is_some_and(|i| !i.is_empty()))
+    async fn invitation(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<Option<Invitation>> {
+        self.get_consistent(key(invite_pk(cycle), invite_sk(cpso))).await?.as_ref().map(parse_invitation).transpose()
     }
 
     async fn list_invitations(&self, cycle: Option<&Cycle>) -> StoreResult<Vec<Invitation>> {
@@ -47,127 +104,56 @@ impl Store for DynamoStore {
         Ok(list)
     }
 
-    async fn create_group(&self, group: &Group) -> StoreResult<()> {
-        self.sign_up(group, false).await
-    }
-
-    /// One round trip: the invitation is a `ConditionCheck` in the sign-up
-    /// transaction.
-    async fn create_group_if_invited(&self, group: &Group) -> StoreResult<()> {
-        self.sign_up(group, true).await
-    }
-
+    /// One consistent `Query` of the group's partition.
     async fn get_group(&self, id: &GroupId) -> StoreResult<Group> {
-        let items = self.query_partition(group_pk(id)).await?;
-        parse_group(&items)
+        parse_group(&self.query_partition(group_pk(id)).await?)
     }
 
-    async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .set_key(Some(key(lock_pk(cpso), OPEN_GROUP)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(sdk_error)?;
-        match out.item() {
-            Some(item) if !item.is_empty() => Ok(Some(parse_lock(item)?)),
-            _ => Ok(None),
-        }
+    /// One consistent `GetItem` of the physician's lock.
+    async fn group_of(&self, cpso: &Cpso) -> StoreResult<Option<CurrentGroup>> {
+        self.get_consistent(key(lock_pk(cpso), OPEN_GROUP)).await?.as_ref().map(parse_lock).transpose()
     }
 
-    async fn set_activity(
-        &self,
-        id: &GroupId,
-        member: &Cpso,
-        activity: Activity,
-        completed_on: Option<NaiveDate>,
-    ) -> StoreResult<Activities> {
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(group_pk(id), member_sk(member))))
-            .condition_expression("attribute_exists(#pk) AND attribute_not_exists(#submitted)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#submitted", "pip_submitted")
-            .expression_attribute_names("#act", activity_attr(activity))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        req = match completed_on {
-            Some(d) => req.update_expression("SET #act = :d").expression_attribute_values(":d", s(d.to_string())),
-            None => req.update_expression("REMOVE #act"),
+    /// One `TransactWriteItems` (see `dynamo/transactions.rs`).
+    async fn write(&self, w: &Write) -> StoreResult<()> {
+        self.write_group(w).await
+    }
+
+    /// One `UpdateItem` of the member item: the activity attribute set or
+    /// removed, the event appended to `history`, the session's last use
+    /// recorded, conditioned on the member being there, the session live,
+    /// `closed` absent and `status = accepted`.
+    async fn check_off(&self, c: &CheckOffWrite) -> StoreResult<Activities> {
+        let mut guards = signed_in(&c.session, c.now);
+        guards.push((Guard::NotClosed, StoreError::Conflict(ConflictKind::PipSubmitted)));
+        guards.push((Guard::Accepted, StoreError::Conflict(ConflictKind::NotAccepted)));
+        let mut e = Expr::default();
+        let history = e.name(attr::HISTORY);
+        let empty = e.value(AttributeValue::L(Vec::new()));
+        let event = e.value(AttributeValue::L(vec![event_value(&c.event)?]));
+        let hash = c.session.to_hex();
+        let seen = e.path(&[attr::SESSIONS, &hash, attr::SESSION_SEEN]);
+        let now = e.value(n(c.now.timestamp_millis()));
+        let activity = e.name(&activity_attr(c.activity));
+        let mut set = vec![format!("{history} = list_append(if_not_exists({history}, {empty}), {event})"), format!("{seen} = {now}")];
+        let update = match c.on {
+            Some(d) => {
+                set.push(format!("{activity} = {}", e.value(s(d.to_string()))));
+                format!("SET {}", set.join(", "))
+            }
+            None => format!("SET {} REMOVE {activity}", set.join(", ")),
         };
-        match req.send().await {
-            Ok(out) => activities_of(out.attributes().ok_or_else(|| StoreError::corrupt("member", "the update returned no item"))?),
-            Err(SdkError::ServiceError(ctx)) if ctx.err().is_conditional_check_failed_exception() => {
-                let old = match ctx.into_err() {
-                    UpdateItemError::ConditionalCheckFailedException(e) => e.item,
-                    _ => None,
-                };
-                match old {
-                    Some(item) if !item.is_empty() => Err(StoreError::Conflict(ConflictKind::PipSubmitted)),
-                    // No item back: either the member does not exist, or a
-                    // backend that does not return old items; look.
-                    _ => {
-                        let items = self.query_partition(group_pk(id)).await?;
-                        let member_exists = items.iter().any(|i| opt_s(i, SK) == Some(member_sk(member).as_str()));
-                        if member_exists {
-                            Err(StoreError::Conflict(ConflictKind::PipSubmitted))
-                        } else {
-                            Err(StoreError::NotFound)
-                        }
-                    }
-                }
-            }
-            Err(e) => Err(sdk_error(e)),
-        }
+        let new = self.update_guarded(key(group_pk(&c.group), member_sk(c.slot)), update, e, &guards, true).await?;
+        activities_of(&new.ok_or_else(|| StoreError::corrupt("member", "the update returned no item"))?)
     }
 
-    async fn save_pip_draft(&self, id: &GroupId, draft: &PipDraft) -> StoreResult<()> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(group_pk(id), META)))
-            .update_expression("SET #state = :draft, #pip = :pip")
-            .condition_expression("attribute_exists(#pk) AND #state <> :submitted")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#state", "pip_state")
-            .expression_attribute_names("#pip", "pip")
-            .expression_attribute_values(":draft", s("draft"))
-            .expression_attribute_values(":submitted", s("submitted"))
-            .expression_attribute_values(":pip", s(pip_json(draft)?))
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(SdkError::ServiceError(ctx)) if ctx.err().is_conditional_check_failed_exception() => {
-                let exists = match ctx.into_err() {
-                    UpdateItemError::ConditionalCheckFailedException(e) => e.item.is_some_and(|i| !i.is_empty()),
-                    _ => false,
-                };
-                if exists || self.query_partition(group_pk(id)).await?.iter().any(|i| opt_s(i, SK) == Some(META)) {
-                    Err(StoreError::Conflict(ConflictKind::PipSubmitted))
-                } else {
-                    Err(StoreError::NotFound)
-                }
-            }
-            Err(e) => Err(sdk_error(e)),
-        }
-    }
-
-    async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
-        let group = self.get_group(id).await?;
-        self.submit_pip_of(&group, pip, submitted_on).await
-    }
-
-    /// One round trip (the transaction) when the caller has read the group.
-    async fn submit_pip_of(&self, group: &Group, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
-        self.submit(group, pip, submitted_on).await
+    /// One `UpdateItem`: the session's last use, conditioned on it being live.
+    async fn touch_session(&self, id: &GroupId, slot: u8, session: &CodeHash, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut e = Expr::default();
+        let seen = e.path(&[attr::SESSIONS, &session.to_hex(), attr::SESSION_SEEN]);
+        let at = e.value(n(now.timestamp_millis()));
+        self.update_guarded(key(group_pk(id), member_sk(slot)), format!("SET {seen} = {at}"), e, &signed_in(session, now), false).await?;
+        Ok(())
     }
 
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
@@ -196,9 +182,13 @@ impl Store for DynamoStore {
         Ok(list)
     }
 
+    /// `Query` pages of `gsi1` (eventually consistent); a group the index
+    /// shows only in part (its group item missing, a member past its
+    /// `next_slot`, an item not reading back) is read from the table, and
+    /// left out if it is gone there.
     async fn list_groups(&self) -> StoreResult<Vec<Group>> {
         let items = self.query_index(GROUPS).await?;
-        // Items of one group are adjacent (gsi1sk starts with created#id).
+        // Items of one group are adjacent (gsi1sk starts with `<id>#`).
         let mut by_group: Vec<(String, Vec<Item>)> = Vec::new();
         for item in items {
             let pk = opt_s(&item, PK).ok_or_else(|| StoreError::corrupt("group", "an index item without pk"))?.to_string();
@@ -210,13 +200,16 @@ impl Store for DynamoStore {
         let mut groups = Vec::with_capacity(by_group.len());
         for (pk, items) in by_group {
             match parse_group(&items) {
-                Ok(g) => groups.push(g),
-                // The index lags the table: a group whose items have not all
-                // reached it yet is read from the table.
-                Err(StoreError::NotFound | StoreError::Corrupt(_)) => {
+                Ok(g) if g.members.iter().all(|m| m.slot < g.next_slot) => groups.push(g),
+                Ok(_) | Err(StoreError::NotFound | StoreError::Corrupt(_)) => {
                     let id = pk.strip_prefix(GROUP_PREFIX).and_then(|id| GroupId::parse(id).ok());
                     let id = id.ok_or_else(|| StoreError::corrupt("group", "a group key is not valid"))?;
-                    groups.push(self.get_group(&id).await?);
+                    match self.get_group(&id).await {
+                        Ok(g) => groups.push(g),
+                        // Members of a lapsed proposal outliving its group item (time to live).
+                        Err(StoreError::NotFound) => {}
+                        Err(e) => return Err(e),
+                    }
                 }
                 Err(e) => return Err(e),
             }

@@ -1,10 +1,12 @@
 //! Creating the table from [`TABLE`], the definition `infra/template.yaml`
-//! is checked against (`qi admin table create`, the tests on moto_server).
+//! is checked against (`qi admin table create`, the tests on moto_server):
+//! CreateTable, then time to live on [`TABLE`]'s `ttl_attribute` and
+//! point-in-time recovery (neither is part of CreateTable).
 use aws_sdk_dynamodb::error::BuildError;
 use aws_sdk_dynamodb::operation::create_table::builders::CreateTableFluentBuilder;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, PointInTimeRecoverySpecification, Projection,
-    ProjectionType, ScalarAttributeType, SseSpecification, SseType,
+    ProjectionType, ScalarAttributeType, SseSpecification, SseType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -60,8 +62,9 @@ pub fn create_table_request(client: &Client, table_name: &str, opts: CreateOptio
     Ok(req)
 }
 
-/// Create the table (as [`TABLE`] says), wait until it is active, and turn on
-/// point-in-time recovery. Used by `qi admin table create` and the tests.
+/// Create the table (as [`TABLE`] says), wait until it is active, turn on
+/// time to live and point-in-time recovery. Used by `qi admin table create`
+/// and the tests.
 pub async fn create_table(client: &Client, table_name: &str, opts: CreateOptions) -> StoreResult<()> {
     create_table_request(client, table_name, opts).map_err(build_error)?.send().await.map_err(sdk_error)?;
     for _ in 0..120 {
@@ -75,6 +78,17 @@ pub async fn create_table(client: &Client, table_name: &str, opts: CreateOptions
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    if let Some(attribute) = TABLE.ttl_attribute {
+        client
+            .update_time_to_live()
+            .table_name(table_name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder().attribute_name(attribute).enabled(true).build().map_err(build_error)?,
+            )
+            .send()
+            .await
+            .map_err(sdk_error)?;
     }
     if opts.point_in_time_recovery {
         client
