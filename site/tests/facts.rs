@@ -66,9 +66,9 @@ fn limit_of(field: &str) -> Option<usize> {
         field.strip_prefix(prefix).and_then(|rest| rest.split_once('_')).filter(|(n, _)| n.parse::<usize>().is_ok()).map(|(_, f)| f)
     };
     let limit = match (field, row_field("peer_"), row_field("goal_")) {
-        ("lead_cpso", ..) | (_, Some("cpso"), _) => limits::CPSO_DIGITS,
+        ("lead_cpso" | "cpso", ..) | (_, Some("cpso"), _) => limits::CPSO_DIGITS,
         ("lead_name", ..) | (_, Some("name"), _) => limits::PERSON_NAME,
-        ("lead_email", ..) | (_, Some("email"), _) => limits::EMAIL,
+        ("email", ..) | (_, Some("email"), _) => limits::EMAIL,
         ("group_name", ..) => limits::GROUP_NAME,
         ("practice_setting", ..) => limits::PRACTICE_SETTING,
         ("strengths" | "improvements", ..) => limits::PIP_SECTION,
@@ -94,7 +94,7 @@ fn every_maxlength_is_the_domains_limit() {
         }
     }
     // The forms were found at all: one field of each limit.
-    for field in ["lead_cpso", "lead_name", "lead_email", "group_name", "practice_setting", "peer_1_cpso", "peer_6_email"] {
+    for field in ["lead_cpso", "lead_name", "group_name", "practice_setting", "peer_1_cpso", "peer_6_email", "cpso", "email"] {
         assert!(checked.contains_key(field), "no `{field}` field with a maxlength was built: {checked:?}");
     }
     for field in

@@ -33,6 +33,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("member/status.html", include_str!("../../templates/member/status.html")),
     ("member/pip.html", include_str!("../../templates/member/pip.html")),
     ("member/activities.html", include_str!("../../templates/member/activities.html")),
+    ("member/group.html", include_str!("../../templates/member/group.html")),
+    ("member/sign-in.html", include_str!("../../templates/member/sign-in.html")),
 ];
 
 /// The site's settings: its name, description and language, as the pages show them.

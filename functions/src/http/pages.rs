@@ -238,7 +238,7 @@ fn status_label(m: &GroupMember) -> String {
     match m.status {
         MemberStatus::Proposed => "Proposed: not invited yet".to_string(),
         MemberStatus::Invited { expires_at } => format!("Invitation sent, open until {}", long_date(expires_at, Language::En)),
-        MemberStatus::Accepted { .. } => "Member".to_string(),
+        MemberStatus::Accepted { .. } => "Accepted".to_string(),
     }
 }
 
