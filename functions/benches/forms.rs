@@ -92,8 +92,9 @@ fn handler(c: &mut Criterion) {
     rt.block_on(store.import_invitations(&invitations(1, &cycle))).unwrap();
     let links = Arc::new(KeepLinks::default());
     let app = App::new(store, links.clone(), Config::new("https://qi.example.org", cycle));
-    let (made, _) = rt.block_on(sign_up(&app, &links, 0));
-    let bad = sign_up_form(1).replace("lead_email=lead1%40example.org", "lead_email=not-an-address");
+    let made = rt.block_on(sign_up(&app, &links, 0));
+    let bad = sign_up_form(1).replace("peer_1_email=peer1.1%40example.org", "peer_1_email=not-an-address");
+    assert_ne!(bad, sign_up_form(1));
     let done_on = (chrono::Utc::now().date_naive() - chrono::Duration::days(3)).to_string();
     let mut g = c.benchmark_group("handler");
     g.bench_function("sign-up with a bad email: 400 JSON, no store", |b| {

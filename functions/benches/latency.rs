@@ -72,17 +72,41 @@ async fn main() {
         }};
     }
 
-    // Sign-up: n groups of three (the form with six peer rows, four empty).
+    // Sign-up: n proposals of three (the form with six peer rows, four
+    // empty), then each lead signs in and confirms, each peer signs in and
+    // accepts.
     let mut s = Samples::new("sign-up (form, 3 members)");
-    let mut groups = Vec::with_capacity(n);
+    let mut lead_codes = Vec::with_capacity(n);
     for g in 0..n {
         let resp = measure!(s, qi_functions::handle(&app, request("POST", "/api/groups", None, Some(sign_up_form(g)))));
-        assert_eq!(resp.status(), 201, "{}", String::from_utf8_lossy(resp.body()));
-        let id = json_of(&resp)["group_id"].as_str().unwrap().to_string();
-        let codes: Vec<String> = links.0.lock().unwrap().drain(..).map(|l| code_of(&l)).collect();
-        groups.push(Made { id, codes });
+        assert_eq!(resp.status(), 202, "{}", String::from_utf8_lossy(resp.body()));
+        lead_codes.push(code_of(&links.to(&format!("lead{g}@example.org")).expect("the lead is emailed")));
     }
     all.push(s);
+    let (mut sign_ins, mut confirms, mut accepts) =
+        (Samples::new("sign-in (code → session)"), Samples::new("confirm"), Samples::new("accept"));
+    let mut groups = Vec::with_capacity(n);
+    for (g, code) in lead_codes.iter().enumerate() {
+        let resp = measure!(sign_ins, qi_functions::handle(&app, request("POST", "/api/access", None, Some(format!("code={code}")))));
+        let lead = json_of(&resp)["session"].as_str().unwrap().to_string();
+        let resp =
+            measure!(confirms, qi_functions::handle(&app, request("POST", "/api/me/proposal/confirm", Some(&lead), Some(String::new()))));
+        assert_eq!(resp.status(), 200, "{}", String::from_utf8_lossy(resp.body()));
+        let mut codes = vec![lead];
+        for p in 1..=2 {
+            let code = code_of(&links.to(&format!("peer{p}.{g}@example.org")).unwrap());
+            let token = session(&app, &code).await;
+            let resp = measure!(
+                accepts,
+                qi_functions::handle(&app, request("POST", "/api/me/invitation/accept", Some(&token), Some(String::new())))
+            );
+            assert_eq!(resp.status(), 200, "{}", String::from_utf8_lossy(resp.body()));
+            codes.push(token);
+        }
+        groups.push(Made { id: code.split('.').next().unwrap().to_string(), codes });
+    }
+    links.0.lock().unwrap().clear();
+    all.extend([sign_ins, confirms, accepts]);
 
     // Check-off: n requests, each member checking off their activities in
     // turn (group after group), so about n/12 groups end up complete.

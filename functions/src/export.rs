@@ -192,7 +192,7 @@ pub fn invitations_csv(list: &[Invitation]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::conformance::{complete_draft, sample_group};
+    use crate::store::conformance::{complete_draft, formed_group};
 
     #[test]
     fn cells_are_quoted_and_defused() {
@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn exports() {
-        let (mut g, _) = sample_group("100", &["101"], "2026-01-05T10:00:00Z");
+        let (mut g, _) = formed_group("100", &["101"], "2026-01-05T10:00:00Z");
         for m in &mut g.members {
             for a in Activity::ALL {
                 m.activities.set(a, Some(chrono::NaiveDate::from_ymd_opt(2026, 2, 1).unwrap()));
@@ -220,11 +220,16 @@ mod tests {
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 3);
         assert!(lines[0].starts_with("group_id,group_name"));
-        assert!(lines[1].contains(",8,8,submitted,2028-02-29,2033-02-28"), "{}", lines[1]);
+        assert!(lines[1].contains(",8,8,submitted,2028-02-29,2033-02-28,"), "{}", lines[1]);
         assert!(lines[1].contains("\"Group of 100 — \"\"north\"\" & co\""), "{}", lines[1]);
         let csv = members_csv(std::slice::from_ref(&g), &Credits::embedded());
         assert_eq!(csv.split("\r\n").count(), 4);
         assert!(csv.contains("member101@example.org"));
         assert!(csv.contains(",34\r\n"));
+        assert!(csv.contains(",accepted,101,"), "{csv}");
+        let audit = audit_csv(std::slice::from_ref(&g));
+        assert!(audit.starts_with("group_id,group_name,at,by,event\r\n"));
+        assert!(audit.contains("confirmed the group"), "{audit}");
+        assert_eq!(audit.split("\r\n").count(), 5, "header, proposed, confirmed, accepted, and the end: {audit}");
     }
 }

@@ -63,7 +63,12 @@ async fn logs_hold_no_personal_data() {
     let peer_access = code_of(&link_to(&s, &format!("peer{peer}@example.org")).unwrap());
     let peer_code = sign_in(&s, &peer_access).await;
     assert_eq!(c.post(s.url("/api/me/invitation/accept")).bearer_auth(&peer_code).send().await.unwrap().status(), 200);
-    let r = c.post(s.url("/api/access/recover")).json(&json!({ "cpso": peer, "email": format!("peer{peer}@example.org") })).send().await.unwrap();
+    let r = c
+        .post(s.url("/api/access/recover"))
+        .json(&json!({ "cpso": peer, "email": format!("peer{peer}@example.org") }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 202);
     let peer_code = sign_in(&s, &code_of(&link_to(&s, &format!("peer{peer}@example.org")).unwrap())).await;
     for code in [&lead_code, &peer_code] {

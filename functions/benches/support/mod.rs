@@ -8,22 +8,29 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use chrono::NaiveDate;
+use chrono::{DateTime, Utc};
 use qi_functions::domain::*;
 use qi_functions::mail::{MailError, Mailer, OutgoingMail};
-use qi_functions::store::{Store, StoreResult};
+use qi_functions::store::{CheckOffWrite, CurrentGroup, Store, StoreResult};
 
 pub const ACTIVITIES: [&str; 4] = ["qi_survey", "practice_profile", "chart_review", "data_driven_qi"];
 
-/// Keeps every personal link it is asked to send.
+/// Keeps every personal link it is asked to send, with its address.
 #[derive(Default)]
-pub struct KeepLinks(pub Mutex<Vec<String>>);
+pub struct KeepLinks(pub Mutex<Vec<(String, String)>>);
+
+impl KeepLinks {
+    /// The newest link sent to `to`.
+    pub fn to(&self, to: &str) -> Option<String> {
+        self.0.lock().unwrap().iter().rev().find(|(a, _)| a == to).map(|(_, l)| l.clone())
+    }
+}
 
 #[async_trait]
 impl Mailer for KeepLinks {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
         if let Some(l) = &mail.link {
-            self.0.lock().unwrap().push(l.clone());
+            self.0.lock().unwrap().push((mail.to.to_string(), l.clone()));
         }
         Ok(())
     }
@@ -61,35 +68,26 @@ impl<S: Store> Store for Timed<S> {
     async fn import_invitations(&self, list: &InvitationList) -> StoreResult<usize> {
         timed!(self, self.inner.import_invitations(list))
     }
-    async fn is_invited(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<bool> {
-        timed!(self, self.inner.is_invited(cycle, cpso))
+    async fn invitation(&self, cycle: &Cycle, cpso: &Cpso) -> StoreResult<Option<Invitation>> {
+        timed!(self, self.inner.invitation(cycle, cpso))
     }
     async fn list_invitations(&self, cycle: Option<&Cycle>) -> StoreResult<Vec<Invitation>> {
         timed!(self, self.inner.list_invitations(cycle))
     }
-    async fn create_group(&self, group: &Group) -> StoreResult<()> {
-        timed!(self, self.inner.create_group(group))
-    }
     async fn get_group(&self, id: &GroupId) -> StoreResult<Group> {
         timed!(self, self.inner.get_group(id))
     }
-    async fn open_group_of(&self, cpso: &Cpso) -> StoreResult<Option<GroupId>> {
-        timed!(self, self.inner.open_group_of(cpso))
+    async fn group_of(&self, cpso: &Cpso) -> StoreResult<Option<CurrentGroup>> {
+        timed!(self, self.inner.group_of(cpso))
     }
-    async fn set_activity(
-        &self,
-        id: &GroupId,
-        member: &Cpso,
-        activity: Activity,
-        completed_on: Option<NaiveDate>,
-    ) -> StoreResult<Activities> {
-        timed!(self, self.inner.set_activity(id, member, activity, completed_on))
+    async fn write(&self, w: &Write) -> StoreResult<()> {
+        timed!(self, self.inner.write(w))
     }
-    async fn save_pip_draft(&self, id: &GroupId, draft: &PipDraft) -> StoreResult<()> {
-        timed!(self, self.inner.save_pip_draft(id, draft))
+    async fn check_off(&self, c: &CheckOffWrite) -> StoreResult<Activities> {
+        timed!(self, self.inner.check_off(c))
     }
-    async fn submit_pip(&self, id: &GroupId, pip: &PipDraft, submitted_on: NaiveDate) -> StoreResult<()> {
-        timed!(self, self.inner.submit_pip(id, pip, submitted_on))
+    async fn touch_session(&self, id: &GroupId, slot: u8, session: &CodeHash, now: DateTime<Utc>) -> StoreResult<()> {
+        timed!(self, self.inner.touch_session(id, slot, session, now))
     }
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
         timed!(self, self.inner.add_coaching_request(req))
@@ -122,7 +120,6 @@ pub fn sign_up_form(g: usize) -> String {
     f.append_pair("practice_setting", "Family health team, urban");
     f.append_pair("lead_cpso", &lead_cpso(g).to_string());
     f.append_pair("lead_name", &format!("Dr. Lead Number {g}"));
-    f.append_pair("lead_email", &format!("lead{g}@example.org"));
     f.append_pair("lead_language", "en");
     for p in 1..=2 {
         f.append_pair(&format!("peer_{p}_cpso"), &(300_000 + 2 * g + p).to_string());
@@ -177,18 +174,50 @@ pub fn json_of(resp: &http::Response<Bytes>) -> serde_json::Value {
     serde_json::from_slice(resp.body()).unwrap_or(serde_json::Value::Null)
 }
 
-/// A group made by the benchmark: its id and every member's code.
+/// A group made by the benchmark: its id and every member's session token (slot order).
 pub struct Made {
     pub id: String,
     pub codes: Vec<String>,
 }
 
-/// Sign group `g` up through the handler; panics unless it is created.
-pub async fn sign_up(app: &qi_functions::App, links: &Arc<KeepLinks>, g: usize) -> (Made, http::Response<Bytes>) {
-    links.0.lock().unwrap().clear();
+/// Propose group `g` through the handler (202); the lead's access code.
+pub async fn propose(app: &qi_functions::App, links: &Arc<KeepLinks>, g: usize) -> String {
     let resp = qi_functions::handle(app, request("POST", "/api/groups", None, Some(sign_up_form(g)))).await;
-    assert_eq!(resp.status(), 201, "sign-up {g}: {}", String::from_utf8_lossy(resp.body()));
-    let id = json_of(&resp)["group_id"].as_str().unwrap().to_string();
-    let codes = links.0.lock().unwrap().iter().map(|l| code_of(l)).collect();
-    (Made { id, codes }, resp)
+    assert_eq!(resp.status(), 202, "sign-up {g}: {}", String::from_utf8_lossy(resp.body()));
+    code_of(&links.to(&format!("lead{g}@example.org")).expect("the lead on file is emailed"))
+}
+
+/// Exchange an access code for a session token.
+pub async fn session(app: &qi_functions::App, code: &str) -> String {
+    let resp = qi_functions::handle(app, request("POST", "/api/access", None, Some(format!("code={code}")))).await;
+    assert_eq!(resp.status(), 200, "sign-in: {}", String::from_utf8_lossy(resp.body()));
+    json_of(&resp)["session"].as_str().unwrap().to_string()
+}
+
+/// A POST with no fields by `token`, which must answer 200.
+pub async fn act(app: &qi_functions::App, path: &str, token: &str) {
+    let resp = qi_functions::handle(app, request("POST", path, Some(token), Some(String::new()))).await;
+    assert_eq!(resp.status(), 200, "{path}: {}", String::from_utf8_lossy(resp.body()));
+}
+
+/// The peer `p` (1 or 2) of group `g` signs in with their invitation and accepts.
+pub async fn accept(app: &qi_functions::App, links: &Arc<KeepLinks>, g: usize, p: usize) -> String {
+    let code = code_of(&links.to(&format!("peer{p}.{g}@example.org")).expect("the peer is invited"));
+    let token = session(app, &code).await;
+    act(app, "/api/me/invitation/accept", &token).await;
+    token
+}
+
+/// Form group `g` through the handler: propose, the lead signs in and
+/// confirms, both peers sign in and accept.
+pub async fn sign_up(app: &qi_functions::App, links: &Arc<KeepLinks>, g: usize) -> Made {
+    let lead_code = propose(app, links, g).await;
+    let id = lead_code.split('.').next().unwrap().to_string();
+    let lead = session(app, &lead_code).await;
+    act(app, "/api/me/proposal/confirm", &lead).await;
+    let mut codes = vec![lead];
+    for p in 1..=2 {
+        codes.push(accept(app, links, g, p).await);
+    }
+    Made { id, codes }
 }

@@ -78,7 +78,17 @@ pub async fn sign_in(app: &App, raw: &str) -> Result<(SessionToken, Caller), Aut
     let (group, slot) = check_code(app, raw).await?;
     let token = AccessCode::generate(&group.id, slot as usize, app.random.as_ref()).map_err(Failure::from)?;
     let now = app.clock.now();
-    let mut w = Write::new(&group, now, vec![Effect::AddSession { slot, session: Session::new(token.hash(), now) }]);
+    let mut effects = Vec::new();
+    // One more device beyond the limit ends the oldest session, named here
+    // so the store's write needs nothing it has not been told.
+    if let Some(m) = group.member(slot) {
+        let mut live: Vec<&Session> = m.sessions.iter().filter(|s| s.is_live(now)).collect();
+        live.sort_by_key(|s| s.created_at);
+        let excess = (live.len() + 1).saturating_sub(crate::domain::access::MAX_SESSIONS);
+        effects.extend(live.iter().take(excess).map(|s| Effect::EndSession { slot, hash: s.hash.clone() }));
+    }
+    effects.push(Effect::AddSession { slot, session: Session::new(token.hash(), now) });
+    let mut w = Write::new(&group, now, effects);
     w.expect_version = None;
     let w = w.with_token(app.token()?);
     match app.store.write(&w).await {
@@ -123,7 +133,7 @@ pub fn recipient(m: &GroupMember) -> Recipient {
 pub async fn request_new_link(app: &App, cpso: &Cpso, email: &Email) -> Result<(), Failure> {
     let Some(current) = app.store.group_of(cpso).await? else { return Ok(()) };
     let Some(group) = live_group(app, &current.group).await? else { return Ok(()) };
-    let Some(m) = group.member_by_cpso(cpso).filter(|m| &m.member.email == email) else { return Ok(()) };
+    let Some(m) = group.member_by_cpso(cpso).filter(|m| m.member.email.same_mailbox(email)) else { return Ok(()) };
     let slot = m.slot;
     let code = AccessCode::generate(&group.id, slot as usize, app.random.as_ref())?;
     let today = app.clock.today();

@@ -63,7 +63,8 @@ pub async fn discard(app: &App, caller: &Caller) -> Result<(), ActionError> {
 
 /// An invited peer accepts; the lead is told.
 pub async fn accept(app: &App, caller: &Caller) -> Result<Group, ActionError> {
-    let (_, after) = change(app, caller.group.clone(), caller.acting(), |g| Ok((step::accept(g, caller.slot, app.clock.now())?, vec![]))).await?;
+    let (_, after) =
+        change(app, caller.group.clone(), caller.acting(), |g| Ok((step::accept(g, caller.slot, app.clock.now())?, vec![]))).await?;
     tell(app, &after, after.lead(), Change::Accepted { peer: caller.member().member.name.as_str() }).await;
     Ok(after)
 }
@@ -99,14 +100,16 @@ pub async fn invite(app: &App, caller: &Caller, p: PersonDetails) -> Result<Grou
 /// The lead removes a peer or withdraws an invitation; the peer is told.
 pub async fn remove(app: &App, caller: &Caller, target: u8) -> Result<Group, ActionError> {
     let (before, after) =
-        change(app, caller.group.clone(), caller.acting(), |g| Ok((step::remove(g, Some(caller.slot), target, app.clock.now())?, vec![]))).await?;
+        change(app, caller.group.clone(), caller.acting(), |g| Ok((step::remove(g, Some(caller.slot), target, app.clock.now())?, vec![])))
+            .await?;
     tell(app, &after, before.member(target), Change::Removed { lead: &lead_name(&before) }).await;
     Ok(after)
 }
 
 /// An accepted peer leaves; the lead is told.
 pub async fn leave(app: &App, caller: &Caller) -> Result<Group, ActionError> {
-    let (_, after) = change(app, caller.group.clone(), caller.acting(), |g| Ok((step::leave(g, caller.slot, app.clock.now())?, vec![]))).await?;
+    let (_, after) =
+        change(app, caller.group.clone(), caller.acting(), |g| Ok((step::leave(g, caller.slot, app.clock.now())?, vec![]))).await?;
     tell(app, &after, after.lead(), Change::Left { peer: caller.member().member.name.as_str() }).await;
     Ok(after)
 }
@@ -115,7 +118,8 @@ pub async fn leave(app: &App, caller: &Caller) -> Result<Group, ActionError> {
 /// other member who had accepted or been invited is told.
 pub async fn dissolve(app: &App, caller: &Caller) -> Result<Group, ActionError> {
     let (before, after) =
-        change(app, caller.group.clone(), caller.acting(), |g| Ok((step::dissolve(g, Some(caller.slot), app.clock.now())?, vec![]))).await?;
+        change(app, caller.group.clone(), caller.acting(), |g| Ok((step::dissolve(g, Some(caller.slot), app.clock.now())?, vec![])))
+            .await?;
     notify_dissolved(app, &before, Some(caller.slot)).await;
     Ok(after)
 }

@@ -14,7 +14,7 @@ use chrono::{Duration, NaiveDate};
 use sha2::{Digest, Sha256};
 
 use crate::domain::{
-    random_hex, Activity, Clock, Credits, Cpso, Cycle, Effect, Email, Group, Limit, OsRandom, Random, RandomUnavailable, Refusal,
+    random_hex, Activity, Clock, Cpso, Credits, Cycle, Effect, Email, Group, Limit, OsRandom, Random, RandomUnavailable, Refusal,
     SystemClock, Write,
 };
 use crate::mail::{Mailer, OutgoingMail};

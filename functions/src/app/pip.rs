@@ -17,8 +17,10 @@ pub enum SaveError {
 /// Replace the group's draft (any accepted member may). Returns the new
 /// draft version (what a submission names to say it saw this draft).
 pub async fn save_draft(app: &App, caller: &Caller, draft: &PipDraft) -> Result<u64, SaveError> {
-    match change(app, caller.group.clone(), caller.acting(), |g| Ok((step::save_draft(g, caller.slot, draft.clone(), app.clock.now())?, vec![])))
-        .await
+    match change(app, caller.group.clone(), caller.acting(), |g| {
+        Ok((step::save_draft(g, caller.slot, draft.clone(), app.clock.now())?, vec![]))
+    })
+    .await
     {
         Ok((_, after)) => Ok(after.draft_version),
         Err(ActionError::Refused(Refusal::Closed)) => Err(SaveError::PlanSubmitted),

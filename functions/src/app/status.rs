@@ -27,8 +27,7 @@ pub struct GroupStatus<'a> {
 /// The status of the caller's group (no further reads: the caller's
 /// authentication read the group).
 pub fn of_group<'a>(app: &App, group: &'a Group) -> GroupStatus<'a> {
-    let members =
-        group.accepted().map(|m| MemberLine { member: m, credits: app.credits.for_member(&m.activities, &group.pip) }).collect();
+    let members = group.accepted().map(|m| MemberLine { member: m, credits: app.credits.for_member(&m.activities, &group.pip) }).collect();
     let missing = group.accepted().flat_map(|m| m.activities.missing().into_iter().map(move |a| (m, a))).collect();
     let submitted_on = group.pip.submitted_on();
     GroupStatus { group, members, missing, submitted_on, requirement_met_until: submitted_on.map(requirement_met_until) }

@@ -460,17 +460,24 @@ mod tests {
         PersonDetails {
             cpso: Cpso::parse(cpso).unwrap(),
             name: PersonName::parse("Dr Test").unwrap(),
-            email: Email::parse("t@example.org").unwrap(),
+            email: Email::parse(&format!("t{cpso}@example.org")).unwrap(),
             language: Language::En,
         }
+    }
+    fn lead() -> LeadDetails {
+        LeadDetails { cpso: Cpso::parse("100").unwrap(), name: PersonName::parse("Dr Lead").unwrap(), language: Language::En }
     }
     fn signup(peers: &[&str]) -> Result<SignUp, Vec<FieldError>> {
         SignUp::new(
             GroupName::parse("G").unwrap(),
             PracticeSetting::parse("Clinic").unwrap(),
-            person("100"),
+            lead(),
             peers.iter().enumerate().map(|(i, c)| (i + 1, person(c))).collect(),
         )
+    }
+    fn proposal(s: SignUp) -> Result<(Group, Vec<AccessCode>), ProposalError> {
+        let now = Utc::now();
+        s.into_proposal(Cycle::parse("2026").unwrap(), Email::parse("lead@example.org").unwrap(), now, now, &crate::domain::OsRandom)
     }
 
     #[test]
@@ -482,43 +489,62 @@ mod tests {
     }
 
     #[test]
-    fn no_duplicate_cpso() {
+    fn no_duplicate_cpso_or_address() {
         let e = signup(&["1", "100"]).unwrap_err();
         assert_eq!(e[0].field, "peer_2_cpso");
         let e = signup(&["1", "2", "1"]).unwrap_err();
-        assert_eq!(e.len(), 1);
+        assert_eq!(e.len(), 2, "the CPSO number and the address repeat: {e:?}");
         assert_eq!(e[0].field, "peer_3_cpso");
+        let mut same = person("2");
+        same.email = Email::parse("T1@example.org").unwrap();
+        let e =
+            SignUp::new(GroupName::parse("G").unwrap(), PracticeSetting::parse("C").unwrap(), lead(), vec![(1, person("1")), (2, same)])
+                .unwrap_err();
+        assert_eq!(e[0].field, "peer_2_email", "addresses compare without case");
+        // A peer given the lead's address on file: no proposal.
+        let mut p = person("1");
+        p.email = Email::parse("LEAD@example.org").unwrap();
+        let s = SignUp::new(GroupName::parse("G").unwrap(), PracticeSetting::parse("C").unwrap(), lead(), vec![(1, p)]).unwrap();
+        assert_eq!(proposal(s).unwrap_err(), ProposalError::SharedAddress);
     }
 
     #[test]
-    fn group_roles_and_codes() {
-        let s = signup(&["1", "2"]).unwrap();
-        let r = crate::domain::OsRandom;
-        let (g, codes) = s.into_group(Cycle::parse("2026").unwrap(), Utc::now(), &r).unwrap();
+    fn a_proposal_has_roles_slots_and_codes() {
+        let (g, codes) = proposal(signup(&["1", "2"]).unwrap()).unwrap();
         assert_eq!(g.members.len(), 3);
         assert_eq!(g.members[0].member.role, Role::Lead);
+        assert_eq!(g.members[0].member.email.as_str(), "lead@example.org", "the lead's address is the one on file");
         assert_eq!(g.members[2].member.role, Role::Peer);
-        assert!(g.is_open());
+        assert_eq!(g.members.iter().map(|m| m.slot).collect::<Vec<_>>(), vec![0, 1, 2]);
+        assert_eq!(g.next_slot, 3);
+        assert_eq!(g.phase(), Phase::Proposed);
+        assert!(!g.is_open(), "a proposal locks nobody");
+        assert!(g.members.iter().all(|m| m.status == MemberStatus::Proposed));
         for (i, c) in codes.iter().enumerate() {
-            assert_eq!(g.authenticate(c), Some(i));
+            assert_eq!(g.authenticate(c), Some(i as u8));
         }
-        // A code of another group or a forged index is refused.
+        let r = crate::domain::OsRandom;
         let other = AccessCode::generate(&GroupId::generate(&r).unwrap(), 0, &r).unwrap();
         assert_eq!(g.authenticate(&other), None);
         let forged = AccessCode::parse(&codes[1].expose().replacen(".1.", ".2.", 1)).unwrap();
         assert_eq!(g.authenticate(&forged), None);
-        assert_eq!(g.missing_activities().len(), 12);
         assert_eq!(g.lead().map(|m| m.member.cpso.as_str()), Some("100"));
+        assert_eq!(g.audit.len(), 1);
     }
 
     #[test]
-    fn ready_to_submit_rule() {
-        let r = crate::domain::OsRandom;
-        let (mut g, _) = signup(&["1"]).unwrap().into_group(Cycle::parse("2026").unwrap(), Utc::now(), &r).unwrap();
+    fn ready_to_submit_counts_accepted_members_only() {
+        let (mut g, _) = proposal(signup(&["1", "2"]).unwrap()).unwrap();
+        assert_eq!(g.ready_to_submit(), Err(SubmitBlocked::NotFormed));
+        let now = Utc::now();
+        g.proposal_expires_at = None;
+        g.members[0].status = MemberStatus::Accepted { at: now };
+        g.members[1].status = MemberStatus::Accepted { at: now };
+        g.members[2].status = MemberStatus::Invited { expires_at: now };
         let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         match g.ready_to_submit() {
             Err(SubmitBlocked::ActivitiesIncomplete(m)) => {
-                assert_eq!(m.len(), 8);
+                assert_eq!(m.len(), 8, "the invited peer's activities do not count");
                 assert_eq!(m[0], (Cpso::parse("100").unwrap(), Activity::QiSurvey));
             }
             other => panic!("{other:?}"),

@@ -85,7 +85,10 @@ impl InvitationList {
         if pos("email").is_none() {
             return Err(vec![RowError {
                 line: hline,
-                message: format!("the header must name an `email` column: the address on file for each physician (found: {})", cols.join(",")),
+                message: format!(
+                    "the header must name an `email` column: the address on file for each physician (found: {})",
+                    cols.join(",")
+                ),
             }]);
         }
         let Some(cpso_col) = pos("cpso") else {
@@ -123,7 +126,8 @@ impl InvitationList {
             };
             let email = match get(email_col) {
                 "" => {
-                    problems.push("email: every invited physician needs the email address on file (the lead's link goes only there)".into());
+                    problems
+                        .push("email: every invited physician needs the email address on file (the lead's link goes only there)".into());
                     None
                 }
                 s => Email::parse(s).map_err(|e| problems.push(format!("email: {e}"))).ok(),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use super::access::{CodeHash, Session, MAX_SESSIONS};
 use super::audit::{Action, Actor, AuditEvent};
-use super::group::{Group, GroupMember, MemberStatus, Phase, PersonDetails, PipState, Role, SubmitBlocked, MAX_PEERS};
+use super::group::{Group, GroupMember, MemberStatus, PersonDetails, Phase, PipState, Role, SubmitBlocked, MAX_PEERS};
 use super::pip::PipDraft;
 use super::values::{Cpso, Cycle, Email, GroupId};
 use super::{Activities, Member};
@@ -23,20 +23,44 @@ pub enum Effect {
     /// The lead confirmed the proposal: it no longer lapses.
     Confirm,
     AddMember(Box<GroupMember>),
-    SetStatus { slot: u8, status: MemberStatus },
-    SetEmail { slot: u8, email: Email },
-    RemoveMember { slot: u8 },
+    SetStatus {
+        slot: u8,
+        status: MemberStatus,
+    },
+    SetEmail {
+        slot: u8,
+        email: Email,
+    },
+    RemoveMember {
+        slot: u8,
+    },
     /// A new access code; every session of the member ends.
-    SetCode { slot: u8, hash: CodeHash },
+    SetCode {
+        slot: u8,
+        hash: CodeHash,
+    },
     /// A new session (the member's oldest are ended beyond [`MAX_SESSIONS`]).
-    AddSession { slot: u8, session: Session },
-    EndSession { slot: u8, hash: CodeHash },
-    EndSessions { slot: u8 },
+    AddSession {
+        slot: u8,
+        session: Session,
+    },
+    EndSession {
+        slot: u8,
+        hash: CodeHash,
+    },
+    EndSessions {
+        slot: u8,
+    },
     SaveDraft(Box<PipDraft>),
     /// Store the plan as submitted and close every member's check-offs; the
     /// store checks atomically that each accepted member has all four done.
-    Submit { pip: Box<PipDraft>, on: NaiveDate },
-    Dissolve { at: DateTime<Utc> },
+    Submit {
+        pip: Box<PipDraft>,
+        on: NaiveDate,
+    },
+    Dissolve {
+        at: DateTime<Utc>,
+    },
     /// Take the member's one-open-group lock for this group (fails if they
     /// hold another open group's).
     Acquire(Cpso),
@@ -442,7 +466,7 @@ impl Group {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{AccessCode, Activity, GroupName, LeadDetails, Language, OsRandom, PersonName, PracticeSetting, SignUp};
+    use crate::domain::{AccessCode, Activity, GroupName, Language, LeadDetails, OsRandom, PersonName, PracticeSetting, SignUp};
 
     fn t(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -464,7 +488,8 @@ mod tests {
             .unwrap()
             .0
     }
-    fn step(g: &mut Group, fx: Vec<Effect>) {
+    fn step(g: &mut Group, f: impl FnOnce(&Group) -> Result<Vec<Effect>, Refusal>) {
+        let fx = f(g).unwrap();
         g.apply(&fx, true);
     }
 
@@ -485,7 +510,7 @@ mod tests {
         let fx = confirm(&g, 0, now, Duration::days(14)).unwrap();
         let locks: Vec<_> = fx.iter().filter(|e| matches!(e, Effect::Acquire(_))).collect();
         assert_eq!(locks, vec![&Effect::Acquire(Cpso::parse("100").unwrap())]);
-        step(&mut g, fx);
+        g.apply(&fx, true);
         assert_eq!(g.phase(), Phase::Confirmed);
         assert_eq!(g.version, 1);
         assert!(matches!(g.members[1].status, MemberStatus::Invited { .. }));
@@ -498,9 +523,9 @@ mod tests {
     fn formed_after_one_acceptance_and_submission_lapses_the_rest() {
         let mut g = proposal(&["1", "2"]);
         let now = t("2026-03-02T10:00:00Z");
-        step(&mut g, confirm(&g, 0, now, Duration::days(14)).unwrap());
+        step(&mut g, |g| confirm(g, 0, now, Duration::days(14)));
         assert_eq!(g.ready_to_submit(), Err(SubmitBlocked::NotFormed));
-        step(&mut g, accept(&g, 1, now).unwrap());
+        step(&mut g, |g| accept(g, 1, now));
         assert_eq!(g.phase(), Phase::Formed);
         assert_eq!(accept(&g, 1, now), Err(Refusal::NoInvitation));
         let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
@@ -514,7 +539,7 @@ mod tests {
         let fx = submit(&g, 1, PipDraft::default(), Some(g.draft_version), day, now).unwrap();
         assert!(fx.contains(&Effect::RemoveMember { slot: 2 }));
         assert!(fx.contains(&Effect::Close(Cpso::parse("1").unwrap())));
-        step(&mut g, fx);
+        g.apply(&fx, true);
         assert_eq!(g.phase(), Phase::Submitted);
         assert_eq!(g.members.len(), 2);
         assert_eq!(g.submitted_by().map(|e| &e.by), Some(&Actor::Member { slot: 1, name: PersonName::parse("Dr 1").unwrap() }));
@@ -530,30 +555,33 @@ mod tests {
             invite(&g, 0, &person("7", "p7@example.org"), hash.clone(), now, Duration::days(14)).map(|_| ()),
             Err(Refusal::NotConfirmed)
         );
-        step(&mut g, confirm(&g, 0, now, Duration::days(14)).unwrap());
-        assert_eq!(invite(&g, 0, &person("1", "x@example.org"), hash.clone(), now, Duration::days(14)).map(|_| ()), Err(Refusal::CpsoInGroup));
+        step(&mut g, |g| confirm(g, 0, now, Duration::days(14)));
+        assert_eq!(
+            invite(&g, 0, &person("1", "x@example.org"), hash.clone(), now, Duration::days(14)).map(|_| ()),
+            Err(Refusal::CpsoInGroup)
+        );
         assert_eq!(
             invite(&g, 0, &person("7", "lead@example.org"), hash.clone(), now, Duration::days(14)).map(|_| ()),
             Err(Refusal::EmailInGroup)
         );
         let (fx, slot) = invite(&g, 0, &person("7", "p7@example.org"), hash.clone(), now, Duration::days(14)).unwrap();
         assert_eq!(slot, 2);
-        step(&mut g, fx);
+        g.apply(&fx, true);
         assert_eq!(g.next_slot, 3);
         // Withdraw a pending invitation: no lock to release.
         let fx = remove(&g, Some(0), 2, now).unwrap();
         assert!(!fx.iter().any(|e| matches!(e, Effect::Release(_))));
-        step(&mut g, fx);
-        step(&mut g, accept(&g, 1, now).unwrap());
+        g.apply(&fx, true);
+        step(&mut g, |g| accept(g, 1, now));
         assert_eq!(remove(&g, Some(1), 0, now), Err(Refusal::NotLead));
         assert_eq!(remove(&g, Some(0), 0, now), Err(Refusal::LeadStays));
         let fx = leave(&g, 1, now).unwrap();
         assert!(fx.contains(&Effect::Release(Cpso::parse("1").unwrap())));
-        step(&mut g, fx);
+        g.apply(&fx, true);
         assert_eq!(g.phase(), Phase::Confirmed);
         let fx = dissolve(&g, Some(0), now).unwrap();
         assert!(fx.contains(&Effect::Release(Cpso::parse("100").unwrap())));
-        step(&mut g, fx);
+        g.apply(&fx, true);
         assert_eq!(g.phase(), Phase::Dissolved);
         assert!(g.audit_trail().len() >= 5);
     }

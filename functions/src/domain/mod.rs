@@ -17,14 +17,14 @@ use serde::Serialize;
 
 pub use access::{AccessCode, CodeHash, Session, SessionToken};
 pub use activity::{check_completion_date, Activities, Activity};
+pub use audit::{Action, Actor, AuditEvent, HistoryEntry};
 pub use coaching::{CoachingMessage, CoachingRequest, CoachingTopic};
 pub use credits::{CreditItem, CreditSummary, Credits, CreditsError};
-pub use audit::{Action, Actor, AuditEvent, HistoryEntry};
 pub use group::{
     Group, GroupMember, LeadDetails, Member, MemberStatus, PersonDetails, Phase, PipState, ProposalError, Role, SignUp, SubmitBlocked,
 };
-pub use membership::{Effect, Limit, Refusal, Write};
 pub use invitation::{DuplicateInvitation, Invitation, InvitationList, RowError};
+pub use membership::{Effect, Limit, Refusal, Write};
 pub use pip::{requirement_met_until, Goal, GoalDraft, GoalInput, GoalKind, Pip, PipDraft};
 pub use random::{random_hex, OsRandom, Random, RandomUnavailable, SeededRandom};
 pub use values::{Cpso, Cycle, Email, GroupId, GroupName, Invalid, Language, PersonName, PracticeSetting};

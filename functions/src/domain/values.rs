@@ -167,7 +167,9 @@ impl Email {
         // Amazon SES delivers only to an ASCII local part; a domain in another
         // script is converted to its ASCII (punycode) form.
         if !local.is_ascii() {
-            return Err(Invalid::new("Enter the part before the @ in Latin letters, digits and . _ - + only: we cannot deliver to other characters"));
+            return Err(Invalid::new(
+                "Enter the part before the @ in Latin letters, digits and . _ - + only: we cannot deliver to other characters",
+            ));
         }
         let domain = if domain.is_ascii() {
             domain.to_string()

@@ -286,11 +286,8 @@ pub fn group_page(
             })
         })
         .collect();
-    let audit: Vec<Value> = g
-        .audit_trail()
-        .iter()
-        .map(|e| json!({ "date": long_date(e.at, Language::En), "text": e.describe() }))
-        .collect();
+    let audit: Vec<Value> =
+        g.audit_trail().iter().map(|e| json!({ "date": long_date(e.at, Language::En), "text": e.describe() })).collect();
     let submitted_by = g.submitted_by().map(|e| {
         let who = match &e.by {
             crate::domain::Actor::Member { name, .. } => name.to_string(),
@@ -350,7 +347,7 @@ pub fn group_page(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::conformance::{complete_draft, sample_group};
+    use crate::store::conformance::{complete_draft, formed_group as sample_group};
 
     #[test]
     fn status_page_is_accessible_and_escaped() {

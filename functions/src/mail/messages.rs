@@ -147,7 +147,12 @@ pub fn change(to: &Recipient, group: &str, what: Change<'_>, site: &str) -> Outg
                 }
                 Change::Dissolved => format!("The QI Group \"{group}\" was dissolved. Its members are free to join another group."),
             };
-            mail(to, "Your QI Group has changed", format!("Hello {name},\n\n{sentence}\n\nSee your group's page: {page}\n{SIGN_EN}", name = to.name), None)
+            mail(
+                to,
+                "Your QI Group has changed",
+                format!("Hello {name},\n\n{sentence}\n\nSee your group's page: {page}\n{SIGN_EN}", name = to.name),
+                None,
+            )
         }
         Language::Fr => {
             let sentence = match what {

@@ -78,6 +78,20 @@ pub fn sample_group(lead: &str, peers: &[&str], created_at: &str) -> (Group, Vec
     s.into_proposal(cycle(), lead_email(lead), now, now + pending(), &OsRandom).unwrap()
 }
 
+/// [`sample_group`] as it is once the lead has confirmed and every peer has
+/// accepted (built with the domain's own steps; nothing stored).
+pub fn formed_group(lead: &str, peers: &[&str], created_at: &str) -> (Group, Vec<AccessCode>) {
+    let (mut g, codes) = sample_group(lead, peers, created_at);
+    let now = at(created_at);
+    let fx = step::confirm(&g, 0, now, pending()).unwrap();
+    g.apply(&fx, true);
+    for slot in 1..=peers.len() as u8 {
+        let fx = step::accept(&g, slot, now).unwrap();
+        g.apply(&fx, true);
+    }
+    (g, codes)
+}
+
 /// The invitation that lets `lead` propose a group.
 pub fn invitation_of(lead: &str) -> Invitation {
     Invitation { cycle: cycle(), cpso: cpso(lead), name: None, email: lead_email(lead) }
@@ -271,7 +285,10 @@ pub async fn accepting_conflicts_with_another_open_group(store: Arc<dyn Store>) 
     invite_leads(store.as_ref(), &["101"]).await;
     let (c, _) = sample_group("101", &["300"], T0);
     store.write(&create_write(&c)).await.unwrap();
-    assert_conflict(apply(store.as_ref(), &c, step::confirm(&c, 0, now1(), pending())).await, ConflictKind::MembersInOpenGroup(vec![cpso("101")]));
+    assert_conflict(
+        apply(store.as_ref(), &c, step::confirm(&c, 0, now1(), pending())).await,
+        ConflictKind::MembersInOpenGroup(vec![cpso("101")]),
+    );
     // Once 101 leaves A, the invitation to B can be accepted.
     apply(store.as_ref(), &a, step::leave(&a, 1, now1())).await.unwrap();
     assert_eq!(store.group_of(&cpso("101")).await.unwrap(), None);
@@ -335,7 +352,10 @@ pub async fn a_new_link_ends_every_session(store: Arc<dyn Store>) {
     let g = read(store.as_ref(), &g.id, now1()).await;
     assert_eq!(g.authenticate(&code), Some(1));
     assert_eq!(g.session_member(&t, now1()), None);
-    assert_conflict(store.check_off(&check_off_write(&g, 1, &t, Activity::QiSurvey, Some("2026-01-06"), now1())).await, ConflictKind::SessionEnded);
+    assert_conflict(
+        store.check_off(&check_off_write(&g, 1, &t, Activity::QiSurvey, Some("2026-01-06"), now1())).await,
+        ConflictKind::SessionEnded,
+    );
     // Sign out everywhere.
     let t1 = sign_in(store.as_ref(), &g.id, 1, now1()).await;
     let t2 = sign_in(store.as_ref(), &g.id, 1, now1()).await;
@@ -508,7 +528,10 @@ pub async fn membership_changes_free_exactly_their_locks(store: Arc<dyn Store>) 
     assert_eq!(store.group_of(&cpso("100")).await.unwrap(), None);
     let g = read(store.as_ref(), &g.id, now1()).await;
     assert_eq!(g.phase(), Phase::Dissolved);
-    assert_conflict(store.check_off(&check_off_write(&g, 0, &t, Activity::QiSurvey, Some("2026-01-06"), now1())).await, ConflictKind::PipSubmitted);
+    assert_conflict(
+        store.check_off(&check_off_write(&g, 0, &t, Activity::QiSurvey, Some("2026-01-06"), now1())).await,
+        ConflictKind::PipSubmitted,
+    );
 }
 
 pub async fn discarded_and_lapsed_proposals_leave_nothing(store: Arc<dyn Store>) {
@@ -540,7 +563,10 @@ pub async fn limits_count_per_day(store: Arc<dyn Store>) {
         store.write(&create_write(&g).limited(vec![limit("2026-01-05")])).await.unwrap();
     }
     let (g, _) = sample_group("100", &["101"], T0);
-    assert_conflict(store.write(&create_write(&g).limited(vec![limit("2026-01-05")])).await, ConflictKind::LimitReached("proposals:cpso:100".into()));
+    assert_conflict(
+        store.write(&create_write(&g).limited(vec![limit("2026-01-05")])).await,
+        ConflictKind::LimitReached("proposals:cpso:100".into()),
+    );
     assert_eq!(store.get_group(&g.id).await, Err(StoreError::NotFound), "nothing was written");
     store.write(&create_write(&g).limited(vec![limit("2026-01-06")])).await.unwrap();
 }
@@ -619,9 +645,15 @@ pub async fn coaching_requests(store: Arc<dyn Store>) {
         &OsRandom,
     )
     .unwrap();
-    let earlier =
-        CoachingRequest::new(g.id.clone(), cpso("100"), CoachingTopic::SelfCare, msg("Self-care goal ideas"), at("2026-02-01T09:00:00Z"), &OsRandom)
-            .unwrap();
+    let earlier = CoachingRequest::new(
+        g.id.clone(),
+        cpso("100"),
+        CoachingTopic::SelfCare,
+        msg("Self-care goal ideas"),
+        at("2026-02-01T09:00:00Z"),
+        &OsRandom,
+    )
+    .unwrap();
     store.add_coaching_request(&later).await.unwrap();
     store.add_coaching_request(&earlier).await.unwrap();
     assert_eq!(store.list_coaching_requests().await.unwrap(), vec![earlier, later]);

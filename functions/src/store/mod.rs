@@ -34,7 +34,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::domain::{Activities, Activity, CodeHash, HistoryEntry, CoachingRequest, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, Write};
+use crate::domain::{
+    Activities, Activity, CoachingRequest, CodeHash, Cpso, Cycle, Group, GroupId, HistoryEntry, Invitation, InvitationList, Write,
+};
 
 #[cfg(feature = "test-support")]
 pub mod conformance;

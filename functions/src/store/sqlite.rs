@@ -19,7 +19,7 @@ use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBeha
 
 use super::{Backend, CheckOffWrite, ConflictKind, CurrentGroup, Internal, Store, StoreError, StoreResult, Unavailable, UnavailableKind};
 use crate::domain::{
-    Activities, CodeHash, CoachingRequest, Cpso, Cycle, Effect, Email, Group, GroupId, Invitation, InvitationList, PersonName, Phase, Write,
+    Activities, CoachingRequest, CodeHash, Cpso, Cycle, Effect, Email, Group, GroupId, Invitation, InvitationList, PersonName, Phase, Write,
 };
 
 const SCHEMA: &str = r#"
@@ -204,7 +204,7 @@ impl SqliteStore {
     }
 
     /// Run `f` inside `BEGIN IMMEDIATE … COMMIT`; any error rolls back.
-    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    async fn transact<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> StoreResult<T> + Send + 'static,
@@ -373,8 +373,7 @@ fn apply_write(tx: &Connection, w: &Write) -> StoreResult<()> {
     });
     let mut g = match created {
         Some(new) => {
-            let exists =
-                tx.query_row("SELECT 1 FROM groups WHERE id = ?1", [new.id.as_str()], |_| Ok(())).optional().map_err(sql_err)?;
+            let exists = tx.query_row("SELECT 1 FROM groups WHERE id = ?1", [new.id.as_str()], |_| Ok(())).optional().map_err(sql_err)?;
             if exists.is_some() {
                 return Err(conflict(ConflictKind::GroupIdTaken));
             }
@@ -403,7 +402,7 @@ fn apply_write(tx: &Connection, w: &Write) -> StoreResult<()> {
 impl Store for SqliteStore {
     async fn import_invitations(&self, list: &InvitationList) -> StoreResult<usize> {
         let entries = list.entries().to_vec();
-        self.write(move |tx| {
+        self.transact(move |tx| {
             let mut stmt =
                 tx.prepare("INSERT OR REPLACE INTO invitations (cycle, cpso, name, email) VALUES (?1, ?2, ?3, ?4)").map_err(sql_err)?;
             for e in &entries {
@@ -482,12 +481,12 @@ impl Store for SqliteStore {
 
     async fn write(&self, w: &Write) -> StoreResult<()> {
         let w = w.clone();
-        self.write(move |tx| apply_write(tx, &w)).await
+        self.transact(move |tx| apply_write(tx, &w)).await
     }
 
     async fn check_off(&self, c: &CheckOffWrite) -> StoreResult<Activities> {
         let c = c.clone();
-        self.write(move |tx| {
+        self.transact(move |tx| {
             let mut g = load_live(tx, c.group.as_str(), c.now)?;
             let closed = matches!(g.phase(), Phase::Submitted | Phase::Dissolved);
             let m = g.members.iter_mut().find(|m| m.slot == c.slot).ok_or(StoreError::NotFound)?;
@@ -512,7 +511,7 @@ impl Store for SqliteStore {
 
     async fn touch_session(&self, id: &GroupId, slot: u8, session: &CodeHash, now: DateTime<Utc>) -> StoreResult<()> {
         let (id, session) = (id.to_string(), session.clone());
-        self.write(move |tx| {
+        self.transact(move |tx| {
             let mut g = load_live(tx, &id, now)?;
             let m = g.member(slot).ok_or(StoreError::NotFound)?;
             if !m.sessions.iter().any(|s| s.hash == session && s.is_live(now)) {
@@ -526,7 +525,7 @@ impl Store for SqliteStore {
 
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
         let req = req.clone();
-        self.write(move |tx| {
+        self.transact(move |tx| {
             let doc = serde_json::to_string(&req).map_err(encode_error)?;
             tx.execute(
                 "INSERT INTO coaching_requests (id, created_at, doc) VALUES (?1, ?2, ?3)",

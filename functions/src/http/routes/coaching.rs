@@ -2,7 +2,7 @@
 use http::StatusCode;
 use serde_json::json;
 
-use super::{caller, Req, Res};
+use super::{Req, Res};
 use crate::app::{coaching, App};
 use crate::domain::{CoachingMessage, CoachingTopic};
 use crate::http::decode::field;

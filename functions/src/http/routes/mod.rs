@@ -52,8 +52,7 @@ pub async fn dispatch(app: &App, req: &Req, route: Route, id: Option<&str>, want
 
 fn unauthorized() -> ApiError {
     ApiError::Unauthorized(
-        "You are not signed in, or your session has ended: open the personal link from your QI Groups email, or ask for a new link"
-            .into(),
+        "You are not signed in, or your session has ended: open the personal link from your QI Groups email, or ask for a new link".into(),
     )
 }
 

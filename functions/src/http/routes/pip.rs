@@ -3,7 +3,7 @@
 use http::StatusCode;
 use serde_json::{json, Value};
 
-use super::{caller, caller_in, html_page, Req, Res};
+use super::{caller_in, html_page, Req, Res};
 use crate::app::pip::{self, SaveError, SubmitError};
 use crate::app::App;
 use crate::domain::FieldError;

@@ -37,4 +37,3 @@ pub async fn me(app: &App, req: &Req) -> Res {
         }),
     ))
 }
-
