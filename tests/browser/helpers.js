@@ -1,9 +1,13 @@
 // Shared helpers for the browser tests: the running `qi serve`, headless
-// Chromium through playwright-core, the dev outbox, axe-core, screenshots.
+// Chromium through playwright-core, the dev outbox, the verified sign-up
+// journey (docs/trust.md), axe-core, screenshots.
 //
 // The suite builds and starts nothing: scripts/test.d/30-browser.sh starts
 // `qi serve` and passes its address in QI_BASE_URL. A missing prerequisite
 // throws (the tests fail), never skips.
+//
+// Nothing here sleeps for a fixed time: every wait is for a state (a URL, a
+// selector, a response, an email in the outbox).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -52,19 +56,32 @@ export async function person(browser, opts = {}) {
   return { context, page, problems };
 }
 
-/* Test data: CPSO numbers are allocated per test file from a block that the
-   harness put on the invitation list (leads) or left off it (peers). */
+/* Test data. 30-browser.sh puts CPSO numbers 1BB0NN (NN = 00..19) on the
+   invitation list for block BB = 1..9, each with the address on file
+   invited.1BB0NN@example.org. Each test file takes a block; leads come from
+   its 20 invited numbers, peers (5BBnnn) and the uninvited (7BBnnn) from
+   numbers nobody invited. */
+export const LEADS_PER_BLOCK = 20;
 export function cpsoBlock(block) {
-  let next = 0;
+  assert.ok(block >= 1 && block <= 9, `block ${block} is one that 30-browser.sh invites`);
+  let leads = 0;
+  let others = 0;
   return {
-    lead: () => String(100000 + block * 100 + (next++)),        // invited
-    peer: () => String(500000 + block * 100 + (next++)),        // not invited
-    uninvited: () => String(700000 + block * 100 + (next++)),
+    lead: () => {
+      assert.ok(leads < LEADS_PER_BLOCK, `block ${block} has no invited lead left (${LEADS_PER_BLOCK} per block)`);
+      return String(100000 + block * 100 + (leads++));
+    },
+    peer: () => String(500000 + block * 1000 + (others++)),
+    uninvited: () => String(700000 + block * 1000 + (others++)),
   };
 }
+/* The address on the invitation list for an invited CPSO number (30-browser.sh). */
+export function addressOnFile(cpso) { return `invited.${cpso}@example.org`; }
 
 export function fmtDate(d) { return d.toISOString().slice(0, 10); }
 export function daysAgo(n) { const d = new Date(); d.setUTCDate(d.getUTCDate() - n); return fmtDate(d); }
+
+/* ------------------------------------------------------------ outbox --- */
 
 export async function outbox() {
   const res = await fetch(url('/api/outbox'), { headers: { Accept: 'application/json' } });
@@ -73,26 +90,42 @@ export async function outbox() {
   return Array.isArray(body) ? body : (body.emails || body.messages || []);
 }
 
-/* The personal link emailed to `email` (newest first in the outbox). */
-export async function linkFor(email) {
-  for (let i = 0; i < 20; i++) {
-    const mail = (await outbox()).find((m) => String(m.to).toLowerCase().includes(email.toLowerCase()));
-    if (mail) {
-      assert.ok(mail.link, `the email to ${email} carries a personal link`);
-      // Links are built on the public base URL; follow them on the test server.
-      const u = new URL(mail.link, BASE);
-      return BASE + u.pathname + u.search;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no email to ${email} in the outbox`);
+/* A mark in the outbox: mailsSince(mark) lists what was sent after it. The
+   dev server writes an email before it answers the request that sends it,
+   so the outbox is read once the request's answer is in. */
+export async function outboxMark() {
+  return new Set((await outbox()).map((m) => m.file));
+}
+export async function mailsSince(mark) {
+  return (await outbox()).filter((m) => !mark.has(m.file));
+}
+export function mailTo(mails, email) {
+  return mails.filter((m) => String(m.to).toLowerCase().includes(`<${email.toLowerCase()}>`) ||
+    String(m.to).toLowerCase() === email.toLowerCase());
 }
 
-/* Fill the sign-up form. peers: [{cpso,name,email,language}] */
+/* Links are built on the public base URL; follow them on the test server. */
+export function localLink(link) {
+  const u = new URL(link, BASE);
+  return BASE + u.pathname + u.search;
+}
+export function codeOf(link) { return new URL(link).searchParams.get('code'); }
+
+/* The personal link of the newest email with a link to `email` (sent after
+   `mark`, when given). */
+export async function linkFor(email, mark) {
+  const mails = mailTo(mark ? await mailsSince(mark) : await outbox(), email).filter((m) => m.link);
+  assert.ok(mails.length, `an email with a personal link went to ${email}`);
+  return localLink(mails[0].link);
+}
+
+/* ----------------------------------------------------------- the form --- */
+
+/* Fill the sign-up form (there is no lead email: the lead is reached at the
+   address on file). peers: [{cpso,name,email,language}] */
 export async function fillSignUp(page, { lead, group, peers }, { js = true } = {}) {
   await page.fill('#lead_cpso', lead.cpso);
   await page.fill('#lead_name', lead.name);
-  await page.fill('#lead_email', lead.email);
   await page.check(`#lead_language-${lead.language || 'en'}`);
   await page.fill('#group_name', group.name);
   await page.fill('#practice_setting', group.setting);
@@ -106,48 +139,169 @@ export async function fillSignUp(page, { lead, group, peers }, { js = true } = {
   }
 }
 
-export function makeGroup(ids, tag) {
+/* A group to propose: an invited lead (email = the address on file) and
+   `peers` peers whose addresses carry the tag. */
+export function makeGroup(ids, tag, peers = 2) {
+  const cpso = ids.lead();
+  const langs = ['fr', 'en'];
+  const words = ['One', 'Two', 'Three', 'Four', 'Five', 'Six'];
   return {
-    lead: { cpso: ids.lead(), name: `Dr. Lead ${tag}`, email: `lead.${tag}@example.org`, language: 'en' },
+    lead: { cpso, name: `Dr. Lead ${tag}`, email: addressOnFile(cpso), language: 'en' },
     group: { name: `Group ${tag}`, setting: 'Family health team, Sudbury' },
-    peers: [
-      { cpso: ids.peer(), name: `Dr. Peer One ${tag}`, email: `peer1.${tag}@example.org`, language: 'fr' },
-      { cpso: ids.peer(), name: `Dr. Peer Two ${tag}`, email: `peer2.${tag}@example.org`, language: 'en' },
-    ],
+    peers: Array.from({ length: peers }, (_, i) => ({
+      cpso: ids.peer(), name: `Dr. Peer ${words[i]} ${tag}`, email: `peer${i + 1}.${tag}@example.org`, language: langs[i % 2],
+    })),
   };
 }
+/* A peer to invite later from the group page. */
+export function makePeer(ids, tag, n) {
+  return { cpso: ids.peer(), name: `Dr. Peer Later ${tag}`, email: `peer${n}.${tag}@example.org`, language: 'en' };
+}
 
-/* Sign up a group through the JSON API (for tests that need one quickly). */
+export const CHECK_YOUR_EMAIL = '/groups/sign-up/check-your-email/';
+export const SAME_ANSWER = 'If this CPSO number is on this cycle\'s invitation list, we have emailed the physician at the address on file.';
+/* Page text with typographic apostrophes as typed ones (the site's
+   Markdown writes ’). */
+export function plain(text) { return text.replace(/[\u2018\u2019]/g, "'"); }
+
+/* ------------------------------------------------------ through the API --- */
+
+async function apiCall(method, p, { session, body } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (session) headers.Authorization = `Bearer ${session}`;
+  if (body) headers['Content-Type'] = 'application/json';
+  const res = await fetch(url(p), { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  let json = null;
+  try { json = text ? JSON.parse(text) : null; } catch { json = null; }
+  return { status: res.status, json, text };
+}
+
+/* Propose a group through the JSON API: 202, the same answer for anyone. */
 export async function apiSignUp(g) {
-  const body = new URLSearchParams({
-    group_name: g.group.name, practice_setting: g.group.setting,
-    lead_cpso: g.lead.cpso, lead_name: g.lead.name, lead_email: g.lead.email, lead_language: g.lead.language,
-    website: '',
+  const r = await apiCall('POST', '/api/groups', {
+    body: {
+      group_name: g.group.name, practice_setting: g.group.setting,
+      lead: { cpso: g.lead.cpso, name: g.lead.name, language: g.lead.language },
+      peers: g.peers.map((p) => ({ cpso: p.cpso, name: p.name, email: p.email, language: p.language })),
+      website: '',
+    },
   });
-  g.peers.forEach((p, i) => {
-    const n = i + 1;
-    body.set(`peer_${n}_cpso`, p.cpso); body.set(`peer_${n}_name`, p.name);
-    body.set(`peer_${n}_email`, p.email); body.set(`peer_${n}_language`, p.language);
-  });
-  const res = await fetch(url('/api/groups'), { method: 'POST', body, headers: { Accept: 'application/json' } });
-  const json = await res.json();
-  assert.equal(res.status, 201, `sign-up through the API: ${JSON.stringify(json)}`);
-  return json;
+  assert.equal(r.status, 202, `proposing a group through the API: ${r.text}`);
+  assert.equal(r.json.message, SAME_ANSWER);
+  return r.json;
+}
+
+/* Exchange a link's code for a session token (what the Sign in button does). */
+export async function apiSignIn(link) {
+  const r = await apiCall('POST', '/api/access', { body: { code: codeOf(link) } });
+  assert.equal(r.status, 200, `signing in through the API: ${r.text}`);
+  assert.ok(r.json.session, 'the answer carries a session token');
+  return r.json.session;
+}
+
+export async function apiPost(session, p, body) {
+  const r = await apiCall('POST', p, { session, body });
+  assert.ok(r.status >= 200 && r.status < 300, `POST ${p}: ${r.status} ${r.text}`);
+  return r.json;
+}
+export async function apiGet(session, p) { return apiCall('GET', p, { session }); }
+
+/* A group formed through the API: proposed, confirmed by the lead, and
+   accepted by the peers listed in `accept` (indices; default all).
+   Returns links (the emailed ones) and sessions (API tokens). */
+export async function apiFormGroup(g, { accept } = {}) {
+  const mark = await outboxMark();
+  await apiSignUp(g);
+  const lead = await linkFor(g.lead.email, mark);
+  const leadSession = await apiSignIn(lead);
+  const confirmed = await outboxMark();
+  await apiPost(leadSession, '/api/me/proposal/confirm');
+  const links = { lead, peers: [] };
+  const sessions = { lead: leadSession, peers: [] };
+  for (const [i, p] of g.peers.entries()) {
+    const link = await linkFor(p.email, confirmed);
+    links.peers.push(link);
+    if (accept && !accept.includes(i)) { sessions.peers.push(null); continue; }
+    const s = await apiSignIn(link);
+    await apiPost(s, '/api/me/invitation/accept');
+    sessions.peers.push(s);
+  }
+  return { g, links, sessions };
 }
 
 export const ACTIVITIES = ['qi_survey', 'practice_profile', 'chart_review', 'data_driven_qi'];
 
-/* Check off activities through the API as the member whose link is given. */
-export async function apiCheckOff(link, activities, date = daysAgo(3)) {
-  const code = new URL(link).searchParams.get('code');
+/* Check off activities through the API as the member whose session is given. */
+export async function apiCheckOff(session, activities, date = daysAgo(3)) {
   for (const activity of activities) {
-    const res = await fetch(url('/api/me/activities'), {
-      method: 'POST',
-      headers: { Accept: 'application/json', Authorization: `Bearer ${code}` },
-      body: new URLSearchParams({ activity, completed_on: date, done: 'true' }),
-    });
-    assert.equal(res.status, 200, `check-off ${activity}: ${await res.text()}`);
+    const r = await apiCall('POST', '/api/me/activities', { session, body: { activity, completed_on: date, done: true } });
+    assert.equal(r.status, 200, `check-off ${activity}: ${r.text}`);
   }
+}
+
+/* ------------------------------------------------------ in the browser --- */
+
+/* The sign-in page an emailed link opens: one button, nothing changed yet. */
+export async function openSignInPage(page, link) {
+  const res = await page.goto(link);
+  assert.equal(res.status(), 200, 'the sign-in page answers 200');
+  assert.equal(await page.locator('h1').innerText(), 'Sign in to QI Groups');
+  assert.equal(await page.locator('main form button').count(), 1, 'the page has one button');
+  return res;
+}
+
+/* Open the link, press Sign in; wait for where the server sends the member
+   (/api/me/group while something waits for an answer, else /me/). */
+export async function signInWith(page, link, expect) {
+  await openSignInPage(page, link);
+  await Promise.all([
+    page.waitForURL((u) => u.pathname === '/api/me/group' || u.pathname === '/me/'),
+    page.locator('main form button', { hasText: 'Sign in' }).click(),
+  ]);
+  if (expect) assert.equal(new URL(page.url()).pathname, expect, `signing in leads to ${expect}`);
+  return page.url();
+}
+
+/* Press a button that posts a form; wait for the page the answer leads to. */
+export async function press(page, locator, pathname) {
+  const target = typeof locator === 'string' ? page.locator(locator) : locator;
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    target.click(),
+  ]);
+  if (pathname) await page.waitForURL((u) => u.pathname === pathname);
+  await page.waitForLoadState('load');
+  return res;
+}
+
+/* The answer to the page's next POST to `pathname` (status, headers, body),
+   read as it arrives: a script that navigates away on success would make
+   the body unreadable from the browser's own record. Call before the
+   POST; await its `answer` after it. */
+export async function captureAnswer(page, pathname) {
+  let resolve;
+  const answer = new Promise((r) => { resolve = r; });
+  const match = (u) => new URL(u).pathname === pathname;
+  const handler = async (route) => {
+    if (route.request().method() !== 'POST') return route.fallback();
+    const resp = await route.fetch({ maxRedirects: 0 });
+    const body = await resp.text();
+    resolve({ status: resp.status(), headers: resp.headers(), body });
+    await route.fulfill({ response: resp, body });
+    await page.unroute(match, handler);
+  };
+  await page.route(match, handler);
+  return { answer };
+}
+
+/* GET /api/me with this browser's cookies. */
+export async function meStatus(context) {
+  const r = await context.request.get(url('/api/me'), { headers: { Accept: 'application/json' } });
+  return r.status();
+}
+export async function sessionCookie(context) {
+  return (await context.cookies(url('/'))).find((c) => /qi_session$/.test(c.name));
 }
 
 /* Run axe-core on the current page; returns the violations. */
@@ -180,9 +334,12 @@ export async function sitemapPaths() {
   return [...new Set(paths)].sort();
 }
 
-export const FORM_PAGES = ['/groups/sign-up/', '/me/', '/me/pip/', '/me/status/', '/support/ask/'];
-/* Confirmation pages are left out of navigation and the sitemap ([extra] hidden). */
-export const CONFIRMATION_PAGES = ['/groups/sign-up/done/', '/me/pip/saved/', '/me/pip/submitted/', '/support/ask/done/'];
+/* Pages left out of navigation and the sitemap ([extra] hidden). */
+export const FORM_PAGES = ['/groups/sign-up/', '/me/', '/me/pip/', '/me/status/', '/me/new-link/', '/support/ask/'];
+export const CONFIRMATION_PAGES = [
+  CHECK_YOUR_EMAIL, '/me/pip/saved/', '/me/pip/submitted/', '/support/ask/done/',
+  '/me/new-link/sent/', '/me/signed-out/',
+];
 
 export async function screenshot(page, name) {
   fs.mkdirSync(ARTIFACTS, { recursive: true });

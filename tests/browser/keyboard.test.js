@@ -1,9 +1,13 @@
 // 3. Keyboard only: the sign-up form can be completed with Tab, typing,
 // Space and Enter, with a visible focus indicator on every stop, and errors
-// reachable from the focused error summary.
+// reachable from the focused error summary; then the lead signs in from the
+// emailed link and confirms, and a peer signs in and accepts, all with the
+// keyboard.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, person, url, cpsoBlock, makeGroup, activeInfo } from './helpers.js';
+import {
+  launch, person, url, cpsoBlock, makeGroup, activeInfo, outboxMark, linkFor, CHECK_YOUR_EMAIL,
+} from './helpers.js';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -29,13 +33,13 @@ async function tabTo(page, match, what, max = 80) {
 }
 const byId = (id) => (i) => i.id === id;
 
-test('the sign-up form can be completed with the keyboard alone', async () => {
+test('proposing, signing in, confirming and accepting with the keyboard alone', async () => {
   const g = makeGroup(cpsoBlock(4), 'kbd');
   const { context, page, problems } = await person(browser);
   await page.goto(url('/groups/sign-up/'));
 
   // Submitting too early: the summary takes focus; its link leads to the field.
-  await tabTo(page, (i) => i.tag === 'BUTTON' && /Form the group/.test(i.text), 'the submit button', 200);
+  await tabTo(page, (i) => i.tag === 'BUTTON' && /Send the proposal/.test(i.text), 'the submit button', 200);
   await page.keyboard.press('Enter');
   const onSummary = await activeInfo(page);
   assert.match(onSummary.cls, /qi-error-summary/, 'Enter on submit moves focus to the error summary');
@@ -48,8 +52,6 @@ test('the sign-up form can be completed with the keyboard alone', async () => {
   await page.keyboard.type(g.lead.cpso);
   await tabTo(page, byId('lead_name'), 'lead name');
   await page.keyboard.type(g.lead.name);
-  await tabTo(page, byId('lead_email'), 'lead email');
-  await page.keyboard.type(g.lead.email);
   await tabTo(page, (i) => i.name === 'lead_language', 'language');
   await page.keyboard.press('ArrowRight'); // French
   assert.equal(await page.isChecked('#lead_language-fr'), true, 'arrow keys choose the language');
@@ -85,8 +87,34 @@ test('the sign-up form can be completed with the keyboard alone', async () => {
   await page.keyboard.press('Space');
   assert.equal(await page.locator('#peers [data-qi-row]').count(), 2);
 
-  await tabTo(page, (i) => i.tag === 'BUTTON' && /Form the group/.test(i.text), 'the submit button');
-  await Promise.all([page.waitForURL(url('/groups/sign-up/done/')), page.keyboard.press('Enter')]);
+  await tabTo(page, (i) => i.tag === 'BUTTON' && /Send the proposal/.test(i.text), 'the submit button');
+  let mark = await outboxMark();
+  await Promise.all([page.waitForURL(url(CHECK_YOUR_EMAIL)), page.keyboard.press('Enter')]);
+
+  // The lead's link: Sign in, then confirm, with the keyboard.
+  await page.goto(await linkFor(g.lead.email, mark));
+  await tabTo(page, (i) => i.tag === 'BUTTON' && i.text === 'Sign in', 'the Sign in button');
+  await Promise.all([page.waitForURL(url('/api/me/group')), page.keyboard.press('Enter')]);
+  await tabTo(page, (i) => i.tag === 'BUTTON' && i.text === 'Confirm and invite the peers', 'Confirm and invite the peers');
+  mark = await outboxMark();
+  await Promise.all([page.waitForURL(url('/api/me/group?done=confirmed')), page.keyboard.press('Enter')]);
   assert.deepEqual(problems, []);
   await context.close();
+
+  // A peer's invitation: Sign in, then accept, with the keyboard.
+  const peer = await person(browser);
+  await peer.page.goto(await linkFor(g.peers[0].email, mark));
+  await tabTo(peer.page, (i) => i.tag === 'BUTTON' && i.text === 'Sign in', 'the Sign in button');
+  await Promise.all([peer.page.waitForURL(url('/api/me/group')), peer.page.keyboard.press('Space')]);
+  await tabTo(peer.page, (i) => i.tag === 'BUTTON' && i.text === 'Accept the invitation', 'Accept the invitation');
+  await Promise.all([peer.page.waitForURL(url('/api/me/group?done=accepted')), peer.page.keyboard.press('Enter')]);
+
+  // The group page's "Leave the group" disclosure opens from the keyboard.
+  await tabTo(peer.page, (i) => i.tag === 'SUMMARY' && i.text === 'Leave the group', 'the Leave the group disclosure', 120);
+  await peer.page.keyboard.press('Enter');
+  assert.equal(await peer.page.locator('details.qi-confirm:has(summary:text-is("Leave the group"))').getAttribute('open'), '',
+    'Enter opens the disclosure');
+  await tabTo(peer.page, (i) => i.tag === 'BUTTON' && i.text === 'Yes, leave the group', 'Yes, leave the group');
+  assert.deepEqual(peer.problems, []);
+  await peer.context.close();
 });

@@ -1,12 +1,20 @@
-// 2. The journey's key steps with JavaScript turned off: every form is a
-// plain POST answered by a redirect to a confirmation page (or back to the
-// server-rendered member pages /api/me/pip and /api/me/activities), or by the
-// server's HTML error page listing each problem by field.
+// 2. The journey with JavaScript turned off: every form is a plain POST
+// answered by a redirect (to a site page, or back to the server's pages
+// /api/me/group, /api/me/pip and /api/me/activities) or by the server's HTML
+// error page listing each problem by field. The lead proposes a group of
+// four, signs in from the emailed link and confirms; two peers accept and one
+// declines; the three members check off, write and submit the plan. Also: a
+// second proposal by a lead already in an open group cannot be confirmed
+// (and is discarded); a number nobody invited; signing out; a new link.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, person, url, cpsoBlock, makeGroup, fillSignUp, linkFor, daysAgo, ACTIVITIES,
+  launch, person, url, cpsoBlock, makeGroup, makePeer, fillSignUp, linkFor, daysAgo, ACTIVITIES, CHECK_YOUR_EMAIL,
+  SAME_ANSWER, plain, outbox, outboxMark, mailsSince, mailTo, signInWith, meStatus, sessionCookie, apiSignUp,
+  apiFormGroup, codeOf,
 } from './helpers.js';
+
+const ids = cpsoBlock(2);
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -14,9 +22,10 @@ after(async () => { await browser?.close(); });
 
 /* Click a submit button and return the response to the form's POST. */
 async function submit(page, selector) {
+  const target = typeof selector === 'string' ? page.locator(selector) : selector;
   const [response] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
-    page.click(selector),
+    target.click(),
   ]);
   await page.waitForLoadState('load');
   return response;
@@ -53,15 +62,18 @@ async function fillGoal(page, n, kind) {
   await page.fill(`#goal_${n}_change_ideas`, 'Flag in the EMR; review at each renewal');
 }
 
+const button = (page, name) => page.getByRole('button', { name, exact: true });
+
 test('the journey works with JavaScript turned off', async () => {
-  const g = makeGroup(cpsoBlock(2), 'nojs');
+  const g = makeGroup(ids, 'nojs', 3);
   const lead = await person(browser, { js: false });
   const page = lead.page;
 
-  // Sign-up: six empty peer rows, all visible.
+  // Sign-up: six empty peer rows, all visible; no lead email.
   await page.goto(url('/groups/sign-up/'));
   assert.equal(await page.locator('#peers [data-qi-row]').count(), 6, 'six peer rows without JavaScript');
   for (let n = 1; n <= 6; n++) assert.ok(await page.isVisible(`#peer_${n}_email`), `peer ${n} row is visible`);
+  assert.equal(await page.locator('[name="lead_email"]').count(), 0, 'there is no lead email field');
   const hp = await page.locator('#website').boundingBox();
   assert.ok(!hp || hp.x + hp.width <= 0 || hp.width <= 1, `the honeypot is off screen (${JSON.stringify(hp)})`);
   assert.equal(await page.getAttribute('#website', 'tabindex'), '-1', 'the honeypot is out of the tab order');
@@ -73,35 +85,77 @@ test('the journey works with JavaScript turned off', async () => {
   const text = await assertErrorPage(page, res, 400, [/CPSO/i, /name/i, /email/i]);
   assert.match(text, /peer 2/i, 'the half-filled peer row is named');
 
-  // The real sign-up: 303 to the confirmation page, with the lead's cookie.
+  // The real proposal: 303 to "check your email"; no cookie; one email, to the lead on file.
   await page.goto(url('/groups/sign-up/'));
   await fillSignUp(page, g, { js: false });
+  let mark = await outboxMark();
   res = await submit(page, '#sign-up-form button[type="submit"]');
-  assert.equal(page.url(), url('/groups/sign-up/done/'));
   assert.equal(res.status(), 303);
-  assert.equal(await page.locator('h1').innerText(), 'Your group has been formed');
-  const cookies = await lead.context.cookies(url('/api/me'));
-  const access = cookies.find((c) => c.name === 'qi_access');
-  assert.ok(access && access.httpOnly, 'the lead holds an HttpOnly access cookie');
+  assert.equal(page.url(), url(CHECK_YOUR_EMAIL));
+  assert.equal(await page.locator('h1').innerText(), 'Check your email');
+  assert.ok(plain(await page.locator('main').innerText()).includes(SAME_ANSWER));
+  assert.equal(await sessionCookie(lead.context), undefined, 'a sign-up signs nobody in');
+  let sent = await mailsSince(mark);
+  assert.equal(sent.length, 1, 'one email');
+  assert.equal(mailTo(sent, g.lead.email).length, 1, 'to the lead\'s address on file');
 
-  // The same physician cannot be in a second open group.
-  await page.goto(url('/groups/sign-up/'));
-  const again = makeGroup(cpsoBlock(3), 'nojs-again');
-  again.peers[0].cpso = g.peers[0].cpso;
-  await fillSignUp(page, again, { js: false });
-  res = await submit(page, '#sign-up-form button[type="submit"]');
-  await assertErrorPage(page, res, 409, [/peer 1/i]);
+  // The lead signs in (a plain form on the sign-in page) and confirms.
+  await signInWith(page, await linkFor(g.lead.email, mark), '/api/me/group');
+  const cookie = await sessionCookie(lead.context);
+  assert.ok(cookie && cookie.httpOnly, 'the lead holds an HttpOnly session cookie');
+  assert.equal(await page.locator('h1').innerText(), 'Review your group\'s proposal');
+  mark = await outboxMark();
+  res = await submit(page, button(page, 'Confirm and invite the peers'));
+  assert.equal(res.status(), 303);
+  assert.equal(page.url(), url('/api/me/group?done=confirmed'));
+  assert.equal(await page.locator('[role="status"]').count(), 1, 'a notice says what was done');
+  const invitations = {};
+  for (const p of g.peers) invitations[p.email] = await linkFor(p.email, mark);
 
-  // Peers open their links.
+  // A second proposal by the same lead, who is now in an open group: it
+  // cannot be confirmed; the lead discards it; its link stops working.
+  const again = { lead: g.lead, group: { name: 'Group nojs-again', setting: g.group.setting }, peers: [makePeer(ids, 'nojs-again', 1)] };
+  mark = await outboxMark();
+  await apiSignUp(again);
+  const againLink = await linkFor(g.lead.email, mark);
+  const second = await person(browser, { js: false });
+  await signInWith(second.page, againLink, '/api/me/group');
+  res = await submit(second.page, button(second.page, 'Confirm and invite the peers'));
+  await assertErrorPage(second.page, res, 409, [/only one at a time/]);
+  await second.page.goto(url('/api/me/group'));
+  res = await submit(second.page, button(second.page, 'Discard this proposal'));
+  assert.equal(res.status(), 303);
+  assert.equal(second.page.url(), url('/me/signed-out/?discarded=1'));
+  assert.equal(await meStatus(second.context), 401, 'discarding signs out');
+  res = await second.page.goto(againLink);
+  assert.equal(res.status(), 401, 'the discarded proposal\'s link is not valid');
+  await second.context.close();
+
+  // Peers open their invitations: two accept, the third declines.
   const members = [lead];
-  for (const p of g.peers) {
+  for (const [i, p] of g.peers.entries()) {
     const m = await person(browser, { js: false });
-    await m.page.goto(await linkFor(p.email));
-    assert.equal(m.page.url(), url('/me/'));
-    members.push(m);
+    await signInWith(m.page, invitations[p.email], '/api/me/group');
+    assert.equal(await m.page.locator('h1').innerText(), 'Respond to your invitation');
+    mark = await outboxMark();
+    if (i < 2) {
+      res = await submit(m.page, button(m.page, 'Accept the invitation'));
+      assert.equal(res.status(), 303);
+      assert.equal(m.page.url(), url('/api/me/group?done=accepted'));
+      members.push(m);
+    } else {
+      res = await submit(m.page, button(m.page, 'Decline the invitation'));
+      assert.equal(res.status(), 303);
+      assert.equal(m.page.url(), url('/me/signed-out/?declined=1'));
+      assert.equal(await m.page.locator('h1').innerText(), 'You are signed out');
+      assert.equal(await meStatus(m.context), 401, 'declining signs out');
+      await m.context.close();
+    }
+    assert.equal(mailTo(await mailsSince(mark), g.lead.email).length, 1, 'the lead is told by email');
   }
+  const declined = g.peers[2];
 
-  // Check-offs by plain form posts; the last peer leaves one out.
+  // Check-offs by plain form posts; the last member leaves one out.
   const date = daysAgo(4);
   for (const [i, m] of members.entries()) {
     for (const a of ACTIVITIES) {
@@ -198,16 +252,22 @@ test('the journey works with JavaScript turned off', async () => {
   res = await submit(page, 'button[value="submit"]');
   assert.equal(page.url(), url('/api/me/pip?submitted=1'));
   const submitted = await page.locator('body').innerText();
-  assert.match(submitted, new RegExp(`met until ${new Date().getUTCFullYear() + 5}`));
+  assert.match(submitted, new RegExp(`met until .*${new Date().getUTCFullYear() + 5}`));
   assert.equal(await page.locator('main form').count(), 0, 'the submitted plan is read-only');
 
-  // The server-rendered status view shows the dates and every member.
+  // The server-rendered status view shows the dates and every member (not
+  // the one who declined); the group page says who submitted.
   await members[1].page.goto(url('/api/me/status'));
   const status = await members[1].page.locator('body').innerText();
   const year = new Date().getUTCFullYear();
   assert.match(status, new RegExp(`${year + 5}`), 'requirement met until five years on');
-  for (const who of [g.lead, ...g.peers]) assert.ok(status.includes(who.name), `status lists ${who.name}`);
+  for (const who of [g.lead, g.peers[0], g.peers[1]]) assert.ok(status.includes(who.name), `status lists ${who.name}`);
+  assert.ok(!status.includes(declined.name), 'the peer who declined is not listed');
   assert.ok(await members[1].page.locator('table th[scope]').count() >= 5, 'a real table with header cells');
+  await members[1].page.goto(url('/api/me/group'));
+  const by = members[1].page.locator('dt', { hasText: 'Plan submitted by' });
+  assert.equal(await by.count(), 1, 'the group page says who submitted the plan');
+  assert.match(await by.locator('xpath=following-sibling::dd[1]').innerText(), new RegExp(`^${g.lead.name} on `));
 
   // Ask a QI Coach.
   await page.goto(url('/support/ask/'));
@@ -216,5 +276,53 @@ test('the journey works with JavaScript turned off', async () => {
   res = await submit(page, '#ask-form button[type="submit"]');
   assert.equal(page.url(), url('/support/ask/done/'));
 
+  // Sign out: a plain form on /me/.
+  await page.goto(url('/me/'));
+  res = await submit(page, button(page, 'Sign out'));
+  assert.equal(res.status(), 303);
+  assert.equal(page.url(), url('/me/signed-out/'));
+  assert.equal(await meStatus(lead.context), 401, 'signed out');
+  res = await page.goto(url('/api/me/activities'));
+  assert.equal(res.status(), 401, 'the server pages are 401 after signing out');
+
   for (const m of members) await m.context.close();
+});
+
+test('without JavaScript: a number nobody invited, and a new link', async () => {
+  const p = await person(browser, { js: false });
+  const page = p.page;
+
+  // Nobody invited this number: the same page, and no email.
+  const stranger = makeGroup({ ...ids, lead: ids.uninvited }, 'nojs-uninvited');
+  await page.goto(url('/groups/sign-up/'));
+  await fillSignUp(page, stranger, { js: false });
+  const before = (await outbox()).length;
+  let res = await submit(page, '#sign-up-form button[type="submit"]');
+  assert.equal(res.status(), 303);
+  assert.equal(page.url(), url(CHECK_YOUR_EMAIL));
+  assert.equal((await outbox()).length, before, 'no email was sent');
+
+  // A new link: the form's shape is checked by the server's error page.
+  const { g, links } = await apiFormGroup(makeGroup(ids, 'nojs-newlink'));
+  await page.goto(url('/me/new-link/'));
+  await page.fill('#cpso', 'abc');
+  await page.fill('#email', 'broken@');
+  res = await submit(page, '#new-link-form button[type="submit"]');
+  await assertErrorPage(page, res, 400, [/CPSO/, /email/i]);
+  // Good details: 303 to "check your email"; one email; the old link is no longer valid.
+  await page.goto(url('/me/new-link/'));
+  await page.fill('#cpso', g.peers[1].cpso);
+  await page.fill('#email', g.peers[1].email);
+  const mark = await outboxMark();
+  res = await submit(page, '#new-link-form button[type="submit"]');
+  assert.equal(res.status(), 303);
+  assert.equal(page.url(), url('/me/new-link/sent/'));
+  const fresh = await linkFor(g.peers[1].email, mark);
+  assert.notEqual(codeOf(fresh), codeOf(links.peers[1]));
+  res = await page.goto(links.peers[1]);
+  assert.equal(res.status(), 401);
+  assert.equal(await page.locator('h1').innerText(), 'This link is not valid or has been replaced');
+  await signInWith(page, fresh, '/me/');
+  assert.equal(await meStatus(p.context), 200);
+  await p.context.close();
 });

@@ -1,8 +1,10 @@
 // 4. Phone and zoom: at 320 CSS pixels wide (1280 px at 400% zoom) no page
-// needs horizontal scrolling, and form inputs use text of at least 16px.
+// needs horizontal scrolling, and form inputs use text of at least 16px:
+// the site's pages, the server's pages (the sign-in page, the group page)
+// and the forms with errors showing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, url, sitemapPaths, FORM_PAGES, CONFIRMATION_PAGES } from './helpers.js';
+import { launch, url, sitemapPaths, FORM_PAGES, CONFIRMATION_PAGES, press } from './helpers.js';
 import { memberGroup, signedIn, settled } from './setup.js';
 
 let browser;
@@ -31,7 +33,9 @@ async function measure(page) {
 test('at 320px wide no page scrolls sideways and inputs use 16px text', async () => {
   const { links } = await memberGroup(5, 'reflow');
   const member = await signedIn(browser, links.peer1, { context: { viewport: { width: 320, height: 640 } } });
-  const paths = [...new Set([...(await sitemapPaths()), ...FORM_PAGES, ...CONFIRMATION_PAGES, '/no-such-page/', '/api/me/status', '/api/me/pip', '/api/me/activities'])];
+  const signIn = new URL(links.peer2);
+  const paths = [...new Set([...(await sitemapPaths()), ...FORM_PAGES, ...CONFIRMATION_PAGES, '/no-such-page/', '/api/me/status',
+    '/api/me/pip', '/api/me/activities', '/api/me/group', signIn.pathname + signIn.search, '/api/access?code=not-valid'])];
   const failures = [];
   for (const p of paths) {
     const res = await member.page.goto(url(p));
@@ -41,13 +45,25 @@ test('at 320px wide no page scrolls sideways and inputs use 16px text', async ()
     if (m.scrollWidth > 320) failures.push(`${p}: scrollWidth ${m.scrollWidth} > 320; too wide: ${m.wide.join(', ')}`);
     if (m.small.length) failures.push(`${p}: text under 16px in ${m.small.join(', ')}`);
   }
+  // The group page as the lead, with the invite form refused (long answers kept).
+  const lead = await signedIn(browser, links.lead, { context: { viewport: { width: 320, height: 640 } } });
+  await lead.page.goto(url('/api/me/group'));
+  for (const s of await lead.page.locator('details.qi-confirm > summary').all()) await s.click();
+  await lead.page.fill('#peer_cpso', '12x');
+  await lead.page.fill('#peer_email', 'not-an-email-address-that-is-rather-long-indeed@');
+  await press(lead.page, lead.page.getByRole('button', { name: 'Send the invitation' }));
+  let m = await measure(lead.page);
+  if (m.scrollWidth > 320) failures.push(`group page, invite refused: scrollWidth ${m.scrollWidth}; ${m.wide.join(', ')}`);
+  if (m.small.length) failures.push(`group page: text under 16px in ${m.small.join(', ')}`);
+  await lead.context.close();
+
   // The sign-up form with every peer row and error messages showing.
   await member.page.goto(url('/groups/sign-up/'));
   for (let i = 0; i < 5; i++) await member.page.click('button[data-qi-add="peer"]');
   await member.page.fill('#peer_6_email', 'not-an-email-address-that-is-rather-long-indeed@');
   await member.page.click('#sign-up-form button[type="submit"]');
   await member.page.locator('.qi-error-summary').waitFor();
-  const m = await measure(member.page);
+  m = await measure(member.page);
   if (m.scrollWidth > 320) failures.push(`sign-up with errors: scrollWidth ${m.scrollWidth}; ${m.wide.join(', ')}`);
   assert.deepEqual(failures, [], failures.join('\n'));
   await member.context.close();

@@ -1,23 +1,23 @@
-// A group in a known state for the page-wide tests (reflow, axe,
-// screenshots): signed up through the API, with some activities checked off
-// and a saved draft, so the member pages show real content.
+// Groups in known states for the page-wide tests (reflow, axe, screenshots),
+// made through the API so the pages show real content: a formed group with
+// some activities checked off and a saved draft; a proposal waiting for its
+// lead; an invitation waiting for its peer.
 import assert from 'node:assert/strict';
-import { url, makeGroup, cpsoBlock, apiSignUp, linkFor, apiCheckOff, ACTIVITIES, person } from './helpers.js';
+import {
+  url, makeGroup, cpsoBlock, apiFormGroup, apiSignUp, apiSignIn, apiPost, apiCheckOff, ACTIVITIES, person,
+  linkFor, outboxMark, signInWith,
+} from './helpers.js';
 
-export async function memberGroup(block, tag) {
-  const g = makeGroup(cpsoBlock(block), tag);
-  await apiSignUp(g);
-  const links = {
-    lead: await linkFor(g.lead.email),
-    peer1: await linkFor(g.peers[0].email),
-    peer2: await linkFor(g.peers[1].email),
-  };
-  await apiCheckOff(links.lead, ACTIVITIES);
-  await apiCheckOff(links.peer1, ACTIVITIES.slice(0, 2));
-  const code = new URL(links.lead).searchParams.get('code');
+/* A formed group (lead and two peers accepted) with a saved draft. */
+export async function memberGroup(block, tag, ids = cpsoBlock(block)) {
+  const g = makeGroup(ids, tag);
+  const formed = await apiFormGroup(g);
+  const { sessions } = formed;
+  await apiCheckOff(sessions.lead, ACTIVITIES);
+  await apiCheckOff(sessions.peers[0], ACTIVITIES.slice(0, 2));
   const res = await fetch(url('/api/me/pip'), {
     method: 'POST',
-    headers: { Accept: 'application/json', Authorization: `Bearer ${code}` },
+    headers: { Accept: 'application/json', Authorization: `Bearer ${sessions.lead}` },
     body: new URLSearchParams({
       action: 'save', strengths: 'Shared on-call; good EMR use.', improvements: 'Screening recall.',
       goal_1_kind: 'practice', goal_1_aim: 'More patients screened', goal_1_measure: 'FIT in 2 years',
@@ -27,28 +27,58 @@ export async function memberGroup(block, tag) {
     }),
   });
   assert.equal(res.status, 200, `saving a draft: ${await res.text()}`);
-  return { g, links };
+  return {
+    g,
+    sessions,
+    links: { lead: formed.links.lead, peer1: formed.links.peers[0], peer2: formed.links.peers[1] },
+  };
 }
 
-/* A browser context signed in as the member whose link is given. */
+/* A proposal nobody has confirmed: the lead's link. */
+export async function proposedGroup(ids, tag) {
+  const g = makeGroup(ids, tag);
+  const mark = await outboxMark();
+  await apiSignUp(g);
+  return { g, leadLink: await linkFor(g.lead.email, mark) };
+}
+
+/* A confirmed group whose peers have not answered: the peers' links. */
+export async function invitedGroup(ids, tag) {
+  const g = makeGroup(ids, tag);
+  const mark = await outboxMark();
+  await apiSignUp(g);
+  const leadLink = await linkFor(g.lead.email, mark);
+  const lead = await apiSignIn(leadLink);
+  const confirmed = await outboxMark();
+  await apiPost(lead, '/api/me/proposal/confirm');
+  const peerLinks = [];
+  for (const p of g.peers) peerLinks.push(await linkFor(p.email, confirmed));
+  return { g, leadLink, leadSession: lead, peerLinks };
+}
+
+/* A browser context signed in, through the sign-in page, as the member whose
+   link is given. `expect`: where signing in should lead (default /me/, an
+   accepted member). */
 export async function signedIn(browser, link, opts = {}) {
   const p = await person(browser, opts);
-  await p.page.goto(link);
-  assert.equal(new URL(p.page.url()).pathname, '/me/', 'the personal link lands on /me/');
+  await signInWith(p.page, link, opts.expect || '/me/');
   return p;
 }
 
-/* Wait until the member pages have drawn what they load from the API. */
+/* Wait until the member pages have drawn what they load from the API:
+   signed out, a panel for a member who has not joined yet, a load error, or
+   the group's name filled in (member.js fills it in the same step as the
+   rest of the page). Pages without sign-in panels (/me/pip/submitted/) only
+   reveal a date once a plan is submitted: they are settled when loaded. */
 export async function settled(page) {
   await page.waitForLoadState('load');
   await page.waitForFunction(() => {
-    const box = document.querySelector('[data-qi-member]');
-    if (!box) return true;
-    const inn = document.querySelector('[data-qi-signed-in]');
-    const out = document.querySelector('[data-qi-signed-out]');
-    const err = document.querySelector('[data-qi-load-error]');
-    return (inn && !inn.hidden) || (out && !out.hidden) || (err && !err.hidden) ||
-      (!inn && !out && document.readyState === 'complete');
+    if (!document.querySelector('[data-qi-member]')) return true;
+    const shown = (n) => !n.closest('[hidden]');
+    const any = (sel) => Array.from(document.querySelectorAll(sel)).some(shown);
+    if (!document.querySelector('div[data-qi-signed-out], [data-qi-pending]')) return true;
+    if (any('[data-qi-load-error]') || any('div[data-qi-signed-out]') || any('[data-qi-pending]')) return true;
+    return Array.from(document.querySelectorAll('[data-qi-signed-in] [data-qi-group-name], [data-qi-signed-in][data-qi-group-name]'))
+      .some((n) => shown(n) && n.textContent.trim() !== '');
   }, null, { timeout: 10000 });
-  await page.waitForTimeout(150);
 }
