@@ -53,3 +53,25 @@ fn build_writes_the_site_and_succeeds() {
     assert!(public.join("index.html").is_file());
     assert!(public.join("sitemap.xml").is_file());
 }
+
+#[test]
+fn admin_invitations_need_the_address_on_file_and_staff_commands_name_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let csv = dir.path().join("list.csv");
+    std::fs::write(&csv, "cpso,name,email\n12345,Dr. Ada,\n").unwrap();
+    let out = qi(&["admin", "--data-dir", &data, "invitations", "import", &csv.display().to_string()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(":2: email: every invited physician needs the email address on file"), "{err}");
+    std::fs::write(&csv, "cpso,name,email\n12345,Dr. Ada,ada@example.org\n").unwrap();
+    let out = qi(&["admin", "--data-dir", &data, "invitations", "import", &csv.display().to_string()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // No such group: a clear error, nothing written.
+    let out = qi(&["admin", "--data-dir", &data, "members", "reissue", "--group", "nosuchgroup", "--cpso", "12345"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("reading the group"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = qi(&["admin", "--data-dir", &data, "export", "--what", "audit"]);
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "group_id,group_name,at,by,event\r\n");
+}
