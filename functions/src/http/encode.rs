@@ -2,7 +2,7 @@
 use serde_json::{json, Value};
 
 use crate::app::status::GroupStatus;
-use crate::domain::{requirement_met_until, Activities, Activity, GoalDraft, PipDraft, PipState};
+use crate::domain::{requirement_met_until, Activities, Activity, GoalDraft, Group, PipDraft, PipState};
 
 pub fn activities(a: &Activities) -> Value {
     let mut m = serde_json::Map::new();
@@ -88,5 +88,36 @@ pub fn group_status(s: &GroupStatus<'_>) -> Value {
         "cycle": g.cycle.as_str(),
         "members": members,
         "pip": pip,
+    })
+}
+
+/// One member as the group's page shows them to a viewer; `show_email`: the
+/// viewer is the lead, who typed the addresses.
+pub fn member(m: &crate::domain::GroupMember, show_email: bool) -> Value {
+    json!({
+        "slot": m.slot,
+        "name": m.member.name.as_str(),
+        "role": m.member.role.as_str(),
+        "status": m.status.key(),
+        "email": show_email.then(|| m.member.email.as_str()),
+        "invitation_expires_at": crate::app::membership::lapses_at(m).map(|t| t.to_rfc3339()),
+    })
+}
+
+/// The group as JSON for the member `slot`: phase, members (addresses only
+/// for the lead), the history.
+pub fn group(g: &Group, slot: u8) -> Value {
+    let is_lead = g.lead().is_some_and(|l| l.slot == slot);
+    let members: Vec<Value> = g.members.iter().map(|m| member(m, is_lead)).collect();
+    let audit: Vec<Value> = g.audit_trail().iter().map(|e| json!({ "at": e.at.to_rfc3339(), "text": e.describe() })).collect();
+    json!({
+        "group_id": g.id.as_str(),
+        "name": g.name.as_str(),
+        "practice_setting": g.practice_setting.as_str(),
+        "phase": g.phase().key(),
+        "proposal_expires_at": g.proposal_expires_at.map(|t| t.to_rfc3339()),
+        "me": slot,
+        "members": members,
+        "audit": audit,
     })
 }

@@ -275,15 +275,10 @@ pub fn group_page(
         .members
         .iter()
         .map(|m| {
-            json!({
-                "slot": m.slot,
-                "name": m.member.name.as_str(),
-                "email": is_lead.then(|| m.member.email.as_str()),
-                "role": m.member.role.as_str(),
-                "status": m.status.key(),
-                "status_label": status_label(m),
-                "is_me": m.slot == slot,
-            })
+            let mut v = super::encode::member(m, is_lead);
+            v["status_label"] = json!(status_label(m));
+            v["is_me"] = json!(m.slot == slot);
+            v
         })
         .collect();
     let audit: Vec<Value> =

@@ -174,6 +174,20 @@ pub fn change(to: &Recipient, group: &str, what: Change<'_>, site: &str) -> Outg
     }
 }
 
+/// An invitation to Dr. Zoë O'Neil in `lang`, with a personal link: what the
+/// transports' tests send.
+#[cfg(test)]
+pub(crate) fn sample_invitation(lang: Language) -> OutgoingMail {
+    let to = Recipient {
+        name: PersonName::parse("Dr. Zoë O'Neil").unwrap_or_else(|e| panic!("{e}")),
+        email: Email::parse("zoe@example.org").unwrap_or_else(|e| panic!("{e}")),
+        language: lang,
+        role: Role::Peer,
+    };
+    let lapses = DateTime::parse_from_rfc3339("2026-06-15T16:00:00Z").map(|t| t.with_timezone(&Utc)).unwrap_or_default();
+    invitation(&to, "Dr. Lead", "Équipe \"Nord\"", "http://127.0.0.1:8080/api/access?code=abc.1.xyz", lapses)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

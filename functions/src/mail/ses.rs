@@ -65,19 +65,8 @@ impl Mailer for SesMailer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Email, Language, PersonName, Role};
-    use crate::mail::messages::{invitation, Recipient};
-
-    fn mail(lang: Language) -> OutgoingMail {
-        let to = Recipient {
-            name: PersonName::parse("Dr. Zoë O'Neil").unwrap(),
-            email: Email::parse("zoe@example.org").unwrap(),
-            language: lang,
-            role: Role::Peer,
-        };
-        let lapses = chrono::DateTime::parse_from_rfc3339("2026-06-15T16:00:00Z").unwrap().with_timezone(&chrono::Utc);
-        invitation(&to, "Dr. Lead", "Équipe \"Nord\"", "http://127.0.0.1:8080/api/access?code=abc.1.xyz", lapses)
-    }
+    use crate::domain::Language;
+    use crate::mail::messages::sample_invitation as mail;
 
     #[test]
     fn ses_request_is_utf8_simple_content() {

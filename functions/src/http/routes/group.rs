@@ -16,36 +16,7 @@ use crate::http::pages::{self, GroupNotice};
 use crate::http::respond::{json, see_other, session_cookie, with_cookie};
 use crate::http::Route;
 
-/// The group as JSON for the member `slot`: phase, members (addresses only
-/// for the lead, who typed them), the history.
-pub fn group_json(g: &Group, slot: u8) -> serde_json::Value {
-    let is_lead = g.lead().is_some_and(|l| l.slot == slot);
-    let members: Vec<_> = g
-        .members
-        .iter()
-        .map(|m| {
-            json!({
-                "slot": m.slot,
-                "name": m.member.name.as_str(),
-                "role": m.member.role.as_str(),
-                "status": m.status.key(),
-                "email": is_lead.then(|| m.member.email.as_str()),
-                "invitation_expires_at": membership::lapses_at(m).map(|t| t.to_rfc3339()),
-            })
-        })
-        .collect();
-    let audit: Vec<_> = g.audit_trail().iter().map(|e| json!({ "at": e.at.to_rfc3339(), "text": e.describe() })).collect();
-    json!({
-        "group_id": g.id.as_str(),
-        "name": g.name.as_str(),
-        "practice_setting": g.practice_setting.as_str(),
-        "phase": g.phase().key(),
-        "proposal_expires_at": g.proposal_expires_at.map(|t| t.to_rfc3339()),
-        "me": slot,
-        "members": members,
-        "audit": audit,
-    })
-}
+pub use crate::http::encode::group as group_json;
 
 pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
     let c = caller(app, req, None).await?;
