@@ -125,10 +125,15 @@ test('the forms in their error states, with JavaScript', async () => {
   await page.click('button[value="submit"]');
   await page.locator('.qi-error-summary').waitFor();
   collect(failures, '/me/pip/, browser errors', await axe(page));
-  // Forget the unsaved local edit (the emptied aim), so the saved draft loads.
+  // Forget the unsaved local edit (the emptied aim), so the saved draft
+  // loads: leave the page first (its pending save of the local edit dies
+  // with it), then clear what it may have stored, then load the page again.
+  await page.goto(url('/me/pip/'));
+  await settled(page);
   await page.evaluate(() => localStorage.clear());
   await page.reload();
   await settled(page);
+  assert.equal(await page.inputValue('#goal_1_aim'), 'More patients screened', 'the saved draft is shown');
   await page.click('button[value="submit"]');
   await page.waitForFunction(() => /Data-Driven QI/.test(document.querySelector('.qi-error-summary')?.textContent || ''));
   collect(failures, '/me/pip/, server refusal', await axe(page));

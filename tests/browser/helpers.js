@@ -255,22 +255,29 @@ export async function openSignInPage(page, link) {
    (/api/me/group while something waits for an answer, else /me/). */
 export async function signInWith(page, link, expect) {
   await openSignInPage(page, link);
-  await Promise.all([
-    page.waitForURL((u) => u.pathname === '/api/me/group' || u.pathname === '/me/'),
-    page.locator('main form button', { hasText: 'Sign in' }).click(),
-  ]);
+  await press(page, page.locator('main form button', { hasText: 'Sign in' }), (u) => u.pathname === '/api/me/group' || u.pathname === '/me/');
   if (expect) assert.equal(new URL(page.url()).pathname, expect, `signing in leads to ${expect}`);
   return page.url();
 }
 
-/* Press a button that posts a form; wait for the page the answer leads to. */
-export async function press(page, locator, pathname) {
+/* Press a button that posts a form; return the answer to the POST. With
+   `where` (a pathname, or a test of the URL), the answer must be a redirect
+   that leads there: anything else fails with the page the server sent. */
+export async function press(page, locator, where) {
   const target = typeof locator === 'string' ? page.locator(locator) : locator;
   const [res] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
     target.click(),
   ]);
-  if (pathname) await page.waitForURL((u) => u.pathname === pathname);
+  if (where) {
+    const ok = typeof where === 'function' ? where : (u) => u.pathname === where;
+    if (res.status() < 300 || res.status() > 399) {
+      await page.waitForLoadState('load');
+      const text = await page.locator('main').innerText().catch(() => '');
+      assert.fail(`POST ${new URL(res.url()).pathname} answered ${res.status()}, not a redirect: ${text.replace(/\s+/g, ' ').slice(0, 300)}`);
+    }
+    await page.waitForURL(ok);
+  }
   await page.waitForLoadState('load');
   return res;
 }

@@ -108,10 +108,7 @@ test('full journey with JavaScript: propose, sign in, confirm, accept, check off
   await openSignInPage(lead.page, leadLink);
   assert.equal(await sessionCookie(lead.context), undefined, 'opening the link signs nobody in');
   assert.equal(await meStatus(lead.context), 401, 'GET /api/me is 401 before the button is pressed');
-  await Promise.all([
-    lead.page.waitForURL(url('/api/me/group')),
-    lead.page.locator('main form button', { hasText: 'Sign in' }).click(),
-  ]);
+  await press(lead.page, lead.page.locator('main form button', { hasText: 'Sign in' }), '/api/me/group');
   const cookie = await sessionCookie(lead.context);
   assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', `an HttpOnly, SameSite=Strict session cookie (${JSON.stringify(cookie)})`);
   assert.equal(await lead.page.locator('h1').innerText(), 'Review your group\'s proposal');

@@ -33,6 +33,17 @@ async function tabTo(page, match, what, max = 80) {
 }
 const byId = (id) => (i) => i.id === id;
 
+/* Press a key on a focused submit button; the form's POST must answer with
+   a redirect to `target`. */
+async function submitWithKey(page, key, target) {
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    page.keyboard.press(key),
+  ]);
+  assert.ok(res.status() >= 300 && res.status() < 400, `POST ${new URL(res.url()).pathname} answered ${res.status()}, not a redirect`);
+  await page.waitForURL(url(target));
+}
+
 test('proposing, signing in, confirming and accepting with the keyboard alone', async () => {
   const g = makeGroup(cpsoBlock(4), 'kbd');
   const { context, page, problems } = await person(browser);
@@ -94,10 +105,10 @@ test('proposing, signing in, confirming and accepting with the keyboard alone', 
   // The lead's link: Sign in, then confirm, with the keyboard.
   await page.goto(await linkFor(g.lead.email, mark));
   await tabTo(page, (i) => i.tag === 'BUTTON' && i.text === 'Sign in', 'the Sign in button');
-  await Promise.all([page.waitForURL(url('/api/me/group')), page.keyboard.press('Enter')]);
+  await submitWithKey(page, 'Enter', '/api/me/group');
   await tabTo(page, (i) => i.tag === 'BUTTON' && i.text === 'Confirm and invite the peers', 'Confirm and invite the peers');
   mark = await outboxMark();
-  await Promise.all([page.waitForURL(url('/api/me/group?done=confirmed')), page.keyboard.press('Enter')]);
+  await submitWithKey(page, 'Enter', '/api/me/group?done=confirmed');
   assert.deepEqual(problems, []);
   await context.close();
 
@@ -105,9 +116,9 @@ test('proposing, signing in, confirming and accepting with the keyboard alone', 
   const peer = await person(browser);
   await peer.page.goto(await linkFor(g.peers[0].email, mark));
   await tabTo(peer.page, (i) => i.tag === 'BUTTON' && i.text === 'Sign in', 'the Sign in button');
-  await Promise.all([peer.page.waitForURL(url('/api/me/group')), peer.page.keyboard.press('Space')]);
+  await submitWithKey(peer.page, 'Space', '/api/me/group');
   await tabTo(peer.page, (i) => i.tag === 'BUTTON' && i.text === 'Accept the invitation', 'Accept the invitation');
-  await Promise.all([peer.page.waitForURL(url('/api/me/group?done=accepted')), peer.page.keyboard.press('Enter')]);
+  await submitWithKey(peer.page, 'Enter', '/api/me/group?done=accepted');
 
   // The group page's "Leave the group" disclosure opens from the keyboard.
   await tabTo(peer.page, (i) => i.tag === 'SUMMARY' && i.text === 'Leave the group', 'the Leave the group disclosure', 120);
