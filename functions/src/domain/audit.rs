@@ -65,7 +65,7 @@ impl AuditEvent {
     }
 
     /// The event as a sentence for the group's trail ("Dr Ada Lovelace
-    /// checked off QI Survey (completed 2026-03-01)").
+    /// checked off QI Survey (completed 1 March 2026)").
     pub fn describe(&self) -> String {
         let who = match &self.by {
             Actor::Member { name, .. } => name.to_string(),
@@ -81,7 +81,9 @@ impl AuditEvent {
             Action::Withdrew { name } => format!("withdrew the invitation of {name}"),
             Action::Removed { name } => format!("removed {name} from the group"),
             Action::Left => "left the group".to_string(),
-            Action::CheckedOff { activity, on } => format!("checked off {} (completed {on})", activity.label()),
+            Action::CheckedOff { activity, on } => {
+                format!("checked off {} (completed {})", activity.label(), super::long_day(*on, super::Language::En))
+            }
             Action::Unchecked { activity } => format!("marked {} as not done", activity.label()),
             Action::DraftSaved => "saved the plan's draft".to_string(),
             Action::Submitted => "submitted the plan".to_string(),

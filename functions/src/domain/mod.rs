@@ -57,6 +57,21 @@ pub fn program_date(t: DateTime<Utc>) -> NaiveDate {
     (t - Duration::hours(5)).date_naive()
 }
 
+/// A calendar date as people read it: "1 December 2026" / "1er décembre 2026".
+pub fn long_day(d: NaiveDate, lang: Language) -> String {
+    use chrono::Datelike;
+    const EN: [&str; 12] =
+        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+    const FR: [&str; 12] =
+        ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
+    let m = d.month0() as usize;
+    match lang {
+        Language::En => format!("{} {} {}", d.day(), EN[m], d.year()),
+        Language::Fr if d.day() == 1 => format!("1er {} {}", FR[m], d.year()),
+        Language::Fr => format!("{} {} {}", d.day(), FR[m], d.year()),
+    }
+}
+
 /// The real clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

@@ -169,7 +169,7 @@ impl From<ActionError> for ApiError {
                 }
             },
             ActionError::InOpenGroup(_) => conflict(
-                "You are already a member of another open QI group, and a physician can be in only one at a time: leave that group first (or ask its lead to remove you), then try again",
+                "You are already a member of another open QI group, and a physician can be in only one at a time: leave that group first (if you lead it, dissolve it; otherwise leave it or ask its lead to remove you), then try again",
             ),
             ActionError::SessionEnded => ApiError::Unauthorized("Your session has ended: open your personal link again to sign in".into()),
             ActionError::LimitReached => ApiError::TooManyRequests(

@@ -165,18 +165,23 @@ pub fn session_token(req: &http::Request<Bytes>) -> Result<Option<SessionToken>,
     }
 }
 
-/// Whether a state-changing request comes from another site: its `Origin`
-/// is not `own_origin` (when that is known) or is `null`, or
-/// `Sec-Fetch-Site` says `cross-site`/`same-site`.
-/// A request with neither header (curl, an API client, an old browser) is
-/// not refused: without cookies sent cross-site (`SameSite=Strict`) it can
-/// only act with a token it holds.
+/// Whether a state-changing request comes from another site. A browser
+/// that sends `Sec-Fetch-Site` says it plainly (`cross-site` or
+/// `same-site` are refused; `same-origin` and `none` are ours). Without it,
+/// the `Origin` decides: `null`, or another origin than `own_origin` (when
+/// that is known), is refused. (Our pages send `Referrer-Policy:
+/// no-referrer`, under which a browser's own same-origin form posts carry
+/// `Origin: null`, so `Sec-Fetch-Site` must be read first.) A request with
+/// neither header (curl, an API client, an old browser) is not refused:
+/// without cookies sent cross-site (`SameSite=Strict`) it can only act with
+/// a token it holds.
 pub fn from_another_site(req: &http::Request<Bytes>, own_origin: &str) -> bool {
-    let origin = header(req, "origin");
-    if origin == "null" || (!origin.is_empty() && !own_origin.is_empty() && !origin.eq_ignore_ascii_case(own_origin)) {
-        return true;
+    let site = header(req, "sec-fetch-site").to_ascii_lowercase();
+    if !site.is_empty() {
+        return matches!(site.as_str(), "cross-site" | "same-site");
     }
-    matches!(header(req, "sec-fetch-site").to_ascii_lowercase().as_str(), "cross-site" | "same-site")
+    let origin = header(req, "origin");
+    origin == "null" || (!origin.is_empty() && !own_origin.is_empty() && !origin.eq_ignore_ascii_case(own_origin))
 }
 
 pub fn cookie(req: &http::Request<Bytes>, name: &str) -> Option<String> {
@@ -210,4 +215,33 @@ pub fn referer_path(req: &http::Request<Bytes>) -> Option<String> {
         && !path.starts_with("/api/")
         && path.chars().all(|c| c.is_ascii_graphic());
     ok.then(|| path.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(headers: &[(&str, &str)]) -> http::Request<Bytes> {
+        let mut b = http::Request::builder().method("POST").uri("/api/me/leave");
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        b.body(Bytes::new()).unwrap_or_default()
+    }
+
+    #[test]
+    fn another_site_is_told_by_fetch_metadata_then_origin() {
+        let own = "https://qi.example.org";
+        // A browser posting our own form under `Referrer-Policy: no-referrer`.
+        assert!(!from_another_site(&post(&[("origin", "null"), ("sec-fetch-site", "same-origin")]), own));
+        assert!(!from_another_site(&post(&[("sec-fetch-site", "none")]), own));
+        assert!(!from_another_site(&post(&[("origin", own)]), own));
+        assert!(!from_another_site(&post(&[]), own), "an API client sends neither");
+        assert!(from_another_site(&post(&[("sec-fetch-site", "cross-site"), ("origin", "https://evil.example")]), own));
+        assert!(from_another_site(&post(&[("sec-fetch-site", "same-site")]), own));
+        assert!(from_another_site(&post(&[("origin", "https://evil.example")]), own));
+        assert!(from_another_site(&post(&[("origin", "null")]), own));
+        // Where the site's origin is not configured, only the headers' own word counts.
+        assert!(!from_another_site(&post(&[("origin", "https://qi.example.org")]), ""));
+    }
 }

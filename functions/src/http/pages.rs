@@ -255,13 +255,15 @@ fn phase_label(p: Phase) -> &'static str {
 /// The member's group page (`GET /api/me/group`): the proposal to review,
 /// the invitation to answer, or the members, changes and history. `errors`
 /// and `refused` (the posted fields and the summary message): the invite
-/// form coming back with its answers.
+/// form coming back with its answers. `in_other_group`: the viewer already
+/// holds another open group's lock (a lead cannot confirm then).
 pub fn group_page(
     g: &Group,
     slot: u8,
     notice: Option<GroupNotice>,
     errors: &[crate::domain::FieldError],
     refused: Option<(&crate::http::input::Fields, &str)>,
+    in_other_group: bool,
 ) -> String {
     let Some(me) = g.member(slot) else {
         tracing::error!(slot, "group page for a member the group does not have");
@@ -291,7 +293,7 @@ pub fn group_page(
         format!("{who} on {}", long_date(e.at, Language::En))
     });
     let can = json!({
-        "confirm": is_lead && phase == Phase::Proposed,
+        "confirm": is_lead && phase == Phase::Proposed && !in_other_group,
         "discard": is_lead && phase == Phase::Proposed,
         "accept": open && matches!(me.status, MemberStatus::Invited { .. }),
         "decline": open && matches!(me.status, MemberStatus::Invited { .. }),

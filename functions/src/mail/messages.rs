@@ -1,24 +1,14 @@
 //! The emails the service sends, in the recipient's language. Subjects are
 //! fixed sentences: no text anyone typed (a group's name, a person's name)
 //! ever goes into a subject line.
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{DateTime, Utc};
 
 use super::OutgoingMail;
 use crate::domain::{program_date, Email, Language, PersonName, Role};
 
 /// A date as people read it: "1 December 2026" / "1er décembre 2026".
 pub fn long_date(t: DateTime<Utc>, lang: Language) -> String {
-    let d = program_date(t);
-    const EN: [&str; 12] =
-        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-    const FR: [&str; 12] =
-        ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
-    let m = d.month0() as usize;
-    match lang {
-        Language::En => format!("{} {} {}", d.day(), EN[m], d.year()),
-        Language::Fr if d.day() == 1 => format!("1er {} {}", FR[m], d.year()),
-        Language::Fr => format!("{} {} {}", d.day(), FR[m], d.year()),
-    }
+    crate::domain::long_day(program_date(t), lang)
 }
 
 /// Who a message is for.

@@ -427,6 +427,7 @@
     row('State', stateLabel(pip.state || 'none'));
     if (pip.state === 'submitted') {
       row('Submitted on', longDate(pip.submitted_on));
+      if (pip.submitted_by) row('Submitted by', pip.submitted_by);
       row('Quality requirement met until', longDate(pip.requirement_met_until) +
         ' for every member of the group (five years from submission)');
     } else {

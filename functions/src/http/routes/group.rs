@@ -24,7 +24,19 @@ pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
         Wants::Json => Ok(json(StatusCode::OK, &group_json(&c.group, c.slot))),
         Wants::Html => {
             let notice = query(req).get("done").and_then(|k| GroupNotice::parse(k));
-            Ok(html_page(pages::group_page(&c.group, c.slot, notice, &[], None)))
+            // A lead reviewing a proposal while in another open group cannot
+            // confirm it: say so before they try (one more read, this view only).
+            let me = c.member();
+            let in_other_group = if c.group.phase() == Phase::Proposed && me.member.role == crate::domain::Role::Lead {
+                app.store
+                    .group_of(&me.member.cpso)
+                    .await
+                    .map_err(crate::app::Failure::from)?
+                    .is_some_and(|g| g.open && g.group != c.group.id)
+            } else {
+                false
+            };
+            Ok(html_page(pages::group_page(&c.group, c.slot, notice, &[], None, in_other_group)))
         }
     }
 }
@@ -90,7 +102,7 @@ pub async fn invite(app: &App, req: &Req, wants: Wants) -> Res {
         match wants {
             Wants::Json => Err(e),
             Wants::Html => {
-                let mut r = html_page(pages::group_page(&c.group, c.slot, None, e.fields(), Some((&f, &e.message()))));
+                let mut r = html_page(pages::group_page(&c.group, c.slot, None, e.fields(), Some((&f, &e.message())), false));
                 *r.status_mut() = e.status();
                 Ok(r)
             }
