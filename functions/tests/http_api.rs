@@ -98,6 +98,12 @@ async fn the_lead_confirms_and_peers_accept_through_their_own_links() {
     let invite = mails(&s).into_iter().find(|m| m.to.contains("peer101@example.org")).unwrap();
     assert_eq!(invite.subject, "Invitation à un groupe d'amélioration de la qualité", "in the peer's language");
     let peer = sign_in(&s, &code_of(&peer_link)).await;
+    // Before accepting, the peer sees the invitation, not the group's life.
+    let seen: Value = client().get(s.url("/api/me/group")).bearer_auth(&peer).send().await.unwrap().json().await.unwrap();
+    let names: Vec<&str> = seen["members"].as_array().unwrap().iter().map(|m| m["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Dr. Lead Person100", "Dr. Peer Person101"], "not the other invitee");
+    assert!(seen["audit"].as_array().unwrap().is_empty());
+    assert_eq!(client().get(s.url("/api/me/status")).bearer_auth(&peer).send().await.unwrap().status(), 403);
     // Before accepting, the peer is not a member: no check-offs, no lock.
     assert_eq!(check_off(&s, &peer, "qi_survey", "2026-06-01").await.status(), 409);
     let r = client().post(s.url("/api/me/proposal/confirm")).bearer_auth(&peer).send().await.unwrap();

@@ -31,15 +31,20 @@ async fn staff_reissue_correct_remove_and_dissolve() {
     assert_eq!(client().get(s.url("/api/me")).bearer_auth(&members[1].token).send().await.unwrap().status(), 401);
     let r = client().post(s.url("/api/access")).json(&serde_json::json!({ "code": members[1].code })).send().await.unwrap();
     assert_eq!(r.status(), 401);
-    sign_in(&s, &code_of(&link)).await;
+    let reissued = sign_in(&s, &code_of(&link)).await;
 
     // Correct an address (unique within the group), then the reissued link goes there.
     let taken = Email::parse("peer102@example.org").unwrap();
     assert!(membership::correct_email_as_staff(app, group(&s, &gid).await, 1, taken).await.is_err());
     let fixed = Email::parse("dr.101@clinic.example").unwrap();
     membership::correct_email_as_staff(app, group(&s, &gid).await, 1, fixed).await.unwrap();
+    // The old address may have reached someone else: its link and sessions end,
+    // and a new link goes to the corrected address.
+    let r = client().post(s.url("/api/access")).json(&serde_json::json!({ "code": code_of(&link) })).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert_eq!(client().get(s.url("/api/me")).bearer_auth(&reissued).send().await.unwrap().status(), 401);
+    sign_in(&s, &code_of(&link_to(&s, "dr.101@clinic.example").unwrap())).await;
     access::reissue_link(app, group(&s, &gid).await, 1).await.unwrap();
-    assert!(link_to(&s, "dr.101@clinic.example").is_some());
 
     // Remove a peer: their lock is released, they are told.
     membership::remove_as_staff(app, group(&s, &gid).await, 2).await.unwrap();

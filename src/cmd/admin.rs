@@ -276,7 +276,7 @@ mod real {
                     MembersCommand::Email { to, .. } => {
                         let email = Email::parse(to).map_err(|e| anyhow!("--to: {e}"))?;
                         membership::correct_email_as_staff(&app, g, slot, email).await.map_err(|e| anyhow!("not corrected: {e}"))?;
-                        println!("email address corrected (recorded in the group's history); reissue the link if the member needs one");
+                        println!("email address corrected (recorded in the group's history); a new link went to the corrected address, and the old link no longer works");
                     }
                     MembersCommand::Remove(_) => {
                         membership::remove_as_staff(&app, g, slot).await.map_err(|e| anyhow!("not removed: {e}"))?;

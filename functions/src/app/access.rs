@@ -74,31 +74,32 @@ pub async fn check_code(app: &App, raw: &str) -> Result<(Group, u8), AuthError> 
 }
 
 /// Exchange an emailed code for a new session (one read and one write).
+/// The write is conditioned on the group's version, so a code replaced
+/// between the read and the write (a new link) cannot still open a session:
+/// the code is checked again on the group as it then stands.
 pub async fn sign_in(app: &App, raw: &str) -> Result<(SessionToken, Caller), AuthError> {
+    let code = AccessCode::parse(raw).ok_or(AuthError::InvalidCode)?;
     let (group, slot) = check_code(app, raw).await?;
     let token = AccessCode::generate(&group.id, slot as usize, app.random.as_ref()).map_err(Failure::from)?;
-    let now = app.clock.now();
-    let mut effects = Vec::new();
-    // One more device beyond the limit ends the oldest session, named here
-    // so the store's write needs nothing it has not been told.
-    if let Some(m) = group.member(slot) {
+    let result = change(app, group, None, |g| {
+        let now = app.clock.now();
+        let m = g.authenticate(&code).and_then(|s| g.member(s)).ok_or(ActionError::Gone)?;
+        // One more device beyond the limit ends the oldest session, named
+        // here so the store's write needs nothing it has not been told.
         let mut live: Vec<&Session> = m.sessions.iter().filter(|s| s.is_live(now)).collect();
         live.sort_by_key(|s| s.created_at);
         let excess = (live.len() + 1).saturating_sub(crate::domain::access::MAX_SESSIONS);
-        effects.extend(live.iter().take(excess).map(|s| Effect::EndSession { slot, hash: s.hash.clone() }));
+        let mut effects: Vec<Effect> = live.iter().take(excess).map(|s| Effect::EndSession { slot, hash: s.hash.clone() }).collect();
+        effects.push(Effect::AddSession { slot, session: Session::new(token.hash(), now) });
+        Ok((effects, vec![]))
+    })
+    .await;
+    match result {
+        Ok((_, group)) => Ok((token.clone(), Caller { group, slot, session: token.hash() })),
+        Err(ActionError::Failed(f)) => Err(AuthError::Failed(f)),
+        Err(ActionError::Busy) => Err(AuthError::Failed(Failure::Store(StoreError::Throttled))),
+        Err(_) => Err(AuthError::InvalidCode),
     }
-    effects.push(Effect::AddSession { slot, session: Session::new(token.hash(), now) });
-    let mut w = Write::new(&group, now, effects);
-    w.expect_version = None;
-    let w = w.with_token(app.token()?);
-    match app.store.write(&w).await {
-        Ok(()) => {}
-        Err(StoreError::NotFound) => return Err(AuthError::InvalidCode),
-        Err(e) => return Err(AuthError::Failed(e.into())),
-    }
-    let mut group = group;
-    group.apply(&w.effects, false);
-    Ok((token.clone(), Caller { group, slot, session: token.hash() }))
 }
 
 /// End the caller's session (`everywhere`: all of their sessions).

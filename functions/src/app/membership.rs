@@ -138,9 +138,17 @@ pub async fn remove_as_staff(app: &App, group: Group, target: u8) -> Result<Grou
     Ok(after)
 }
 
-/// Staff correct a member's email address (`qi admin members email`).
+/// Staff correct a member's email address (`qi admin members email`): the
+/// member gets a new link at the corrected address, and the old link (which
+/// may have reached someone else) and every session end. A peer of an
+/// unconfirmed proposal is not emailed (the lead has not said so yet).
 pub async fn correct_email_as_staff(app: &App, group: Group, slot: u8, email: crate::domain::Email) -> Result<Group, ActionError> {
-    let (_, after) = change(app, group, None, |g| Ok((step::correct_email(g, slot, email.clone(), app.clock.now())?, vec![]))).await?;
+    let code = AccessCode::generate(&group.id, slot as usize, app.random.as_ref()).map_err(Failure::from)?;
+    let (_, after) =
+        change(app, group, None, |g| Ok((step::correct_email(g, slot, email.clone(), code.hash(), app.clock.now())?, vec![]))).await?;
+    if let Some(m) = after.member(slot).filter(|m| !(m.status == MemberStatus::Proposed && m.member.role == Role::Peer)) {
+        app.send(&messages::new_link(&recipient(m), &personal_link(app, &code)), "new_link").await;
+    }
     Ok(after)
 }
 

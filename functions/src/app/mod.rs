@@ -139,7 +139,8 @@ impl App {
 
 /// The per-day limit on emails to `to` (the key holds a hash, not the address).
 pub(crate) fn mail_limit(to: &Email, day: NaiveDate) -> Limit {
-    let h = Sha256::digest(to.as_str().as_bytes());
+    // Case aside, one mailbox: one counter.
+    let h = Sha256::digest(to.as_str().to_ascii_lowercase().as_bytes());
     Limit { key: format!("mail:{}", hex::encode(&h[..16])), day, max: EMAILS_PER_ADDRESS_PER_DAY }
 }
 

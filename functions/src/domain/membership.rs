@@ -13,6 +13,9 @@ use super::pip::PipDraft;
 use super::values::{Cpso, Cycle, Email, GroupId};
 use super::{Activities, Member};
 
+/// Slots a group can ever hand out (links carry the slot in two digits).
+pub const MAX_SLOT: u8 = 99;
+
 /// One change to a group (or to the locks and counters beside it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -278,7 +281,8 @@ pub fn invite(
     if g.phase() == Phase::Proposed {
         return Err(Refusal::NotConfirmed);
     }
-    if g.peer_count() >= MAX_PEERS {
+    // Slots are never reused and a link names its slot in two digits.
+    if g.peer_count() >= MAX_PEERS || g.next_slot >= MAX_SLOT {
         return Err(Refusal::GroupFull);
     }
     if g.member_by_cpso(&p.cpso).is_some() {
@@ -390,16 +394,27 @@ pub fn submit(g: &Group, slot: u8, pip: PipDraft, seen: Option<u64>, on: NaiveDa
 /// A new access code for a member (their link was lost, or staff reissue it).
 pub fn new_link(g: &Group, slot: u8, hash: CodeHash, by: Actor, now: DateTime<Utc>) -> Result<Vec<Effect>, Refusal> {
     let m = member(g, slot)?;
+    // A peer of an unconfirmed proposal is reached only once the lead confirms.
+    if m.status == MemberStatus::Proposed && m.member.role == Role::Peer {
+        return Err(Refusal::NotConfirmed);
+    }
     Ok(vec![Effect::SetCode { slot, hash }, audit(now, by, Action::NewLink { name: m.member.name.clone() })])
 }
 
-/// Staff correct a member's email address (unique within the group).
-pub fn correct_email(g: &Group, slot: u8, email: Email, now: DateTime<Utc>) -> Result<Vec<Effect>, Refusal> {
+/// Staff correct a member's email address (unique within the group). The
+/// old address may have reached someone else, so the member's code is
+/// replaced too (`hash`: of the new code, sent to the corrected address)
+/// and every session ends.
+pub fn correct_email(g: &Group, slot: u8, email: Email, hash: CodeHash, now: DateTime<Utc>) -> Result<Vec<Effect>, Refusal> {
     let m = member(g, slot)?;
     if g.members.iter().any(|o| o.slot != slot && o.member.email.same_mailbox(&email)) {
         return Err(Refusal::EmailInGroup);
     }
-    Ok(vec![Effect::SetEmail { slot, email }, audit(now, Actor::Staff, Action::EmailCorrected { name: m.member.name.clone() })])
+    Ok(vec![
+        Effect::SetEmail { slot, email },
+        Effect::SetCode { slot, hash },
+        audit(now, Actor::Staff, Action::EmailCorrected { name: m.member.name.clone() }),
+    ])
 }
 
 impl Group {
@@ -584,6 +599,16 @@ mod tests {
         g.apply(&fx, true);
         assert_eq!(g.phase(), Phase::Dissolved);
         assert!(g.audit_trail().len() >= 5);
+    }
+
+    #[test]
+    fn slots_stop_before_links_could_not_name_them() {
+        let mut g = proposal(&["1"]);
+        let now = t("2026-03-02T10:00:00Z");
+        step(&mut g, |g| confirm(g, 0, now, Duration::days(14)));
+        g.next_slot = MAX_SLOT;
+        let hash = AccessCode::generate(&g.id, 0, &OsRandom).unwrap().hash();
+        assert_eq!(invite(&g, 0, &person("7", "p7@example.org"), hash, now, Duration::days(14)).map(|_| ()), Err(Refusal::GroupFull));
     }
 
     #[test]

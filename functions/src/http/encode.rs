@@ -110,11 +110,19 @@ pub fn member(m: &crate::domain::GroupMember, show_email: bool) -> Value {
 }
 
 /// The group as JSON for the member `slot`: phase, members (addresses only
-/// for the lead), the history.
+/// for the lead), the history. Someone not in the group yet (an invited
+/// peer) sees what the invitation page shows: the members who have
+/// accepted and themselves, and no history.
 pub fn group(g: &Group, slot: u8) -> Value {
     let is_lead = g.lead().is_some_and(|l| l.slot == slot);
-    let members: Vec<Value> = g.members.iter().map(|m| member(m, is_lead)).collect();
-    let audit: Vec<Value> = g.audit_trail().iter().map(|e| json!({ "at": e.at.to_rfc3339(), "text": e.describe() })).collect();
+    let insider = is_lead || g.member(slot).is_some_and(|m| m.status.is_accepted());
+    let members: Vec<Value> =
+        g.members.iter().filter(|m| insider || m.status.is_accepted() || m.slot == slot).map(|m| member(m, is_lead)).collect();
+    let audit: Vec<Value> = if insider {
+        g.audit_trail().iter().map(|e| json!({ "at": e.at.to_rfc3339(), "text": e.describe() })).collect()
+    } else {
+        Vec::new()
+    };
     json!({
         "group_id": g.id.as_str(),
         "name": g.name.as_str(),

@@ -150,13 +150,16 @@ fn flatten_array(f: &mut Fields, errors: &mut Vec<FieldError>, noun: &str, items
 pub struct MalformedCode;
 
 /// The caller's session token: `Authorization: Bearer`, then the session
-/// cookie. `Ok(None)` when none was given.
-pub fn session_token(req: &http::Request<Bytes>) -> Result<Option<SessionToken>, MalformedCode> {
+/// cookie (`secure`: only the `__Host-` one, which no other host can set).
+/// `Ok(None)` when none was given.
+pub fn session_token(req: &http::Request<Bytes>, secure: bool) -> Result<Option<SessionToken>, MalformedCode> {
     let auth = header(req, AUTHORIZATION.as_str());
     let raw = if let Some(token) = auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer ")) {
         Some(token.trim().to_string())
+    } else if secure {
+        cookie(req, SECURE_COOKIE_NAME)
     } else {
-        cookie(req, SECURE_COOKIE_NAME).or_else(|| cookie(req, COOKIE_NAME))
+        cookie(req, COOKIE_NAME)
     };
     match raw {
         None => Ok(None),

@@ -19,7 +19,7 @@ use crate::http::respond::{json, see_other};
 /// that it is the caller.
 pub async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res {
     let f = read_fields(req)?;
-    let token = session_token(req).map_err(|_| super::unauthorized())?.ok_or_else(super::unauthorized)?;
+    let token = session_token(req, app.config.secure_cookies()).map_err(|_| super::unauthorized())?.ok_or_else(super::unauthorized)?;
     if id.is_some_and(|id| id != token.group().as_str()) {
         return Err(ApiError::Forbidden("You can only see and change your own group".into()));
     }

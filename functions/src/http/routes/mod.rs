@@ -67,7 +67,7 @@ impl From<AuthError> for ApiError {
 
 /// The caller, from the session token the request carries.
 async fn caller(app: &App, req: &Req, _fields: Option<&Fields>) -> Result<Caller, ApiError> {
-    let token = session_token(req).map_err(|_| unauthorized())?.ok_or_else(unauthorized)?;
+    let token = session_token(req, app.config.secure_cookies()).map_err(|_| unauthorized())?.ok_or_else(unauthorized)?;
     Ok(crate::app::access::authenticate(app, &token).await?)
 }
 
@@ -75,11 +75,12 @@ async fn caller(app: &App, req: &Req, _fields: Option<&Fields>) -> Result<Caller
 /// group's progress and plan, write the plan, or ask for coaching.
 async fn member(app: &App, req: &Req, fields: Option<&Fields>) -> Result<Caller, ApiError> {
     let c = caller(app, req, fields).await?;
-    if c.member().status.is_accepted() && c.group.phase() != crate::domain::Phase::Proposed {
+    use crate::domain::Phase;
+    if c.member().status.is_accepted() && matches!(c.group.phase(), Phase::Confirmed | Phase::Formed | Phase::Submitted) {
         Ok(c)
     } else {
         Err(ApiError::Forbidden(
-            "You are not a member of this group yet: confirm the proposal or accept the invitation on your group's page (/api/me/group) first"
+            "You are not a member of an active group: confirm the proposal or accept the invitation on your group's page (/api/me/group) first; a dissolved group's page shows only its history"
                 .into(),
         ))
     }
