@@ -3,7 +3,7 @@
 //! Cells are RFC 4180-quoted when needed (the `csv` crate), and a cell that a
 //! spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, tab
 //! or CR) gets a leading `'`.
-use crate::domain::{requirement_met_until, Activity, Actor, AuditEvent, CoachingRequest, Credits, Group, Invitation};
+use crate::domain::{requirement_met_until, Activity, CoachingRequest, Credits, Group, Invitation};
 
 /// A cell as a spreadsheet must see it: text it would run as a formula
 /// gets a leading `'` (the csv crate does the RFC 4180 quoting).
@@ -83,7 +83,7 @@ pub fn groups_csv(groups: &[Group]) -> String {
             state.to_string(),
             sub.map(|d| d.to_string()).unwrap_or_default(),
             sub.map(|d| requirement_met_until(d).to_string()).unwrap_or_default(),
-            g.submitted_by().map(actor).unwrap_or_default(),
+            g.submitted_by().map(|e| e.by.name()).unwrap_or_default(),
         ]));
     }
     out
@@ -130,15 +130,6 @@ pub fn members_csv(groups: &[Group], credits: &Credits) -> String {
     out
 }
 
-/// Who did something, as the trail names them: "Dr Ada Lee (CPSO 12345)".
-fn actor(e: &AuditEvent) -> String {
-    match &e.by {
-        Actor::Member { name, .. } => name.to_string(),
-        Actor::Staff => "Program staff".to_string(),
-        Actor::Service => "The service".to_string(),
-    }
-}
-
 /// One row per event of every group's audit trail, oldest first within a group.
 pub fn audit_csv(groups: &[Group]) -> String {
     let mut out = row(&["group_id", "group_name", "at", "by", "event"].map(String::from));
@@ -148,7 +139,7 @@ pub fn audit_csv(groups: &[Group]) -> String {
                 g.id.to_string(),
                 g.name.to_string(),
                 e.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                actor(&e),
+                e.by.name(),
                 e.describe(),
             ]));
         }

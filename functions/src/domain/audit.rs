@@ -21,6 +21,17 @@ pub enum Actor {
     Service,
 }
 
+impl Actor {
+    /// Who, as the trail and the exports name them.
+    pub fn name(&self) -> String {
+        match self {
+            Actor::Member { name, .. } => name.to_string(),
+            Actor::Staff => "Program staff".to_string(),
+            Actor::Service => "The service".to_string(),
+        }
+    }
+}
+
 /// What happened. Names are the subject's name at the time (members come and go).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
@@ -67,11 +78,7 @@ impl AuditEvent {
     /// The event as a sentence for the group's trail ("Dr Ada Lovelace
     /// checked off QI Survey (completed 1 March 2026)").
     pub fn describe(&self) -> String {
-        let who = match &self.by {
-            Actor::Member { name, .. } => name.to_string(),
-            Actor::Staff => "Program staff".to_string(),
-            Actor::Service => "The service".to_string(),
-        };
+        let who = self.by.name();
         let what = match &self.action {
             Action::Proposed => "proposed the group".to_string(),
             Action::Confirmed => "confirmed the group and invited the peers".to_string(),

@@ -77,10 +77,7 @@ pub fn group_status(s: &GroupStatus<'_>) -> Value {
     pip["submitted_on"] = json!(s.submitted_on.map(|d| d.to_string()));
     pip["requirement_met_until"] = json!(s.requirement_met_until.map(|d| d.to_string()));
     // Who submitted, by name (from the group's trail).
-    pip["submitted_by"] = json!(g.submitted_by().and_then(|e| match &e.by {
-        crate::domain::Actor::Member { name, .. } => Some(name.to_string()),
-        _ => None,
-    }));
+    pip["submitted_by"] = json!(g.submitted_by().and_then(|e| matches!(e.by, crate::domain::Actor::Member { .. }).then(|| e.by.name())));
     pip["missing"] = json!(s
         .missing
         .iter()

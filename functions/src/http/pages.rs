@@ -85,6 +85,11 @@ fn pip_value(g: &Group) -> Value {
     })
 }
 
+/// "Dr Ada Lee on 1 December 2026": who submitted the plan, and when.
+fn submitted_by(g: &Group) -> Option<String> {
+    g.submitted_by().map(|e| format!("{} on {}", e.by.name(), long_date(e.at, Language::En)))
+}
+
 /// The group's progress, for members of the group.
 pub fn status_page(g: &Group, credits: &Credits) -> String {
     let members: Vec<Value> = g
@@ -107,10 +112,7 @@ pub fn status_page(g: &Group, credits: &Credits) -> String {
         "pip": pip_value(g),
         "missing": missing(g),
         "plan": g.pip.draft().map(plan_value),
-        "submitted_by": g.submitted_by().map(|e| match &e.by {
-            crate::domain::Actor::Member { name, .. } => format!("{name} on {}", long_date(e.at, Language::En)),
-            _ => format!("Program staff on {}", long_date(e.at, Language::En)),
-        }),
+        "submitted_by": submitted_by(g),
     });
     render_or_fallback("member/status.html", "/me/status/", merge(values, crumbs("Group progress", "/api/me/status", true)))
 }
@@ -285,13 +287,6 @@ pub fn group_page(
         .collect();
     let audit: Vec<Value> =
         g.audit_trail().iter().map(|e| json!({ "date": long_date(e.at, Language::En), "text": e.describe() })).collect();
-    let submitted_by = g.submitted_by().map(|e| {
-        let who = match &e.by {
-            crate::domain::Actor::Member { name, .. } => name.to_string(),
-            _ => "Program staff".to_string(),
-        };
-        format!("{who} on {}", long_date(e.at, Language::En))
-    });
     let can = json!({
         "confirm": is_lead && phase == Phase::Proposed && !in_other_group,
         "discard": is_lead && phase == Phase::Proposed,
@@ -332,7 +327,7 @@ pub fn group_page(
         "peer_count": g.peer_count(),
         "max_peers": MAX_PEERS,
         "audit": audit,
-        "submitted_by": submitted_by,
+        "submitted_by": submitted_by(g),
         "notice": notice.map(GroupNotice::sentence),
         "errors": errors,
         "error_summary": summary,
