@@ -114,8 +114,9 @@ pub async fn leave(app: &App, caller: &Caller) -> Result<Group, ActionError> {
     Ok(after)
 }
 
-/// The lead dissolves the group (a proposal is discarded instead); every
-/// other member who had accepted or been invited is told.
+/// The lead dissolves a confirmed group (a proposal is discarded instead:
+/// the route calls [`discard`]); every other member who had accepted or
+/// been invited is told.
 pub async fn dissolve(app: &App, caller: &Caller) -> Result<Group, ActionError> {
     let (before, after) =
         change(app, caller.group.clone(), caller.acting(), |g| Ok((step::dissolve(g, Some(caller.slot), app.clock.now())?, vec![])))

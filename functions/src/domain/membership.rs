@@ -267,15 +267,9 @@ pub fn decline(g: &Group, slot: u8, now: DateTime<Utc>) -> Result<Vec<Effect>, R
     Ok(fx)
 }
 
-/// The lead invites one more peer (`code_hash`: of the new member's access code).
-pub fn invite(
-    g: &Group,
-    slot: u8,
-    p: &PersonDetails,
-    code_hash: CodeHash,
-    now: DateTime<Utc>,
-    pending: Duration,
-) -> Result<(Vec<Effect>, u8), Refusal> {
+/// Whether `slot` may invite one more peer now (the lead of a confirmed,
+/// open group with room): what [`invite`] checks before the person.
+pub fn may_invite(g: &Group, slot: u8) -> Result<&GroupMember, Refusal> {
     let l = lead(g, slot)?;
     changeable(g)?;
     if g.phase() == Phase::Proposed {
@@ -285,6 +279,19 @@ pub fn invite(
     if g.peer_count() >= MAX_PEERS || g.next_slot >= MAX_SLOT {
         return Err(Refusal::GroupFull);
     }
+    Ok(l)
+}
+
+/// The lead invites one more peer (`code_hash`: of the new member's access code).
+pub fn invite(
+    g: &Group,
+    slot: u8,
+    p: &PersonDetails,
+    code_hash: CodeHash,
+    now: DateTime<Utc>,
+    pending: Duration,
+) -> Result<(Vec<Effect>, u8), Refusal> {
+    let l = may_invite(g, slot)?;
     if g.member_by_cpso(&p.cpso).is_some() {
         return Err(Refusal::CpsoInGroup);
     }
@@ -349,8 +356,9 @@ pub fn dissolve(g: &Group, by_slot: Option<u8>, now: DateTime<Utc>) -> Result<Ve
         None => Actor::Staff,
     };
     changeable(g)?;
+    // The lead discards a proposal instead (nothing is left of it).
     if g.phase() == Phase::Proposed && by_slot.is_some() {
-        return discard(g, by_slot.unwrap_or_default());
+        return Err(Refusal::NotConfirmed);
     }
     let mut fx = vec![Effect::Dissolve { at: now }];
     fx.extend(g.accepted().map(|m| Effect::Release(m.member.cpso.clone())));

@@ -7,7 +7,10 @@
 use serde_json::{json, Map, Value};
 
 use super::html::{lines, render_or_fallback};
+use chrono::{DateTime, Duration, Utc};
+
 use crate::domain::group::MAX_PEERS;
+use crate::domain::membership as step;
 use crate::domain::pip::MAX_GOALS;
 use crate::domain::{
     requirement_met_until, Activity, Credits, GoalDraft, GoalKind, Group, GroupMember, Language, MemberStatus, Phase, PipDraft, PipState,
@@ -266,6 +269,7 @@ pub fn group_page(
     errors: &[crate::domain::FieldError],
     refused: Option<(&crate::http::input::Fields, &str)>,
     in_other_group: bool,
+    now: DateTime<Utc>,
 ) -> String {
     let Some(me) = g.member(slot) else {
         tracing::error!(slot, "group page for a member the group does not have");
@@ -273,8 +277,6 @@ pub fn group_page(
     };
     let phase = g.phase();
     let is_lead = me.member.role == Role::Lead;
-    let open = matches!(phase, Phase::Proposed | Phase::Confirmed | Phase::Formed);
-    let accepted = me.status.is_accepted();
     let members: Vec<Value> = g
         .members
         .iter()
@@ -287,15 +289,17 @@ pub fn group_page(
         .collect();
     let audit: Vec<Value> =
         g.audit_trail().iter().map(|e| json!({ "date": long_date(e.at, Language::En), "text": e.describe() })).collect();
+    // What the viewer may do is what the domain's own steps would allow now.
     let can = json!({
-        "confirm": is_lead && phase == Phase::Proposed && !in_other_group,
-        "discard": is_lead && phase == Phase::Proposed,
-        "accept": open && matches!(me.status, MemberStatus::Invited { .. }),
-        "decline": open && matches!(me.status, MemberStatus::Invited { .. }),
-        "invite": is_lead && matches!(phase, Phase::Confirmed | Phase::Formed) && g.peer_count() < MAX_PEERS,
+        "confirm": step::confirm(g, slot, now, Duration::days(1)).is_ok() && !in_other_group,
+        "discard": step::discard(g, slot).is_ok(),
+        "accept": step::accept(g, slot, now).is_ok(),
+        "decline": step::decline(g, slot, now).is_ok(),
+        "invite": step::may_invite(g, slot).is_ok(),
+        // Withdrawing and removing are offered once the group is confirmed.
         "remove": is_lead && matches!(phase, Phase::Confirmed | Phase::Formed),
-        "leave": !is_lead && accepted && matches!(phase, Phase::Confirmed | Phase::Formed),
-        "dissolve": is_lead && matches!(phase, Phase::Confirmed | Phase::Formed),
+        "leave": step::leave(g, slot, now).is_ok(),
+        "dissolve": step::dissolve(g, Some(slot), now).is_ok(),
     });
     let (values, summary) = match refused {
         Some((f, message)) => {

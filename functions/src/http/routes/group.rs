@@ -36,7 +36,7 @@ pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
             } else {
                 false
             };
-            Ok(html_page(pages::group_page(&c.group, c.slot, notice, &[], None, in_other_group)))
+            Ok(html_page(pages::group_page(&c.group, c.slot, notice, &[], None, in_other_group, app.clock.now())))
         }
     }
 }
@@ -102,7 +102,8 @@ pub async fn invite(app: &App, req: &Req, wants: Wants) -> Res {
         match wants {
             Wants::Json => Err(e),
             Wants::Html => {
-                let mut r = html_page(pages::group_page(&c.group, c.slot, None, e.fields(), Some((&f, &e.message())), false));
+                let mut r =
+                    html_page(pages::group_page(&c.group, c.slot, None, e.fields(), Some((&f, &e.message())), false, app.clock.now()));
                 *r.status_mut() = e.status();
                 Ok(r)
             }
