@@ -26,6 +26,9 @@ pub struct Summary {
     pub assets: usize,
     pub files: usize,
     pub elapsed: Duration,
+    /// What `qi check` reports without failing (straight quotes in prose),
+    /// sorted by place. Empty for other builds.
+    pub warnings: Vec<Problem>,
 }
 
 impl std::fmt::Display for Summary {
@@ -145,6 +148,7 @@ pub(crate) fn build_keeping(opts: &Options, sink: &dyn Sink) -> Result<(Summary,
         assets: p.assets.files.len(),
         files: p.lib.files.len(),
         elapsed: started.elapsed(),
+        warnings: fail(rendered.iter().flatten().flat_map(|r| r.warnings.iter().cloned()).collect()).0,
     };
     Ok((summary, p, rendered))
 }

@@ -449,6 +449,43 @@ fn check_lists_every_problem_at_once() {
 }
 
 #[test]
+fn check_warns_about_straight_quotes_in_prose_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::write(
+        root.join("site.toml"),
+        format!(
+            "title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"{}\"\nstatic_dir = \"{}\"\n",
+            site("_theme/templates").display(),
+            site("_theme/static").display()
+        ),
+    )
+    .unwrap();
+    std::fs::create_dir(root.join("content")).unwrap();
+    // Front matter, code spans, code blocks, shortcode arguments, link
+    // targets and titles, HTML attributes, autolinks and escaped quotes are
+    // not prose; the rest is, including a callout's body.
+    let home = concat!(
+        "+++\ntitle = \"Home's \\\"page\\\"\"\n+++\n",
+        "The group's plan.\n",
+        "`don't` and [a \u{201c}link\u{201d}](https://e.org/a'b \"t'\") and <span title=\"x'y\">it\u{2019}s</span>\n",
+        "<https://e.org/it's> and \\\"kept\\\" and \u{2018}curly\u{2019}\n",
+        "```\nsay \"hi\"\n```\n",
+        "{% callout(kind=\"note\", title=\"Don't\") %}\nSay \"no\".\n{% end %}\n",
+    );
+    std::fs::write(root.join("content/_index.md"), home).unwrap();
+    let check = Options { check: true, ..Options::new(root) };
+    let warnings: Vec<String> = build(&check, &NullSink).unwrap().warnings.iter().map(|p| p.to_string()).collect();
+    let m = "straight quote in prose: write \u{201c} \u{201d} for quotations, \u{2019} for an apostrophe (or \\\" and \\' to keep a straight one)";
+    assert_eq!(
+        warnings,
+        vec![format!("content/_index.md:4:10: {m}"), format!("content/_index.md:11:5: {m}"), format!("content/_index.md:11:8: {m}")]
+    );
+    // Only `qi check` looks.
+    assert!(build(&Options::new(root), &NullSink).unwrap().warnings.is_empty());
+}
+
+#[test]
 fn template_errors_name_the_template_and_the_cause() {
     // The template's own file and line, and the page that was being rendered.
     assert_one_problem(

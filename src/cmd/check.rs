@@ -1,5 +1,7 @@
 //! `qi check`: everything the build checks, plus malformed external links,
-//! without writing anything. Lists every problem as `file:line:col: message`.
+//! without writing anything. Lists every problem as `file:line:col: message`,
+//! and, when there is none, every warning as `file:line:col: warning: message`
+//! (warnings do not fail the check).
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -16,7 +18,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let opts = qi_site::Options { root: args.root, base_url: None, drafts: args.drafts, check: true, progress: false };
     match qi_site::build(&opts, &qi_site::NullSink) {
         Ok(summary) => {
-            eprintln!("No problems: {summary}");
+            for w in &summary.warnings {
+                println!("{}", qi_site::Problem { message: format!("warning: {}", w.message), ..w.clone() });
+            }
+            match summary.warnings.len() {
+                0 => eprintln!("No problems: {summary}"),
+                n => eprintln!("No problems, {n} warning{}: {summary}", if n == 1 { "" } else { "s" }),
+            }
             Ok(())
         }
         Err(problems) => {

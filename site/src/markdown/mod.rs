@@ -2,8 +2,9 @@
 //! stable ids and anchor links, a table of contents and the plain text for
 //! the search index collected on the way.
 use std::collections::HashSet;
+use std::ops::Range;
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Parser, Tag, TagEnd};
+use pulldown_cmark::{CowStr, Event, HeadingLevel, LinkType, Parser, Tag, TagEnd};
 use qi_facts::escape_html as escape;
 use serde::Serialize;
 use serde_json::Value;
@@ -73,6 +74,8 @@ pub struct Rendered {
     pub anchor_links: Vec<AnchorLink>,
     /// Root-relative links (`/groups/`), checked against what the build makes.
     pub local_links: Vec<(usize, String)>,
+    /// What `qi check` reports without failing: straight quotes in prose.
+    pub warnings: Vec<Problem>,
 }
 
 pub struct Renderer<'a> {
@@ -82,7 +85,8 @@ pub struct Renderer<'a> {
     pub config: &'a Config,
     pub shortcodes: &'a dyn Shortcodes,
     pub page: &'a Value,
-    /// Report malformed external links (`qi check`).
+    /// `qi check`: report malformed external links, and warn about straight
+    /// quotes in prose.
     pub check_external: bool,
 }
 
@@ -213,8 +217,21 @@ impl Renderer<'_> {
         type OpenHeading<'t> = (HeadingLevel, Option<CowStr<'t>>, Vec<CowStr<'t>>, usize, Vec<Event<'t>>);
         let mut heading: Option<OpenHeading<'t>> = None;
         let mut toc_flat: Vec<(u8, String, String)> = Vec::new();
+        // Inside a code block or an autolink, text is not prose.
+        let mut not_prose = 0usize;
         for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
             let at = map.original(range.start);
+            match &event {
+                Event::Start(Tag::CodeBlock(_) | Tag::Link { link_type: LinkType::Autolink | LinkType::Email, .. }) => not_prose += 1,
+                Event::End(TagEnd::CodeBlock) => not_prose = not_prose.saturating_sub(1),
+                Event::End(TagEnd::Link) if not_prose > 0 => not_prose -= 1,
+                Event::Text(_) if self.check_external && not_prose == 0 => {
+                    for i in straight_quotes(text, range.clone()) {
+                        st.out.warnings.push(self.source.problem(map.original(i), STRAIGHT_QUOTE));
+                    }
+                }
+                _ => {}
+            }
             let event = match event {
                 Event::Start(Tag::Heading { level, id, classes, .. }) => {
                     heading = Some((level, id, classes, at, Vec::new()));
@@ -349,6 +366,18 @@ impl Renderer<'_> {
     }
 }
 
+const STRAIGHT_QUOTE: &str =
+    "straight quote in prose: write “ ” for quotations, ’ for an apostrophe (or \\\" and \\' to keep a straight one)";
+
+/// Offsets in `text` of the straight quotes in the source of one text event
+/// (`range`): `"` and `'` not escaped with a backslash. Smart punctuation
+/// curls them in the output, but the source should say what it means. Code,
+/// HTML, shortcodes and link targets are never text events.
+fn straight_quotes(text: &str, range: Range<usize>) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    range.filter(|&i| matches!(bytes.get(i), Some(b'"' | b'\'')) && (i == 0 || bytes[i - 1] != b'\\')).collect()
+}
+
 fn nest_toc(flat: Vec<(u8, String, String)>) -> Vec<TocEntry> {
     let mut toc: Vec<TocEntry> = Vec::new();
     for (level, id, title) in flat {
@@ -364,6 +393,17 @@ fn nest_toc(flat: Vec<(u8, String, String)>) -> Vec<TocEntry> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn straight_quotes_are_found_unless_escaped() {
+        let t = "the group's \"plan\"";
+        assert_eq!(straight_quotes(t, 0..t.len()), vec![9, 12, 17]);
+        assert_eq!(straight_quotes(t, 10..t.len()), vec![12, 17]);
+        let t = "a \\\"kept\\\" quote";
+        assert_eq!(straight_quotes(t, 3..t.len()), Vec::<usize>::new());
+        let t = "“curly” and ’";
+        assert_eq!(straight_quotes(t, 0..t.len()), Vec::<usize>::new());
+    }
 
     #[test]
     fn toc_nests_h3_under_h2() {
