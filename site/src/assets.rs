@@ -2,7 +2,7 @@
 //! name (`css/site.css` → `css/site.3f2a9c1b.css`) so a CDN can cache them
 //! for ever; templates ask for them through `asset(path=...)`.
 //!
-//! Stylesheets are also copied under their plain name (`css/site.css`): the
+//! Stylesheets and scripts are also copied under their plain name (`css/site.css`): the
 //! functions' server-rendered pages link that stable URL, since they are
 //! built and deployed apart from the site and cannot know its hashes. The
 //! deploy gives unhashed files a short cache lifetime and invalidates the CDN.
@@ -67,10 +67,8 @@ impl Assets {
 }
 
 /// Whether a static file is also published under its own name: the
-/// stylesheets, which the functions' pages link as `/css/<name>.css`.
-pub fn has_stable_name(key: &str) -> bool {
-    key.starts_with("css/") && key.ends_with(".css")
-}
+/// stylesheets and scripts, which the functions' pages link by that name.
+pub use qi_facts::has_stable_name;
 
 /// `css/site.css` + `3f2a9c1b` → `css/site.3f2a9c1b.css`.
 pub fn hashed_name(key: &str, hash: &str) -> String {
@@ -107,15 +105,16 @@ mod tests {
         // sha256("a") starts ca978112.
         assert_eq!(assets.hashed["css/a.css"], "css/a.ca978112.css");
         assert_ne!(assets.hashed["css/b.css"], "css/b.ca978112.css");
-        // Stylesheets keep their plain name too; other files do not.
+        // Stylesheets and scripts keep their plain name too; other files do not.
         assert!(assets.files.iter().any(|(name, _)| name == "css/a.css"));
         assert!(assets.files.iter().any(|(name, _)| name == "css/a.ca978112.css"));
     }
 
     #[test]
-    fn only_stylesheets_have_a_stable_name() {
+    fn only_stylesheets_and_scripts_have_a_stable_name() {
         assert!(has_stable_name("css/site.css"));
-        assert!(!has_stable_name("js/forms.js"));
+        assert!(has_stable_name("js/forms.js"));
+        assert!(!has_stable_name("js/x/forms.js"));
         assert!(!has_stable_name("img/site.css.png"));
     }
 }

@@ -146,6 +146,33 @@ impl Facts {
     }
 }
 
+/// `4000` → `4,000`: a number written the way the guidance's prose writes
+/// numbers (the site's `thousands` filter and the server pages' own).
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether a static file of the site is also published under its own name
+/// (beside its content-hashed copy): the stylesheets and scripts, which the
+/// functions' pages link as `/css/<name>.css` and `/js/<name>.js`.
+pub fn has_stable_name(key: &str) -> bool {
+    let one_level = |dir: &str, ext: &str| {
+        key.strip_prefix(dir).and_then(|f| f.strip_suffix(ext)).is_some_and(|stem| !stem.is_empty() && !stem.contains('/'))
+    };
+    one_level("css/", ".css") || one_level("js/", ".js")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,8 +141,9 @@ impl Credits {
     }
 
     /// What a member may claim: each completed activity's credits, the PIP's
-    /// once submitted, and the goals' for min(counting goals, max_goals) once
-    /// submitted; capped at `maximum`.
+    /// once submitted, and each counting goal's (at most `max_goals`) once
+    /// submitted, each line saying what earned it ("Goal 1: …"); work that
+    /// earns no credits is not listed. The total is capped at `maximum`.
     pub fn for_member(&self, activities: &Activities, pip: &PipState) -> CreditSummary {
         let mut items = Vec::new();
         for a in Activity::ALL {
@@ -153,13 +154,25 @@ impl Credits {
         }
         if let PipState::Submitted { pip, .. } = pip {
             items.push(CreditItem { label: self.pip_label.clone(), credits: self.pip_credits });
-            let goals = (pip.counting_goals() as u32).min(self.max_goals);
-            for _ in 0..goals {
-                items.push(CreditItem { label: self.goal_label.clone(), credits: self.goal_credits });
+            for (n, goal) in pip.counted_goals().take(self.max_goals as usize) {
+                items.push(CreditItem {
+                    label: format!("Goal {n}: {} ({})", first_line(&goal.aim), self.goal_label),
+                    credits: self.goal_credits,
+                });
             }
         }
+        items.retain(|i| i.credits > 0);
         let total = items.iter().map(|i| i.credits).sum::<u32>().min(self.maximum);
         CreditSummary { total, items }
+    }
+}
+
+/// A goal's aim as a credit line names it: its first line, at most 80 characters.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("").trim();
+    match line.char_indices().nth(80) {
+        Some((cut, _)) => format!("{}…", line[..cut].trim_end()),
+        None => line.to_string(),
     }
 }
 

@@ -156,6 +156,20 @@ impl PipDraft {
         }
     }
 
+    /// The goals that count, with their number in the plan (1-based): every
+    /// practice goal, and the first self-care goal (goals without a kind
+    /// do not count).
+    pub fn counted_goals(&self) -> impl Iterator<Item = (usize, &GoalDraft)> {
+        let mut self_care_seen = false;
+        self.goals.iter().enumerate().filter_map(move |(i, g)| {
+            let counts = match g.kind? {
+                GoalKind::Practice => true,
+                GoalKind::SelfCare => !std::mem::replace(&mut self_care_seen, true),
+            };
+            counts.then_some((i + 1, g))
+        })
+    }
+
     /// Goals that count toward the minimum: every practice goal, and at most
     /// one self-care goal. Counts only goals with a kind.
     pub fn counting_goals(&self) -> usize {

@@ -305,7 +305,7 @@ pub fn parse_date(input: &str) -> Result<chrono::NaiveDate, Invalid> {
     let ok_shape = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         Ok(d) if ok_shape => Ok(d),
-        _ => Err(Invalid::new("Enter a real date as YYYY-MM-DD, like 2026-03-31")),
+        _ => Err(Invalid::new("Enter a real date, with the day, month and year")),
     }
 }
 

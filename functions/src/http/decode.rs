@@ -69,7 +69,7 @@ pub fn done(s: &str) -> Result<bool, Invalid> {
 /// A completion date, required when the activity is done.
 pub fn completion_date(f: &Fields, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
     if f.get("completed_on").trim().is_empty() {
-        errors.push(FieldError::new("completed_on", "Enter the date you completed this activity, like 2026-03-31"));
+        errors.push(FieldError::new("completed_on", "Enter the date you finished this activity"));
         return None;
     }
     field(errors, "completed_on", values::parse_date(f.get("completed_on")))

@@ -14,9 +14,11 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tera::{Context, Tera};
 
-/// Content-Security-Policy of the HTML answers: no scripts, nothing loaded
-/// but the site's own stylesheets (no inline style anywhere).
-pub const CSP: &str = "default-src 'none'; style-src 'self'; frame-ancestors 'none'";
+/// Content-Security-Policy of the HTML answers: nothing loaded but the
+/// site's own stylesheets and scripts (no inline style or script; the
+/// `qi-facts` data block is JSON, which a browser never runs), and no
+/// form posts anywhere but here.
+pub const CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// (name, text) of every template the functions render or extend. Names are
 /// the site's own, so `{% extends "base.html" %}` means the site's layout.
@@ -26,6 +28,13 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("partials/header.html", include_str!("../../../site/templates/partials/header.html")),
     ("partials/footer.html", include_str!("../../../site/templates/partials/footer.html")),
     ("partials/pip-plan.html", include_str!("../../../site/templates/partials/pip-plan.html")),
+    ("forms/sign-up.html", include_str!("../../../site/templates/forms/sign-up.html")),
+    ("forms/new-link.html", include_str!("../../../site/templates/forms/new-link.html")),
+    ("forms/ask.html", include_str!("../../../site/templates/forms/ask.html")),
+    ("member/nav.html", include_str!("../../templates/member/nav.html")),
+    ("member/tasks.html", include_str!("../../templates/member/tasks.html")),
+    ("member/signed-out.html", include_str!("../../templates/member/signed-out.html")),
+    ("member/refused.html", include_str!("../../templates/member/refused.html")),
     ("server.html", include_str!("../../templates/server.html")),
     ("error.html", include_str!("../../templates/error.html")),
     ("member/macros.html", include_str!("../../templates/member/macros.html")),
@@ -73,6 +82,8 @@ struct Nav {
 #[derive(Deserialize)]
 struct NavItem {
     path: String,
+    /// Where the link goes, when not to `path` (My group: the server's page).
+    url: Option<String>,
     title: String,
 }
 
@@ -94,6 +105,10 @@ impl Renderer {
         tera.set_escape_fn(qi_facts::escape_html);
         tera.add_raw_templates(TEMPLATES.iter().copied())?;
         tera.register_function("asset", stable_asset);
+        tera.register_function("get_url", content_url);
+        tera.register_filter("thousands", |v: &Value, _: &HashMap<String, Value>| {
+            v.as_i64().map(|n| Value::String(qi_facts::thousands(n))).ok_or_else(|| format!("thousands: {v} is not a whole number").into())
+        });
 
         let site: SiteSettings = toml::from_str(SITE_TOML)?;
         let nav: Nav = toml::from_str(NAV_TOML)?;
@@ -110,7 +125,8 @@ impl Renderer {
                 "feed_url": nav.feed_url,
             }),
         );
-        let items: Vec<Value> = nav.nav.iter().map(|i| json!({ "path": i.path, "url": i.path, "title": i.title })).collect();
+        let items: Vec<Value> =
+            nav.nav.iter().map(|i| json!({ "path": i.path, "url": i.url.as_ref().unwrap_or(&i.path), "title": i.title })).collect();
         globals.insert("nav", &items);
         globals.insert("facts", &qi_facts::Facts::get());
         Ok(Renderer { tera, globals })
@@ -118,15 +134,35 @@ impl Renderer {
 }
 
 /// `asset(path="css/site.css")` → `/css/site.css`: the site writes every
-/// stylesheet under its plain name too (beside the content-hashed copy its
-/// own pages link), so these pages need not know the hash. Anything else is
-/// refused, so a template cannot link a file that has only a hashed name.
+/// stylesheet and script under its plain name too (beside the content-hashed
+/// copy its own pages link), so these pages need not know the hash. Anything
+/// else is refused, so a template cannot link a file that has only a hashed name.
 fn stable_asset(args: &HashMap<String, Value>) -> tera::Result<Value> {
     match args.get("path").and_then(Value::as_str) {
-        Some(p) if p.starts_with("css/") && p.ends_with(".css") && !p.contains("..") => Ok(Value::String(format!("/{p}"))),
-        Some(p) => Err(format!("asset: `{p}` has no stable name (only css/*.css have one)").into()),
+        Some(p) if qi_facts::has_stable_name(p) && !p.contains("..") => Ok(Value::String(format!("/{p}"))),
+        Some(p) => Err(format!("asset: `{p}` has no stable name (only css/*.css and js/*.js have one)").into()),
         None => Err("asset needs a `path` argument".into()),
     }
+}
+
+/// `get_url(path="@/groups/sign-up.md")` → `/groups/sign-up/`, for the
+/// site's form templates these pages render too. The generator's rule for a
+/// page without its own `slug` (none of the pages the forms link has one);
+/// tests/server_pages.rs checks that every link on these pages exists in the
+/// built site.
+fn content_url(args: &HashMap<String, Value>) -> tera::Result<Value> {
+    let path = args.get("path").and_then(Value::as_str).ok_or("get_url needs a `path` argument")?;
+    let Some(rest) = path.strip_prefix("@/") else {
+        return if path.starts_with('/') {
+            Ok(Value::String(path.to_string()))
+        } else {
+            Err(format!("get_url: `{path}` must start with `@/` or `/`").into())
+        };
+    };
+    let (key, anchor) = rest.split_once('#').map(|(k, a)| (k, format!("#{a}"))).unwrap_or((rest, String::new()));
+    let stem = key.strip_suffix(".md").ok_or_else(|| format!("get_url: `{path}` is not a content file"))?;
+    let dir = stem.strip_suffix("_index").unwrap_or(stem).trim_end_matches('/');
+    Ok(Value::String(if dir.is_empty() { format!("/{anchor}") } else { format!("/{dir}/{anchor}") }))
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -211,7 +247,8 @@ mod tests {
             let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../site/static").join(css);
             assert!(path.is_file(), "{}", path.display());
         }
-        assert!(stable_asset(&HashMap::from([("path".to_string(), json!("js/forms.js"))])).is_err());
+        assert!(stable_asset(&HashMap::from([("path".to_string(), json!("js/forms.js"))])).is_ok());
+        assert!(stable_asset(&HashMap::from([("path".to_string(), json!("img/logo.png"))])).is_err());
     }
 
     #[test]

@@ -87,6 +87,7 @@ pub fn read_fields(req: &http::Request<Bytes>) -> Result<Fields, ApiError> {
                 // With repeated keys the last wins (a browser sends one per name).
                 f.insert(k.into_owned(), v.into_owned());
             }
+            join_date_parts(&mut f);
             Ok(f)
         }
         "application/json" => {
@@ -113,6 +114,30 @@ pub fn read_fields(req: &http::Request<Bytes>) -> Result<Fields, ApiError> {
             }
         }
         _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+/// A date the forms ask as three fields (`NAME-day`, `NAME-month`,
+/// `NAME-year`: the GOV.UK date pattern, the same on every browser, unlike
+/// `<input type="date">`) becomes `NAME` as `YYYY-MM-DD`, which the decoders
+/// read; all three empty, `NAME` is empty; anything that is not three
+/// numbers becomes text no date parser accepts, so the field's own "enter a
+/// real date" message applies. The parts stay, so a refused form shows them
+/// again. By hand: it is three string reads and a `format!`.
+fn join_date_parts(f: &mut Fields) {
+    let names: Vec<String> = f.map.keys().filter_map(|k| k.strip_suffix("-day")).map(str::to_string).collect();
+    for name in names {
+        let part = |p: &str| f.get(&format!("{name}-{p}")).trim().to_string();
+        let (d, m, y) = (part("day"), part("month"), part("year"));
+        let joined = if d.is_empty() && m.is_empty() && y.is_empty() {
+            String::new()
+        } else {
+            match (d.parse::<u32>(), m.parse::<u32>(), y.parse::<u32>()) {
+                (Ok(d), Ok(m), Ok(y)) if (1000..=9999).contains(&y) => format!("{y:04}-{m:02}-{d:02}"),
+                _ => format!("{y}-{m}-{d}?"),
+            }
+        };
+        f.map.insert(name, joined);
     }
 }
 

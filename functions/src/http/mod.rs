@@ -5,6 +5,7 @@
 pub mod decode;
 pub mod encode;
 pub mod error;
+pub mod forms;
 pub mod html;
 pub mod input;
 pub mod pages;
@@ -136,13 +137,19 @@ impl Route {
         }
     }
 
+    /// The member area's pages, which a browser opens (GET).
+    pub fn is_member_page(self) -> bool {
+        matches!(self, Route::Me | Route::MeStatus | Route::MeActivities | Route::MePip | Route::MeGroup | Route::Group)
+    }
+
     /// The site page to link back to from an HTML error page.
     pub fn form_page(self) -> &'static str {
         match self {
             Route::Groups => "/groups/sign-up/",
-            Route::Activities | Route::MeActivities | Route::Access | Route::Me | Route::Group => "/me/",
-            Route::MeStatus => "/me/status/",
-            Route::Pip | Route::PipSubmit | Route::MePip | Route::MePipSubmit => "/me/pip/",
+            Route::Access | Route::Me => "/api/me",
+            Route::Group | Route::MeStatus => "/api/me/status",
+            Route::Activities | Route::MeActivities => "/api/me/activities",
+            Route::Pip | Route::PipSubmit | Route::MePip | Route::MePipSubmit => "/api/me/pip",
             Route::Coaching => "/support/ask/",
             Route::Recover => "/me/new-link/",
             Route::MeGroup
@@ -271,8 +278,17 @@ pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route
     let (resp, outcome, cause) = match result {
         Ok(r) => (r, "ok", None),
         Err(e) => {
-            let back = back.unwrap_or_else(|| matched.map(|(r, _)| r.form_page()).unwrap_or("/").to_string());
-            (error_response(&e, wants, &back), e.code(), e.cause())
+            // A site form posted without JavaScript comes back as the same
+            // form with its answers (forms.rs); anything else gets the error page.
+            let form = match (wants, matched) {
+                (Wants::Html, Some((route, _))) => input::read_fields(&req).ok().and_then(|f| forms::refused_site_form(route, f, &e)),
+                _ => None,
+            };
+            let resp = form.unwrap_or_else(|| {
+                let back = back.unwrap_or_else(|| matched.map(|(r, _)| r.form_page()).unwrap_or("/").to_string());
+                error_response(&e, wants, &back)
+            });
+            (resp, e.code(), e.cause())
         }
     };
     let mut resp = secure(resp);

@@ -125,7 +125,7 @@ pub enum Change<'a> {
 
 /// The group changed: one sentence saying how, and where to look.
 pub fn change(to: &Recipient, group: &str, what: Change<'_>, site: &str) -> OutgoingMail {
-    let page = format!("{site}/me/");
+    let page = format!("{site}/api/me");
     match to.language {
         Language::En => {
             let sentence = match what {

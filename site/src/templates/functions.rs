@@ -91,18 +91,7 @@ pub fn register_load_data(tera: &mut Tera, root: PathBuf) {
 pub fn register_filters(tera: &mut Tera) {
     tera.register_filter("thousands", |value: &Value, _: &HashMap<String, Value>| {
         let n = value.as_i64().ok_or_else(|| tera::Error::msg(format!("thousands: {value} is not a whole number")))?;
-        let digits = n.unsigned_abs().to_string();
-        let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
-        if n < 0 {
-            out.push('-');
-        }
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        Ok(Value::String(out))
+        Ok(Value::String(qi_facts::thousands(n)))
     });
 }
 

@@ -58,7 +58,7 @@ pub async fn sign_in(app: &App, req: &Req, wants: Wants) -> Res {
         Err(AuthError::Failed(f)) => return Err(f.into()),
     };
     let pending = caller.group.phase() == Phase::Proposed || !matches!(caller.member().status, MemberStatus::Accepted { .. });
-    let next = if pending { "/api/me/group" } else { "/me/" };
+    let next = if pending { "/api/me/group" } else { "/api/me" };
     let cookie = session_cookie(Some(&token.expose()), app.config.secure_cookies());
     let r = match wants {
         Wants::Json => json(StatusCode::OK, &json!({ "group_id": caller.group.id.as_str(), "session": token.expose(), "next": next })),

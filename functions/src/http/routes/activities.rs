@@ -10,6 +10,7 @@ use crate::domain::{Activity, Cpso, FieldError};
 use crate::http::decode::{completion_date, done, field, from_page};
 use crate::http::encode;
 use crate::http::error::ApiError;
+use crate::http::forms::Refused;
 use crate::http::input::{query, read_fields, session_token, Wants};
 use crate::http::respond::{json, see_other};
 
@@ -19,6 +20,28 @@ use crate::http::respond::{json, see_other};
 /// that it is the caller.
 pub async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res {
     let f = read_fields(req)?;
+    match (save(app, req, id, wants, &f).await, wants) {
+        // The member page's form, refused: the page again, with the answer
+        // kept and the message beside the field.
+        (Err(e), Wants::Html) if from_page(&f) && keeps_answer(&e) => {
+            let caller = super::member(app, req, None).await?;
+            let activity = Activity::parse(f.get("activity")).map_err(|_| e.clone())?;
+            let refused = Refused::new(f, &e);
+            let mut r = html_page(crate::http::pages::activities_page(&caller.group, caller.slot, None, Some((activity, &refused))));
+            *r.status_mut() = e.status();
+            Ok(r)
+        }
+        (r, _) => r,
+    }
+}
+
+/// Refusals about what was typed or the group's state, which the page can
+/// show beside the form (a session that ended shows the sign-in page).
+fn keeps_answer(e: &ApiError) -> bool {
+    matches!(e, ApiError::Validation { .. } | ApiError::Conflict { .. } | ApiError::Unavailable { .. })
+}
+
+async fn save(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: &crate::http::input::Fields) -> Res {
     let token = session_token(req, app.config.secure_cookies()).map_err(|_| super::unauthorized())?.ok_or_else(super::unauthorized)?;
     if id.is_some_and(|id| id != token.group().as_str()) {
         return Err(ApiError::Forbidden("You can only see and change your own group".into()));
@@ -30,13 +53,13 @@ pub async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> 
         Some(Err(_)) => return Err(not_your_own()),
     };
     if for_member.is_some() {
-        let caller = caller(app, req, Some(&f)).await?;
+        let caller = caller(app, req, Some(f)).await?;
         activities::is_own(&caller, for_member.as_ref()).map_err(|_| not_your_own())?;
     }
     let mut errors = Vec::new();
     let activity = field(&mut errors, "activity", Activity::parse(f.get("activity")));
     let completed_on = match field(&mut errors, "done", done(f.get("done"))) {
-        Some(true) => completion_date(&f, &mut errors),
+        Some(true) => completion_date(f, &mut errors),
         _ => None,
     };
     let (Some(activity), true) = (activity, errors.is_empty()) else {
@@ -47,11 +70,11 @@ pub async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> 
         CheckOffError::NotYourOwn => not_your_own(),
         CheckOffError::DateInFuture { today } => ApiError::validation(
             "The activity could not be saved",
-            vec![FieldError::new("completed_on", format!("The completion date cannot be in the future (today is {today})"))],
+            vec![FieldError::new("completed_on", format!("The date cannot be in the future (today is {})", crate::domain::long_day(today, crate::domain::Language::En)))],
         ),
         CheckOffError::BeforeCycle { start } => ApiError::validation(
             "The activity could not be saved",
-            vec![FieldError::new("completed_on", format!("The completion date cannot be before this cycle began ({start})"))],
+            vec![FieldError::new("completed_on", format!("The date cannot be before this cycle began, on {}", crate::domain::long_day(start, crate::domain::Language::En)))],
         ),
         CheckOffError::NotAccepted => ApiError::conflict(
             "Accept your invitation to the group before checking off activities",
@@ -74,8 +97,10 @@ pub async fn check_off(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> 
                 "credits": app.credits.for_member(&acts, &crate::domain::PipState::None),
             }),
         )),
-        Wants::Html if from_page(&f) => Ok(see_other(&format!("/api/me/activities?saved={}", activity.key()))),
-        Wants::Html => Ok(see_other(&format!("/me/?saved={}", activity.key()))),
+        Wants::Html => {
+            let how = if completed_on.is_some() { "done" } else { "undone" };
+            Ok(see_other(&format!("/api/me/activities?saved={}&as={how}#activity-{}", activity.key(), activity.key())))
+        }
     }
 }
 
@@ -98,8 +123,10 @@ pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
             }),
         )),
         Wants::Html => {
-            let saved = query(req).get("saved").and_then(|k| Activity::parse(k).ok());
-            Ok(html_page(crate::http::pages::activities_page(&caller.group, caller.slot, saved)))
+            let q = query(req);
+            let saved =
+                q.get("saved").and_then(|k| Activity::parse(k).ok()).map(|a| (a, q.get("as").map(String::as_str) != Some("undone")));
+            Ok(html_page(crate::http::pages::activities_page(&caller.group, caller.slot, saved, None)))
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::app::{membership, ActionError, App};
 use crate::domain::{Group, PersonDetails, Phase, Refusal};
 use crate::http::decode::person;
 use crate::http::error::ApiError;
+use crate::http::forms::Refused;
 use crate::http::input::{query, read_fields, Fields, Wants};
 use crate::http::pages::{self, GroupNotice};
 use crate::http::respond::{json, see_other, session_cookie, with_cookie};
@@ -36,7 +37,7 @@ pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
             } else {
                 false
             };
-            Ok(html_page(pages::group_page(&c.group, c.slot, notice, &[], None, in_other_group, app.clock.now())))
+            Ok(html_page(pages::group_page(&c.group, c.slot, notice, None, in_other_group, app.clock.now())))
         }
     }
 }
@@ -102,8 +103,8 @@ pub async fn invite(app: &App, req: &Req, wants: Wants) -> Res {
         match wants {
             Wants::Json => Err(e),
             Wants::Html => {
-                let mut r =
-                    html_page(pages::group_page(&c.group, c.slot, None, e.fields(), Some((&f, &e.message())), false, app.clock.now()));
+                let refused = Refused::new(f.clone(), &e);
+                let mut r = html_page(pages::group_page(&c.group, c.slot, None, Some(&refused), false, app.clock.now()));
                 *r.status_mut() = e.status();
                 Ok(r)
             }

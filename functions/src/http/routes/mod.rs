@@ -25,6 +25,19 @@ type Res = Result<Resp, ApiError>;
 
 pub async fn dispatch(app: &App, req: &Req, route: Route, id: Option<&str>, wants: Wants) -> Res {
     let get = req.method() == http::Method::GET;
+    let r = route_to(app, req, route, id, wants, get).await;
+    // A member page opened in a browser without a session: what to do to
+    // sign in, rather than an error.
+    match r {
+        Err(ApiError::Unauthorized(_)) if get && wants == Wants::Html && route.is_member_page() => {
+            let ended = session_token(req, app.config.secure_cookies()).ok().flatten().is_some();
+            Ok(html_page(super::pages::signed_out_page(ended)))
+        }
+        r => r,
+    }
+}
+
+async fn route_to(app: &App, req: &Req, route: Route, id: Option<&str>, wants: Wants, get: bool) -> Res {
     match route {
         Route::Groups => sign_up::sign_up(app, req, wants).await,
         Route::Group | Route::MeStatus => status::status(app, req, id, wants).await,
@@ -33,7 +46,7 @@ pub async fn dispatch(app: &App, req: &Req, route: Route, id: Option<&str>, want
         Route::MePip if get => pip::page(app, req, wants).await,
         Route::Pip | Route::MePip => pip::save(app, req, id, wants, req.method() == http::Method::PUT).await,
         Route::PipSubmit | Route::MePipSubmit => pip::submit(app, req, id, wants).await,
-        Route::Me => status::me(app, req).await,
+        Route::Me => status::me(app, req, wants).await,
         Route::Access if get => access::link_page(app, req, wants).await,
         Route::Access => access::sign_in(app, req, wants).await,
         Route::Logout => access::sign_out(app, req, wants, false).await,

@@ -10,7 +10,9 @@ use crate::domain::FieldError;
 use crate::http::decode::{from_page, has_pip_fields, pip_draft};
 use crate::http::encode;
 use crate::http::error::ApiError;
+use crate::http::forms::Refused;
 use crate::http::input::{query, read_fields, Fields, Wants};
+use crate::http::pages::PipFlash;
 use crate::http::respond::{json, see_other};
 
 fn pip_locked() -> ApiError {
@@ -22,6 +24,39 @@ fn pip_locked() -> ApiError {
 
 pub async fn save(app: &App, req: &Req, id: Option<&str>, wants: Wants, is_put: bool) -> Res {
     let f = read_fields(req)?;
+    let r = save_fields(app, req, id, wants, is_put, f.clone()).await;
+    on_page(app, req, wants, f, r).await
+}
+
+/// The plan page's form, refused: the page again, with what was typed kept
+/// and each message beside its field. When the plan changed under the
+/// member, the page shows the latest saved plan instead, so that nobody
+/// overwrites another member's work unseen.
+async fn on_page(app: &App, req: &Req, wants: Wants, f: Fields, r: Res) -> Res {
+    let e = match r {
+        Err(e) if wants == Wants::Html && from_page(&f) && keeps_answers(&e) => e,
+        r => return r,
+    };
+    let caller = super::member(app, req, None).await?;
+    let fields = if is_plan_changed(&e) { Fields::default() } else { f };
+    let refused = Refused::new(fields, &e);
+    let mut r = html_page(crate::http::pages::pip_page(&caller.group, caller.slot, None, &app.credits, Some(&refused)));
+    *r.status_mut() = e.status();
+    Ok(r)
+}
+
+fn keeps_answers(e: &ApiError) -> bool {
+    matches!(e, ApiError::Validation { .. } | ApiError::Conflict { .. } | ApiError::Unavailable { .. })
+}
+
+const PLAN_CHANGED: &str =
+    "The plan changed since you opened it: another member saved it. Review the plan, then submit again; nothing was submitted";
+
+fn is_plan_changed(e: &ApiError) -> bool {
+    matches!(e, ApiError::Conflict { message, .. } if message == PLAN_CHANGED)
+}
+
+async fn save_fields(app: &App, req: &Req, id: Option<&str>, wants: Wants, is_put: bool, f: Fields) -> Res {
     match (is_put, f.get("action").trim()) {
         (false, "submit") => return submit_fields(app, req, id, wants, f).await,
         (_, "" | "save") => {}
@@ -39,14 +74,14 @@ pub async fn save(app: &App, req: &Req, id: Option<&str>, wants: Wants, is_put: 
             body["draft_version"] = json!(version);
             Ok(json(StatusCode::OK, &body))
         }
-        Wants::Html if from_page(&f) => Ok(see_other("/api/me/pip?saved=1")),
-        Wants::Html => Ok(see_other("/me/pip/saved/")),
+        Wants::Html => Ok(see_other("/api/me/pip?saved=1")),
     }
 }
 
 pub async fn submit(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res {
     let f = read_fields(req)?;
-    submit_fields(app, req, id, wants, f).await
+    let r = submit_fields(app, req, id, wants, f.clone()).await;
+    on_page(app, req, wants, f, r).await
 }
 
 async fn submit_fields(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: Fields) -> Res {
@@ -87,10 +122,7 @@ async fn submit_fields(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: 
             "The group is not formed yet: at least one peer must accept their invitation before the plan can be submitted",
             vec![],
         ),
-        SubmitError::PlanChanged => ApiError::conflict(
-            "The plan changed since you opened it: another member saved it. Review the plan, then submit again; nothing was submitted",
-            vec![FieldError::new("strengths", "Review the latest version of the plan")],
-        ),
+        SubmitError::PlanChanged => ApiError::conflict(PLAN_CHANGED, vec![]),
         SubmitError::TargetDatePassed(fields) => {
             ApiError::validation("A goal's target date must be after the submission date; nothing was submitted", fields)
         }
@@ -104,8 +136,7 @@ async fn submit_fields(app: &App, req: &Req, id: Option<&str>, wants: Wants, f: 
                 "requirement_met_until": done.requirement_met_until.to_string(),
             }),
         )),
-        Wants::Html if from_page(&f) => Ok(see_other("/api/me/pip?submitted=1")),
-        Wants::Html => Ok(see_other("/me/pip/submitted/")),
+        Wants::Html => Ok(see_other("/api/me/pip?submitted=1")),
     }
 }
 
@@ -122,7 +153,14 @@ pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
         Wants::Html => {
             let q = query(req);
             let flag = |k: &str| q.get(k).is_some_and(|v| v == "1");
-            Ok(html_page(crate::http::pages::pip_page(&caller.group, flag("saved"), flag("submitted"))))
+            let flash = if flag("submitted") {
+                Some(PipFlash::Submitted)
+            } else if flag("saved") {
+                Some(PipFlash::Saved)
+            } else {
+                None
+            };
+            Ok(html_page(crate::http::pages::pip_page(&caller.group, caller.slot, flash, &app.credits, None)))
         }
     }
 }

@@ -12,13 +12,17 @@ pub async fn status(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res
     let caller = caller_in(app, req, None, id).await?;
     match wants {
         Wants::Json => Ok(json(StatusCode::OK, &encode::group_status(&status::of_group(app, &caller.group)))),
-        Wants::Html => Ok(html_page(crate::http::pages::status_page(&caller.group, &app.credits))),
+        Wants::Html => Ok(html_page(crate::http::pages::status_page(&caller.group, caller.slot, &app.credits))),
     }
 }
 
-/// Who is signed in: their group (name and phase) and themselves.
-pub async fn me(app: &App, req: &Req) -> Res {
+/// Who is signed in: their group (name and phase) and themselves; for a
+/// browser, the member area's task list.
+pub async fn me(app: &App, req: &Req, wants: Wants) -> Res {
     let caller = caller(app, req, None).await?;
+    if wants == Wants::Html {
+        return Ok(html_page(crate::http::pages::tasks_page(&caller.group, caller.slot, app.clock.now())));
+    }
     let gm = caller.member();
     let m = &gm.member;
     Ok(json(
