@@ -16,6 +16,9 @@ import { chromium } from 'playwright-core';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ARTIFACTS = path.join(HERE, 'artifacts');
+/* Screenshots committed with the code (screenshots.test.js), so a reviewer
+   sees the look of the pages in a diff. */
+export const SCREENSHOTS = path.join(HERE, 'screenshots');
 export const BASE = (process.env.QI_BASE_URL || '').replace(/\/$/, '');
 const CHROMIUM = process.env.QI_CHROMIUM || '/usr/bin/chromium';
 const AXE_PATH = path.join(HERE, 'node_modules', 'axe-core', 'axe.min.js');
@@ -80,6 +83,18 @@ export function addressOnFile(cpso) { return `invited.${cpso}@example.org`; }
 
 export function fmtDate(d) { return d.toISOString().slice(0, 10); }
 export function daysAgo(n) { const d = new Date(); d.setUTCDate(d.getUTCDate() - n); return fmtDate(d); }
+export const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October',
+  'November', 'December'];
+/* "2026-12-01" as the pages write it: "1 December 2026". */
+export function longDate(iso) {
+  const [y, m, d] = iso.split('-').map(Number);
+  return `${d} ${MONTHS[m - 1]} ${y}`;
+}
+/* "2026-12-01" as the three date fields: { day: '1', month: '12', year: '2026' }. */
+export function dateParts(iso) {
+  const [y, m, d] = iso.split('-').map(Number);
+  return { day: String(d), month: String(m), year: String(y) };
+}
 
 /* ------------------------------------------------------------ outbox --- */
 
@@ -163,6 +178,8 @@ export const SAME_ANSWER = 'If this CPSO number is on this cycle\'s invitation l
 /* Page text with typographic apostrophes as typed ones (the site's
    Markdown writes ’). */
 export function plain(text) { return text.replace(/[\u2018\u2019]/g, "'"); }
+/* The page's h1, as plain text. */
+export async function h1(page) { return plain((await page.locator('h1').innerText()).trim()); }
 
 /* ------------------------------------------------------ through the API --- */
 
@@ -252,10 +269,11 @@ export async function openSignInPage(page, link) {
 }
 
 /* Open the link, press Sign in; wait for where the server sends the member
-   (/api/me/group while something waits for an answer, else /me/). */
+   (/api/me/group while something waits for an answer, else the task list
+   /api/me). */
 export async function signInWith(page, link, expect) {
   await openSignInPage(page, link);
-  await press(page, page.locator('main form button', { hasText: 'Sign in' }), (u) => u.pathname === '/api/me/group' || u.pathname === '/me/');
+  await press(page, page.locator('main form button', { hasText: 'Sign in' }), (u) => u.pathname === '/api/me/group' || u.pathname === '/api/me');
   if (expect) assert.equal(new URL(page.url()).pathname, expect, `signing in leads to ${expect}`);
   return page.url();
 }
@@ -341,18 +359,73 @@ export async function sitemapPaths() {
   return [...new Set(paths)].sort();
 }
 
-/* Pages left out of navigation and the sitemap ([extra] hidden). */
-export const FORM_PAGES = ['/groups/sign-up/', '/me/', '/me/pip/', '/me/status/', '/me/new-link/', '/support/ask/'];
-export const CONFIRMATION_PAGES = [
-  CHECK_YOUR_EMAIL, '/me/pip/saved/', '/me/pip/submitted/', '/support/ask/done/',
-  '/me/new-link/sent/', '/me/signed-out/',
-];
+/* Pages left out of navigation and the sitemap ([extra] hidden), and the
+   site's form pages. */
+export const FORM_PAGES = ['/groups/sign-up/', '/me/', '/me/new-link/', '/support/ask/'];
+export const CONFIRMATION_PAGES = [CHECK_YOUR_EMAIL, '/support/ask/done/', '/me/new-link/sent/', '/me/signed-out/'];
+/* The footer's pages and the French page. */
+export const FOOTER_PAGES = ['/contact/', '/accessibility/', '/privacy/', '/terms/', '/fr/'];
+/* The member area: the server's pages (signed in, each has the member bar
+   and the member navigation). */
+export const MEMBER_PAGES = ['/api/me', '/api/me/activities', '/api/me/pip', '/api/me/status', '/api/me/group'];
 
-export async function screenshot(page, name) {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
-  const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+export async function screenshot(page, name, dir = ARTIFACTS) {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
   return file;
+}
+
+/* ------------------------------------------------ the member pages --- */
+
+/* Fill the three fields (day, month, year) of the date whose ids start with
+   `prefix` (completed_on-qi_survey, goal_1_target_date). */
+export async function fillDate(page, prefix, iso) {
+  const d = typeof iso === 'string' ? dateParts(iso) : iso;
+  await page.fill(`#${prefix}-day`, d.day);
+  await page.fill(`#${prefix}-month`, d.month);
+  await page.fill(`#${prefix}-year`, d.year);
+}
+export async function dateValue(page, prefix) {
+  return {
+    day: await page.inputValue(`#${prefix}-day`),
+    month: await page.inputValue(`#${prefix}-month`),
+    year: await page.inputValue(`#${prefix}-year`),
+  };
+}
+
+/* The activity's section on /api/me/activities, and its buttons. */
+export function activitySection(page, key) { return page.locator(`section#activity-${key}`); }
+export function doneButton(page, key) { return activitySection(page, key).locator('button[name="done"][value="true"]'); }
+export function notDoneButton(page, key) { return activitySection(page, key).locator('button[name="done"][value="false"]'); }
+
+/* The tag ("Done", "Not started") of an activity on /api/me/activities. */
+export async function activityTag(page, key) {
+  return (await activitySection(page, key).locator('.qi-activity__head .qi-tag').innerText()).trim();
+}
+
+/* The element that has focus is the page's [data-qi-focus] notice (not the
+   body): after a change made with JavaScript, forms.js moves focus there. */
+export async function focusOnNotice(page) {
+  await page.waitForFunction(() => {
+    const a = document.activeElement;
+    return !!a && a !== document.body && a.hasAttribute('data-qi-focus');
+  });
+  return page.evaluate(() => document.activeElement.innerText.replace(/\s+/g, ' ').trim());
+}
+/* Focus is on the error summary. */
+export async function focusOnSummary(page) {
+  await page.waitForFunction(() => {
+    const a = document.activeElement;
+    return !!a && a.hasAttribute('data-qi-error-summary');
+  });
+  return page.evaluate(() => document.activeElement.innerText.replace(/\s+/g, ' ').trim());
+}
+
+/* The error summary's links (href, text), in order. */
+export async function summaryLinks(page) {
+  return page.locator('[data-qi-error-summary] .qi-error-summary__list a').evaluateAll(
+    (as) => as.map((a) => ({ href: a.getAttribute('href'), text: a.textContent.trim() })));
 }
 
 export async function activeInfo(page) {

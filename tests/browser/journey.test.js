@@ -1,11 +1,15 @@
-// 1. The member journey with JavaScript on (docs/trust.md): a lead proposes a
-// group of three; the only email goes to the lead's address on file; the
-// lead signs in from it, reviews and confirms the proposal; each peer signs
-// in from their own invitation (one browser context per member) and accepts;
-// all check off their four activities; the PIP is refused while one activity
-// is missing and with two self-care goals only; then saved, reloaded,
-// submitted; the status shows the requirement-met-until date, five years on,
-// and the group page who submitted it.
+// 1. The member journey with JavaScript on (docs/trust.md), through the
+// server's member pages: a lead proposes a group of three (the server's
+// refused form replaces the form in place first); the only email goes to the
+// lead's address on file; the lead signs in from it (the task list says a
+// proposal waits), reviews and confirms; each peer signs in from their own
+// invitation (one browser context per member) and accepts; all check off
+// their activities on /api/me/activities with the three date fields (focus
+// lands on the "Saved" notice each time, never on the body); the plan is
+// refused with two self-care goals only and while one activity is missing
+// (summary focused, answers kept), saved, then submitted: the confirmation
+// panel, the credits by goal, the status table with long dates, and the
+// group page who submitted it.
 // Then, each with its own group: a sign-up with a number nobody invited;
 // signing out; signing out on every device; a new link replacing the old
 // one; the lead inviting a peer and withdrawing it; a peer leaving.
@@ -14,9 +18,10 @@ import assert from 'node:assert/strict';
 import {
   launch, person, url, cpsoBlock, makeGroup, makePeer, fillSignUp, linkFor, outbox, outboxMark, mailsSince, mailTo,
   daysAgo, ACTIVITIES, CHECK_YOUR_EMAIL, SAME_ANSWER, codeOf, openSignInPage, signInWith, press, meStatus,
-  sessionCookie, apiFormGroup, apiGet, captureAnswer, plain,
+  sessionCookie, apiFormGroup, apiGet, plain, h1, fillDate, dateValue, dateParts, longDate, activitySection, doneButton,
+  notDoneButton, activityTag, focusOnNotice, focusOnSummary, summaryLinks, MEMBER_PAGES,
 } from './helpers.js';
-import { settled } from './setup.js';
+import { signedIn } from './setup.js';
 
 const ids = cpsoBlock(1);
 
@@ -24,25 +29,39 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-async function checkOff(page, activity, date) {
-  const box = page.locator(`[data-qi-activity="${activity}"]`);
-  await box.locator('input[name="completed_on"]').fill(date);
-  await box.locator('button[value="true"]').click();
-  await assertText(box.locator('[data-qi-activity-state]'), /^Done on /);
+const LABELS = {
+  qi_survey: 'QI Survey', practice_profile: 'Practice Profile', chart_review: 'Self-Guided Chart Review',
+  data_driven_qi: 'Data-Driven QI',
+};
+
+/* forms.js changes a member page in place (no navigation): a mark set on
+   the window before a post is still there after it. */
+async function markWindow(page) { await page.evaluate(() => { window.qiTestMark = 'kept'; }); }
+async function assertSamePage(page, what) {
+  assert.equal(await page.evaluate(() => window.qiTestMark), 'kept', `${what}: the page was changed in place, not reloaded`);
 }
 
-/* Wait until the locator's text matches (polls the page's state). */
-async function assertText(locator, re, timeout = 10000) {
-  const deadline = Date.now() + timeout;
-  let last = '';
-  while (Date.now() < deadline) {
-    last = (await locator.textContent().catch(() => '')) || '';
-    if (re.test(last.trim())) return last;
-    await new Promise((r) => setTimeout(r, 50)); // poll interval, not a wait for time to pass
-  }
-  assert.match(last.trim(), re);
-  return last;
+/* Check off an activity on /api/me/activities with JavaScript: type the
+   date, press the button; the page's main is swapped in place and focus
+   moves to the "Saved" notice. */
+async function checkOff(page, key, iso) {
+  if (new URL(page.url()).pathname !== '/api/me/activities') await page.goto(url('/api/me/activities'));
+  await markWindow(page);
+  await fillDate(page, `completed_on-${key}`, iso);
+  await doneButton(page, key).click();
+  const notice = await focusOnNotice(page);
+  assert.match(notice, new RegExp(`Saved ${LABELS[key]} is marked as done\\.`), `the Saved notice, focused: ${notice}`);
+  await assertSamePage(page, `check-off ${key}`);
+  assert.equal(new URL(page.url()).search, `?saved=${key}&as=done`, 'the address says what was saved');
+  assert.equal(await activityTag(page, key), 'Done');
+  assert.match(await activitySection(page, key).innerText(), new RegExp(`You finished it on ${longDate(iso)}`));
 }
+
+/* The task named `label` on the task list: its link and its tag. */
+function task(page, label) {
+  return page.locator('.qi-task').filter({ has: page.locator('.qi-task__name', { hasText: new RegExp(`^${label}$`) }) });
+}
+async function taskTag(page, label) { return (await task(page, label).locator('.qi-tag').innerText()).trim(); }
 
 async function fillGoal(page, n, kind, tag) {
   await page.check(`#goal_${n}_kind-${kind}`);
@@ -50,49 +69,69 @@ async function fillGoal(page, n, kind, tag) {
   await page.fill(`#goal_${n}_measure`, 'Eligible patients with a FIT in the last 2 years, from the EMR');
   await page.fill(`#goal_${n}_baseline`, '52%');
   await page.fill(`#goal_${n}_target`, '70%');
-  await page.fill(`#goal_${n}_target_date`, '2027-06-30');
+  await fillDate(page, `goal_${n}_target_date`, '2027-06-30');
   await page.fill(`#goal_${n}_change_ideas`, 'Recall list each quarter; a reminder in the chart');
 }
 
 const shown = (page, sel) => page.locator(sel).evaluateAll((ns) => ns.some((n) => !n.closest('[hidden]')));
 
-test('full journey with JavaScript: propose, sign in, confirm, accept, check off, PIP refused then submitted, status', async () => {
+/* The member bar and the member navigation, with the current page marked. */
+async function assertMemberChrome(page, name, current, links = ['Tasks', 'My activities', 'Group plan', 'Group progress', 'Members']) {
+  assert.match(await page.locator('.qi-member-bar').innerText(), new RegExp(`Signed in as ${name}`));
+  assert.equal(await page.locator('.qi-member-bar form[action="/api/access/logout"] button', { hasText: 'Sign out' }).count(), 1);
+  const nav = page.locator('nav.qi-member-nav[aria-label="Your group"]');
+  assert.deepEqual((await nav.locator('a').allInnerTexts()).map((t) => t.trim()), links);
+  assert.deepEqual((await nav.locator('a[aria-current="page"]').allInnerTexts()).map((t) => t.trim()), [current]);
+}
+
+test('full journey with JavaScript: propose, sign in, confirm, accept, check off, plan refused then submitted, status', async () => {
   const g = makeGroup(ids, 'js');
   const lead = await person(browser);
   const seenUrls = [];
   lead.context.on('request', (r) => seenUrls.push({ url: r.url(), referer: r.headers().referer || '' }));
 
-  // --- the proposal, with client-side checks first ----------------------------
+  // --- the proposal: refused first, by the server, in place ------------------
   await lead.page.goto(url('/groups/sign-up/'));
   assert.equal(await lead.page.locator('h1').count(), 1, 'exactly one h1');
   assert.equal(await lead.page.locator('#lead_email, [name="lead_email"]').count(), 0, 'there is no lead email field');
   // With JavaScript only the first peer row shows.
   assert.equal(await lead.page.locator('#peers [data-qi-row]').count(), 1);
+  await markWindow(lead.page);
   await lead.page.fill('#lead_cpso', '12a');
+  await lead.page.fill('#lead_name', g.lead.name);
   await lead.page.click('#sign-up-form button[type="submit"]');
-  const summary = lead.page.locator('.qi-error-summary');
-  await summary.waitFor();
-  assert.equal(await lead.page.evaluate(() => document.activeElement.classList.contains('qi-error-summary')), true,
-    'the error summary receives focus');
-  assert.match(await summary.textContent(), /CPSO number of 1 to 6 digits/);
-  const described = await lead.page.getAttribute('#lead_cpso', 'aria-describedby');
+  const summaryText = await focusOnSummary(lead.page);
+  await assertSamePage(lead.page, 'a refused sign-up');
+  assert.equal(lead.page.url(), url('/groups/sign-up/'), 'still on the sign-up page');
+  assert.match(await lead.page.title(), /^Error: Form a QI Group – /);
+  assert.match(summaryText, /^There is a problem/);
+  assert.match(summaryText, /Enter a CPSO number using digits only/);
+  const links = await summaryLinks(lead.page);
+  assert.equal(links[0].href, '#lead_cpso', 'the first error links to the first field');
+  assert.equal(await lead.page.locator('[data-qi-error-summary]').count(), 1, 'one summary');
+  assert.equal(await lead.page.inputValue('#lead_cpso'), '12a', 'the answers are kept');
+  assert.equal(await lead.page.inputValue('#lead_name'), g.lead.name);
   assert.equal(await lead.page.getAttribute('#lead_cpso', 'aria-invalid'), 'true');
+  const described = await lead.page.getAttribute('#lead_cpso', 'aria-describedby');
   const msgId = described.split(' ').find((id) => id.includes('error'));
-  assert.match(await lead.page.locator(`[id="${msgId}"]`).textContent(), /CPSO number/);
+  assert.match(await lead.page.locator(`[id="${msgId}"].qi-error-message`).textContent(), /CPSO number/);
+  assert.ok(await lead.page.locator('.qi-field--error #lead_cpso').count(), 'the field is marked in error');
+  // The summary's link moves focus to the field.
+  await lead.page.locator('[data-qi-error-summary] a[href="#lead_cpso"]').click();
+  assert.equal(await lead.page.evaluate(() => document.activeElement.id), 'lead_cpso');
 
   await fillSignUp(lead.page, g);
   assert.equal(await lead.page.locator('#peers [data-qi-row]').count(), 2);
   const mark = await outboxMark();
-  const answered = await captureAnswer(lead.page, '/api/groups');
-  await Promise.all([
+  const [answer] = await Promise.all([
+    lead.page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/groups'),
     lead.page.waitForURL(url(CHECK_YOUR_EMAIL)),
     lead.page.click('#sign-up-form button[type="submit"]'),
   ]);
-  const answer = await answered.answer;
-  assert.equal(answer.status, 202, 'the sign-up answers 202');
-  assert.deepEqual(JSON.parse(answer.body), { message: SAME_ANSWER }, 'the answer names nobody and carries no code');
-  assert.equal(answer.headers['set-cookie'], undefined, 'the sign-up sets no cookie');
-  assert.equal(await lead.page.locator('h1').innerText(), 'Check your email');
+  assert.equal(answer.status(), 303, 'the sign-up answers with a redirect');
+  assert.equal(new URL(await answer.headerValue('location'), url('/')).pathname, CHECK_YOUR_EMAIL, 'to "check your email", for anyone');
+  assert.equal(await answer.headerValue('set-cookie'), null, 'the sign-up sets no cookie');
+  assert.equal(await h1(lead.page), 'Check your email');
   assert.ok(plain(await lead.page.locator('main').innerText()).includes(SAME_ANSWER), 'the page gives the same answer for anyone');
   assert.equal(await sessionCookie(lead.context), undefined, 'nobody is signed in by a sign-up');
 
@@ -111,27 +150,28 @@ test('full journey with JavaScript: propose, sign in, confirm, accept, check off
   await press(lead.page, lead.page.locator('main form button', { hasText: 'Sign in' }), '/api/me/group');
   const cookie = await sessionCookie(lead.context);
   assert.ok(cookie && cookie.httpOnly && cookie.sameSite === 'Strict', `an HttpOnly, SameSite=Strict session cookie (${JSON.stringify(cookie)})`);
-  assert.equal(await lead.page.locator('h1').innerText(), 'Review your group\'s proposal');
+  assert.equal(await h1(lead.page), 'Review your group\'s proposal');
   const review = await lead.page.locator('main').innerText();
   for (const s of [g.group.name, g.group.setting, ...g.peers.flatMap((p) => [p.name, p.email])]) {
     assert.ok(review.includes(s), `the proposal shows ${s}`);
   }
+  await assertMemberChrome(lead.page, g.lead.name, 'Members', ['Tasks', 'Members']);
 
-  // /me/ says what waits for the lead, and hides the group's work.
-  await lead.page.goto(url('/me/'));
-  await settled(lead.page);
-  assert.ok(await shown(lead.page, '[data-qi-pending="review"]'), '/me/ shows the proposal to review');
-  assert.equal(await shown(lead.page, '[data-qi-activity]'), false, 'no check-offs before the group is confirmed');
-  await Promise.all([
-    lead.page.waitForURL(url('/api/me/group')),
-    lead.page.locator('[data-qi-pending="review"] a', { hasText: 'Review your group\'s proposal' }).click(),
-  ]);
+  // The task list says what waits for the lead, and offers nothing else yet.
+  await lead.page.goto(url('/api/me'));
+  await assertMemberChrome(lead.page, g.lead.name, 'Tasks', ['Tasks', 'Members']);
+  assert.match(await h1(lead.page), new RegExp(`Your QI Group\\s+${g.group.name}`));
+  assert.equal(await lead.page.locator('.qi-tag', { hasText: 'Action needed' }).count(), 1, 'one task needs action');
+  assert.equal(await lead.page.locator('a[href^="/api/me/activities"]').count(), 0, 'no activities before the group is confirmed');
+  const action = lead.page.locator('.qi-task').filter({ has: lead.page.locator('.qi-tag', { hasText: 'Action needed' }) });
+  assert.equal(await action.locator('a.qi-task__name').getAttribute('href'), '/api/me/group');
+  await Promise.all([lead.page.waitForURL(url('/api/me/group')), action.locator('a.qi-task__name').click()]);
 
   // --- the lead confirms: each peer is invited ----------------------------------
   const confirmMark = await outboxMark();
   await press(lead.page, lead.page.getByRole('button', { name: 'Confirm and invite the peers' }), '/api/me/group');
   assert.equal(new URL(lead.page.url()).search, '?done=confirmed');
-  assert.equal(await lead.page.locator('h1').innerText(), `Your group: ${g.group.name}`);
+  assert.equal(await h1(lead.page), `Your group: ${g.group.name}`);
   sent = await mailsSince(confirmMark);
   for (const p of g.peers) {
     assert.equal(mailTo(sent, p.email).filter((m) => m.link).length, 1, `one invitation to ${p.email}`);
@@ -143,148 +183,221 @@ test('full journey with JavaScript: propose, sign in, confirm, accept, check off
     const m = await person(browser);
     m.context.on('request', (r) => seenUrls.push({ url: r.url(), referer: r.headers().referer || '' }));
     await signInWith(m.page, await linkFor(p.email, confirmMark), '/api/me/group');
-    assert.equal(await m.page.locator('h1').innerText(), 'Respond to your invitation');
+    assert.equal(await h1(m.page), 'Respond to your invitation');
     const invitation = await m.page.locator('main').innerText();
     assert.ok(invitation.includes(g.lead.name), 'the invitation names the lead');
     assert.ok(invitation.includes(g.group.name), 'the invitation names the group');
+    await m.page.goto(url('/api/me'));
+    assert.equal(await m.page.locator('.qi-tag', { hasText: 'Action needed' }).count(), 1, 'the task list: the invitation needs an answer');
+    await m.page.goto(url('/api/me/group'));
     const acceptMark = await outboxMark();
     await press(m.page, m.page.getByRole('button', { name: 'Accept the invitation' }), '/api/me/group');
     assert.equal(new URL(m.page.url()).search, '?done=accepted');
-    assert.equal(await m.page.locator('h1').innerText(), `Your group: ${g.group.name}`);
+    assert.equal(await h1(m.page), `Your group: ${g.group.name}`);
     assert.equal(mailTo(await mailsSince(acceptMark), g.lead.email).length, 1, 'the lead is told by email');
     members.push(m);
   }
 
+  // --- the task list of a formed group -----------------------------------------
   for (const [i, m] of members.entries()) {
-    await m.page.goto(url('/me/'));
-    await settled(m.page);
     const who = i === 0 ? g.lead : g.peers[i - 1];
-    await assertText(m.page.locator('[data-qi-member-name]').first(), new RegExp(who.name));
-    await assertText(m.page.locator('[data-qi-progress]'), /0 of 4/);
+    await m.page.goto(url('/api/me'));
+    await assertMemberChrome(m.page, who.name, 'Tasks');
+    const main = await m.page.locator('main').innerText();
+    assert.match(main, /You have completed 0 of 4 activities\./);
+    for (const h of ['Your activities', 'Your group', 'What to do next']) {
+      assert.equal(await m.page.locator('h2', { hasText: h }).count(), 1, `the task list has "${h}"`);
+    }
+    for (const key of ACTIVITIES) {
+      const a = task(m.page, LABELS[key]);
+      assert.equal(await a.locator('a').getAttribute('href'), `/api/me/activities#activity-${key}`);
+      assert.equal(await taskTag(m.page, LABELS[key]), 'Not started');
+    }
+    for (const label of ['Members join the group', 'Everyone finishes their activities', 'Write the group’s plan', 'Submit the plan']) {
+      assert.equal(await task(m.page, label).count(), 1, `the group task "${label}"`);
+    }
+    assert.equal(await taskTag(m.page, 'Members join the group'), 'Done');
   }
 
-  // --- check-offs: everyone but the last peer's Data-Driven QI -------------
+  // --- check-offs: from the task list, with the three date fields -------------
   const date = daysAgo(5);
-  // A date in the future is refused in the browser, with the reason.
-  const future = new Date(Date.now() + 3 * 86400e3).toISOString().slice(0, 10);
-  const qs = lead.page.locator('[data-qi-activity="qi_survey"]');
-  await qs.locator('input[name="completed_on"]').fill(future);
-  await qs.locator('button[value="true"]').click();
-  await assertText(qs.locator('.qi-error-summary'), /cannot be in the future/);
+  const lp = lead.page;
+  await lp.goto(url('/api/me'));
+  await Promise.all([lp.waitForURL(url('/api/me/activities#activity-qi_survey')), task(lp, 'QI Survey').locator('a').click()]);
+  await assertMemberChrome(lp, g.lead.name, 'My activities');
+  const qs = activitySection(lp, 'qi_survey');
+  assert.equal(await qs.locator('legend').innerText(), 'Date you finished the QI Survey');
+  for (const [part, label] of [['day', 'Day'], ['month', 'Month'], ['year', 'Year']]) {
+    assert.equal(await qs.locator(`input[name="completed_on-${part}"]`).getAttribute('id'), `completed_on-qi_survey-${part}`);
+    assert.equal((await qs.locator(`label[for="completed_on-qi_survey-${part}"]`).innerText()).trim(), label);
+  }
+  assert.equal(await doneButton(lp, 'qi_survey').innerText(), 'Mark QI Survey as done');
+  assert.equal(await notDoneButton(lp, 'qi_survey').count(), 0, 'nothing to un-check yet');
 
+  // Refused by the server: a date in the future, then a date that does not exist.
+  const future = new Date(Date.now() + 3 * 86400e3).toISOString().slice(0, 10);
+  for (const [iso, re] of [[future, /future/i], [{ day: '31', month: '2', year: '2026' }, /Enter a real date/]]) {
+    await markWindow(lp);
+    await fillDate(lp, 'completed_on-qi_survey', iso);
+    await doneButton(lp, 'qi_survey').click();
+    const text = await focusOnSummary(lp);
+    await assertSamePage(lp, 'a refused check-off');
+    assert.match(text, re);
+    assert.deepEqual((await summaryLinks(lp)).map((l) => l.href), ['#completed_on-qi_survey-day']);
+    assert.match(await lp.title(), /^Error: /);
+    assert.match(await activitySection(lp, 'qi_survey').locator('.qi-error-message').innerText(), re, 'the message is beside the field');
+    assert.deepEqual(await dateValue(lp, 'completed_on-qi_survey'), typeof iso === 'string' ? dateParts(iso) : iso, 'the answer is kept');
+    assert.equal(await lp.getAttribute('#completed_on-qi_survey-day', 'aria-invalid'), 'true');
+    assert.equal(await activityTag(lp, 'qi_survey'), 'Not started', 'nothing was saved');
+  }
+
+  // Everyone but the last peer's Data-Driven QI.
   for (const [i, m] of members.entries()) {
     for (const a of ACTIVITIES) {
       if (i === members.length - 1 && a === 'data_driven_qi') continue;
       await checkOff(m.page, a, date);
     }
   }
-  await assertText(members[0].page.locator('[data-qi-progress]'), /4 of 4/);
-  await assertText(members[2].page.locator('[data-qi-progress]'), /3 of 4/);
-  // Un-check and check again.
-  const p1 = members[1].page.locator('[data-qi-activity="chart_review"]');
-  await p1.locator('button[value="false"]').click();
-  await assertText(p1.locator('[data-qi-activity-state]'), /Not done/);
-  await assertText(members[1].page.locator('[data-qi-progress]'), /3 of 4/);
-  await checkOff(members[1].page, 'chart_review', date);
+  assert.match(await members[0].page.locator('.qi-task-summary').innerText(), /You have completed 4 of 4 activities\./);
+  assert.match(await members[2].page.locator('.qi-task-summary').innerText(), /You have completed 3 of 4 activities\./);
+  // A done activity: change the date, or mark it as not done; then check it off again.
+  const mp = members[1].page;
+  assert.match(await doneButton(mp, 'chart_review').innerText(), /^Change the date/);
+  await markWindow(mp);
+  await notDoneButton(mp, 'chart_review').click();
+  const undone = await focusOnNotice(mp);
+  assert.match(undone, /Saved Self-Guided Chart Review is marked as not done\./, undone);
+  await assertSamePage(mp, 'mark as not done');
+  assert.equal(await activityTag(mp, 'chart_review'), 'Not started');
+  assert.match(await mp.locator('.qi-task-summary').innerText(), /3 of 4/);
+  await checkOff(mp, 'chart_review', date);
 
-  // --- the PIP ---------------------------------------------------------------
-  const pip = lead.page;
-  await pip.goto(url('/me/pip/'));
-  const missing = pip.locator('[data-qi-pip-missing]');
-  await assertText(missing, new RegExp(`${g.peers[1].name}: Data-Driven QI`));
+  // The task list follows.
+  await lp.goto(url('/api/me'));
+  assert.match(await lp.locator('main').innerText(), /You have completed 4 of 4 activities\./);
+  for (const key of ACTIVITIES) assert.equal(await taskTag(lp, LABELS[key]), 'Done');
+  assert.notEqual(await taskTag(lp, 'Everyone finishes their activities'), 'Done', 'one activity is still missing');
+
+  // --- the plan ----------------------------------------------------------------
+  const pip = lp;
+  await pip.goto(url('/api/me/pip'));
+  await assertMemberChrome(pip, g.lead.name, 'Group plan');
+  assert.match(await pip.locator('#activities').innerText(), new RegExp(`${g.peers[1].name} \\(Data-Driven QI\\)`),
+    'the checklist says who still has which activity to do');
   await pip.fill('#strengths', 'Shared EMR templates; strong nursing support.');
   await pip.fill('#improvements', 'Cancer screening recall; documentation of medication reviews.');
   await fillGoal(pip, 1, 'self_care', 'one');
   await fillGoal(pip, 2, 'self_care', 'two');
-  await assertText(pip.locator('[data-qi-goal-count]'), /only one self-care goal counts/);
-  // Refused: two self-care goals only (the page says why).
-  await pip.click('button[value="submit"]');
-  await assertText(pip.locator('.qi-error-summary'), /only one self-care goal counts toward the two/);
-  assert.equal(await pip.evaluate(() => document.activeElement.classList.contains('qi-error-summary')), true);
-  // Refused by the server: one activity is still missing (which member, which activity).
+  // Refused: two self-care goals only; the summary takes focus, the answers stay.
+  await markWindow(pip);
+  await pip.click('button[name="action"][value="submit"]');
+  let refusal = await focusOnSummary(pip);
+  await assertSamePage(pip, 'a refused plan');
+  assert.match(refusal, /self-care/i);
+  assert.match(await pip.title(), /^Error: /);
+  assert.equal(await pip.inputValue('#strengths'), 'Shared EMR templates; strong nursing support.', 'the answers are kept');
+  assert.match(await pip.inputValue('#goal_2_aim'), /^Aim two/);
+  assert.ok(await pip.isChecked('#goal_2_kind-self_care'));
+  assert.deepEqual(await dateValue(pip, 'goal_2_target_date'), { day: '30', month: '6', year: '2027' });
+  // Refused: one activity is still missing (which member, which activity).
   await pip.check('#goal_2_kind-practice');
-  await pip.click('button[value="submit"]');
-  const refusal = await assertText(pip.locator('.qi-error-summary'), /Data-Driven QI/);
+  await pip.click('button[name="action"][value="submit"]');
+  await pip.waitForFunction(() => /Data-Driven QI/.test(document.querySelector('[data-qi-error-summary]')?.textContent || ''));
+  refusal = await focusOnSummary(pip);
   assert.match(refusal, new RegExp(g.peers[1].name), 'the refusal names the member');
-  // Save the draft, then reload: it is still there (from the server).
-  await pip.click('button[value="save"]');
-  await assertText(pip.locator('[data-qi-pip-saved]'), /Draft saved/);
-  await pip.reload();
-  await assertText(pip.locator('[data-qi-pip-state]'), /Draft saved/);
+  assert.ok(await pip.isChecked('#goal_2_kind-practice'), 'the changed answer is kept');
+  // Save the draft: the Saved notice takes focus; reloaded, it is still there (from the server).
+  await pip.click('button[name="action"][value="save"]');
+  const saved = await focusOnNotice(pip);
+  assert.match(saved, /^Saved Your group’s draft has been saved/, saved);
+  await assertSamePage(pip, 'Save draft');
+  assert.equal(new URL(pip.url()).search, '?saved=1');
+  await pip.goto(url('/api/me/pip'));
   assert.equal(await pip.inputValue('#strengths'), 'Shared EMR templates; strong nursing support.');
-  assert.equal(await pip.isChecked('#goal_2_kind-practice'), true);
-  // Unsaved edits survive a closed tab (localStorage), and are marked as such.
-  await pip.fill('#improvements', 'Cancer screening recall; medication reviews; follow-up of abnormal results.');
-  await pip.waitForFunction(() => Object.keys(localStorage).some((k) => k.startsWith('qi:pip-draft:') &&
-    (localStorage.getItem(k) || '').includes('follow-up of abnormal results')));
-  await pip.close();
-  const pip2 = await lead.context.newPage();
-  lead.page = pip2;
-  await pip2.goto(url('/me/pip/'));
-  await pip2.locator('[data-qi-pip-restored]').waitFor({ state: 'visible' });
-  assert.match(await pip2.inputValue('#improvements'), /follow-up of abnormal results/);
-  // Another member sees the saved draft (not the unsaved local edit).
-  await members[1].page.goto(url('/me/pip/'));
-  await assertText(members[1].page.locator('[data-qi-pip-state]'), /Draft saved/);
-  assert.equal(await members[1].page.inputValue('#strengths'), 'Shared EMR templates; strong nursing support.');
-  assert.doesNotMatch(await members[1].page.inputValue('#improvements'), /abnormal results/);
+  assert.ok(await pip.isChecked('#goal_2_kind-practice'), 'goal 2 is a practice goal');
+  assert.deepEqual(await dateValue(pip, 'goal_1_target_date'), { day: '30', month: '6', year: '2027' });
 
-  // The last activity, then submission.
+  // The last activity, then the submission.
   await checkOff(members[2].page, 'data_driven_qi', date);
-  await assertText(members[2].page.locator('[data-qi-progress]'), /4 of 4/);
-  await pip2.reload();
-  await assertText(pip2.locator('[data-qi-pip-missing]'), /Every member has finished/);
-  // The same drawing step restored the local draft.
-  await pip2.locator('[data-qi-pip-restored]').waitFor({ state: 'visible' });
-  assert.match(await pip2.inputValue('#improvements'), /follow-up of abnormal results/, 'the local draft is restored again');
-  await Promise.all([pip2.waitForURL(url('/me/pip/submitted/')), pip2.click('button[value="submit"]')]);
-  const metUntil = await assertText(pip2.locator('[data-qi-met-until]'), /met until/);
-  const stored = await pip2.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('qi:pip-draft:')));
-  assert.deepEqual(stored, [], 'the local draft is cleared after submission');
-
-  // --- the status page ---------------------------------------------------------
-  const status = await members[1].page.evaluate(async () => {
-    const me = await (await fetch('/api/me', { headers: { Accept: 'application/json' } })).json();
-    return (await fetch(`/api/groups/${me.group_id}`, { headers: { Accept: 'application/json' } })).json();
+  await pip.reload();
+  assert.equal((await pip.locator('#activities .qi-task').first().locator('.qi-tag').innerText()).trim(), 'Done');
+  await markWindow(pip);
+  await pip.click('button[name="action"][value="submit"]');
+  const confirmation = await focusOnNotice(pip);
+  await assertSamePage(pip, 'Submit plan');
+  assert.equal(new URL(pip.url()).search, '?submitted=1');
+  const panel = pip.locator('.qi-panel--confirmation');
+  assert.equal(await h1(panel), 'Plan submitted');
+  // The server's record of the submission (its date is the program's, in Ontario).
+  const status = await pip.evaluate(async () => {
+    return (await fetch('/api/me/status', { credentials: 'same-origin', headers: { Accept: 'application/json' } })).json();
   });
   assert.equal(status.pip.state, 'submitted');
+  const submittedOn = longDate(status.pip.submitted_on);
+  const ago = (Date.now() - new Date(status.pip.submitted_on + 'T12:00:00Z').getTime()) / 86400e3;
+  assert.ok(Math.abs(ago) < 1.5, `submitted today (${status.pip.submitted_on})`);
+  assert.match(confirmation, new RegExp(`^Plan submitted Reference: ${g.group.name}, ${submittedOn}$`), confirmation);
+  assert.equal(await pip.locator('h1').count(), 1);
+  assert.equal(await pip.locator('h2', { hasText: 'What happens next' }).count(), 1);
+  assert.equal(await pip.locator('main form#pip-form').count(), 0, 'the submitted plan is read-only');
+  assert.equal(await pip.locator('main textarea, main input[type="text"]').count(), 0, 'no fields');
+  // The credits, each line saying what earned it.
+  const credits = pip.locator('table.qi-credits');
+  const lines = (await credits.locator('tbody tr td:first-child').allInnerTexts()).map((t) => t.trim());
+  assert.ok(lines.some((l) => /^Goal 1: Aim one: raise the share .*\(.+\)$/.test(l)), `a line for goal 1: ${JSON.stringify(lines)}`);
+  assert.ok(lines.some((l) => /^Goal 2: Aim two/.test(l)), `a line for goal 2: ${JSON.stringify(lines)}`);
+  assert.ok(!lines.some((l) => /QI Survey/.test(l)), 'a line worth no credit (the QI Survey) is not listed');
+  const numbers = (await credits.locator('tbody td.num').allInnerTexts()).map(Number);
+  assert.ok(numbers.every((n) => n > 0), `every listed line earns credits: ${numbers}`);
+  const total = Number((await credits.locator('tfoot td.num').innerText()).trim());
+  assert.equal(total, numbers.reduce((a, b) => a + b, 0), 'the total row adds the lines up');
+  assert.match(await pip.locator('main').innerText(), /The submitted plan/);
+  assert.match(await pip.locator('main').innerText(), /Aim one: raise the share/);
+
+  // The date until which the requirement is met: five years on.
   const sub = new Date(status.pip.submitted_on + 'T00:00:00Z');
   const until = new Date(status.pip.requirement_met_until + 'T00:00:00Z');
   assert.equal(until.getUTCFullYear() - sub.getUTCFullYear(), 5, 'requirement met for five years');
-  const months = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
-  const longUntil = `${until.getUTCDate()} ${months[until.getUTCMonth()]} ${until.getUTCFullYear()}`;
-  assert.ok(metUntil.includes(longUntil), `confirmation says until ${longUntil}: ${metUntil}`);
+  const longUntil = longDate(status.pip.requirement_met_until);
+  assert.match(await pip.locator('main').innerText(), new RegExp(`requirement until ${longUntil}`));
+  // A later visit: "Requirement met until".
+  await pip.goto(url('/api/me/pip'));
+  assert.equal(await pip.locator('.qi-panel--confirmation').count(), 0, 'the confirmation panel shows once');
+  assert.match(await pip.locator('main').innerText(), new RegExp(`Requirement met until\\s+${longUntil}`));
 
+  // --- the status table ----------------------------------------------------------
   const sp = members[1].page;
-  await sp.goto(url('/me/status/'));
-  const table = sp.locator('[data-qi-status] table');
-  await table.waitFor();
+  await sp.goto(url('/api/me/status'));
+  await assertMemberChrome(sp, g.peers[0].name, 'Group progress');
+  const table = sp.locator('table.qi-table-responsive');
   assert.equal(await table.locator('tbody tr').count(), 3, 'one row per member');
   assert.equal(await table.locator('thead th').count(), 6);
-  const cells = await table.locator('tbody td').allTextContents();
-  assert.equal(cells.filter((c) => /^Done \d{4}-\d{2}-\d{2}$/.test(c.trim())).length, 12, 'every activity reads "Done <date>"');
+  assert.equal((await table.locator('thead th').last().innerText()).trim(), 'CPD credits');
+  const cells = (await table.locator('tbody td[data-label]:not([data-label="CPD credits"])').allTextContents()).map((c) => c.trim());
+  assert.equal(cells.length, 12);
+  assert.deepEqual(cells.filter((c) => c === `Done ${longDate(date)}`).length, 12, `every activity reads "Done ${longDate(date)}": ${cells}`);
+  for (const c of await table.locator('tbody td[data-label="CPD credits"]').allTextContents()) assert.match(c.trim(), /^\d+(\.\d+)?$/);
   const rowNames = await table.locator('tbody th[scope="row"]').allTextContents();
   for (const who of [g.lead, ...g.peers]) assert.ok(rowNames.some((n) => n.includes(who.name)));
-  const text = await sp.locator('[data-qi-status]').textContent();
+  const text = await sp.locator('main').innerText();
   assert.ok(text.includes(longUntil), `status page shows the requirement-met-until date ${longUntil}`);
-  assert.match(text, /Submitted/);
-  assert.match(text, /CPD credits you may claim/);
+  assert.match(text, /Plan submitted/);
 
   // The group page says who submitted the plan.
   await sp.goto(url('/api/me/group'));
+  await assertMemberChrome(sp, g.peers[0].name, 'Members');
   const by = sp.locator('dt', { hasText: 'Plan submitted by' });
   assert.equal(await by.count(), 1, 'the group page says who submitted the plan');
   assert.match(await by.locator('xpath=following-sibling::dd[1]').innerText(), new RegExp(`^${g.lead.name} on `));
 
   // --- checks are locked after submission ------------------------------------
-  await members[0].page.goto(url('/me/'));
-  await members[0].page.locator('[data-qi-locked]').waitFor({ state: 'visible' });
+  await members[0].page.goto(url('/api/me/activities'));
+  assert.match(await members[0].page.locator('main').innerText(), /can no longer be changed/);
+  assert.equal(await members[0].page.locator('main form[data-qi-form="activity"]').count(), 0, 'no check-off forms');
 
-  // --- ask a QI Coach --------------------------------------------------------
+  // --- ask a QI Coach -----------------------------------------------------------
   const ask = members[2].page;
   await ask.goto(url('/support/ask/'));
-  await ask.click('#ask-form button[type="submit"]');
-  await assertText(ask.locator('.qi-error-summary'), /Choose what your question is about/);
   await ask.selectOption('#topic', 'measurement');
   await ask.fill('#message', 'How do we measure a baseline when our EMR cannot report screening rates?');
   await Promise.all([ask.waitForURL(url('/support/ask/done/')), ask.click('#ask-form button[type="submit"]')]);
@@ -302,22 +415,41 @@ test('full journey with JavaScript: propose, sign in, confirm, accept, check off
   }
 });
 
+test('asking a QI Coach with JavaScript: refused in place in plain words, then sent', async () => {
+  const { links } = await apiFormGroup(makeGroup(ids, 'js-ask', 1));
+  const p = await signedIn(browser, links.lead);
+  await p.page.goto(url('/support/ask/'));
+  await markWindow(p.page);
+  await p.page.fill('#message', 'Can a goal be shared by two members?');
+  await p.page.click('#ask-form button[type="submit"]');
+  const text = await focusOnSummary(p.page);
+  await assertSamePage(p.page, 'a refused question');
+  assert.match(await p.page.title(), /^Error: /);
+  assert.equal(await p.page.inputValue('#message'), 'Can a goal be shared by two members?', 'the answer is kept');
+  assert.deepEqual((await summaryLinks(p.page)).map((l) => l.href), ['#topic']);
+  assert.match(text, /Choose/);
+  assert.doesNotMatch(text, /getting_started|pip_goals|self_care/, `the message is in plain words, not the form's internal values: ${text}`);
+  await p.page.selectOption('#topic', 'measurement');
+  await Promise.all([p.page.waitForURL(url('/support/ask/done/')), p.page.click('#ask-form button[type="submit"]')]);
+  assert.deepEqual(p.problems, []);
+  await p.context.close();
+});
+
 test('a sign-up with a number nobody invited looks the same and sends no email', async () => {
   const g = makeGroup({ ...ids, lead: ids.uninvited }, 'js-uninvited');
   const p = await person(browser);
   await p.page.goto(url('/groups/sign-up/'));
   await fillSignUp(p.page, g);
   const before = (await outbox()).length;
-  const answered = await captureAnswer(p.page, '/api/groups');
-  await Promise.all([
+  const [answer] = await Promise.all([
+    p.page.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/groups'),
     p.page.waitForURL(url(CHECK_YOUR_EMAIL)),
     p.page.click('#sign-up-form button[type="submit"]'),
   ]);
-  const answer = await answered.answer;
-  assert.equal(answer.status, 202);
-  assert.deepEqual(JSON.parse(answer.body), { message: SAME_ANSWER }, 'the same answer as for an invited number');
-  assert.equal(answer.headers['set-cookie'], undefined);
-  assert.equal(await p.page.locator('h1').innerText(), 'Check your email');
+  assert.equal(answer.status(), 303);
+  assert.equal(new URL(await answer.headerValue('location'), url('/')).pathname, CHECK_YOUR_EMAIL, 'the same answer as for an invited number');
+  assert.equal(await answer.headerValue('set-cookie'), null);
+  assert.equal(await h1(p.page), 'Check your email');
   assert.ok(plain(await p.page.locator('main').innerText()).includes(SAME_ANSWER), 'the same page text');
   assert.equal((await outbox()).length, before, 'no email was sent');
   assert.equal(await sessionCookie(p.context), undefined);
@@ -328,24 +460,27 @@ test('a sign-up with a number nobody invited looks the same and sends no email',
 test('signing out ends this browser\'s session', async () => {
   const { g, links, sessions } = await apiFormGroup(makeGroup(ids, 'js-signout'));
   const m = await person(browser);
-  await signInWith(m.page, links.peers[0], '/me/');
-  await settled(m.page);
-  await assertText(m.page.locator('[data-qi-member-name]').first(), new RegExp(g.peers[0].name));
-  await press(m.page, m.page.getByRole('button', { name: 'Sign out', exact: true }), '/me/signed-out/');
+  await signInWith(m.page, links.peers[0], '/api/me');
+  assert.match(await m.page.locator('.qi-member-bar').innerText(), new RegExp(`Signed in as ${g.peers[0].name}`));
+  // Sign out from the member bar, on any member page.
+  await m.page.goto(url('/api/me/status'));
+  await press(m.page, m.page.locator('.qi-member-bar').getByRole('button', { name: 'Sign out', exact: true }), '/me/signed-out/');
   assert.equal(new URL(m.page.url()).search, '');
-  assert.equal(await m.page.locator('h1').innerText(), 'You are signed out');
+  assert.equal(await h1(m.page), 'You are signed out');
   assert.equal(await shown(m.page, '[data-qi-query="everywhere"]'), false, 'no "every device" notice');
   assert.equal(await sessionCookie(m.context), undefined, 'the cookie is cleared');
   assert.equal(await meStatus(m.context), 401, 'GET /api/me is 401 after signing out');
 
-  // /me/ shows how to sign in, and none of the member's work.
-  await m.page.goto(url('/me/'));
-  await settled(m.page);
-  assert.ok(await shown(m.page, 'div[data-qi-signed-out]'), '/me/ shows the signed-out state');
-  assert.equal(await shown(m.page, '[data-qi-activity]'), false, 'no check-off forms when signed out');
-  assert.equal(await shown(m.page, '[data-qi-member-name]'), false);
-  const res = await m.page.goto(url('/api/me/group'));
-  assert.equal(res.status(), 401, 'the group page is 401 too');
+  // Every member page now shows how to sign in, and none of the member's work.
+  for (const p of MEMBER_PAGES) {
+    const res = await m.page.goto(url(p));
+    assert.equal(res.status(), 200, `${p} answers 200 with the sign-in page`);
+    assert.equal(await h1(m.page), 'Sign in to see your group', `${p} asks to sign in`);
+    assert.equal(await m.page.locator('main form').count(), 0, `${p}: no forms when signed out`);
+    assert.equal(await m.page.locator('.qi-member-bar, nav.qi-member-nav').count(), 0, `${p}: no member bar`);
+    assert.equal(await m.page.locator('main a.qi-button', { hasText: 'Get a new sign-in link' }).getAttribute('href'), '/me/new-link/');
+    assert.ok(!(await m.page.locator('main').innerText()).includes(g.peers[0].name), `${p} names nobody`);
+  }
 
   // Only this session ended: another one of the same member still works.
   assert.equal((await apiGet(sessions.peers[0], '/api/me')).status, 200, 'the member\'s other session is still live');
@@ -357,11 +492,10 @@ test('signing out on every device ends the other browsers\' sessions too', async
   const { links, sessions } = await apiFormGroup(makeGroup(ids, 'js-everywhere'));
   const here = await person(browser);
   const there = await person(browser);
-  await signInWith(here.page, links.peers[1], '/me/');
-  await signInWith(there.page, links.peers[1], '/me/');
+  await signInWith(here.page, links.peers[1], '/api/me');
+  await signInWith(there.page, links.peers[1], '/api/me');
   assert.equal(await meStatus(there.context), 200, 'the other browser is signed in');
 
-  await settled(here.page);
   await press(here.page, here.page.getByRole('button', { name: 'Sign out on every device' }), '/me/signed-out/');
   assert.equal(new URL(here.page.url()).search, '?everywhere=1');
   await here.page.locator('[data-qi-query="everywhere"]').waitFor({ state: 'visible' });
@@ -369,11 +503,10 @@ test('signing out on every device ends the other browsers\' sessions too', async
   assert.equal(await meStatus(there.context), 401, 'the other browser is signed out too');
   assert.equal((await apiGet(sessions.peers[1], '/api/me')).status, 401, 'and every other session of the member');
   await there.page.reload();
-  await settled(there.page);
-  assert.ok(await shown(there.page, 'div[data-qi-signed-out]'), 'the other browser\'s /me/ shows the signed-out state');
+  assert.equal(await h1(there.page), 'Sign in to see your group', 'the other browser\'s task list asks to sign in');
 
   // The link itself still works: sign in again.
-  await signInWith(there.page, links.peers[1], '/me/');
+  await signInWith(there.page, links.peers[1], '/api/me');
   assert.equal(await meStatus(there.context), 200);
   for (const p of [here, there]) { assert.deepEqual(p.problems, []); await p.context.close(); }
 });
@@ -382,17 +515,19 @@ test('a new link from /me/new-link/ replaces the old one', async () => {
   const { g, links } = await apiFormGroup(makeGroup(ids, 'js-newlink'));
   const peer = g.peers[0];
   const old = await person(browser);
-  await signInWith(old.page, links.peers[0], '/me/');
+  await signInWith(old.page, links.peers[0], '/api/me');
 
   const p = await person(browser);
   await p.page.goto(url('/me/new-link/'));
   assert.equal(await p.page.locator('h1').count(), 1);
-  // Client-side checks.
+  // Refused by the server, in place: the summary takes focus, the answer stays.
   await p.page.fill('#cpso', '12x');
   await p.page.click('#new-link-form button[type="submit"]');
-  const summary = p.page.locator('.qi-error-summary');
-  await summary.waitFor();
-  assert.match(await summary.innerText(), /CPSO/);
+  assert.match(await focusOnSummary(p.page), /CPSO/);
+  assert.equal(p.page.url(), url('/me/new-link/'));
+  assert.match(await p.page.title(), /^Error: /);
+  assert.deepEqual((await summaryLinks(p.page)).map((l) => l.href), ['#cpso', '#email'], 'the errors in form order');
+  assert.equal(await p.page.inputValue('#cpso'), '12x');
   assert.equal(await p.page.getAttribute('#email', 'aria-invalid'), 'true', 'the empty email is flagged');
 
   // Details that match nobody: the same page, no email.
@@ -400,7 +535,7 @@ test('a new link from /me/new-link/ replaces the old one', async () => {
   await p.page.fill('#cpso', peer.cpso);
   await p.page.fill('#email', 'somebody.else@example.org');
   await Promise.all([p.page.waitForURL(url('/me/new-link/sent/')), p.page.click('#new-link-form button[type="submit"]')]);
-  assert.equal(await p.page.locator('h1').innerText(), 'Check your email');
+  assert.equal(await h1(p.page), 'Check your email');
   assert.deepEqual(await mailsSince(mark), [], 'no email for details that match nobody');
 
   // The member's own details.
@@ -413,7 +548,8 @@ test('a new link from /me/new-link/ replaces the old one', async () => {
     p.page.waitForURL(url('/me/new-link/sent/')),
     p.page.click('#new-link-form button[type="submit"]'),
   ]);
-  assert.equal(answer.status(), 202);
+  assert.equal(answer.status(), 303, 'a redirect to "check your email", whoever asked');
+  assert.equal(await answer.headerValue('set-cookie'), null);
   const sent = await mailsSince(mark);
   assert.equal(sent.length, 1, 'one email');
   assert.equal(mailTo(sent, peer.email).length, 1, 'to the member\'s address on file');
@@ -423,15 +559,14 @@ test('a new link from /me/new-link/ replaces the old one', async () => {
   // The old link's page says it is not valid; the old sign-in has ended.
   const res = await p.page.goto(links.peers[0]);
   assert.equal(res.status(), 401);
-  assert.equal(await p.page.locator('h1').innerText(), 'This link is not valid or has been replaced');
+  assert.equal(await h1(p.page), 'This link is not valid or has been replaced');
   assert.equal(await p.page.locator('main form').count(), 0, 'no Sign in button');
   assert.equal(await p.page.locator('main a[href="/me/new-link/"]').count(), 1, 'it links to a new link');
   assert.equal(await meStatus(old.context), 401, 'the browser signed in with the old link is signed out');
 
   // The new link signs in.
-  await signInWith(p.page, fresh, '/me/');
-  await settled(p.page);
-  await assertText(p.page.locator('[data-qi-member-name]').first(), new RegExp(peer.name));
+  await signInWith(p.page, fresh, '/api/me');
+  assert.match(await p.page.locator('.qi-member-bar').innerText(), new RegExp(`Signed in as ${peer.name}`));
   for (const x of [old, p]) { assert.deepEqual(x.problems, []); await x.context.close(); }
 });
 
@@ -439,10 +574,10 @@ test('the lead invites a peer from the group page, then withdraws the invitation
   const tag = 'js-invite';
   const { g, links } = await apiFormGroup(makeGroup(ids, tag), { accept: [0] });
   const lead = await person(browser);
-  await signInWith(lead.page, links.lead, '/me/');
+  await signInWith(lead.page, links.lead, '/api/me');
   const page = lead.page;
   await page.goto(url('/api/me/group'));
-  assert.equal(await page.locator('h1').innerText(), `Your group: ${g.group.name}`);
+  assert.equal(await h1(page), `Your group: ${g.group.name}`);
 
   // A refused invitation: the page comes back with the errors and the answers kept.
   await page.fill('#peer_cpso', '12x');
@@ -487,7 +622,7 @@ test('the lead invites a peer from the group page, then withdraws the invitation
 test('a peer leaves the group', async () => {
   const { g, links, sessions } = await apiFormGroup(makeGroup(ids, 'js-leave'));
   const peer = await person(browser);
-  await signInWith(peer.page, links.peers[1], '/me/');
+  await signInWith(peer.page, links.peers[1], '/api/me');
   const page = peer.page;
   await page.goto(url('/api/me/group'));
   await page.locator('details.qi-confirm summary', { hasText: 'Leave the group' }).click();
@@ -514,7 +649,7 @@ test('a new link: the address may be typed in another case', async () => {
   await p.page.fill('#email', g.lead.email.toUpperCase());
   await Promise.all([p.page.waitForURL(url('/me/new-link/sent/')), p.page.click('#new-link-form button[type="submit"]')]);
   assert.equal(mailTo(await mailsSince(mark), g.lead.email).length, 1, 'the new link goes to the address on file');
-  await signInWith(p.page, await linkFor(g.lead.email, mark), '/me/');
+  await signInWith(p.page, await linkFor(g.lead.email, mark), '/api/me');
   assert.deepEqual(p.problems, []);
   await p.context.close();
 });

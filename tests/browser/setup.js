@@ -21,9 +21,9 @@ export async function memberGroup(block, tag, ids = cpsoBlock(block)) {
     body: new URLSearchParams({
       action: 'save', strengths: 'Shared on-call; good EMR use.', improvements: 'Screening recall.',
       goal_1_kind: 'practice', goal_1_aim: 'More patients screened', goal_1_measure: 'FIT in 2 years',
-      goal_1_baseline: '50%', goal_1_target: '70%', goal_1_target_date: '2027-06-30', goal_1_change_ideas: 'Recall list',
+      goal_1_baseline: '50%', goal_1_target: '70%', 'goal_1_target_date-day': '30', 'goal_1_target_date-month': '6', 'goal_1_target_date-year': '2027', goal_1_change_ideas: 'Recall list',
       goal_2_kind: 'self_care', goal_2_aim: 'Protected lunch break', goal_2_measure: 'Days with a break',
-      goal_2_baseline: '1 a week', goal_2_target: '4 a week', goal_2_target_date: '2027-01-31', goal_2_change_ideas: 'Block the schedule',
+      goal_2_baseline: '1 a week', goal_2_target: '4 a week', 'goal_2_target_date-day': '31', 'goal_2_target_date-month': '1', 'goal_2_target_date-year': '2027', goal_2_change_ideas: 'Block the schedule',
     }),
   });
   assert.equal(res.status, 200, `saving a draft: ${await res.text()}`);
@@ -57,28 +57,16 @@ export async function invitedGroup(ids, tag) {
 }
 
 /* A browser context signed in, through the sign-in page, as the member whose
-   link is given. `expect`: where signing in should lead (default /me/, an
-   accepted member). */
+   link is given. `expect`: where signing in should lead (default the task
+   list /api/me, an accepted member). */
 export async function signedIn(browser, link, opts = {}) {
   const p = await person(browser, opts);
-  await signInWith(p.page, link, opts.expect || '/me/');
+  await signInWith(p.page, link, opts.expect || '/api/me');
   return p;
 }
 
-/* Wait until the member pages have drawn what they load from the API:
-   signed out, a panel for a member who has not joined yet, a load error, or
-   the group's name filled in (member.js fills it in the same step as the
-   rest of the page). Pages without sign-in panels (/me/pip/submitted/) only
-   reveal a date once a plan is submitted: they are settled when loaded. */
+/* The member pages are rendered by the server: a page is settled once it
+   has loaded (forms.js is a deferred script, so it has run by then). */
 export async function settled(page) {
   await page.waitForLoadState('load');
-  await page.waitForFunction(() => {
-    if (!document.querySelector('[data-qi-member]')) return true;
-    const shown = (n) => !n.closest('[hidden]');
-    const any = (sel) => Array.from(document.querySelectorAll(sel)).some(shown);
-    if (!document.querySelector('div[data-qi-signed-out], [data-qi-pending]')) return true;
-    if (any('[data-qi-load-error]') || any('div[data-qi-signed-out]') || any('[data-qi-pending]')) return true;
-    return Array.from(document.querySelectorAll('[data-qi-signed-in] [data-qi-group-name], [data-qi-signed-in][data-qi-group-name]'))
-      .some((n) => shown(n) && n.textContent.trim() !== '');
-  }, null, { timeout: 10000 });
 }
