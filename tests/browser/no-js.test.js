@@ -1,7 +1,8 @@
 // 2. The journey with JavaScript turned off: every form is a plain POST
 // answered by a redirect (to a site page, or back to the server's pages
-// /api/me/group, /api/me/pip and /api/me/activities) or by the server's HTML
-// error page listing each problem by field. The lead proposes a group of
+// /api/me/group, /api/me/pip and /api/me/activities) or, refused, by the
+// same form again from the server: every answer kept, "Error:" in the
+// title, the problems listed in form order and each beside its field. The lead proposes a group of
 // four, signs in from the emailed link and confirms; two peers accept and one
 // declines; the three members check off, write and submit the plan. Also: a
 // second proposal by a lead already in an open group cannot be confirmed
@@ -11,7 +12,8 @@ import assert from 'node:assert/strict';
 import {
   launch, person, url, cpsoBlock, makeGroup, makePeer, fillSignUp, linkFor, daysAgo, ACTIVITIES, CHECK_YOUR_EMAIL,
   SAME_ANSWER, plain, outbox, outboxMark, mailsSince, mailTo, signInWith, meStatus, sessionCookie, apiSignUp,
-  apiFormGroup, codeOf,
+  apiFormGroup, codeOf, fillDate, dateValue, dateParts, longDate, doneButton, notDoneButton, activitySection, activityTag,
+  summaryLinks, h1,
 } from './helpers.js';
 
 const ids = cpsoBlock(2);
@@ -31,25 +33,28 @@ async function submit(page, selector) {
   return response;
 }
 
-async function assertErrorPage(page, response, status, patterns) {
+/* A form the server refused: the same page with "There is a problem" at
+   the top, the title starting "Error:", and each message beside its field.
+   Returns the summary's text. */
+async function assertRefusedForm(page, response, status, title) {
   assert.equal(response.status(), status, `the server answers ${status}`);
   assert.match(response.headers()['content-type'] || '', /text\/html/);
-  assert.equal(await page.locator('h1').count(), 1, 'the error page has one h1');
-  const text = await page.locator('body').innerText();
-  for (const re of patterns) assert.match(text, re);
-  assert.ok(await page.locator('a[href]').count() >= 1, 'the error page links back');
-  return text;
-}
-
-/* Follow a link inside <noscript>. Chromium with scripting disabled by
-   Playwright does not render <noscript> (a real browser without JavaScript
-   shows it), so read the link from its markup, then open it. */
-async function followNoscriptLink(page, text) {
-  const notes = (await page.locator('noscript').evaluateAll((ns) => ns.map((n) => n.innerHTML).join('\n')))
-    .replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
-  const m = notes.match(new RegExp(`<a href="([^"]+)">${text}</a>`));
-  assert.ok(m, `the <noscript> note links "${text}"`);
-  await page.goto(url(m[1]));
+  assert.equal(await page.locator('h1').count(), 1, 'the page has one h1');
+  assert.match(await page.title(), title);
+  const summary = page.locator('[data-qi-error-summary]');
+  assert.equal(await summary.count(), 1, 'one error summary');
+  assert.match(await summary.locator('h2').innerText(), /^There is a problem$/);
+  const targets = (await summaryLinks(page)).map((l) => l.href);
+  for (const href of targets) assert.equal(await page.locator(href).count(), 1, `the summary's link ${href} leads to a field`);
+  // The links follow the order of their fields on the page.
+  const ordered = await page.evaluate((hrefs) => hrefs.every((h, i) => i === 0 ||
+    (document.querySelector(hrefs[i - 1]).compareDocumentPosition(document.querySelector(h)) & Node.DOCUMENT_POSITION_FOLLOWING)), targets);
+  assert.ok(ordered, `the errors are listed in form order: ${targets}`);
+  // A problem with a field is also said beside it (a problem that is not a
+  // field's, such as an activity still to do, links to where it is shown).
+  const fields = await page.evaluate((hrefs) => hrefs.filter((h) => document.querySelector(h).closest('form')), targets);
+  if (fields.length) assert.ok(await page.locator('form .qi-error-message').count() >= 1, `messages beside the fields ${fields}`);
+  return summary.innerText();
 }
 
 async function fillGoal(page, n, kind) {
@@ -58,7 +63,7 @@ async function fillGoal(page, n, kind) {
   await page.fill(`#goal_${n}_measure`, 'Patients on opioids with an agreement in the chart');
   await page.fill(`#goal_${n}_baseline`, '30%');
   await page.fill(`#goal_${n}_target`, '90%');
-  await page.fill(`#goal_${n}_target_date`, '2027-03-31');
+  await fillDate(page, `goal_${n}_target_date`, '2027-03-31');
   await page.fill(`#goal_${n}_change_ideas`, 'Flag in the EMR; review at each renewal');
 }
 
@@ -78,12 +83,33 @@ test('the journey works with JavaScript turned off', async () => {
   assert.ok(!hp || hp.x + hp.width <= 0 || hp.width <= 1, `the honeypot is off screen (${JSON.stringify(hp)})`);
   assert.equal(await page.getAttribute('#website', 'tabindex'), '-1', 'the honeypot is out of the tab order');
 
-  // An incomplete form: the server's error page lists each problem by field.
+  // An incomplete form: the same form again from the server, every answer
+  // kept, the problems listed in form order, "Error:" in the title.
   await page.fill('#lead_cpso', '12ab');
+  await page.fill('#lead_name', 'Dr. Lead Typo');
+  await page.check('#lead_language-fr');
+  await page.fill('#practice_setting', 'Clinic, Kenora');
+  await page.fill('#peer_1_cpso', '555');
+  await page.fill('#peer_1_name', 'Dr. Peer Whole');
+  await page.fill('#peer_1_email', 'whole@example.org');
+  await page.selectOption('#peer_1_language', 'fr');
   await page.fill('#peer_2_name', 'Dr. Half Row');
+  await page.fill('#peer_3_email', 'broken@');
   let res = await submit(page, '#sign-up-form button[type="submit"]');
-  const text = await assertErrorPage(page, res, 400, [/CPSO/i, /name/i, /email/i]);
-  assert.match(text, /peer 2/i, 'the half-filled peer row is named');
+  await assertRefusedForm(page, res, 400, /^Error: Form a QI Group – QI Groups$/);
+  assert.equal(page.url(), url('/api/groups'), 'the answer to the post, at its own address');
+  const errors = await summaryLinks(page);
+  assert.deepEqual(errors.map((e) => e.href), ['#lead_cpso', '#group_name', '#peer_2_cpso', '#peer_2_email', '#peer_3_cpso', '#peer_3_name', '#peer_3_email'],
+    `the problems, in form order: ${JSON.stringify(errors)}`);
+  assert.match(errors[0].text, /CPSO number/);
+  for (const [sel, value] of [['#lead_cpso', '12ab'], ['#lead_name', 'Dr. Lead Typo'], ['#practice_setting', 'Clinic, Kenora'],
+    ['#peer_1_cpso', '555'], ['#peer_1_name', 'Dr. Peer Whole'], ['#peer_1_email', 'whole@example.org'], ['#peer_2_name', 'Dr. Half Row'],
+    ['#peer_3_email', 'broken@'], ['#group_name', '']]) {
+    assert.equal(await page.inputValue(sel), value, `${sel} keeps its answer`);
+  }
+  assert.ok(await page.isChecked('#lead_language-fr'), 'the chosen language is kept');
+  assert.equal(await page.inputValue('#peer_1_language'), 'fr', 'the peer\'s language is kept');
+  assert.equal(await page.getAttribute('#peer_1_cpso', 'aria-invalid'), null, 'a good answer is not flagged');
 
   // The real proposal: 303 to "check your email"; no cookie; one email, to the lead on file.
   await page.goto(url('/groups/sign-up/'));
@@ -92,7 +118,7 @@ test('the journey works with JavaScript turned off', async () => {
   res = await submit(page, '#sign-up-form button[type="submit"]');
   assert.equal(res.status(), 303);
   assert.equal(page.url(), url(CHECK_YOUR_EMAIL));
-  assert.equal(await page.locator('h1').innerText(), 'Check your email');
+  assert.equal(await h1(page), 'Check your email');
   assert.ok(plain(await page.locator('main').innerText()).includes(SAME_ANSWER));
   assert.equal(await sessionCookie(lead.context), undefined, 'a sign-up signs nobody in');
   let sent = await mailsSince(mark);
@@ -103,7 +129,7 @@ test('the journey works with JavaScript turned off', async () => {
   await signInWith(page, await linkFor(g.lead.email, mark), '/api/me/group');
   const cookie = await sessionCookie(lead.context);
   assert.ok(cookie && cookie.httpOnly, 'the lead holds an HttpOnly session cookie');
-  assert.equal(await page.locator('h1').innerText(), 'Review your group\'s proposal');
+  assert.equal(await h1(page), 'Review your group\'s proposal');
   mark = await outboxMark();
   res = await submit(page, button(page, 'Confirm and invite the peers'));
   assert.equal(res.status(), 303);
@@ -136,7 +162,7 @@ test('the journey works with JavaScript turned off', async () => {
   for (const [i, p] of g.peers.entries()) {
     const m = await person(browser, { js: false });
     await signInWith(m.page, invitations[p.email], '/api/me/group');
-    assert.equal(await m.page.locator('h1').innerText(), 'Respond to your invitation');
+    assert.equal(await h1(m.page), 'Respond to your invitation');
     mark = await outboxMark();
     if (i < 2) {
       res = await submit(m.page, button(m.page, 'Accept the invitation'));
@@ -147,7 +173,7 @@ test('the journey works with JavaScript turned off', async () => {
       res = await submit(m.page, button(m.page, 'Decline the invitation'));
       assert.equal(res.status(), 303);
       assert.equal(m.page.url(), url('/me/signed-out/?declined=1'));
-      assert.equal(await m.page.locator('h1').innerText(), 'You are signed out');
+      assert.equal(await h1(m.page), 'You are signed out');
       assert.equal(await meStatus(m.context), 401, 'declining signs out');
       await m.context.close();
     }
@@ -155,94 +181,100 @@ test('the journey works with JavaScript turned off', async () => {
   }
   const declined = g.peers[2];
 
-  // Check-offs by plain form posts; the last member leaves one out.
+  // Check-offs by plain form posts on /api/me/activities; the last member leaves one out.
   const date = daysAgo(4);
   for (const [i, m] of members.entries()) {
     for (const a of ACTIVITIES) {
       if (i === 2 && a === 'chart_review') continue;
-      await m.page.goto(url('/me/'));
-      await m.page.fill(`#completed_on-${a}`, date);
-      res = await submit(m.page, `[data-qi-activity="${a}"] button[value="true"]`);
+      await m.page.goto(url('/api/me/activities'));
+      await fillDate(m.page, `completed_on-${a}`, date);
+      res = await submit(m.page, doneButton(m.page, a));
       assert.equal(res.status(), 303, `check-off ${a} redirects`);
-      assert.equal(m.page.url(), url(`/me/?saved=${a}`));
+      assert.equal(m.page.url(), url(`/api/me/activities?saved=${a}&as=done#activity-${a}`));
+      assert.match(await m.page.locator('.qi-notification--success').innerText(), /Saved\s+.* is marked as done\./);
+      assert.equal(await activityTag(m.page, a), 'Done');
     }
   }
   // Un-checking needs no date; then check it off again.
-  await page.goto(url('/me/'));
-  res = await submit(page, '[data-qi-activity="practice_profile"] button[value="false"]');
+  await page.goto(url('/api/me/activities'));
+  res = await submit(page, notDoneButton(page, 'practice_profile'));
   assert.equal(res.status(), 303, 'un-check redirects');
+  assert.match(page.url(), /\/api\/me\/activities\?saved=practice_profile&as=[a-z_]+#activity-practice_profile$/);
+  assert.match(await page.locator('.qi-notification--success').innerText(), /Practice Profile is marked as not done\./);
   await page.goto(url('/api/me/status'));
-  assert.match(await page.locator('tbody tr').first().innerText(), /Not done/, 'the un-checked activity shows as not done');
-  await page.goto(url('/me/'));
-  await page.fill('#completed_on-practice_profile', date);
-  res = await submit(page, '[data-qi-activity="practice_profile"] button[value="true"]');
+  assert.match(await page.locator('tbody tr').first().innerText(), /Not started/, 'the un-checked activity shows as not started');
+  await page.goto(url('/api/me/activities'));
+  await fillDate(page, 'completed_on-practice_profile', date);
+  res = await submit(page, doneButton(page, 'practice_profile'));
   assert.equal(res.status(), 303);
 
-  // A date in the future: the server's error page says so.
-  await page.goto(url('/me/'));
-  await page.fill('#completed_on-qi_survey', '2999-01-01');
-  res = await submit(page, '[data-qi-activity="qi_survey"] button[value="true"]');
-  await assertErrorPage(page, res, 400, [/future/i]);
+  // A date in the future, and one that does not exist: the same page, the answer kept.
+  for (const [d, re] of [[{ day: '1', month: '1', year: '2999' }, /future/i], [{ day: '31', month: '2', year: '2026' }, /Enter a real date/]]) {
+    await page.goto(url('/api/me/activities'));
+    await fillDate(page, 'completed_on-qi_survey', d);
+    res = await submit(page, doneButton(page, 'qi_survey'));
+    await assertRefusedForm(page, res, 400, /^Error: My activities/);
+    assert.deepEqual((await summaryLinks(page)).map((e) => e.href), ['#completed_on-qi_survey-day']);
+    assert.match(await activitySection(page, 'qi_survey').locator('.qi-error-message').innerText(), re);
+    assert.deepEqual(await dateValue(page, 'completed_on-qi_survey'), d, 'the date typed is kept');
+  }
 
-  // Without JavaScript the static PIP page shows no editable form (an empty
-  // form would replace the saved draft); it links to the server's PIP page.
-  await page.goto(url('/me/pip/'));
-  assert.equal(await page.isVisible('#pip-form'), false, 'the static PIP form is hidden without JavaScript');
-  assert.equal(await page.locator('#strengths:visible').count(), 0, 'no empty PIP fields to save by accident');
-  await followNoscriptLink(page, 'Open your saved plan');
-  assert.equal(page.url(), url('/api/me/pip'));
+  // The plan, on the server's page: what is missing, which member, which activity.
+  await page.goto(url('/api/me/pip'));
   assert.equal(await page.locator('h1').count(), 1);
   assert.equal(await page.inputValue('#strengths'), '', 'nothing saved yet');
-  assert.match(await page.locator('body').innerText(), new RegExp(`${g.peers[1].name}: Self-Guided Chart Review`), 'what is missing: which member, which activity');
+  assert.match(await page.locator('#activities').innerText(), new RegExp(`${g.peers[1].name} \\(Self-Guided Chart Review\\)`), 'what is missing: which member, which activity');
 
-  // The PIP is refused while an activity is missing: which member, which activity.
+  // The plan is refused while an activity is missing; the answers stay.
   await page.fill('#strengths', 'Team-based care; same-day access.');
   await page.fill('#improvements', 'Opioid agreements; diabetes follow-up.');
   await fillGoal(page, 1, 'practice');
   await fillGoal(page, 2, 'practice');
   res = await submit(page, 'button[value="submit"]');
-  await assertErrorPage(page, res, 409, [new RegExp(g.peers[1].name), /Chart Review/]);
+  const refused = await assertRefusedForm(page, res, 409, /^Error: /);
+  assert.match(refused, new RegExp(g.peers[1].name));
+  assert.match(refused, /Chart Review/);
+  assert.equal(await page.inputValue('#strengths'), 'Team-based care; same-day access.', 'the answers are kept');
+  assert.equal(await page.inputValue('#goal_2_measure'), 'Patients on opioids with an agreement in the chart');
+  assert.deepEqual(await dateValue(page, 'goal_2_target_date'), { day: '31', month: '3', year: '2027' });
+  assert.ok(await page.isChecked('#goal_2_kind-practice'));
 
-  // Save the draft instead: back to the server's PIP page, which shows it.
-  await page.goto(url('/api/me/pip'));
-  await page.fill('#strengths', 'Team-based care; same-day access.');
-  await page.fill('#improvements', 'Opioid agreements; diabetes follow-up.');
-  await fillGoal(page, 1, 'self_care');
-  await fillGoal(page, 2, 'self_care');
+  // Save the draft instead: back to the plan page, which shows it.
+  await page.check('#goal_1_kind-self_care');
+  await page.check('#goal_2_kind-self_care');
   res = await submit(page, 'button[value="save"]');
   assert.equal(res.status(), 303);
   assert.equal(page.url(), url('/api/me/pip?saved=1'));
-  assert.match(await page.locator('[role="status"]').innerText(), /saved/);
+  assert.match(await page.locator('.qi-notification--success').innerText(), /Saved/);
 
-  // Another member without JavaScript reopens the plan and sees the saved draft.
+  // Another member without JavaScript opens the plan and sees the saved draft.
   const other = members[1].page;
-  await other.goto(url('/me/pip/'));
-  await followNoscriptLink(other, 'Open your saved plan');
+  await other.goto(url('/api/me/pip'));
   assert.equal(await other.inputValue('#strengths'), 'Team-based care; same-day access.');
   assert.equal(await other.inputValue('#improvements'), 'Opioid agreements; diabetes follow-up.');
   assert.ok(await other.isChecked('#goal_2_kind-self_care'), 'goal 2 kind is kept');
-  assert.equal(await other.inputValue('#goal_2_target_date'), '2027-03-31');
+  assert.deepEqual(await dateValue(other, 'goal_2_target_date'), { day: '31', month: '3', year: '2027' });
   assert.equal(await other.inputValue('#goal_3_aim'), '', 'empty rows to add goals');
 
-  // The last activity, from the server's activities page (linked from /me/).
+  // The last activity, from the task list's link.
   const last = members[2].page;
-  await last.goto(url('/me/'));
-  await followNoscriptLink(last, 'See and update your activities');
-  assert.equal(last.url(), url('/api/me/activities'));
-  assert.match(await last.locator('body').innerText(), /3 of 4 done/);
-  assert.equal(await last.inputValue('#completed_on-qi_survey'), date, 'the saved date is shown');
-  await last.fill('#completed_on-chart_review', date);
-  res = await submit(last, 'button[name="done"][value="true"] >> nth=2');
+  await last.goto(url('/api/me'));
+  assert.match(await last.locator('main').innerText(), /You have completed 3 of 4 activities\./);
+  await last.locator('a.qi-task__name', { hasText: 'Self-Guided Chart Review' }).click();
+  await last.waitForURL(url('/api/me/activities#activity-chart_review'));
+  assert.deepEqual(await dateValue(last, 'completed_on-qi_survey'), dateParts(date), 'the saved date is shown');
+  await fillDate(last, 'completed_on-chart_review', date);
+  res = await submit(last, doneButton(last, 'chart_review'));
   assert.equal(res.status(), 303);
-  assert.equal(last.url(), url('/api/me/activities?saved=chart_review'));
-  assert.match(await last.locator('body').innerText(), /4 of 4 done/);
+  assert.equal(last.url(), url('/api/me/activities?saved=chart_review&as=done#activity-chart_review'));
+  assert.match(await last.locator('main').innerText(), /You have completed 4 of 4 activities\./);
 
   // Two self-care goals only are refused, with the reason: the saved draft is
   // submitted as it is, no retyping.
   await page.goto(url('/api/me/pip'));
-  assert.match(await page.locator('body').innerText(), /Every member has completed all four activities/);
+  assert.equal((await page.locator('#activities .qi-task').first().locator('.qi-tag').innerText()).trim(), 'Done');
   res = await submit(page, 'button[value="submit"]');
-  await assertErrorPage(page, res, 400, [/self-care/i]);
+  assert.match(await assertRefusedForm(page, res, 400, /^Error: /), /self-care/i);
 
   // Now a valid plan: goal 2 becomes a practice goal, a third is added; submitted.
   await page.goto(url('/api/me/pip'));
@@ -250,17 +282,23 @@ test('the journey works with JavaScript turned off', async () => {
   await page.check('#goal_2_kind-practice');
   await fillGoal(page, 3, 'practice');
   res = await submit(page, 'button[value="submit"]');
+  assert.equal(res.status(), 303);
   assert.equal(page.url(), url('/api/me/pip?submitted=1'));
-  const submitted = await page.locator('body').innerText();
-  assert.match(submitted, new RegExp(`met until .*${new Date().getUTCFullYear() + 5}`));
-  assert.equal(await page.locator('main form').count(), 0, 'the submitted plan is read-only');
+  assert.equal(await page.locator('.qi-panel--confirmation h1').innerText(), 'Plan submitted');
+  const submitted = await page.locator('main').innerText();
+  assert.match(submitted, /Reference: Group nojs, \d{1,2} [A-Z][a-z]+ \d{4}/);
+  assert.match(submitted, new RegExp(`until \\d{1,2} [A-Z][a-z]+ ${new Date().getUTCFullYear() + 5}`));
+  assert.match(submitted, /Goal 1: Goal 1: every patient on an opioid has a treatment agreement \(/, 'the credits say which goal earned them');
+  assert.equal(await page.locator('main form#pip-form').count(), 0, 'the submitted plan is read-only');
 
-  // The server-rendered status view shows the dates and every member (not
-  // the one who declined); the group page says who submitted.
+  // The status view shows the dates and every member (not the one who
+  // declined); the group page says who submitted.
   await members[1].page.goto(url('/api/me/status'));
-  const status = await members[1].page.locator('body').innerText();
+  const status = await members[1].page.locator('main').innerText();
   const year = new Date().getUTCFullYear();
   assert.match(status, new RegExp(`${year + 5}`), 'requirement met until five years on');
+  const cells = (await members[1].page.locator('tbody td[data-label]').allTextContents()).map((c) => c.replace(/\s+/g, ' ').trim());
+  assert.ok(cells.includes(`Done ${longDate(date)}`), `dates written out: ${cells}`);
   for (const who of [g.lead, g.peers[0], g.peers[1]]) assert.ok(status.includes(who.name), `status lists ${who.name}`);
   assert.ok(!status.includes(declined.name), 'the peer who declined is not listed');
   assert.ok(await members[1].page.locator('table th[scope]').count() >= 5, 'a real table with header cells');
@@ -276,14 +314,16 @@ test('the journey works with JavaScript turned off', async () => {
   res = await submit(page, '#ask-form button[type="submit"]');
   assert.equal(page.url(), url('/support/ask/done/'));
 
-  // Sign out: a plain form on /me/.
-  await page.goto(url('/me/'));
-  res = await submit(page, button(page, 'Sign out'));
+  // Sign out: a plain form in the member bar.
+  await page.goto(url('/api/me'));
+  res = await submit(page, page.locator('.qi-member-bar').getByRole('button', { name: 'Sign out', exact: true }));
   assert.equal(res.status(), 303);
   assert.equal(page.url(), url('/me/signed-out/'));
   assert.equal(await meStatus(lead.context), 401, 'signed out');
   res = await page.goto(url('/api/me/activities'));
-  assert.equal(res.status(), 401, 'the server pages are 401 after signing out');
+  assert.equal(res.status(), 200);
+  assert.equal(plain(await h1(page)), 'Sign in to see your group', 'the member pages ask to sign in');
+  assert.equal(await page.locator('main form').count(), 0, 'no form that cannot work');
 
   for (const m of members) await m.context.close();
 });
@@ -308,7 +348,12 @@ test('without JavaScript: a number nobody invited, and a new link', async () => 
   await page.fill('#cpso', 'abc');
   await page.fill('#email', 'broken@');
   res = await submit(page, '#new-link-form button[type="submit"]');
-  await assertErrorPage(page, res, 400, [/CPSO/, /email/i]);
+  const text = await assertRefusedForm(page, res, 400, /^Error: /);
+  assert.match(text, /CPSO/);
+  assert.match(text, /email/i);
+  assert.deepEqual((await summaryLinks(page)).map((l) => l.href), ['#cpso', '#email']);
+  assert.equal(await page.inputValue('#cpso'), 'abc', 'the answers are kept');
+  assert.equal(await page.inputValue('#email'), 'broken@');
   // Good details: 303 to "check your email"; one email; the old link is no longer valid.
   await page.goto(url('/me/new-link/'));
   await page.fill('#cpso', g.peers[1].cpso);
@@ -321,8 +366,8 @@ test('without JavaScript: a number nobody invited, and a new link', async () => 
   assert.notEqual(codeOf(fresh), codeOf(links.peers[1]));
   res = await page.goto(links.peers[1]);
   assert.equal(res.status(), 401);
-  assert.equal(await page.locator('h1').innerText(), 'This link is not valid or has been replaced');
-  await signInWith(page, fresh, '/me/');
+  assert.equal(await h1(page), 'This link is not valid or has been replaced');
+  await signInWith(page, fresh, '/api/me');
   assert.equal(await meStatus(p.context), 200);
   await p.context.close();
 });
