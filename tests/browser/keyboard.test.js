@@ -1,8 +1,9 @@
 // 3. Keyboard only: the sign-up form can be completed with Tab, typing,
 // Space and Enter, with a visible focus indicator on every stop, and errors
 // reachable from the focused error summary; then the lead signs in from the
-// emailed link and confirms, and a peer signs in and accepts, all with the
-// keyboard.
+// emailed link and confirms, and a peer signs in and accepts, opens an
+// activity from the task list and checks activities off (the three date
+// fields, the button pressed with Space or Enter), all with the keyboard.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
@@ -52,6 +53,8 @@ test('proposing, signing in, confirming and accepting with the keyboard alone', 
   // Submitting too early: the summary takes focus; its link leads to the field.
   await tabTo(page, (i) => i.tag === 'BUTTON' && /Send the proposal/.test(i.text), 'the submit button', 200);
   await page.keyboard.press('Enter');
+  // The server's answer replaces the form; wait for focus to reach its summary.
+  await page.waitForFunction(() => document.activeElement && document.activeElement.hasAttribute('data-qi-error-summary'));
   const onSummary = await activeInfo(page);
   assert.match(onSummary.cls, /qi-error-summary/, 'Enter on submit moves focus to the error summary');
   await page.keyboard.press('Tab');
@@ -126,6 +129,29 @@ test('proposing, signing in, confirming and accepting with the keyboard alone', 
   assert.equal(await peer.page.locator('details.qi-confirm:has(summary:text-is("Leave the group"))').getAttribute('open'), '',
     'Enter opens the disclosure');
   await tabTo(peer.page, (i) => i.tag === 'BUTTON' && i.text === 'Yes, leave the group', 'Yes, leave the group');
+
+  // The task list with the keyboard: Tab to an activity's link, Enter; then
+  // check it off: type the date in its three fields, press the button.
+  const tp = peer.page;
+  await tp.goto(url('/api/me'));
+  await tabTo(tp, (i) => i.tag === 'A' && i.text === 'QI Survey', 'the QI Survey task');
+  await Promise.all([tp.waitForURL(url('/api/me/activities#activity-qi_survey')), tp.keyboard.press('Enter')]);
+  const date = new Date(Date.now() - 6 * 86400e3);
+  for (const [key, button, pressKey] of [['qi_survey', 'Mark QI Survey as done', 'Space'], ['practice_profile', 'Mark Practice Profile as done', 'Enter']]) {
+    await tabTo(tp, byId(`completed_on-${key}-day`), `the day of ${key}`, 120);
+    await tp.keyboard.type(String(date.getUTCDate()));
+    await tabTo(tp, byId(`completed_on-${key}-month`), `the month of ${key}`);
+    await tp.keyboard.type(String(date.getUTCMonth() + 1));
+    await tabTo(tp, byId(`completed_on-${key}-year`), `the year of ${key}`);
+    await tp.keyboard.type(String(date.getUTCFullYear()));
+    await tabTo(tp, (i) => i.tag === 'BUTTON' && i.text === button, button);
+    await tp.keyboard.press(pressKey);
+    // forms.js swaps the page in place: focus lands on the Saved notice, from
+    // where Tab carries on through the page.
+    await tp.waitForFunction(() => document.activeElement && document.activeElement.hasAttribute('data-qi-focus'));
+    assert.match(await tp.evaluate(() => document.activeElement.innerText), /is marked as done/);
+    assert.equal((await tp.locator(`#activity-${key} .qi-activity__head .qi-tag`).innerText()).trim(), 'Done');
+  }
   assert.deepEqual(peer.problems, []);
   await peer.context.close();
 });
