@@ -1,10 +1,10 @@
 // 4. Phone and zoom: at 320 CSS pixels wide (1280 px at 400% zoom) no page
 // needs horizontal scrolling, and form inputs use text of at least 16px:
-// the site's pages, the server's pages (the sign-in page, the group page)
-// and the forms with errors showing.
+// the site's pages (with the footer's pages and /fr/), the server's pages
+// (the sign-in page, every member page) and the forms with errors showing.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, url, sitemapPaths, FORM_PAGES, CONFIRMATION_PAGES, press } from './helpers.js';
+import { launch, url, sitemapPaths, FORM_PAGES, CONFIRMATION_PAGES, FOOTER_PAGES, MEMBER_PAGES, press, fillDate, doneButton } from './helpers.js';
 import { memberGroup, signedIn, settled } from './setup.js';
 
 let browser;
@@ -34,8 +34,8 @@ test('at 320px wide no page scrolls sideways and inputs use 16px text', async ()
   const { links } = await memberGroup(5, 'reflow');
   const member = await signedIn(browser, links.peer1, { context: { viewport: { width: 320, height: 640 } } });
   const signIn = new URL(links.peer2);
-  const paths = [...new Set([...(await sitemapPaths()), ...FORM_PAGES, ...CONFIRMATION_PAGES, '/no-such-page/', '/api/me/status',
-    '/api/me/pip', '/api/me/activities', '/api/me/group', signIn.pathname + signIn.search, '/api/access?code=not-valid'])];
+  const paths = [...new Set([...(await sitemapPaths()), ...FORM_PAGES, ...CONFIRMATION_PAGES, ...FOOTER_PAGES, '/no-such-page/',
+    ...MEMBER_PAGES, signIn.pathname + signIn.search, '/api/access?code=not-valid'])];
   const failures = [];
   for (const p of paths) {
     const res = await member.page.goto(url(p));
@@ -56,6 +56,14 @@ test('at 320px wide no page scrolls sideways and inputs use 16px text', async ()
   if (m.scrollWidth > 320) failures.push(`group page, invite refused: scrollWidth ${m.scrollWidth}; ${m.wide.join(', ')}`);
   if (m.small.length) failures.push(`group page: text under 16px in ${m.small.join(', ')}`);
   await lead.context.close();
+
+  // A check-off refused (the three date fields with their message).
+  await member.page.goto(url('/api/me/activities'));
+  await fillDate(member.page, 'completed_on-data_driven_qi', { day: '31', month: '2', year: '2026' });
+  await doneButton(member.page, 'data_driven_qi').click();
+  await member.page.waitForFunction(() => document.activeElement && document.activeElement.hasAttribute('data-qi-error-summary'));
+  m = await measure(member.page);
+  if (m.scrollWidth > 320) failures.push(`check-off refused: scrollWidth ${m.scrollWidth}; ${m.wide.join(', ')}`);
 
   // The sign-up form with every peer row and error messages showing.
   await member.page.goto(url('/groups/sign-up/'));

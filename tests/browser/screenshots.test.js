@@ -1,122 +1,122 @@
-// 6. Screenshots of each form page and each step of the verified journey at
-// phone (375×800) and desktop (1280×900) widths, saved under
-// tests/browser/artifacts/ (git-ignored) for a person to look at. Also fails
-// if a page does not render what it is for.
+// 6. Screenshots of the main pages at desktop (1280 px) and phone (375 px)
+// widths, full page, written to tests/browser/screenshots/ (committed, so a
+// reviewer sees the look of the pages in a diff). The data entered is fixed
+// (names, dates), so only what the server dates itself (today) changes from
+// one run to the next. Also fails if a page does not render what it is for.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import {
-  launch, url, screenshot, person, ARTIFACTS, cpsoBlock, makeGroup, fillSignUp, CHECK_YOUR_EMAIL, outboxMark, linkFor,
-  signInWith, press,
+  launch, url, screenshot, person, cpsoBlock, apiFormGroup, apiCheckOff, ACTIVITIES, SCREENSHOTS, addressOnFile,
 } from './helpers.js';
-import { memberGroup, signedIn, settled } from './setup.js';
+import { signedIn } from './setup.js';
 
 let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-const SIZES = { phone: { width: 375, height: 800 }, desktop: { width: 1280, height: 900 } };
-/* [name, path, what the page must show] as an accepted member of a formed group. */
-const SHOTS = [
-  ['sign-up', '/groups/sign-up/', 'form[data-qi-form="sign-up"]'],
-  ['check-your-email', CHECK_YOUR_EMAIL, 'h1'],
-  ['me', '/me/', '[data-qi-activity="qi_survey"] form'],
-  ['pip', '/me/pip/', 'form[data-qi-form="pip"]'],
-  ['status', '/me/status/', '[data-qi-status] table'],
-  ['ask', '/support/ask/', 'form[data-qi-form="ask"]'],
-  ['ask-done', '/support/ask/done/', 'h1'],
-  ['status-server', '/api/me/status', 'table'],
-  ['group-peer', '/api/me/group', '.qi-member-list'],
-  ['new-link', '/me/new-link/', 'form[data-qi-form="new-link"]'],
-  ['new-link-sent', '/me/new-link/sent/', 'h1'],
-  ['signed-out', '/me/signed-out/', 'h1'],
-  ['signed-out-everywhere', '/me/signed-out/?everywhere=1', '[data-qi-query="everywhere"]'],
-  ['signed-out-left', '/me/signed-out/?left=1', '[data-qi-query="left"]'],
-];
+const SIZES = { desktop: { width: 1280, height: 900 }, phone: { width: 375, height: 800 } };
+const DONE_ON = '2026-11-02';
 
-test('screenshots of the form pages and the journey at phone and desktop widths', async () => {
-  fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-  const { links } = await memberGroup(8, 'shots');
-  const leads = cpsoBlock(9);
+/* A group with fixed names: the lead and two peers. */
+function fixedGroup(ids, name) {
+  const cpso = ids.lead();
+  return {
+    lead: { cpso, name: 'Dr. Amira Haddad', email: addressOnFile(cpso), language: 'en' },
+    group: { name, setting: 'Family health team, Sudbury' },
+    peers: [
+      { cpso: ids.peer(), name: 'Dr. Jean Tremblay', email: `jean.${cpso}@example.org`, language: 'fr' },
+      { cpso: ids.peer(), name: 'Dr. Grace Okafor', email: `grace.${cpso}@example.org`, language: 'en' },
+    ],
+  };
+}
+
+const PLAN = {
+  strengths: 'Shared EMR templates; strong nursing support.',
+  improvements: 'Colorectal cancer screening recall; documenting medication reviews.',
+  goal_1_kind: 'practice', goal_1_aim: 'Raise the share of eligible patients screened for colorectal cancer from 52% to 70%',
+  goal_1_measure: 'Eligible patients with a FIT in the last 2 years, from the EMR', goal_1_baseline: '52%', goal_1_target: '70%',
+  'goal_1_target_date-day': '30', 'goal_1_target_date-month': '6', 'goal_1_target_date-year': '2027',
+  goal_1_change_ideas: 'A recall list each quarter; a reminder in the chart',
+  goal_2_kind: 'self_care', goal_2_aim: 'Each member takes a protected lunch break four days a week',
+  goal_2_measure: 'Days with a break, self-reported weekly', goal_2_baseline: '1 a week', goal_2_target: '4 a week',
+  'goal_2_target_date-day': '31', 'goal_2_target_date-month': '1', 'goal_2_target_date-year': '2027',
+  goal_2_change_ideas: 'Block the schedule at noon',
+  goal_3_kind: 'practice', goal_3_aim: 'Every patient on a long-term opioid has a treatment agreement',
+  goal_3_measure: 'Patients on opioids with an agreement in the chart', goal_3_baseline: '30%', goal_3_target: '90%',
+  'goal_3_target_date-day': '31', 'goal_3_target_date-month': '3', 'goal_3_target_date-year': '2027',
+  goal_3_change_ideas: 'Flag in the EMR; review at each renewal',
+};
+
+async function postPlan(session, action) {
+  const res = await fetch(url('/api/me/pip'), {
+    method: 'POST',
+    headers: { Accept: 'application/json', Authorization: `Bearer ${session}` },
+    body: new URLSearchParams({ action, ...PLAN }),
+  });
+  assert.equal(res.status, 200, `plan ${action}: ${await res.text()}`);
+}
+
+test('screenshots of the main pages at desktop and phone widths', async () => {
+  fs.rmSync(SCREENSHOTS, { recursive: true, force: true });
+  const ids = cpsoBlock(8);
+  // Working: the lead has done everything, one peer half, one nothing; a draft is saved.
+  const working = await apiFormGroup(fixedGroup(ids, 'Riverside FHT screening'));
+  await apiCheckOff(working.sessions.lead, ACTIVITIES, DONE_ON);
+  await apiCheckOff(working.sessions.peers[0], ACTIVITIES.slice(0, 2), DONE_ON);
+  await postPlan(working.sessions.lead, 'save');
+  // Submitted: every member done, the plan submitted.
+  const done = await apiFormGroup(fixedGroup(ids, 'Lakeside palliative care'));
+  for (const s of [done.sessions.lead, ...done.sessions.peers]) await apiCheckOff(s, ACTIVITIES, DONE_ON);
+  await postPlan(done.sessions.lead, 'save');
+  await postPlan(done.sessions.lead, 'submit');
+
   const written = [];
   for (const [size, viewport] of Object.entries(SIZES)) {
-    const member = await signedIn(browser, links.peer1, { context: { viewport } });
-    for (const [name, p, selector] of SHOTS) {
-      await member.page.goto(url(p));
-      await settled(member.page);
-      assert.ok(await member.page.isVisible(selector), `${p} shows ${selector}`);
-      written.push(await screenshot(member.page, `${name}-${size}`));
-    }
-    // Error states.
-    await member.page.goto(url('/groups/sign-up/'));
-    await member.page.fill('#peer_1_email', 'not-an-email');
-    await member.page.click('#sign-up-form button[type="submit"]');
-    await member.page.locator('.qi-error-summary').waitFor();
-    written.push(await screenshot(member.page, `sign-up-errors-${size}`));
-    await member.page.goto(url('/me/new-link/'));
-    await member.page.fill('#cpso', '12x');
-    await member.page.click('#new-link-form button[type="submit"]');
-    await member.page.locator('.qi-error-summary').waitFor();
-    written.push(await screenshot(member.page, `new-link-errors-${size}`));
+    const shoot = async (page, name, selector) => {
+      assert.ok(await page.locator(selector).first().isVisible(), `${name} shows ${selector}`);
+      written.push(await screenshot(page, `${name}-${size}`, SCREENSHOTS));
+    };
+    const visitor = await person(browser, { context: { viewport } });
+    const v = visitor.page;
+    await v.goto(url('/'));
+    await shoot(v, 'home', 'h1');
+    await v.goto(url('/contact/'));
+    await shoot(v, 'contact', 'h1');
+    await v.goto(url('/groups/sign-up/'));
+    await shoot(v, 'sign-up', 'form#sign-up-form');
+    await v.fill('#lead_cpso', '12ab');
+    await v.fill('#lead_name', 'Dr. Amira Haddad');
+    await v.fill('#peer_1_email', 'not-an-address');
+    await v.click('#sign-up-form button[type="submit"]');
+    await v.waitForFunction(() => document.activeElement && document.activeElement.hasAttribute('data-qi-error-summary'));
+    await v.evaluate(() => window.scrollTo(0, 0));
+    await shoot(v, 'sign-up-refused', '[data-qi-error-summary]');
+    await v.goto(url('/api/me'));
+    await shoot(v, 'member-signed-out', 'a[href="/me/new-link/"]');
+    await visitor.context.close();
+
+    const member = await signedIn(browser, working.links.lead, { context: { viewport } });
+    const m = member.page;
+    await m.goto(url('/api/me'));
+    await shoot(m, 'task-list', '.qi-task-list');
+    await m.goto(url('/api/me/activities'));
+    await shoot(m, 'activities', 'form[data-qi-form="activity"]');
+    await m.goto(url('/api/me/pip'));
+    await shoot(m, 'plan', 'form#pip-form');
+    await m.goto(url('/api/me/status'));
+    await shoot(m, 'status', 'table.qi-table-responsive');
+    await m.goto(url('/api/me/group'));
+    await shoot(m, 'group', '.qi-member-list');
     await member.context.close();
 
-    // The group page as the lead of the formed group: the invite form, then refused.
-    const lead = await signedIn(browser, links.lead, { context: { viewport } });
-    await lead.page.goto(url('/api/me/group'));
-    written.push(await screenshot(lead.page, `group-lead-${size}`));
-    await lead.page.fill('#peer_cpso', '12x');
-    await lead.page.fill('#peer_name', 'Dr. Peer Typo');
-    await lead.page.fill('#peer_email', 'not-an-address');
-    await press(lead.page, lead.page.getByRole('button', { name: 'Send the invitation' }));
-    await lead.page.locator('.qi-error-summary').waitFor();
-    written.push(await screenshot(lead.page, `group-invite-errors-${size}`));
-    await lead.context.close();
-
-    // A proposal with JavaScript: "check your email", the sign-in page, the
-    // proposal to review, the confirmed group.
-    const g = makeGroup(leads, `shot-${size}`);
-    const proposer = await person(browser, { context: { viewport } });
-    await proposer.page.goto(url('/groups/sign-up/'));
-    await fillSignUp(proposer.page, g);
-    let mark = await outboxMark();
-    await Promise.all([proposer.page.waitForURL(url(CHECK_YOUR_EMAIL)), proposer.page.click('#sign-up-form button[type="submit"]')]);
-    const leadLink = await linkFor(g.lead.email, mark);
-    await proposer.page.goto(leadLink);
-    written.push(await screenshot(proposer.page, `sign-in-${size}`));
-    await signInWith(proposer.page, leadLink, '/api/me/group');
-    written.push(await screenshot(proposer.page, `group-review-${size}`));
-    await proposer.page.goto(url('/me/'));
-    await settled(proposer.page);
-    assert.ok(await proposer.page.isVisible('[data-qi-pending="review"]'));
-    written.push(await screenshot(proposer.page, `me-pending-review-${size}`));
-    await proposer.page.goto(url('/api/me/group'));
-    mark = await outboxMark();
-    await press(proposer.page, proposer.page.getByRole('button', { name: 'Confirm and invite the peers' }), '/api/me/group');
-    written.push(await screenshot(proposer.page, `group-confirmed-${size}`));
-    await proposer.context.close();
-
-    // The invitation, as the peer sees it.
-    const invited = await person(browser, { context: { viewport } });
-    await signInWith(invited.page, await linkFor(g.peers[0].email, mark), '/api/me/group');
-    written.push(await screenshot(invited.page, `group-invitation-${size}`));
-    await invited.page.goto(url('/me/'));
-    await settled(invited.page);
-    assert.ok(await invited.page.isVisible('[data-qi-pending="respond"]'));
-    written.push(await screenshot(invited.page, `me-pending-respond-${size}`));
-    // A link that is not valid.
-    await invited.page.goto(url('/api/access?code=not-valid'));
-    written.push(await screenshot(invited.page, `sign-in-invalid-${size}`));
-    await invited.context.close();
-
-    const nojs = await person(browser, { js: false, context: { viewport } });
-    await nojs.page.goto(url('/groups/sign-up/'));
-    written.push(await screenshot(nojs.page, `sign-up-nojs-${size}`));
-    await nojs.page.fill('#lead_cpso', 'abc');
-    await Promise.all([nojs.page.waitForURL(url('/api/groups')), nojs.page.click('#sign-up-form button[type="submit"]')]);
-    written.push(await screenshot(nojs.page, `server-error-${size}`));
-    await nojs.page.goto(url('/me/'));
-    written.push(await screenshot(nojs.page, `me-nojs-signed-out-${size}`));
-    await nojs.context.close();
+    const finished = await signedIn(browser, done.links.lead, { context: { viewport } });
+    const f = finished.page;
+    await f.goto(url('/api/me/pip?submitted=1'));
+    await shoot(f, 'plan-submitted', '.qi-panel--confirmation');
+    await f.goto(url('/api/me'));
+    await shoot(f, 'task-list-submitted', '.qi-task-list');
+    await finished.context.close();
   }
-  for (const f of written) assert.ok(fs.statSync(f).size > 5000, `${f} is a real image`);
+  for (const file of written) assert.ok(fs.statSync(file).size > 5000, `${file} is a real image`);
 });
