@@ -1,7 +1,9 @@
 // 5. axe-core finds no WCAG 2.0/2.1 A or AA violation on any page of the
-// built site (signed in and signed out), on the forms in their error
-// states, on the server's HTML pages (error pages, status view, PIP and
-// activities pages, 404), and in every state of the verified journey: the
+// built site (signed in and signed out, the footer's pages and /fr/), on the
+// forms refused by the server with and without JavaScript, on the member
+// pages (the task list pending review, invited, working and submitted;
+// activities; the plan as a draft, refused, saved and submitted; status;
+// the signed-out member page), and in every state of the verified journey: the
 // sign-in page (valid and not valid), the group page (a proposal to review,
 // an invitation to answer, a confirmed group, a formed group as lead and as
 // peer, the invite form refused, a dissolved group), the member pages while
@@ -10,8 +12,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, person, url, sitemapPaths, FORM_PAGES, CONFIRMATION_PAGES, axe, describeViolations, cpsoBlock, makeGroup,
-  makePeer, signInWith, press, outboxMark, linkFor, apiFormGroup,
+  launch, person, url, sitemapPaths, FORM_PAGES, CONFIRMATION_PAGES, FOOTER_PAGES, MEMBER_PAGES, axe, describeViolations,
+  cpsoBlock, makeGroup, makePeer, signInWith, press, outboxMark, linkFor, apiFormGroup, apiCheckOff, ACTIVITIES, fillDate,
+  doneButton,
 } from './helpers.js';
 import { memberGroup, proposedGroup, invitedGroup, signedIn, settled } from './setup.js';
 
@@ -37,7 +40,8 @@ async function check(failures, page, where) {
 }
 
 test('every page of the site, signed in and signed out', async () => {
-  const paths = [...new Set([...(await sitemapPaths()), ...FORM_PAGES, ...CONFIRMATION_PAGES, '/no-such-page/'])];
+  const paths = [...new Set([...(await sitemapPaths()), ...FORM_PAGES, ...CONFIRMATION_PAGES, ...FOOTER_PAGES,
+    ...MEMBER_PAGES, '/no-such-page/'])];
   const member = await signedIn(browser, group.links.lead);
   const stranger = await person(browser);
   const failures = [];
@@ -57,7 +61,7 @@ test('no page links to a missing page', async () => {
   const paths = await sitemapPaths();
   const member = await person(browser);
   const targets = new Set();
-  for (const p of [...paths, ...FORM_PAGES, ...CONFIRMATION_PAGES]) {
+  for (const p of [...paths, ...FORM_PAGES, ...CONFIRMATION_PAGES, ...FOOTER_PAGES]) {
     await member.page.goto(url(p));
     for (const href of await member.page.$$eval('a[href]', (as) => as.map((a) => a.getAttribute('href')))) {
       if (href.startsWith('/') && !href.startsWith('//') && !href.startsWith('/api/')) targets.add(href.split('#')[0]);
@@ -72,22 +76,26 @@ test('no page links to a missing page', async () => {
   await member.context.close();
 });
 
-test('the forms in their error states, with JavaScript', async () => {
+/* Wait for forms.js to put the server's refused form in place (focus on its summary). */
+async function refusedInPlace(page) {
+  await page.waitForFunction(() => document.activeElement && document.activeElement.hasAttribute('data-qi-error-summary'));
+}
+
+test('the forms refused by the server, with JavaScript', async () => {
   const member = await signedIn(browser, group.links.peer1);
   const page = member.page;
   const failures = [];
 
-  // Sign-up: client-side errors, then a server-side error mapped to a field
-  // (the same address for two peers).
+  // Sign-up: fields refused, then an error the server ties to a field (the
+  // same address for two peers).
   await page.goto(url('/groups/sign-up/'));
   await page.fill('#peer_1_email', 'nope');
   await page.click('button[data-qi-add="peer"]');
   await page.fill('#peer_2_name', 'Dr. Half Row');
   await page.click('#sign-up-form button[type="submit"]');
-  await page.locator('.qi-error-summary').waitFor();
-  collect(failures, 'sign-up, browser errors', await axe(page));
-  const other = cpsoBlock(7);
-  const g = makeGroup(other, 'axe-twice');
+  await refusedInPlace(page);
+  await check(failures, page, 'sign-up refused (JS)');
+  const g = makeGroup(cpsoBlock(7), 'axe-twice');
   await page.goto(url('/groups/sign-up/'));
   await page.fill('#lead_cpso', g.lead.cpso);
   await page.fill('#lead_name', g.lead.name);
@@ -100,55 +108,46 @@ test('the forms in their error states, with JavaScript', async () => {
     await page.fill(`#peer_${n}_email`, g.peers[0].email);
   }
   await page.click('#sign-up-form button[type="submit"]');
-  await page.locator('.qi-error-summary').waitFor();
+  await refusedInPlace(page);
   assert.equal(await page.getAttribute('#peer_2_email', 'aria-invalid'), 'true', 'the server\'s error is tied to the second address');
-  collect(failures, 'sign-up, server error (the same address twice)', await axe(page));
+  await check(failures, page, 'sign-up, the same address twice (JS)');
 
-  // A new link: nothing filled in.
-  await page.goto(url('/me/new-link/'));
-  await page.click('#new-link-form button[type="submit"]');
-  await page.locator('.qi-error-summary').waitFor();
-  collect(failures, '/me/new-link/, errors', await axe(page));
+  // A new link and a question: nothing filled in.
+  for (const [p, form] of [['/me/new-link/', '#new-link-form'], ['/support/ask/', '#ask-form']]) {
+    await page.goto(url(p));
+    await page.click(`${form} button[type="submit"]`);
+    await refusedInPlace(page);
+    await check(failures, page, `${p} refused (JS)`);
+  }
 
-  // My activities: a date in the future.
-  await page.goto(url('/me/'));
-  await settled(page);
-  await page.fill('#completed_on-data_driven_qi', '2999-12-31');
-  await page.click('[data-qi-activity="data_driven_qi"] button[value="true"]');
-  await page.locator('[data-qi-activity="data_driven_qi"] .qi-error-summary').waitFor();
-  collect(failures, '/me/, future date', await axe(page));
+  // A check-off refused: a date that does not exist.
+  await page.goto(url('/api/me/activities'));
+  await fillDate(page, 'completed_on-data_driven_qi', { day: '31', month: '2', year: '2026' });
+  await doneButton(page, 'data_driven_qi').click();
+  await refusedInPlace(page);
+  await check(failures, page, '/api/me/activities, check-off refused (JS)');
+  // A check-off saved: the Saved notice.
+  await fillDate(page, 'completed_on-data_driven_qi', '2026-11-02');
+  await doneButton(page, 'data_driven_qi').click();
+  await page.waitForFunction(() => document.activeElement && document.activeElement.hasAttribute('data-qi-focus'));
+  await check(failures, page, '/api/me/activities, saved (JS)');
 
-  // PIP: missing fields on submit, then the server's refusal (activities missing).
-  await page.goto(url('/me/pip/'));
-  await settled(page);
-  await page.fill('#goal_1_aim', '');
-  await page.click('button[value="submit"]');
-  await page.locator('.qi-error-summary').waitFor();
-  collect(failures, '/me/pip/, browser errors', await axe(page));
-  // Forget the unsaved local edit (the emptied aim), so the saved draft
-  // loads: leave the page first (its pending save of the local edit dies
-  // with it), then clear what it may have stored, then load the page again.
-  await page.goto(url('/me/pip/'));
-  await settled(page);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await settled(page);
+  // The plan: a draft, refused (activities missing), saved.
+  await page.goto(url('/api/me/pip'));
   assert.equal(await page.inputValue('#goal_1_aim'), 'More patients screened', 'the saved draft is shown');
-  await page.click('button[value="submit"]');
-  await page.waitForFunction(() => /Data-Driven QI/.test(document.querySelector('.qi-error-summary')?.textContent || ''));
-  collect(failures, '/me/pip/, server refusal', await axe(page));
-
-  // Ask a QI Coach: nothing filled in.
-  await page.goto(url('/support/ask/'));
-  await page.click('#ask-form button[type="submit"]');
-  await page.locator('.qi-error-summary').waitFor();
-  collect(failures, '/support/ask/, errors', await axe(page));
+  await check(failures, page, '/api/me/pip, draft');
+  await page.click('button[name="action"][value="submit"]');
+  await refusedInPlace(page);
+  await check(failures, page, '/api/me/pip, refused (JS)');
+  await page.click('button[name="action"][value="save"]');
+  await page.waitForFunction(() => document.activeElement && document.activeElement.hasAttribute('data-qi-focus'));
+  await check(failures, page, '/api/me/pip, saved (JS)');
 
   assert.deepEqual(failures, [], '\n' + failures.join('\n'));
   await member.context.close();
 });
 
-test('the server\'s HTML pages: error pages for plain form posts and the status view', async () => {
+test('the forms refused by the server without JavaScript, and the member pages', async () => {
   // Plain form posts in a browser whose scripts are blocked (so the form is
   // sent natively), but which can still run axe.
   const member = await signedIn(browser, group.links.peer2);
@@ -162,49 +161,69 @@ test('the server\'s HTML pages: error pages for plain form posts and the status 
   await page.fill('#peer_3_email', 'broken@');
   let res = await post('#sign-up-form button[type="submit"]');
   assert.equal(res.status(), 400);
-  collect(failures, 'server error page: sign-up', await axe(page));
+  await check(failures, page, 'sign-up refused (no JS)');
 
   await page.goto(url('/me/new-link/'));
   await page.fill('#cpso', 'x1');
   res = await post('#new-link-form button[type="submit"]');
   assert.equal(res.status(), 400);
-  collect(failures, 'server error page: new link', await axe(page));
-
-  await page.goto(url('/api/me/pip'));
-  assert.equal(await page.locator('h1').count(), 1);
-  collect(failures, 'server PIP page /api/me/pip', await axe(page));
-  await page.check('#goal_1_kind-practice');
-  await page.fill('#goal_1_target_date', '2027-01-01');
-  await page.fill('#goal_1_aim', 'An aim');
-  res = await post('button[value="submit"]');
-  assert.ok(res.status() >= 400, 'submission refused');
-  collect(failures, `server error page: PIP submit (${res.status()})`, await axe(page));
+  await check(failures, page, 'new link refused (no JS)');
 
   await page.goto(url('/support/ask/'));
   res = await post('#ask-form button[type="submit"]');
   assert.equal(res.status(), 400);
-  collect(failures, 'server error page: ask', await axe(page));
-
-  await page.goto(url('/api/me/status'));
-  assert.equal(await page.locator('h1').count(), 1);
-  collect(failures, 'server status view /api/me/status', await axe(page));
+  await check(failures, page, 'ask refused (no JS)');
 
   await page.goto(url('/api/me/activities'));
-  assert.equal(await page.locator('h1').count(), 1);
-  collect(failures, 'server activities page /api/me/activities', await axe(page));
+  await fillDate(page, 'completed_on-qi_survey', { day: '1', month: '1', year: '2999' });
+  res = await post(doneButton(page, 'qi_survey'));
+  assert.equal(res.status(), 400);
+  await check(failures, page, 'check-off refused (no JS)');
 
-  // Signed out: the 401 page for a check-off.
-  const stranger = await person(browser);
-  await stranger.context.route('**/*.js', (r) => r.abort());
-  await stranger.page.goto(url('/me/'));
-  await stranger.page.fill('#completed_on-qi_survey', '2026-01-05');
-  res = await press(stranger.page, '[data-qi-activity="qi_survey"] button[value="true"]');
-  assert.equal(res.status(), 401);
-  collect(failures, 'server 401 page', await axe(stranger.page));
+  await page.goto(url('/api/me/pip'));
+  await page.check('#goal_1_kind-practice');
+  await fillDate(page, 'goal_1_target_date', { day: '1', month: '13', year: '2027' });
+  await page.fill('#goal_1_aim', 'An aim');
+  res = await post('button[value="submit"]');
+  assert.ok(res.status() >= 400, 'submission refused');
+  await check(failures, page, `plan refused (no JS, ${res.status()})`);
+
+  for (const p of MEMBER_PAGES) {
+    await page.goto(url(p));
+    await check(failures, page, `${p}, working group (no JS)`);
+  }
 
   assert.deepEqual(failures, [], '\n' + failures.join('\n'));
   await member.context.close();
-  await stranger.context.close();
+});
+
+test('a group whose plan is submitted: the confirmation, the task list, the status', async () => {
+  const failures = [];
+  const { links, sessions } = await apiFormGroup(makeGroup(ids, 'axe-submitted', 1));
+  for (const s of [sessions.lead, ...sessions.peers]) await apiCheckOff(s, ACTIVITIES);
+  const res = await fetch(url('/api/me/pip'), {
+    method: 'POST',
+    headers: { Accept: 'application/json', Authorization: `Bearer ${sessions.lead}` },
+    body: new URLSearchParams({
+      action: 'submit', strengths: 'Shared on-call.', improvements: 'Screening recall.',
+      goal_1_kind: 'practice', goal_1_aim: 'More patients screened', goal_1_measure: 'FIT in 2 years', goal_1_baseline: '50%',
+      goal_1_target: '70%', 'goal_1_target_date-day': '30', 'goal_1_target_date-month': '6', 'goal_1_target_date-year': '2027',
+      goal_1_change_ideas: 'Recall list',
+      goal_2_kind: 'practice', goal_2_aim: 'Fewer missed follow-ups', goal_2_measure: 'Follow-ups booked', goal_2_baseline: '60%',
+      goal_2_target: '90%', 'goal_2_target_date-day': '31', 'goal_2_target_date-month': '3', 'goal_2_target_date-year': '2027',
+      goal_2_change_ideas: 'Book before leaving',
+    }),
+  });
+  assert.equal(res.status, 200, `submitting the plan: ${await res.text()}`);
+  const m = await signedIn(browser, links.lead);
+  for (const p of ['/api/me/pip?submitted=1', ...MEMBER_PAGES]) {
+    await m.page.goto(url(p));
+    await check(failures, m.page, `${p}, plan submitted`);
+  }
+  assert.equal(await m.page.locator('h1').count(), 1);
+  assert.deepEqual(failures, [], '\n' + failures.join('\n'));
+  assert.deepEqual(m.problems, []);
+  await m.context.close();
 });
 
 test('the sign-in page and the member pages while a proposal or an invitation waits', async () => {
@@ -220,31 +239,25 @@ test('the sign-in page and the member pages while a proposal or an invitation wa
   assert.equal(res.status(), 401);
   await check(failures, lead.page, 'sign-in page, link not valid');
 
-  // The lead of a proposal: the group page and the member pages.
+  // The lead of a proposal: the group page and the task list.
   await signInWith(lead.page, leadLink, '/api/me/group');
   await check(failures, lead.page, '/api/me/group, lead reviewing the proposal');
-  for (const p of ['/me/', '/me/pip/', '/me/status/', '/support/ask/']) {
-    await lead.page.goto(url(p));
-    await settled(lead.page);
-    assert.ok(await lead.page.locator('[data-qi-pending="review"]').isVisible(), `${p} shows the proposal to review`);
-    await check(failures, lead.page, `${p}, proposal waiting`);
-  }
+  await lead.page.goto(url('/api/me'));
+  assert.equal(await lead.page.locator('.qi-tag', { hasText: 'Action needed' }).count(), 1, 'the task list shows the proposal to review');
+  await check(failures, lead.page, '/api/me, proposal waiting');
 
   // An invited peer.
   const peer = await person(browser);
   await signInWith(peer.page, invited.peerLinks[0], '/api/me/group');
   await check(failures, peer.page, '/api/me/group, invited peer');
-  await peer.page.goto(url('/me/'));
-  await settled(peer.page);
-  assert.ok(await peer.page.locator('[data-qi-pending="respond"]').isVisible(), '/me/ shows the invitation to answer');
-  await check(failures, peer.page, '/me/, invitation waiting');
+  await peer.page.goto(url('/api/me'));
+  assert.equal(await peer.page.locator('.qi-tag', { hasText: 'Action needed' }).count(), 1, 'the task list shows the invitation');
+  await check(failures, peer.page, '/api/me, invitation waiting');
 
   // The lead of a confirmed group nobody has joined yet.
   const confirmed = await person(browser);
-  await signInWith(confirmed.page, invited.leadLink, '/me/');
-  await settled(confirmed.page);
-  assert.ok(await confirmed.page.locator('[data-qi-waiting]').isVisible(), '/me/ says no peer has accepted yet');
-  await check(failures, confirmed.page, '/me/, confirmed, no peer yet');
+  await signInWith(confirmed.page, invited.leadLink, '/api/me');
+  await check(failures, confirmed.page, '/api/me, confirmed, no peer yet');
   await confirmed.page.goto(url('/api/me/group'));
   await check(failures, confirmed.page, '/api/me/group, confirmed, invitations pending');
 
@@ -295,10 +308,8 @@ test('the group page of a formed group: as lead, as peer, the invite form refuse
   await press(dl.page, dl.page.getByRole('button', { name: 'Yes, dissolve the group' }), '/api/me/group');
   assert.equal(new URL(dl.page.url()).search, '?done=dissolved');
   await check(failures, dl.page, '/api/me/group, dissolved');
-  await dl.page.goto(url('/me/'));
-  await settled(dl.page);
-  assert.ok(await dl.page.locator('[data-qi-pending="dissolved"]').isVisible(), '/me/ says the group was dissolved');
-  await check(failures, dl.page, '/me/, group dissolved');
+  await dl.page.goto(url('/api/me'));
+  await check(failures, dl.page, '/api/me, group dissolved');
 
   assert.deepEqual(failures, [], '\n' + failures.join('\n'));
   for (const p of [lead, peer, dl]) { assert.deepEqual(p.problems, []); await p.context.close(); }
@@ -314,13 +325,11 @@ test('the signed-out page in each of its states, and /me/ after signing out', as
   }
   // A real sign-out, then /me/.
   const m = await signedIn(browser, group.links.peer2);
-  await settled(m.page);
   await press(m.page, m.page.getByRole('button', { name: 'Sign out', exact: true }), '/me/signed-out/');
   await check(failures, m.page, '/me/signed-out/ after signing out');
-  await m.page.goto(url('/me/'));
-  await settled(m.page);
-  assert.ok(await m.page.locator('div[data-qi-signed-out]').isVisible(), '/me/ shows the signed-out state');
-  await check(failures, m.page, '/me/ after signing out');
+  await m.page.goto(url('/api/me'));
+  assert.match(await m.page.locator('h1').innerText(), /^Sign in to see your group$/);
+  await check(failures, m.page, '/api/me after signing out');
   assert.deepEqual(failures, [], '\n' + failures.join('\n'));
   for (const x of [p, m]) { assert.deepEqual(x.problems, []); await x.context.close(); }
 });
