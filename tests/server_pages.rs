@@ -72,5 +72,13 @@ fn server_pages_share_the_sites_header_footer_and_stylesheets() {
         let b = std::fs::read(out.0.join(format!("css/{name}.css"))).unwrap();
         assert!(a == b, "css/{name}.css and {hashed} differ");
     }
-    assert!(!server.contains("<style") && !server.contains("<script"), "{server}");
+    // The same script too, by its stable name; no inline style or script.
+    let hashed = between(&site, "<script src=\"/js/forms.", ">");
+    let hashed = hashed.trim_start_matches("<script src=\"/").split('"').next().unwrap();
+    assert!(server.contains("<script src=\"/js/forms.js\" defer></script>"), "{server}");
+    assert!(
+        std::fs::read(out.0.join(hashed)).unwrap() == std::fs::read(out.0.join("js/forms.js")).unwrap(),
+        "js/forms.js and {hashed} differ"
+    );
+    assert!(!server.contains("<style") && !server.contains("style=\""), "{server}");
 }

@@ -357,7 +357,7 @@ async fn plain_form_journey_with_redirects_and_cookies() {
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/me/?saved=practice_profile");
+    assert_eq!(r.headers()["location"], "/api/me/activities?saved=practice_profile&as=done#activity-practice_profile");
 
     // A form posted from another site is refused, whatever it carries.
     let r = peer
@@ -639,9 +639,10 @@ fn main_of(html: &str) -> &str {
 }
 
 fn form_fields(html: &str) -> Vec<(String, String)> {
-    // The page's own form, not the site header's search form.
+    // The plan's form, not the site header's search or the member bar's sign-out.
     let main = main_of(html);
-    let form = &main[main.find("<form").unwrap()..main.find("</form>").unwrap()];
+    let main = &main[main.find("<form class=\"qi-form\" id=\"pip-form\"").unwrap()..];
+    let form = &main[..main.find("</form>").unwrap()];
     let attr = |tag: &str, name: &str| -> Option<String> {
         let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
         let len = tag[start..].find('"')?;
@@ -688,9 +689,14 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     let (lead, peer) = (&members[0].token, &members[1].token);
     let html_get = |path: &str, code: &str| client().get(s.url(path)).bearer_auth(code).header("accept", "text/html").send();
 
-    // Not signed in: 401.
-    assert_eq!(client().get(s.url("/api/me/pip")).header("accept", "text/html").send().await.unwrap().status(), 401);
-    assert_eq!(client().get(s.url("/api/me/activities")).header("accept", "text/html").send().await.unwrap().status(), 401);
+    // Not signed in: what to do to sign in, and no form that cannot work.
+    for path in ["/api/me", "/api/me/pip", "/api/me/activities", "/api/me/status", "/api/me/group"] {
+        let r = client().get(s.url(path)).header("accept", "text/html").send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Sign in to see your group") && !main_of(&html).contains("<form"), "{path}: {html}");
+    }
+    assert_eq!(client().get(s.url("/api/me/pip")).send().await.unwrap().status(), 401, "JSON callers get 401");
 
     // An empty plan: every goal row up to the maximum, no values.
     let r = html_get("/api/me/pip", lead).await.unwrap();
@@ -700,10 +706,10 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     let html = r.text().await.unwrap();
     assert_eq!(html.matches("<h1>").count(), 1);
     assert!(html.contains("<legend>Goal <span data-qi-n>10</span></legend>") && !html.contains("goal_11_"), "{html}");
-    assert!(html.contains("No draft has been saved yet"));
-    assert!(html.contains("<form class=\"qi-form\" method=\"post\" action=\"/api/me/pip\">"));
+    assert!(html.contains("<strong class=\"qi-tag qi-tag--todo\">Not started</strong>"), "no goals yet");
+    assert!(html.contains("<form class=\"qi-form\" id=\"pip-form\" method=\"post\" action=\"/api/me/pip\""));
     assert!(html.contains("name=\"action\" value=\"save\"") && html.contains("name=\"action\" value=\"submit\""));
-    assert!(html.contains("Dr. Peer Person301: QI Survey"), "missing list names member and activity: {html}");
+    assert!(html.contains("Dr. Peer Person301 (QI Survey)"), "missing list names member and activity: {html}");
 
     // The lead saves a draft from the page (with markup in it): back to the page, prefilled and escaped.
     let mut fields = form_fields(&html);
@@ -716,7 +722,9 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     set(&mut fields, "goal_1_measure", "% up to date");
     set(&mut fields, "goal_1_baseline", "52%");
     set(&mut fields, "goal_1_target", "65%");
-    set(&mut fields, "goal_1_target_date", "2027-06-30");
+    set(&mut fields, "goal_1_target_date-day", "30");
+    set(&mut fields, "goal_1_target_date-month", "6");
+    set(&mut fields, "goal_1_target_date-year", "2027");
     set(&mut fields, "goal_1_change_ideas", "Recall letters");
     fields.push(("goal_1_kind".into(), "practice".into()));
     fields.push(("action".into(), "save".into()));
@@ -731,10 +739,13 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     assert!(!html.contains("<b>\"culture"));
     let measure = format!("name=\"goal_1_measure\" maxlength=\"{}\" value=\"% up to date\"", qi_facts::limits::GOAL_FIELD);
     assert!(html.contains(&measure), "{html}");
-    assert!(html.contains("name=\"goal_1_target_date\" value=\"2027-06-30\""));
+    assert!(
+        html.contains("name=\"goal_1_target_date-month\" inputmode=\"numeric\" autocomplete=\"off\" maxlength=\"2\" value=\"6\""),
+        "{html}"
+    );
     assert!(html.contains("name=\"goal_1_kind\" value=\"practice\" checked>"));
     assert!(!html.contains("name=\"goal_2_kind\" value=\"practice\" checked"));
-    assert!(html.contains("Goals that count in the saved draft: 1 of the 2 needed"));
+    assert!(html.contains("1 of the 2 needed"));
 
     // The peer adds a second goal from the page: everything else is kept.
     let mut fields = form_fields(&html);
@@ -757,24 +768,43 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
 
     // Activities page: state, dates, N of 4, check-off forms going back to the page.
     let html = html_get("/api/me/activities", peer).await.unwrap().text().await.unwrap();
-    assert!(html.contains("0 of 4 done"), "{html}");
+    assert!(html.contains("You have completed 0 of 4 activities."), "{html}");
     assert_eq!(html.matches("action=\"/api/me/activities\"").count(), 4);
-    assert!(html.contains("name=\"done\" value=\"true\"") && html.contains("name=\"done\" value=\"false\""));
+    assert!(html.contains("name=\"done\" value=\"true\"") && !html.contains("name=\"done\" value=\"false\""), "nothing to undo yet");
     let r = client()
         .post(s.url("/api/me/activities"))
         .bearer_auth(peer)
         .header("content-type", FORM)
-        .body("from=page&activity=chart_review&completed_on=2026-06-01&done=true")
+        .body("from=page&activity=chart_review&completed_on-day=1&completed_on-month=6&completed_on-year=2026&done=true")
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/api/me/activities?saved=chart_review");
-    let html = html_get("/api/me/activities?saved=chart_review", peer).await.unwrap().text().await.unwrap();
-    assert!(html.contains("1 of 4 done"));
-    assert!(html.contains("Done on 2026-06-01."));
-    assert!(html.contains("name=\"completed_on\" value=\"2026-06-01\""));
-    assert!(html.contains("Saved: Self-Guided Chart Review."), "{html}");
+    assert_eq!(r.headers()["location"], "/api/me/activities?saved=chart_review&as=done#activity-chart_review");
+    let html = html_get("/api/me/activities?saved=chart_review&as=done", peer).await.unwrap().text().await.unwrap();
+    assert!(html.contains("You have completed 1 of 4 activities."));
+    assert!(html.contains("You finished it on 1 June 2026."));
+    assert!(html.contains("name=\"completed_on-year\" inputmode=\"numeric\" autocomplete=\"off\" maxlength=\"4\" value=\"2026\""));
+    assert!(html.contains("Self-Guided Chart Review is marked as done."), "{html}");
+    assert!(html.contains("name=\"done\" value=\"false\""), "now it can be undone");
+
+    // A date that does not exist comes back beside its field, with the answer kept.
+    let r = client()
+        .post(s.url("/api/me/activities"))
+        .bearer_auth(peer)
+        .header("content-type", FORM)
+        .body("from=page&activity=data_driven_qi&completed_on-day=31&completed_on-month=2&completed_on-year=2026&done=true")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("<title>Error: My activities"), "{html}");
+    assert!(
+        html.contains("href=\"#completed_on-data_driven_qi-day\">Data-Driven QI: Enter a real date, with the day, month and year</a>"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"31\" aria-invalid=\"true\""));
     let j: Value = client().get(s.url("/api/me/activities")).bearer_auth(peer).send().await.unwrap().json().await.unwrap();
     assert_eq!(j["activities"]["chart_review"]["completed_on"], "2026-06-01");
 
@@ -791,7 +821,9 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
         ("goal_2_measure", "Days a week"),
         ("goal_2_baseline", "1"),
         ("goal_2_target", "4"),
-        ("goal_2_target_date", "2027-01-31"),
+        ("goal_2_target_date-day", "31"),
+        ("goal_2_target_date-month", "1"),
+        ("goal_2_target_date-year", "2027"),
         ("goal_2_change_ideas", "Block the calendar"),
     ] {
         set(&mut fields, k, v);
@@ -803,9 +835,9 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     assert_eq!(r.status(), 303, "{}", r.text().await.unwrap());
     assert_eq!(r.headers()["location"], "/api/me/pip?submitted=1");
     let html = html_get("/api/me/pip?submitted=1", peer).await.unwrap().text().await.unwrap();
-    assert!(html.contains("met until 2031-06-15"), "{html}");
-    assert!(!main_of(&html).contains("<form"));
+    assert!(html.contains("Plan submitted") && html.contains("15 June 2031"), "{html}");
+    assert!(!main_of(&html).contains("action=\"/api/me/pip\""), "read-only");
     assert!(html.contains("Protect lunch breaks"));
     let html = html_get("/api/me/activities", peer).await.unwrap().text().await.unwrap();
-    assert!(html.contains("4 of 4 done") && !main_of(&html).contains("<form"));
+    assert!(html.contains("You have completed 4 of 4 activities.") && !main_of(&html).contains("action=\"/api/me/activities\""));
 }

@@ -230,15 +230,16 @@ mod tests {
         assert!(html.contains("<link rel=\"stylesheet\" href=\"/css/site.css\">"));
         assert!(html.contains("<link rel=\"stylesheet\" href=\"/css/forms.css\">"));
         assert!(html.contains("<header class=\"site-header\">") && html.contains("<footer class=\"site-footer\">"));
-        assert!(html.contains("<a href=\"/me/\">My activities</a>"));
-        assert!(!html.contains("<style") && !html.contains("style=\"") && !html.contains("<script"), "{html}");
+        assert!(html.contains("<a href=\"/api/me\">My group</a>"), "{html}");
+        assert!(!html.contains("<style") && !html.contains("style=\""), "{html}");
+        assert!(html.contains("<script src=\"/js/forms.js\" defer></script>"), "the site's script, by its stable name");
         assert!(html.contains("<title>T – QI Groups</title>"));
     }
 
     #[test]
     fn the_current_section_is_marked_in_the_navigation() {
-        let html = render("error.html", "/me/pip/", json!({ "title": "T", "message": "M", "back": "/", "fields": [] })).unwrap();
-        assert!(html.contains("<a href=\"/me/\" aria-current=\"true\">My activities</a>"), "{html}");
+        let html = render("error.html", "/me/", json!({ "title": "T", "message": "M", "back": "/", "fields": [] })).unwrap();
+        assert!(html.contains("<a href=\"/api/me\" aria-current=\"page\">My group</a>"), "{html}");
     }
 
     #[test]
