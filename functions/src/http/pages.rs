@@ -169,8 +169,7 @@ pub fn tasks_page(g: &Group, slot: u8, now: DateTime<Utc>) -> String {
         _ => Some("respond"),
     };
     let mut sections = Vec::new();
-    let next;
-    match pending {
+    let next = match pending {
         Some("review") => {
             let expires =
                 g.proposal_expires_at.map(|t| format!("If you do not confirm it by {}, it is deleted.", long_date(t, Language::En)));
@@ -179,9 +178,9 @@ pub fn tasks_page(g: &Group, slot: u8, now: DateTime<Utc>) -> String {
                 "hint": format!("Check the peers’ names and addresses, then confirm to invite them. {}", expires.unwrap_or_default()),
                 "tag": tag("action", "Action needed"),
             }]}));
-            next = Some(
+            Some(
                 json!({ "text": "Review your group’s proposal, then confirm it to invite your peers.", "url": "/api/me/group", "link": "Review the proposal" }),
-            );
+            )
         }
         Some("respond") => {
             let by = crate::app::membership::lapses_at(me).map(|t| format!("Answer by {}.", long_date(t, Language::En)));
@@ -189,14 +188,12 @@ pub fn tasks_page(g: &Group, slot: u8, now: DateTime<Utc>) -> String {
                 "label": "Accept or decline the invitation", "url": "/api/me/group",
                 "hint": by, "tag": tag("action", "Action needed"),
             }]}));
-            next = Some(
+            Some(
                 json!({ "text": "Read what joining means, then accept or decline the invitation.", "url": "/api/me/group", "link": "Respond to your invitation" }),
-            );
+            )
         }
         Some(_) => {
-            next = Some(
-                json!({ "text": "The group’s history shows what happened.", "url": "/api/me/group", "link": "See the group’s history" }),
-            );
+            Some(json!({ "text": "The group’s history shows what happened.", "url": "/api/me/group", "link": "See the group’s history" }))
         }
         None => {
             let locked = !g.is_open();
@@ -253,7 +250,7 @@ pub fn tasks_page(g: &Group, slot: u8, now: DateTime<Utc>) -> String {
                         "tag": submit_tag }),
             ];
             sections.push(json!({ "title": "Your group", "summary": null, "tasks": tasks }));
-            next = match (&g.pip, done < Activity::ALL.len()) {
+            match (&g.pip, done < Activity::ALL.len()) {
                 (PipState::Submitted { .. }, _) => None,
                 (_, true) => {
                     let a = Activity::ALL.iter().find(|a| me.activities.completed_on(**a).is_none()).copied().unwrap_or(Activity::QiSurvey);
@@ -273,9 +270,9 @@ pub fn tasks_page(g: &Group, slot: u8, now: DateTime<Utc>) -> String {
                 (_, false) => Some(
                     json!({ "text": "Your activities are done. While the others finish theirs, start the group’s plan.", "url": "/api/me/pip", "link": "Work on the plan" }),
                 ),
-            };
+            }
         }
-    }
+    };
     let _ = now;
     let values = json!({
         "group": { "name": g.name.as_str() },
