@@ -38,10 +38,7 @@ impl CoachingTopic {
     }
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
-        CoachingTopic::ALL
-            .into_iter()
-            .find(|t| t.key() == s)
-            .ok_or_else(|| Invalid::new("Choose a topic: getting_started, activities, pip_goals, measurement, self_care or other"))
+        CoachingTopic::ALL.into_iter().find(|t| t.key() == s).ok_or_else(|| Invalid::new("Choose what your question is about"))
     }
 }
 

@@ -167,13 +167,9 @@ impl Credits {
     }
 }
 
-/// A goal's aim as a credit line names it: its first line, at most 80 characters.
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or("").trim();
-    match line.char_indices().nth(80) {
-        Some((cut, _)) => format!("{}…", line[..cut].trim_end()),
-        None => line.to_string(),
-    }
+/// A goal's aim as a credit line names it: its first line.
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("").trim()
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -101,7 +101,23 @@ fn rank(field: &str) -> (usize, usize, usize) {
 pub fn error_list(errors: &[FieldError], href: impl Fn(&str) -> Option<String>) -> Vec<Value> {
     let mut sorted: Vec<&FieldError> = errors.iter().collect();
     sorted.sort_by_key(|e| rank(&e.field));
-    sorted.into_iter().map(|e| json!({ "field": e.field, "href": href(&e.field), "message": e.message })).collect()
+    sorted.into_iter().map(|e| json!({ "field": e.field, "href": href(&e.field), "message": summary_line(e) })).collect()
+}
+
+/// A summary entry says which row it is about ("Peer 2: Enter an email
+/// address"); beside the field, inside the row, the message alone is enough.
+fn summary_line(e: &FieldError) -> String {
+    for (prefix, noun) in [("peer_", "Peer"), ("goal_", "Goal")] {
+        if let Some((n, _)) = e.field.strip_prefix(prefix).and_then(|r| r.split_once('_')) {
+            if n.parse::<usize>().is_ok()
+                && !e.message.contains(&format!("{noun} {n}"))
+                && !e.message.contains(&format!("{} {n}", noun.to_lowercase()))
+            {
+                return format!("{noun} {n}: {}", e.message);
+            }
+        }
+    }
+    e.message.clone()
 }
 
 /// Where the forms put a field: its own id, the first of a date's three

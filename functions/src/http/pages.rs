@@ -147,6 +147,16 @@ fn activity_guide(a: Activity) -> (&'static str, &'static str) {
     }
 }
 
+/// How many goals of the saved draft count, against the minimum.
+fn goals_hint(counting: usize) -> String {
+    let needed = qi_facts::limits::MIN_COUNTING_GOALS;
+    match counting {
+        0 => format!("No goals yet: at least {needed} that count are needed."),
+        n if n < needed => format!("{n} of the {needed} goals needed so far."),
+        n => format!("{n} goals that count (at least {needed} are needed)."),
+    }
+}
+
 /// A tag's kind and words.
 fn tag(kind: &str, text: &str) -> Value {
     json!({ "kind": kind, "text": text })
@@ -229,6 +239,7 @@ pub fn tasks_page(g: &Group, slot: u8, now: DateTime<Utc>) -> String {
             let ready = g.ready_to_submit().is_ok();
             let plan_tag = match &g.pip {
                 PipState::Submitted { .. } => tag("done", "Done"),
+                PipState::Draft { draft } if crate::domain::Pip::from_draft(draft).is_ok() => tag("done", "Done"),
                 PipState::Draft { .. } => tag("progress", "In progress"),
                 PipState::None => tag("todo", "Not started"),
             };
@@ -244,7 +255,7 @@ pub fn tasks_page(g: &Group, slot: u8, now: DateTime<Utc>) -> String {
                         "hint": format!("{group_done} of {total} activities done across the group."),
                         "tag": if total > 0 && group_done == total { tag("done", "Done") } else if group_done > 0 { tag("progress", "In progress") } else { tag("todo", "Not started") } }),
                 json!({ "label": "Write the group’s plan", "url": "/api/me/pip",
-                        "hint": format!("{counting} of the {} goals needed that count.", qi_facts::limits::MIN_COUNTING_GOALS), "tag": plan_tag }),
+                        "hint": goals_hint(counting), "tag": plan_tag }),
                 json!({ "label": "Submit the plan", "url": if locked { "/api/me/pip" } else { "/api/me/pip#submit" },
                         "hint": "Once every member has finished and the plan has enough goals. It then meets every member’s requirement for five years.",
                         "tag": submit_tag }),
