@@ -489,7 +489,7 @@ impl GroupNotice {
             GroupNotice::Confirmed => "You confirmed the group. Each peer has been emailed an invitation to accept or decline.",
             GroupNotice::Accepted => "You have joined the group. You can now check off your four activities.",
             GroupNotice::Invited => "The invitation has been sent.",
-            GroupNotice::Removed => "Done: the peer is no longer in the group, and has been told by email.",
+            GroupNotice::Removed => "The peer is no longer in the group, and has been told by email.",
             GroupNotice::Dissolved => "The group is dissolved. Its members are free to join another group.",
         }
     }
