@@ -167,7 +167,7 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
         }
         Wants::Html => {
             let title = match status.as_u16() {
-                400 => "Please correct the form",
+                400 => "There is a problem",
                 401 => "Sign in with your personal link",
                 403 => "Not allowed",
                 404 => "Page not found",
@@ -233,7 +233,7 @@ mod tests {
         let r = error_response(&e, Wants::Html, "/groups/sign-up/?a=1&b=<x>");
         assert_eq!(r.status(), 400);
         let body = std::str::from_utf8(r.body()).unwrap();
-        assert!(body.contains("<h1>Please correct the form</h1>"));
+        assert!(body.contains("<h1>There is a problem</h1>"));
         assert!(body.contains("Check &lt;these&gt;"));
         assert!(body.contains("Peer 1 name: Bad &quot;name&quot; &lt;script&gt;"));
         assert!(body.contains("href=\"/groups/sign-up/?a=1&amp;b=&lt;x&gt;#lead_email\""));
