@@ -283,10 +283,21 @@ export async function signInWith(page, link, expect) {
    that leads there: anything else fails with the page the server sent. */
 export async function press(page, locator, where) {
   const target = typeof locator === 'string' ? page.locator(locator) : locator;
+  /* With JavaScript, forms.js may send the form with fetch and show the
+     answer in place; it then counts the answer on <html data-qi-answers>. */
+  const before = await page.evaluate(() => Number(document.documentElement.getAttribute('data-qi-answers') || 0)).catch(() => 0);
   const [res] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    page.waitForResponse((r) => r.request().method() === 'POST' && !r.request().redirectedFrom()
+      && (r.request().isNavigationRequest() || r.request().resourceType() === 'fetch')),
     target.click(),
   ]);
+  if (!res.request().isNavigationRequest()) {
+    const leaves = res.status() >= 300 && res.status() < 400
+      && new URL(res.headers().location || '/', res.url()).pathname !== new URL(page.url()).pathname;
+    if (!leaves) {
+      await page.waitForFunction((n) => Number(document.documentElement.getAttribute('data-qi-answers') || 0) > n, before);
+    }
+  }
   if (where) {
     const ok = typeof where === 'function' ? where : (u) => u.pathname === where;
     if (res.status() < 300 || res.status() > 399) {

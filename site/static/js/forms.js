@@ -73,6 +73,7 @@
     summary.appendChild(el('p', null, message));
     form.parentNode.insertBefore(summary, form);
     focusOn(summary);
+    answered();
   }
 
   /* ---------------------------------------------------------- submit --- */
@@ -91,6 +92,13 @@
   /* The server's answer to a post, as a page: a refused form (its summary
      and form replace ours), the same page after a change (its main content
      replaces ours), or another page (we go there). */
+  /* Each answer shown bumps a counter on <html> (data-qi-answers), which
+     tests wait for instead of guessing how long an update takes. */
+  function answered() {
+    var root = document.documentElement;
+    root.setAttribute('data-qi-answers', String(Number(root.getAttribute('data-qi-answers') || 0) + 1));
+  }
+
   function show(form, res, html) {
     var doc = new DOMParser().parseFromString(html, 'text/html');
     var summary = $('[data-qi-error-summary]', doc);
@@ -105,6 +113,7 @@
       document.title = doc.title;
       start(fresh.parentNode);
       focusOn($('[data-qi-error-summary]'));
+      answered();
       return;
     }
     var main = $('main', doc);
@@ -116,6 +125,7 @@
       }
       start($('main'));
       focusOn($('[data-qi-error-summary]', $('main')) || $('[data-qi-focus]', $('main')) || $('main h1'));
+      answered();
       return;
     }
     window.location.assign(res.url);
