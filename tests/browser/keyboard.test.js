@@ -34,11 +34,12 @@ async function tabTo(page, match, what, max = 80) {
 }
 const byId = (id) => (i) => i.id === id;
 
-/* Press a key on a focused submit button; the form's POST must answer with
-   a redirect to `target`. */
+/* Press a key on a focused submit button; the form's POST (a navigation,
+   or forms.js's fetch) must answer with a redirect to `target`. */
 async function submitWithKey(page, key, target) {
   const [res] = await Promise.all([
-    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().isNavigationRequest()),
+    page.waitForResponse((r) => r.request().method() === 'POST' && !r.request().redirectedFrom()
+      && (r.request().isNavigationRequest() || r.request().resourceType() === 'fetch')),
     page.keyboard.press(key),
   ]);
   assert.ok(res.status() >= 300 && res.status() < 400, `POST ${new URL(res.url()).pathname} answered ${res.status()}, not a redirect`);

@@ -393,6 +393,7 @@ pub fn pip_page(g: &Group, slot: u8, flash: Option<PipFlash>, credits: &Credits,
         "credits": {
             "program": credits.program,
             "maximum": credits.maximum,
+            "max_goals": credits.max_goals,
             "total": mine.as_ref().map(|c| c.total).unwrap_or(0),
             "items": mine.as_ref().map(|c| c.items.iter().map(|i| json!({ "label": i.label, "credits": i.credits })).collect::<Vec<_>>()).unwrap_or_default(),
         },
