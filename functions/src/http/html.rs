@@ -28,6 +28,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("partials/header.html", include_str!("../../../site/templates/partials/header.html")),
     ("partials/footer.html", include_str!("../../../site/templates/partials/footer.html")),
     ("partials/pip-plan.html", include_str!("../../../site/templates/partials/pip-plan.html")),
+    ("partials/date-parts.html", include_str!("../../../site/templates/partials/date-parts.html")),
     ("forms/sign-up.html", include_str!("../../../site/templates/forms/sign-up.html")),
     ("forms/new-link.html", include_str!("../../../site/templates/forms/new-link.html")),
     ("forms/ask.html", include_str!("../../../site/templates/forms/ask.html")),
@@ -194,7 +195,7 @@ pub fn render(template: &'static str, current_path: &str, values: Value) -> Resu
 /// needs no template (tests render every template, so this is never seen
 /// unless a build shipped untested).
 pub fn fallback_page() -> String {
-    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Something went wrong – QI Groups</title>\n</head>\n<body>\n<main>\n<h1>Something went wrong</h1>\n<p>Something went wrong on our side; nothing was saved. Please try again later.</p>\n<p><a href=\"/me/\">Go to my activities</a></p>\n</main>\n</body>\n</html>\n".to_string()
+    "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>Something went wrong – QI Groups</title>\n</head>\n<body>\n<main>\n<h1>Something went wrong</h1>\n<p>Something went wrong on our side; nothing was saved. Please try again later.</p>\n<p><a href=\"/api/me\">Go to your group</a></p>\n</main>\n</body>\n</html>\n".to_string()
 }
 
 /// [`render`], or the logged [`fallback_page`].
