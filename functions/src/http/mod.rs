@@ -2,6 +2,7 @@
 //!
 //! [`handle`] takes an `http::Request<Bytes>` and returns an
 //! `http::Response<Bytes>`; nothing here knows about Lambda or a socket.
+pub mod chart;
 pub mod decode;
 pub mod encode;
 pub mod error;
@@ -280,14 +281,14 @@ pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route
         Err(e) => {
             // A site form posted without JavaScript comes back as the same
             // form with its answers (forms.rs); anything else gets the error page.
-            let form = match (wants, matched) {
-                (Wants::Html, Some((route, _))) => input::read_fields(&req).ok().and_then(|f| forms::refused_site_form(route, f, &e)),
-                _ => None,
-            };
-            let resp = form.unwrap_or_else(|| {
-                let back = back.unwrap_or_else(|| matched.map(|(r, _)| r.form_page()).unwrap_or("/").to_string());
-                error_response(&e, wants, &back)
-            });
+            let back = back.unwrap_or_else(|| matched.map(|(r, _)| r.form_page()).unwrap_or("/").to_string());
+            let mut resp = error_response(&e, wants, &back);
+            if let (Wants::Html, Some((route, _))) = (wants, matched) {
+                // Same status and headers (Retry-After, CSP); the form as the body.
+                if let Some(form) = input::read_fields(&req).ok().and_then(|f| forms::refused_site_form(route, f, &e)) {
+                    *resp.body_mut() = form.into_body();
+                }
+            }
             (resp, e.code(), e.cause())
         }
     };

@@ -164,7 +164,7 @@ fn tag(kind: &str, text: &str) -> Value {
 
 /// The member area's first page (`GET /api/me`): what is done and what is
 /// next, for the member and for the group.
-pub fn tasks_page(g: &Group, slot: u8, now: DateTime<Utc>) -> String {
+pub fn tasks_page(g: &Group, slot: u8) -> String {
     let Some(me) = g.member(slot) else {
         tracing::error!(slot, "task list for a member the group does not have");
         return super::html::fallback_page();
@@ -284,7 +284,6 @@ pub fn tasks_page(g: &Group, slot: u8, now: DateTime<Utc>) -> String {
             }
         }
     };
-    let _ = now;
     let values = json!({
         "group": { "name": g.name.as_str() },
         "me": { "name": me.member.name.as_str(), "role": me.member.role.as_str() },
@@ -714,7 +713,7 @@ mod tests {
     fn the_task_list_says_what_is_done_and_what_is_next() {
         let (mut g, _) = sample_group("100", &["101"], "2026-01-05T10:00:00Z");
         g.members[1].activities.set(Activity::QiSurvey, Some(feb(1)));
-        let html = tasks_page(&g, 1, Utc::now());
+        let html = tasks_page(&g, 1);
         assert!(html.contains("You have completed 1 of 4 activities."));
         assert!(html.contains("Do the Practice Profile and check it off."), "{html}");
         assert!(html.contains("qi-task-list"));

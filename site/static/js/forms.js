@@ -104,6 +104,21 @@
     var summary = $('[data-qi-error-summary]', doc);
     var answer = form.id && doc.getElementById(form.id);
     var samePage = new URL(res.url, window.location.href).pathname === window.location.pathname;
+    var main = $('main', doc);
+    if (samePage && main && $('main')) {
+      /* The same page again: after a change (with its notice), or refused
+         (with its summary and the answers kept). */
+      $('main').innerHTML = main.innerHTML;
+      document.title = doc.title;
+      if (res.ok && res.redirected && window.history && window.history.replaceState) {
+        window.history.replaceState(null, '', res.url);
+      }
+      start($('main'));
+      focusOn($('[data-qi-error-summary]', $('main')) || $('[data-qi-focus]', $('main')) || $('main h1'));
+      answered();
+      return;
+    }
+    /* A site form refused: the server's form, answers kept, replaces ours. */
     if (!res.ok && summary && answer) {
       var old = $('[data-qi-error-summary]');
       if (old) old.parentNode.removeChild(old);
@@ -116,16 +131,13 @@
       answered();
       return;
     }
-    var main = $('main', doc);
-    if ((samePage || !res.ok) && main && $('main')) {
-      $('main').innerHTML = main.innerHTML;
-      document.title = doc.title;
-      if (res.ok && res.redirected && window.history && window.history.replaceState) {
-        window.history.replaceState(null, '', res.url);
-      }
-      start($('main'));
-      focusOn($('[data-qi-error-summary]', $('main')) || $('[data-qi-focus]', $('main')) || $('main h1'));
-      answered();
+    if (!res.ok) {
+      /* Refused for a reason that is not about the answers (an error page):
+         say why above the form, and keep every answer. */
+      var heading = $('main h1', doc);
+      var why = $('main .qi-error-summary p', doc) || $('main p', doc);
+      problem(form, [heading && heading.textContent, why && why.textContent].filter(Boolean).join('. ').replace(/\.\./g, '.') ||
+        'Something went wrong (' + res.status + '). Your answers are still here; try again.');
       return;
     }
     window.location.assign(res.url);
