@@ -10,6 +10,7 @@ pub mod invitation;
 pub mod membership;
 pub mod pip;
 pub mod random;
+pub mod runchart;
 pub mod values;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
