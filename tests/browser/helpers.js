@@ -292,11 +292,14 @@ export async function press(page, locator, where) {
     target.click(),
   ]);
   if (!res.request().isNavigationRequest()) {
-    const leaves = res.status() >= 300 && res.status() < 400
-      && new URL(res.headers().location || '/', res.url()).pathname !== new URL(page.url()).pathname;
-    if (!leaves) {
-      await page.waitForFunction((n) => Number(document.documentElement.getAttribute('data-qi-answers') || 0) > n, before);
-    }
+    /* forms.js either shows the answer in place (and counts it) or goes to
+       another page: wait for whichever happens. A count that cannot be read
+       because the page went away means the page went away. */
+    const from = new URL(page.url()).pathname;
+    const moved = page.waitForURL((u) => u.pathname !== from).then(() => true, () => false);
+    const counted = page.waitForFunction((n) => Number(document.documentElement.getAttribute('data-qi-answers') || 0) > n, before)
+      .then(() => true, () => moved);
+    assert.ok(await Promise.race([moved, counted]), `the answer to POST ${new URL(res.url()).pathname} was never shown`);
   }
   if (where) {
     const ok = typeof where === 'function' ? where : (u) => u.pathname === where;
