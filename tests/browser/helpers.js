@@ -286,6 +286,7 @@ export async function press(page, locator, where) {
   /* With JavaScript, forms.js may send the form with fetch and show the
      answer in place; it then counts the answer on <html data-qi-answers>. */
   const before = await page.evaluate(() => Number(document.documentElement.getAttribute('data-qi-answers') || 0)).catch(() => 0);
+  const from = new URL(page.url()).pathname;
   const [res] = await Promise.all([
     page.waitForResponse((r) => r.request().method() === 'POST' && !r.request().redirectedFrom()
       && (r.request().isNavigationRequest() || r.request().resourceType() === 'fetch')),
@@ -294,8 +295,8 @@ export async function press(page, locator, where) {
   if (!res.request().isNavigationRequest()) {
     /* forms.js either shows the answer in place (and counts it) or goes to
        another page: wait for whichever happens. A count that cannot be read
-       because the page went away means the page went away. */
-    const from = new URL(page.url()).pathname;
+       because the page went away means the page went away. (`from` is
+       read before the click: the page may have gone by now.) */
     const moved = page.waitForURL((u) => u.pathname !== from).then(() => true, () => false);
     const counted = page.waitForFunction((n) => Number(document.documentElement.getAttribute('data-qi-answers') || 0) > n, before)
       .then(() => true, () => moved);
