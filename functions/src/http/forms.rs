@@ -132,12 +132,13 @@ pub fn default_href(field: &str) -> String {
     }
 }
 
-/// The site's form a route answers, with its page heading.
-fn site_form(route: Route) -> Option<(&'static str, &'static str)> {
+/// The site's form a route answers: its name, its page's heading, and the
+/// page's path (which the navigation marks as current).
+fn site_form(route: Route) -> Option<(&'static str, &'static str, &'static str)> {
     match route {
-        Route::Groups => Some(("sign-up", "Form a QI Group")),
-        Route::Recover => Some(("new-link", "Get a new sign-in link")),
-        Route::Coaching => Some(("ask", "Ask a QI Coach")),
+        Route::Groups => Some(("sign-up", "Form a QI Group", "/groups/sign-up/")),
+        Route::Recover => Some(("new-link", "Get a new sign-in link", "/me/new-link/")),
+        Route::Coaching => Some(("ask", "Ask a QI Coach", "/support/ask/")),
         _ => None,
     }
 }
@@ -163,7 +164,7 @@ fn on_site_form(form: &str, field: &str) -> bool {
 /// when the route has no site form or the refusal is not about what was
 /// typed (a wrong method, a body too large to read back).
 pub fn refused_site_form(route: Route, fields: Fields, err: &ApiError) -> Option<Resp> {
-    let (form, title) = site_form(route)?;
+    let (form, title, page) = site_form(route)?;
     let answerable = matches!(
         err,
         ApiError::Validation { .. }
@@ -180,7 +181,7 @@ pub fn refused_site_form(route: Route, fields: Fields, err: &ApiError) -> Option
     let mut values = refused.values(|f| on_site_form(form, f).then(|| default_href(f)));
     values["form"] = json!(form);
     values["title"] = json!(title);
-    let html = super::html::render_or_fallback("member/refused.html", "", values);
+    let html = super::html::render_or_fallback("member/refused.html", page, values);
     let mut r = with_body(err.status(), "text/html; charset=utf-8", html);
     r.headers_mut().insert("content-security-policy", HeaderValue::from_static(super::html::CSP));
     Some(r)
@@ -236,6 +237,7 @@ mod tests {
         assert!(html.contains("aria-describedby=\"group_name-hint group_name-error\" aria-invalid=\"true\""));
         assert!(html.contains("<option value=\"fr\" lang=\"fr\" selected>"));
         assert!(html.contains("id=\"sign-up-form\""));
+        assert!(html.contains("<a href=\"/groups/\" aria-current=\"true\">About</a>"), "the section is marked: {html}");
         assert!(!html.contains("Check the form"), "the list says it all");
     }
 
