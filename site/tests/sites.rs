@@ -422,12 +422,11 @@ fn malformed_external_links_fail_check_but_not_build() {
     );
 }
 
-#[test]
-fn check_lists_every_problem_at_once() {
+/// An empty site in a temporary directory, on the fixture theme.
+fn scratch_site() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
     std::fs::write(
-        root.join("site.toml"),
+        dir.path().join("site.toml"),
         format!(
             "title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"{}\"\nstatic_dir = \"{}\"\n",
             site("_theme/templates").display(),
@@ -435,7 +434,14 @@ fn check_lists_every_problem_at_once() {
         ),
     )
     .unwrap();
-    std::fs::create_dir(root.join("content")).unwrap();
+    std::fs::create_dir(dir.path().join("content")).unwrap();
+    dir
+}
+
+#[test]
+fn check_lists_every_problem_at_once() {
+    let dir = scratch_site();
+    let root = dir.path();
     std::fs::write(root.join("content/_index.md"), "+++\ntitle = \"Home\"\n+++\n[a](@/nope.md) and [b](<https://bad host.org>)\n").unwrap();
     std::fs::write(root.join("content/x.md"), "+++\ntitle = 3\n+++\n").unwrap();
     std::fs::write(root.join("content/y.md"), "+++\ntitle = \"Y\"\n+++\n{{ nope() }}\n").unwrap();
@@ -450,18 +456,8 @@ fn check_lists_every_problem_at_once() {
 
 #[test]
 fn check_warns_about_straight_quotes_in_prose_only() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = scratch_site();
     let root = dir.path();
-    std::fs::write(
-        root.join("site.toml"),
-        format!(
-            "title = \"T\"\nbase_url = \"https://t.example.org\"\ntemplates_dir = \"{}\"\nstatic_dir = \"{}\"\n",
-            site("_theme/templates").display(),
-            site("_theme/static").display()
-        ),
-    )
-    .unwrap();
-    std::fs::create_dir(root.join("content")).unwrap();
     // Front matter, code spans, code blocks, shortcode arguments, link
     // targets and titles, HTML attributes, autolinks and escaped quotes are
     // not prose; the rest is, including a callout's body.
