@@ -105,9 +105,10 @@
     var answer = form.id && doc.getElementById(form.id);
     var samePage = new URL(res.url, window.location.href).pathname === window.location.pathname;
     var main = $('main', doc);
-    if (samePage && main && $('main')) {
+    if (samePage && main && $('main') && (res.ok || summary)) {
       /* The same page again: after a change (with its notice), or refused
-         (with its summary and the answers kept). */
+         (with its summary and the answers kept). An error page (no summary
+         of a form) never replaces the page: see below. */
       $('main').innerHTML = main.innerHTML;
       document.title = doc.title;
       if (res.ok && res.redirected && window.history && window.history.replaceState) {
