@@ -33,12 +33,6 @@ pub const UNIT_MAX: usize = 40;
 pub const MAX_COUNT: u32 = 1_000_000;
 /// The largest value, baseline or target (other than a percentage).
 pub const MAX_VALUE: f64 = 1_000_000.0;
-
-const MONTHS_EN: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-const MONTHS_FR: [&str; 12] =
-    ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
-
 /// The unit of a value measure, as people write it: "minutes", "days".
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -314,12 +308,7 @@ impl PeriodId {
     pub fn label(self, lang: Language) -> String {
         match self.period {
             Period::Month => {
-                let m = self.start.month0() as usize;
-                let name = match lang {
-                    Language::En => MONTHS_EN[m],
-                    Language::Fr => MONTHS_FR[m],
-                };
-                format!("{name} {}", self.start.year())
+                format!("{} {}", super::month_name(self.start.month0(), lang), self.start.year())
             }
             Period::Week => {
                 let w = self.start.iso_week();

@@ -60,18 +60,27 @@ pub fn program_date(t: DateTime<Utc>) -> NaiveDate {
     (t - Duration::hours(5)).date_naive()
 }
 
-/// A calendar date as people read it: "1 December 2026" / "1er décembre 2026".
-pub fn long_day(d: NaiveDate, lang: Language) -> String {
-    use chrono::Datelike;
+/// The name of a month (`month0`: 0 for January), as the pages write it.
+pub fn month_name(month0: u32, lang: Language) -> &'static str {
     const EN: [&str; 12] =
         ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
     const FR: [&str; 12] =
         ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
-    let m = d.month0() as usize;
+    let m = (month0 as usize).min(11);
     match lang {
-        Language::En => format!("{} {} {}", d.day(), EN[m], d.year()),
-        Language::Fr if d.day() == 1 => format!("1er {} {}", FR[m], d.year()),
-        Language::Fr => format!("{} {} {}", d.day(), FR[m], d.year()),
+        Language::En => EN[m],
+        Language::Fr => FR[m],
+    }
+}
+
+/// A calendar date as people read it: "1 December 2026" / "1er décembre 2026".
+pub fn long_day(d: NaiveDate, lang: Language) -> String {
+    use chrono::Datelike;
+    let month = month_name(d.month0(), lang);
+    match lang {
+        Language::En => format!("{} {} {}", d.day(), month, d.year()),
+        Language::Fr if d.day() == 1 => format!("1er {} {}", month, d.year()),
+        Language::Fr => format!("{} {} {}", d.day(), month, d.year()),
     }
 }
 
