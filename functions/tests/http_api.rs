@@ -602,6 +602,9 @@ impl Store for Throttled {
     ) -> StoreResult<()> {
         Err(StoreError::Throttled)
     }
+    async fn record_data(&self, _: &qi_functions::store::DataWrite) -> StoreResult<()> {
+        Err(StoreError::Throttled)
+    }
     async fn add_coaching_request(&self, _: &qi_functions::domain::CoachingRequest) -> StoreResult<()> {
         Err(StoreError::Throttled)
     }

@@ -231,6 +231,68 @@ async fn dynamo_confirm_and_accept_are_one_request_each() {
     confirm_and_accept(store, Requests(Some(counter))).await;
 }
 
+/// Recording, correcting and deleting a data point: one `UpdateItem` each
+/// (the member's own record, conditioned on their session).
+async fn recording_a_point(store: Arc<dyn Store>, n: Requests) {
+    use qi_functions::domain::measure::{DataPoint, PeriodId, PointValue};
+    use qi_functions::store::DataWrite;
+    invite(&*store, "4500").await;
+    let (g, _) = sample_group("4500", &["4501"], T0);
+    store.write(&create_write(&g)).await.unwrap();
+    store.write(&Write::new(&g, at(T1), step::confirm(&g, 0, at(T1), Duration::days(14)).unwrap())).await.unwrap();
+    let g = read(&*store, &g.id, at(T1)).await;
+    let goal = GoalInput {
+        kind: "practice".into(),
+        aim: "Allergies recorded".into(),
+        measure_kind: "proportion".into(),
+        measure_counted: "Charts with allergy status, of charts reviewed".into(),
+        measure_source: "emr_report".into(),
+        measure_period: "month".into(),
+        measure_direction: "higher_is_better".into(),
+        ..Default::default()
+    };
+    let draft = PipDraft::parse("", "", vec![(1, goal)]).unwrap();
+    store.write(&Write::new(&g, at(T1), step::save_draft(&g, 0, draft, at(T1)).unwrap())).await.unwrap();
+    let g = read(&*store, &g.id, at(T1)).await;
+    let id = g.pip.draft().unwrap().goals[0].id;
+    let t = sign_in(&*store, &g, 0, at(T1)).await;
+    let period = PeriodId::parse("2025-12").unwrap();
+    let w = |change: DataChange| DataWrite {
+        group: g.id.clone(),
+        slot: 0,
+        session: t.hash(),
+        change,
+        event: HistoryEntry { at: at(T1), action: Action::PointDeleted { goal: id, period } },
+        now: at(T1),
+    };
+    let point = |num: u32| {
+        let p = DataPoint { period, by: 0, value: PointValue::proportion(num, 20).unwrap(), note: String::new() };
+        DataChange::Point(GoalPoint { goal: id, point: p, at: at(T1) })
+    };
+    n.reset();
+    store.record_data(&w(point(7))).await.unwrap();
+    n.expect(&[("UpdateItem", 1)], "recording a point: one request");
+    store.record_data(&w(point(9))).await.unwrap();
+    n.expect(&[("UpdateItem", 1)], "correcting it: one request");
+    let g2 = read(&*store, &g.id, at(T1)).await;
+    assert_eq!(g2.series(id).unwrap().latest().unwrap().pooled, Some((9, 20)));
+    n.reset();
+    store.record_data(&w(DataChange::DeletePoint { goal: id, period })).await.unwrap();
+    n.expect(&[("UpdateItem", 1)], "deleting it: one request");
+    assert_eq!(read(&*store, &g.id, at(T1)).await.points_of(id).count(), 0);
+}
+
+#[tokio::test]
+async fn dynamo_recording_a_point_is_one_request() {
+    let (store, counter) = dynamo().await;
+    recording_a_point(store, Requests(Some(counter))).await;
+}
+
+#[tokio::test]
+async fn sqlite_recording_a_point() {
+    recording_a_point(sqlite(), Requests(None)).await;
+}
+
 #[tokio::test]
 async fn sqlite_confirm_and_accept() {
     confirm_and_accept(sqlite(), Requests(None)).await;

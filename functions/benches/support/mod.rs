@@ -89,6 +89,9 @@ impl<S: Store> Store for Timed<S> {
     async fn touch_session(&self, id: &GroupId, slot: u8, session: &CodeHash, now: DateTime<Utc>) -> StoreResult<()> {
         timed!(self, self.inner.touch_session(id, slot, session, now))
     }
+    async fn record_data(&self, w: &qi_functions::store::DataWrite) -> StoreResult<()> {
+        timed!(self, self.inner.record_data(w))
+    }
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
         timed!(self, self.inner.add_coaching_request(req))
     }

@@ -23,6 +23,7 @@ use crate::store::{ConflictKind, Store, StoreError};
 pub mod access;
 pub mod activities;
 pub mod coaching;
+pub mod measures;
 pub mod membership;
 pub mod pip;
 pub mod sign_up;

@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::activity::Activity;
+use super::measure::PeriodId;
 use super::values::PersonName;
 
 /// Who caused an event.
@@ -38,20 +39,58 @@ impl Actor {
 pub enum Action {
     Proposed,
     Confirmed,
-    Invited { name: PersonName },
+    Invited {
+        name: PersonName,
+    },
     Accepted,
     Declined,
-    Withdrew { name: PersonName },
-    Removed { name: PersonName },
+    Withdrew {
+        name: PersonName,
+    },
+    Removed {
+        name: PersonName,
+    },
     Left,
-    CheckedOff { activity: Activity, on: NaiveDate },
-    Unchecked { activity: Activity },
+    CheckedOff {
+        activity: Activity,
+        on: NaiveDate,
+    },
+    Unchecked {
+        activity: Activity,
+    },
     DraftSaved,
     Submitted,
-    Lapsed { name: PersonName },
-    NewLink { name: PersonName },
-    EmailCorrected { name: PersonName },
+    Lapsed {
+        name: PersonName,
+    },
+    NewLink {
+        name: PersonName,
+    },
+    EmailCorrected {
+        name: PersonName,
+    },
     Dissolved,
+    /// A data point for goal `goal` (its stable id), `value` as people read
+    /// it ("12 of 20 (60%)"); `corrected` when it replaced the member's own.
+    PointRecorded {
+        goal: u16,
+        period: PeriodId,
+        value: String,
+        corrected: bool,
+    },
+    PointDeleted {
+        goal: u16,
+        period: PeriodId,
+    },
+    CycleLogged {
+        goal: u16,
+        change_idea: String,
+        updated: bool,
+    },
+    CycleDeleted {
+        goal: u16,
+        change_idea: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +137,14 @@ impl AuditEvent {
             Action::NewLink { name } => format!("sent a new personal link to {name}"),
             Action::EmailCorrected { name } => format!("corrected the email address of {name}"),
             Action::Dissolved => "dissolved the group".to_string(),
+            Action::PointRecorded { period, value, corrected, .. } => {
+                let verb = if *corrected { "corrected" } else { "recorded" };
+                format!("{verb} {value} for {}", period.label(super::Language::En))
+            }
+            Action::PointDeleted { period, .. } => format!("deleted their data point for {}", period.label(super::Language::En)),
+            Action::CycleLogged { change_idea, updated: false, .. } => format!("logged a PDSA cycle: {change_idea}"),
+            Action::CycleLogged { change_idea, updated: true, .. } => format!("updated the PDSA cycle {change_idea}"),
+            Action::CycleDeleted { change_idea, .. } => format!("deleted the PDSA cycle {change_idea}"),
         };
         format!("{who} {what}")
     }

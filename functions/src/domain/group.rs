@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use super::access::{AccessCode, CodeHash, Session, SessionToken};
 use super::activity::{Activities, Activity};
 use super::audit::{Action, Actor, AuditEvent, HistoryEntry};
-use super::pip::PipDraft;
+use super::measure::{DataPoint, PeriodId, Series};
+use super::pdsa::PdsaCycle;
+use super::pip::{GoalDraft, PipDraft};
 use super::random::{Random, RandomUnavailable};
 use super::values::{Cpso, Cycle, Email, GroupId, GroupName, Language, PersonName, PracticeSetting};
 use super::FieldError;
@@ -76,9 +78,67 @@ pub struct GroupMember {
     #[serde(default)]
     pub sessions: Vec<Session>,
     pub activities: Activities,
-    /// This member's check-offs, oldest first.
+    /// This member's check-offs and measurement changes, oldest first.
     #[serde(default)]
     pub history: Vec<HistoryEntry>,
+    /// The data points this member recorded, any goal, in no set order.
+    #[serde(default)]
+    pub points: Vec<GoalPoint>,
+    /// The PDSA cycles this member logged.
+    #[serde(default)]
+    pub cycles: Vec<PdsaCycle>,
+}
+
+/// A member's data point for one goal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoalPoint {
+    /// The goal's stable id.
+    pub goal: u16,
+    pub point: DataPoint,
+    /// When it was recorded or last corrected.
+    pub at: DateTime<Utc>,
+}
+
+/// A change to a member's own measurement data: each is one write of that
+/// member's record (see `Store::record_data`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataChange {
+    /// Record a point; the member's point for the same goal and period, if
+    /// any, is replaced.
+    Point(GoalPoint),
+    DeletePoint {
+        goal: u16,
+        period: PeriodId,
+    },
+    /// Log a cycle; the member's cycle with the same id is replaced.
+    Cycle(PdsaCycle),
+    DeleteCycle {
+        id: u16,
+    },
+}
+
+impl GroupMember {
+    /// Apply `c` to this member's data (the reference every store follows).
+    pub fn apply_data(&mut self, c: &DataChange) {
+        match c {
+            DataChange::Point(p) => {
+                self.points.retain(|q| !(q.goal == p.goal && q.point.period == p.point.period));
+                self.points.push(p.clone());
+            }
+            DataChange::DeletePoint { goal, period } => self.points.retain(|q| !(q.goal == *goal && q.point.period == *period)),
+            DataChange::Cycle(cy) => {
+                self.cycles.retain(|q| q.id != cy.id);
+                self.cycles.push(cy.clone());
+                self.cycles.sort_by_key(|c| c.id);
+            }
+            DataChange::DeleteCycle { id } => self.cycles.retain(|q| q.id != *id),
+        }
+    }
+
+    /// This member's point for a goal and period.
+    pub fn point(&self, goal: u16, period: PeriodId) -> Option<&GoalPoint> {
+        self.points.iter().find(|q| q.goal == goal && q.point.period == period)
+    }
 }
 
 impl GroupMember {
@@ -195,6 +255,44 @@ pub enum SubmitBlocked {
 }
 
 impl Group {
+    /// Every goal id some member's data points or cycles refer to.
+    pub fn data_goal_ids(&self) -> BTreeSet<u16> {
+        self.members.iter().flat_map(|m| m.points.iter().map(|p| p.goal).chain(m.cycles.iter().map(|c| c.goal))).collect()
+    }
+
+    /// Goal `id` of the plan (draft or submitted), with its number (1-based).
+    pub fn goal(&self, id: u16) -> Option<(usize, &GoalDraft)> {
+        self.pip.draft().and_then(|d| d.goal(id))
+    }
+
+    /// Every member's points for goal `id`, as the series of its measure
+    /// (`None` without a defined measure). Points recorded under an earlier
+    /// definition that no longer fit are left out (see [`Series::from_points`]).
+    pub fn series(&self, id: u16) -> Option<Series> {
+        let def = self.goal(id)?.1.definition.as_ref()?;
+        Some(Series::from_points(def, self.points_of(id).map(|p| p.point.clone())))
+    }
+
+    /// Every member's points for goal `id`.
+    pub fn points_of(&self, id: u16) -> impl Iterator<Item = &GoalPoint> {
+        self.members.iter().flat_map(move |m| m.points.iter().filter(move |p| p.goal == id))
+    }
+
+    /// Points for goal `id` that do not fit its measure as now defined.
+    pub fn misfit_points(&self, id: u16) -> Vec<&DataPoint> {
+        match self.goal(id).and_then(|(_, g)| g.definition.as_ref()) {
+            Some(def) => self.points_of(id).map(|p| &p.point).filter(|p| !def.fits(p)).collect(),
+            None => self.points_of(id).map(|p| &p.point).collect(),
+        }
+    }
+
+    /// Goal `id`'s PDSA cycles, by start date (then member, id).
+    pub fn cycles_of(&self, id: u16) -> Vec<&PdsaCycle> {
+        let mut all: Vec<&PdsaCycle> = self.members.iter().flat_map(|m| m.cycles.iter().filter(|c| c.goal == id)).collect();
+        all.sort_by_key(|c| (c.started_on, c.by, c.id));
+        all
+    }
+
     pub fn phase(&self) -> Phase {
         if self.dissolved_at.is_some() {
             Phase::Dissolved
@@ -429,6 +527,8 @@ impl SignUp {
                 sessions: Vec::new(),
                 activities: Activities::default(),
                 history: Vec::new(),
+                points: Vec::new(),
+                cycles: Vec::new(),
             });
             codes.push(code);
         }

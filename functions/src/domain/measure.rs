@@ -478,6 +478,13 @@ pub struct MeasureDefinition {
     pub target: Option<(f64, NaiveDate)>,
 }
 
+// Every f64 in a definition or a point passed `parse_decimal` and a range
+// check (or was read back through the same checks): never NaN, so
+// equality is reflexive and `Eq` holds. Groups, which hold both, are `Eq`.
+impl Eq for MeasureDefinition {}
+impl Eq for PointValue {}
+impl Eq for DataPoint {}
+
 /// Why a number was refused, before it is put in words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NumberProblem {
@@ -697,6 +704,24 @@ impl MeasureDefinition {
             }),
             _ => Err(errors),
         }
+    }
+
+    /// The definition as the plan form's fields show it again (suffixes of
+    /// `goal_N_`, and their text); the inverse of [`MeasureDefinition::parse`].
+    pub fn form_fields(&self) -> Vec<(&'static str, String)> {
+        let number = |v: Option<f64>| v.map(|v| format_number(v, Language::En)).unwrap_or_default();
+        vec![
+            ("measure_kind", self.kind.key().to_string()),
+            ("measure_unit", self.kind.unit().map(|u| u.to_string()).unwrap_or_default()),
+            ("measure_counted", self.counted.clone()),
+            ("measure_source", self.source.key().to_string()),
+            ("measure_source_other", if let DataSource::Other(d) = &self.source { d.clone() } else { String::new() }),
+            ("measure_sampling", self.sampling.clone()),
+            ("measure_period", self.period.key().to_string()),
+            ("measure_direction", direction_key(self.direction).to_string()),
+            ("baseline_value", number(self.baseline)),
+            ("target_value", number(self.target.map(|t| t.0))),
+        ]
     }
 
     pub fn target_value(&self) -> Option<f64> {

@@ -11,7 +11,7 @@ use super::audit::{Action, Actor, AuditEvent};
 use super::group::{Group, GroupMember, MemberStatus, PersonDetails, Phase, PipState, Role, SubmitBlocked, MAX_PEERS};
 use super::pip::PipDraft;
 use super::values::{Cpso, Cycle, Email, GroupId};
-use super::{Activities, Member};
+use super::{Activities, FieldError, Member};
 
 /// Slots a group can ever hand out (links carry the slot in two digits).
 pub const MAX_SLOT: u8 = 99;
@@ -172,6 +172,10 @@ pub enum Refusal {
     PlanChanged,
     #[error("the plan cannot be submitted yet")]
     Blocked(SubmitBlocked),
+    /// The draft would remove a goal that has data, or change the kind or
+    /// period of a measure that has points (named as the form names them).
+    #[error("the draft would orphan recorded data")]
+    DataRecorded(Vec<FieldError>),
 }
 
 impl From<SubmitBlocked> for Refusal {
@@ -306,6 +310,8 @@ pub fn invite(
         sessions: Vec::new(),
         activities: Activities::default(),
         history: Vec::new(),
+        points: Vec::new(),
+        cycles: Vec::new(),
     };
     let fx = vec![Effect::AddMember(Box::new(new)), audit(now, l.actor(), Action::Invited { name: p.name.clone() })];
     Ok((fx, g.next_slot))
@@ -367,13 +373,57 @@ pub fn dissolve(g: &Group, by_slot: Option<u8>, now: DateTime<Utc>) -> Result<Ve
 }
 
 /// An accepted member saves the plan's draft.
-pub fn save_draft(g: &Group, slot: u8, draft: PipDraft, now: DateTime<Utc>) -> Result<Vec<Effect>, Refusal> {
+///
+/// Each goal keeps its stable id ([`PipDraft::assign_ids`]). A goal with
+/// data points or PDSA cycles stays in the plan, and its measure keeps its
+/// kind and period while it has points (what they mean depends on them).
+pub fn save_draft(g: &Group, slot: u8, mut draft: PipDraft, now: DateTime<Utc>) -> Result<Vec<Effect>, Refusal> {
     changeable(g)?;
     let m = member(g, slot)?;
     if !m.status.is_accepted() {
         return Err(Refusal::NotAccepted);
     }
+    draft.assign_ids(g.pip.draft(), g.data_goal_ids());
+    let problems = data_kept(g, &draft);
+    if !problems.is_empty() {
+        return Err(Refusal::DataRecorded(problems));
+    }
     Ok(vec![Effect::SaveDraft(Box::new(draft)), audit(now, m.actor(), Action::DraftSaved)])
+}
+
+/// What `draft` would break of the data recorded for `g`'s goals.
+fn data_kept(g: &Group, draft: &PipDraft) -> Vec<FieldError> {
+    let mut problems = Vec::new();
+    for id in g.data_goal_ids() {
+        let Some((old_n, old)) = g.goal(id) else { continue };
+        let points: Vec<_> = g.points_of(id).collect();
+        match draft.goal(id) {
+            None => {
+                let what = if points.is_empty() { "PDSA cycles" } else { "data points" };
+                let aim = if old.aim.is_empty() { format!("Goal {old_n}") } else { format!("“{}”", old.aim) };
+                problems.push(FieldError::new(
+                    "goals",
+                    format!("{aim} has {what} recorded, so it stays in the plan: keep its row, or delete its {what} first"),
+                ));
+            }
+            Some((n, new)) if !points.is_empty() => {
+                let fits = new.definition.as_ref().is_some_and(|d| points.iter().all(|p| d.fits(&p.point)));
+                if !fits {
+                    let old_def = old.definition.as_ref();
+                    let was = old_def.map(|d| format!(" ({}, per {})", d.kind.label().to_lowercase(), d.period.key())).unwrap_or_default();
+                    problems.push(FieldError::new(
+                        format!("goal_{n}_measure_kind"),
+                        format!(
+                            "Goal {n}: {} data points are recorded for this measure{was}: keep its type and period, or delete the points first",
+                            points.len()
+                        ),
+                    ));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    problems
 }
 
 /// An accepted member submits `pip` (already checked with `Pip::from_draft`)

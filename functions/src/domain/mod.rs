@@ -10,6 +10,7 @@ pub mod invitation;
 pub mod measure;
 pub mod membership;
 pub mod patient_data;
+pub mod pdsa;
 pub mod pip;
 pub mod random;
 pub mod runchart;
@@ -24,7 +25,8 @@ pub use audit::{Action, Actor, AuditEvent, HistoryEntry};
 pub use coaching::{CoachingMessage, CoachingRequest, CoachingTopic};
 pub use credits::{CreditItem, CreditSummary, Credits, CreditsError};
 pub use group::{
-    Group, GroupMember, LeadDetails, Member, MemberStatus, PersonDetails, Phase, PipState, ProposalError, Role, SignUp, SubmitBlocked,
+    DataChange, GoalPoint, Group, GroupMember, LeadDetails, Member, MemberStatus, PersonDetails, Phase, PipState, ProposalError, Role,
+    SignUp, SubmitBlocked,
 };
 pub use invitation::{DuplicateInvitation, Invitation, InvitationList, RowError};
 pub use membership::{Effect, Limit, Refusal, Write};

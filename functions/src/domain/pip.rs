@@ -2,6 +2,7 @@
 use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
+use super::measure::{MeasureDefinition, MeasureInput};
 use super::values::{parse_text, Invalid};
 use super::FieldError;
 
@@ -44,6 +45,12 @@ impl GoalKind {
 /// A goal as saved in a draft: any field may still be empty.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GoalDraft {
+    /// Stable for the goal's life, so that its data points and PDSA cycles
+    /// stay with it when other goals are added or removed (positions
+    /// shift). 0 until the service assigns one when the draft is saved
+    /// ([`PipDraft::assign_ids`]); never reused within a group.
+    #[serde(default)]
+    pub id: u16,
     pub kind: Option<GoalKind>,
     pub aim: String,
     pub measure: String,
@@ -51,11 +58,16 @@ pub struct GoalDraft {
     pub target: String,
     pub target_date: Option<NaiveDate>,
     pub change_ideas: String,
+    /// The structured measure (kind, period, direction, baseline and target
+    /// as numbers), once defined: data points are recorded against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub definition: Option<MeasureDefinition>,
 }
 
 impl GoalDraft {
     pub fn is_empty(&self) -> bool {
-        self.kind.is_none()
+        self.definition.is_none()
+            && self.kind.is_none()
             && self.aim.is_empty()
             && self.measure.is_empty()
             && self.baseline.is_empty()
@@ -84,13 +96,44 @@ pub struct GoalInput {
     pub target: String,
     pub target_date: String,
     pub change_ideas: String,
+    /// The goal's id as the form last showed it (empty for a new row).
+    pub id: String,
+    /// The structured measure: `proportion`, `count` or `value`.
+    pub measure_kind: String,
+    pub measure_unit: String,
+    pub measure_counted: String,
+    pub measure_source: String,
+    pub measure_source_other: String,
+    pub measure_sampling: String,
+    pub measure_period: String,
+    pub measure_direction: String,
+    pub baseline_value: String,
+    pub target_value: String,
 }
 
 impl GoalInput {
     fn is_blank(&self) -> bool {
-        [&self.kind, &self.aim, &self.measure, &self.baseline, &self.target, &self.target_date, &self.change_ideas]
-            .iter()
-            .all(|s| s.trim().is_empty())
+        self.measure_input().is_blank()
+            && [&self.kind, &self.aim, &self.measure, &self.baseline, &self.target, &self.target_date, &self.change_ideas]
+                .iter()
+                .all(|s| s.trim().is_empty())
+    }
+
+    /// The structured measure's fields.
+    pub fn measure_input(&self) -> MeasureInput<'_> {
+        MeasureInput {
+            kind: &self.measure_kind,
+            unit: &self.measure_unit,
+            counted: &self.measure_counted,
+            source: &self.measure_source,
+            source_other: &self.measure_source_other,
+            sampling: &self.measure_sampling,
+            period: &self.measure_period,
+            direction: &self.measure_direction,
+            baseline: &self.baseline_value,
+            target: &self.target_value,
+            target_date: &self.target_date,
+        }
     }
 }
 
@@ -147,13 +190,51 @@ impl PipDraft {
             let baseline = text!(&f("baseline"), &g.baseline, GOAL_FIELD_MAX, "The baseline");
             let target = text!(&f("target"), &g.target, GOAL_FIELD_MAX, "The target");
             let change_ideas = text!(&f("change_ideas"), &g.change_ideas, GOAL_FIELD_MAX, "The change ideas");
-            out.push(GoalDraft { kind, aim, measure, baseline, target, target_date, change_ideas });
+            let m = g.measure_input();
+            let definition = if m.is_blank() {
+                None
+            } else {
+                match MeasureDefinition::parse(n, &m) {
+                    Ok(d) => Some(d),
+                    Err(es) => {
+                        // The target date is the goal's own field too: one message for it.
+                        let seen: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
+                        errors.extend(es.into_iter().filter(|e| !seen.contains(&e.field)));
+                        None
+                    }
+                }
+            };
+            // An id the form cannot have shown is treated as a new goal's.
+            let id = g.id.trim().parse().unwrap_or(0);
+            out.push(GoalDraft { id, kind, aim, measure, baseline, target, target_date, change_ideas, definition });
         }
         if errors.is_empty() {
             Ok(PipDraft { strengths, improvements, goals: out })
         } else {
             Err(errors)
         }
+    }
+
+    /// Give every goal its stable id: an id `previous` (the draft as saved
+    /// before) has keeps it, at most once; every other goal gets a fresh one,
+    /// above every id in `used` (ids that data points or cycles refer to,
+    /// so that a removed goal's id never comes back).
+    pub fn assign_ids(&mut self, previous: Option<&PipDraft>, used: impl IntoIterator<Item = u16>) {
+        let known: Vec<u16> = previous.map(|p| p.goals.iter().map(|g| g.id).filter(|&id| id > 0).collect()).unwrap_or_default();
+        let mut next = known.iter().copied().chain(used).max().unwrap_or(0);
+        let mut taken = Vec::new();
+        for g in &mut self.goals {
+            if g.id == 0 || !known.contains(&g.id) || taken.contains(&g.id) {
+                next += 1;
+                g.id = next;
+            }
+            taken.push(g.id);
+        }
+    }
+
+    /// The goal with id `id`, with its number in the plan (1-based).
+    pub fn goal(&self, id: u16) -> Option<(usize, &GoalDraft)> {
+        self.goals.iter().enumerate().find(|(_, g)| g.id == id && id > 0).map(|(i, g)| (i + 1, g))
     }
 
     /// The goals that count, with their number in the plan (1-based): every
@@ -191,6 +272,7 @@ fn counting(kinds: impl Iterator<Item = GoalKind>) -> usize {
 /// A complete, measurable goal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Goal {
+    pub id: u16,
     pub kind: GoalKind,
     pub aim: String,
     pub measure: String,
@@ -198,6 +280,7 @@ pub struct Goal {
     pub target: String,
     pub target_date: NaiveDate,
     pub change_ideas: String,
+    pub definition: Option<MeasureDefinition>,
 }
 
 /// A PIP ready to submit: strengths and improvements stated, every goal
@@ -237,6 +320,7 @@ impl Pip {
             need(!g.change_ideas.is_empty(), "change_ideas", "list the change ideas you will test");
             if let (Some(kind), Some(target_date)) = (g.kind, g.target_date) {
                 goals.push(Goal {
+                    id: g.id,
                     kind,
                     aim: g.aim.clone(),
                     measure: g.measure.clone(),
@@ -244,6 +328,7 @@ impl Pip {
                     target: g.target.clone(),
                     target_date,
                     change_ideas: g.change_ideas.clone(),
+                    definition: g.definition.clone(),
                 });
             }
         }
@@ -278,6 +363,7 @@ impl Pip {
                 .goals
                 .iter()
                 .map(|g| GoalDraft {
+                    id: g.id,
                     kind: Some(g.kind),
                     aim: g.aim.clone(),
                     measure: g.measure.clone(),
@@ -285,6 +371,7 @@ impl Pip {
                     target: g.target.clone(),
                     target_date: Some(g.target_date),
                     change_ideas: g.change_ideas.clone(),
+                    definition: g.definition.clone(),
                 })
                 .collect(),
         }
@@ -316,6 +403,7 @@ mod tests {
             target: "60%".into(),
             target_date: "2027-06-30".into(),
             change_ideas: "Reminders".into(),
+            ..Default::default()
         }
     }
 
@@ -376,6 +464,41 @@ mod tests {
         assert_eq!(requirement_met_until(d("2026-03-15")), d("2031-03-15"));
         assert_eq!(requirement_met_until(d("2028-02-29")), d("2033-02-28"));
         assert_eq!(requirement_met_until(d("2027-12-31")), d("2032-12-31"));
+    }
+
+    #[test]
+    fn ids_are_kept_assigned_and_never_reused() {
+        let mut first = draft(&["practice", "practice"]);
+        first.assign_ids(None, []);
+        assert_eq!(first.goals.iter().map(|g| g.id).collect::<Vec<_>>(), vec![1, 2]);
+        // Goal 1 removed, a new goal added, an id typed twice: 2 stays,
+        // the others get ids above everything seen (3 was used by data).
+        let mut next = draft(&["practice", "practice", "self_care"]);
+        next.goals[0].id = 2;
+        next.goals[1].id = 2;
+        next.assign_ids(Some(&first), [3]);
+        assert_eq!(next.goals.iter().map(|g| g.id).collect::<Vec<_>>(), vec![2, 4, 5]);
+        assert_eq!(next.goal(4).map(|(n, _)| n), Some(2));
+        assert!(next.goal(0).is_none());
+    }
+
+    #[test]
+    fn a_structured_measure_is_parsed_with_the_goal() {
+        let mut g = goal("practice");
+        g.measure_kind = "proportion".into();
+        g.measure_counted = "Charts with allergies recorded, of charts reviewed".into();
+        g.measure_source = "emr_report".into();
+        g.measure_period = "month".into();
+        g.measure_direction = "higher_is_better".into();
+        g.baseline_value = "40".into();
+        g.target_value = "75".into();
+        let d = PipDraft::parse("a", "b", vec![(1, g.clone())]).unwrap();
+        let def = d.goals[0].definition.as_ref().expect("a definition");
+        assert_eq!(def.target.map(|t| t.0), Some(75.0));
+        // A bad target date is reported once, though both parts read it.
+        g.target_date = "2027-02-30".into();
+        let e = PipDraft::parse("a", "b", vec![(1, g)]).unwrap_err();
+        assert_eq!(e.iter().filter(|e| e.field == "goal_1_target_date").count(), 1, "{e:?}");
     }
 
     #[test]

@@ -99,7 +99,11 @@ impl Side {
 pub enum Centre {
     /// The median of the baseline points (at least [`MIN_USEFUL`] of them), frozen.
     Baseline,
-    /// The median of every point so far.
+    /// Fewer baseline points than that, but at least [`MIN_USEFUL`] points
+    /// in all: the median of the first [`MIN_USEFUL`], frozen (so that a
+    /// change after them does not drag the centre line with it).
+    FirstPoints,
+    /// Fewer than [`MIN_USEFUL`] points: the median of every point so far.
     AllPoints,
 }
 
@@ -243,10 +247,13 @@ fn runs(sides: &[(usize, Side)]) -> Vec<(Side, usize, usize, usize)> {
 pub fn analyse(points: &[Point], direction: Direction, target: Option<f64>) -> Analysis {
     let finite = || points.iter().enumerate().filter(|(_, p)| p.value.is_finite());
     let baseline: Vec<f64> = finite().filter(|(_, p)| p.baseline).map(|(_, p)| p.value).collect();
+    let all: Vec<f64> = finite().map(|(_, p)| p.value).collect();
     let (median, centre) = if baseline.len() >= MIN_USEFUL {
         (median_of(baseline), Centre::Baseline)
+    } else if all.len() >= MIN_USEFUL {
+        (median_of(all[..MIN_USEFUL].to_vec()), Centre::FirstPoints)
     } else {
-        (median_of(finite().map(|(_, p)| p.value).collect()), Centre::AllPoints)
+        (median_of(all), Centre::AllPoints)
     };
     let sides: Vec<(usize, Side)> = match median {
         Some(m) => finite().filter_map(|(i, p)| side_of(p.value, m).map(|s| (i, s))).collect(),
@@ -332,7 +339,7 @@ impl Analysis {
     fn median_name(&self) -> &'static str {
         match self.centre {
             Centre::Baseline => "the baseline median",
-            Centre::AllPoints => "the median",
+            Centre::FirstPoints | Centre::AllPoints => "the median",
         }
     }
 
@@ -644,6 +651,9 @@ mod tests {
     fn series(values: &[f64]) -> Vec<Point> {
         values.iter().enumerate().map(|(i, &v)| Point::new(format!("P{}", i + 1), v)).collect()
     }
+    fn baseline_series(values: &[f64]) -> Vec<Point> {
+        values.iter().enumerate().map(|(i, &v)| Point::baseline(format!("P{}", i + 1), v)).collect()
+    }
 
     #[test]
     fn median_of_odd_and_even_counts() {
@@ -658,7 +668,7 @@ mod tests {
         let points = series(&[3.0, 8.0, 4.0, 9.0, 2.0, 7.0, 6.0, 1.0, 10.0, 5.0, 11.0, 0.0]);
         let a = analyse(&points, Direction::HigherIsBetter, None);
         assert_eq!(a.median, Some(5.5));
-        assert_eq!(a.centre, Centre::AllPoints);
+        assert_eq!(a.centre, Centre::FirstPoints);
         assert_eq!(a.useful, 12);
         assert!(a.enough_data);
         // sides: B A B A B A A B A B A B -> runs of 1 except the "A A" pair
@@ -707,14 +717,19 @@ mod tests {
     }
 
     #[test]
-    fn without_a_frozen_baseline_the_median_moves() {
-        // Only 5 baseline points: the median is that of all points.
+    fn a_short_baseline_freezes_the_median_of_the_first_ten_points() {
+        // Only 5 baseline points: until 10 points exist, the median is that
+        // of all of them (and moves); then that of the first 10, frozen.
         let mut points: Vec<Point> = (0..5).map(|i| Point::baseline(format!("B{i}"), 10.0)).collect();
-        points.extend((0..7).map(|i| Point::new(format!("M{i}"), 20.0 + f64::from(i))));
+        points.extend((0..4).map(|i| Point::new(format!("M{i}"), 20.0 + f64::from(i))));
         let a = analyse(&points, Direction::HigherIsBetter, None);
-        assert_eq!(a.centre, Centre::AllPoints);
-        assert_eq!(a.median, Some(20.5));
-        assert_eq!(a.useful, 12);
+        assert_eq!((a.centre, a.median), (Centre::AllPoints, Some(10.0)));
+        points.extend((4..12).map(|i| Point::new(format!("M{i}"), 20.0 + f64::from(i))));
+        let a = analyse(&points, Direction::HigherIsBetter, None);
+        assert_eq!(a.centre, Centre::FirstPoints);
+        assert_eq!(a.median, Some(15.0), "five 10s and 20..24: the later points do not move it");
+        assert_eq!(a.useful, 17);
+        assert!(a.shift, "the last 12 points are above the frozen median");
         assert!(!a.summary().contains("baseline"));
     }
 
@@ -722,8 +737,9 @@ mod tests {
     fn a_shift_that_ended_is_named_by_its_periods() {
         // 20 points: eight 1s, five 4s, seven 6s, so the median is 4 and the
         // five 4s are on it (15 useful points: limits 7 and 4).
+        // The whole series is the baseline (as before a plan is submitted).
         let values = [6.0, 4.0, 6.0, 4.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 6.0, 4.0, 6.0, 4.0, 6.0, 4.0, 6.0, 6.0];
-        let a = analyse(&series(&values), Direction::LowerIsBetter, None);
+        let a = analyse(&baseline_series(&values), Direction::LowerIsBetter, None);
         assert_eq!(a.median, Some(4.0));
         assert_eq!(a.useful, 15);
         assert_eq!((a.longest_run_limit, a.crossings_limit), (7, 4));
@@ -740,7 +756,7 @@ mod tests {
         assert_eq!(a.improvement, Some(true));
         assert_eq!(
             a.summary(),
-            "Shift: 8 points in a row, from P5 to P12, were below the median, and the points cross it only 2 times \
+            "Shift: 8 points in a row, from P5 to P12, were below the baseline median, and the points cross it only 2 times \
              where at least 4 would be expected; neither is likely to be chance. Lower is better, so this is an improvement."
         );
     }
@@ -749,7 +765,7 @@ mod tests {
     fn too_few_crossings_without_a_long_run() {
         // 24 points in runs of 6: no run over the limit of 8, but only 3 crossings (limit 8).
         let values: Vec<f64> = (0..24).map(|i| if (i / 6) % 2 == 0 { 10.0 } else { 20.0 }).collect();
-        let a = analyse(&series(&values), Direction::HigherIsBetter, None);
+        let a = analyse(&baseline_series(&values), Direction::HigherIsBetter, None);
         assert_eq!(a.median, Some(15.0));
         assert_eq!((a.useful, a.longest_run, a.crossings), (24, 6, 3));
         assert_eq!((a.longest_run_limit, a.crossings_limit), (8, 8));
@@ -760,7 +776,7 @@ mod tests {
         assert_eq!(a.improvement, Some(true));
         assert_eq!(
             a.summary(),
-            "Too few crossings: the points cross the median 3 times where at least 8 would be expected, which suggests a change. \
+            "Too few crossings: the points cross the baseline median 3 times where at least 8 would be expected, which suggests a change. \
              Higher is better, so this is an improvement."
         );
     }

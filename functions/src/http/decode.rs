@@ -95,6 +95,17 @@ pub fn pip_draft(f: &Fields) -> Result<PipDraft, ApiError> {
                 target: g("target"),
                 target_date: g("target_date"),
                 change_ideas: g("change_ideas"),
+                id: g("id"),
+                measure_kind: g("measure_kind"),
+                measure_unit: g("measure_unit"),
+                measure_counted: g("measure_counted"),
+                measure_source: g("measure_source"),
+                measure_source_other: g("measure_source_other"),
+                measure_sampling: g("measure_sampling"),
+                measure_period: g("measure_period"),
+                measure_direction: g("measure_direction"),
+                baseline_value: g("baseline_value"),
+                target_value: g("target_value"),
             },
         ));
     }

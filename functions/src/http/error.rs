@@ -167,6 +167,9 @@ impl From<ActionError> for ApiError {
                 Refusal::Blocked(SubmitBlocked::ActivitiesIncomplete(_)) => {
                     conflict("Every member must complete all four activities before the plan is submitted")
                 }
+                Refusal::DataRecorded(fields) => {
+                    ApiError::conflict("The plan could not be saved, because data recorded for its goals depends on it; nothing was changed", fields)
+                }
             },
             ActionError::InOpenGroup(_) => conflict(
                 "You are already a member of another open QI group, and a physician can be in only one at a time: leave that group first (if you lead it, dissolve it; otherwise leave it or ask its lead to remove you), then try again",

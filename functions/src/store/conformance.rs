@@ -22,8 +22,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::{CheckOffWrite, ConflictKind, CurrentGroup, Store, StoreError};
+use super::{CheckOffWrite, ConflictKind, CurrentGroup, DataWrite, Store, StoreError};
+use crate::domain::measure::{DataPoint, PeriodId, PointValue};
 use crate::domain::membership as step;
+use crate::domain::pdsa::PdsaCycle;
 use crate::domain::*;
 
 fn at(s: &str) -> DateTime<Utc> {
@@ -196,6 +198,7 @@ pub fn complete_draft() -> PipDraft {
         target: "65%".into(),
         target_date: "2027-03-31".into(),
         change_ideas: "Recall letters\nPre-visit chart flags".into(),
+        ..Default::default()
     };
     let d = PipDraft::parse("Strong team culture", "Recall systems", vec![(1, goal("practice", 1)), (2, goal("self_care", 2))]).unwrap();
     Pip::from_draft(&d).expect("complete");
@@ -678,6 +681,174 @@ pub async fn export_lists_every_group(store: Arc<dyn Store>) {
     assert_eq!(groups[0].audit_trail().len(), 3);
 }
 
+/// A draft whose goal 1 has a monthly proportion measure, saved by the
+/// lead (so the goals have their ids). Returns the group and goal 1's id.
+async fn measured(store: &dyn Store, lead: &str, peers: &[&str], accepting: &[u8]) -> (Group, u16) {
+    let g = formed(store, lead, peers, accepting).await;
+    let mut d = complete_draft();
+    let m = GoalInput {
+        kind: "practice".into(),
+        aim: "Record allergies".into(),
+        measure_kind: "proportion".into(),
+        measure_counted: "Charts with allergy status recorded, of the charts reviewed".into(),
+        measure_source: "chart_audit".into(),
+        measure_sampling: "10 random charts a month".into(),
+        measure_period: "month".into(),
+        measure_direction: "higher_is_better".into(),
+        baseline_value: "40".into(),
+        target_value: "75".into(),
+        target_date: "2027-03-31".into(),
+        ..Default::default()
+    };
+    d.goals[0].definition = Some(PipDraft::parse("", "", vec![(1, m)]).unwrap().goals[0].definition.clone().unwrap());
+    apply(store, &g, step::save_draft(&g, 0, d, now1())).await.unwrap();
+    let g = read(store, &g.id, now1()).await;
+    let id = g.pip.draft().unwrap().goals[0].id;
+    assert!(id > 0, "the saved goal has its id");
+    (g, id)
+}
+
+fn point(goal: u16, period: &str, by: u8, numerator: u32, denominator: u32) -> DataChange {
+    let point = DataPoint {
+        period: PeriodId::parse(period).unwrap(),
+        by,
+        value: PointValue::proportion(numerator, denominator).unwrap(),
+        note: String::new(),
+    };
+    DataChange::Point(GoalPoint { goal, point, at: now1() })
+}
+
+fn data_write(g: &Group, slot: u8, token: &SessionToken, change: DataChange) -> DataWrite {
+    let action = match &change {
+        DataChange::Point(p) => Action::PointRecorded { goal: p.goal, period: p.point.period, value: "n".into(), corrected: false },
+        DataChange::DeletePoint { goal, period } => Action::PointDeleted { goal: *goal, period: *period },
+        DataChange::Cycle(c) => Action::CycleLogged { goal: c.goal, change_idea: c.change_idea.clone(), updated: false },
+        DataChange::DeleteCycle { .. } => Action::CycleDeleted { goal: 1, change_idea: "x".into() },
+    };
+    DataWrite { group: g.id.clone(), slot, session: token.hash(), change, event: HistoryEntry { at: now1(), action }, now: now1() }
+}
+
+fn pooled(g: &Group, goal: u16) -> Vec<(String, Option<(u64, u64)>)> {
+    g.series(goal).unwrap().group_values().into_iter().map(|v| (v.period.to_string(), v.pooled)).collect()
+}
+
+pub async fn data_points_record_correct_and_delete(store: Arc<dyn Store>) {
+    let (g, goal) = measured(store.as_ref(), "100", &["101"], &[1]).await;
+    let t0 = sign_in(store.as_ref(), &g.id, 0, now1()).await;
+    let t1 = sign_in(store.as_ref(), &g.id, 1, now1()).await;
+    store.record_data(&data_write(&g, 1, &t1, point(goal, "2025-12", 1, 5, 10))).await.unwrap();
+    store.record_data(&data_write(&g, 0, &t0, point(goal, "2025-12", 0, 3, 10))).await.unwrap();
+    store.record_data(&data_write(&g, 1, &t1, point(goal, "2025-11", 1, 4, 10))).await.unwrap();
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    assert_eq!(pooled(&r, goal), vec![("2025-11".to_string(), Some((4, 10))), ("2025-12".to_string(), Some((8, 20)))]);
+    // A second point for the same period replaces the member's own, not the other's.
+    store.record_data(&data_write(&g, 1, &t1, point(goal, "2025-12", 1, 9, 10))).await.unwrap();
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    assert_eq!(pooled(&r, goal)[1], ("2025-12".to_string(), Some((12, 20))));
+    assert_eq!(r.member(1).unwrap().points.len(), 2);
+    let dec = PeriodId::parse("2025-12").unwrap();
+    store.record_data(&data_write(&g, 1, &t1, DataChange::DeletePoint { goal, period: dec })).await.unwrap();
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    assert_eq!(pooled(&r, goal)[1], ("2025-12".to_string(), Some((3, 10))));
+    // Every change is in the member's history, so in the group's trail.
+    let history: Vec<_> = r.member(1).unwrap().history.iter().map(|h| &h.action).collect();
+    assert_eq!(history.len(), 4, "{history:?}");
+    assert!(matches!(history[3], Action::PointDeleted { .. }));
+    // Cycles: logged, changed, deleted; the other member's stay.
+    let cycle = |by: u8, id: u16, idea: &str| PdsaCycle {
+        id,
+        goal,
+        by,
+        change_idea: idea.into(),
+        plan: "Try it for a week".into(),
+        prediction: "Better".into(),
+        started_on: day("2026-01-05"),
+        ended_on: None,
+        study: String::new(),
+        decision: None,
+        at: now1(),
+    };
+    store.record_data(&data_write(&g, 1, &t1, DataChange::Cycle(cycle(1, 1, "Front-desk prompt")))).await.unwrap();
+    store.record_data(&data_write(&g, 0, &t0, DataChange::Cycle(cycle(0, 1, "Template field")))).await.unwrap();
+    store.record_data(&data_write(&g, 1, &t1, DataChange::Cycle(cycle(1, 1, "Front-desk prompt, adapted")))).await.unwrap();
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    let ideas: Vec<_> = r.cycles_of(goal).iter().map(|c| c.change_idea.as_str()).collect();
+    assert_eq!(ideas, vec!["Template field", "Front-desk prompt, adapted"]);
+    store.record_data(&data_write(&g, 1, &t1, DataChange::DeleteCycle { id: 1 })).await.unwrap();
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    assert_eq!(r.cycles_of(goal).len(), 1);
+    assert_eq!(r.member(0).unwrap().cycles.len(), 1, "another member's cycle with the same id stays");
+}
+
+pub async fn data_refusals(store: Arc<dyn Store>) {
+    let (g, goal) = measured(store.as_ref(), "100", &["101", "102"], &[1]).await;
+    let t1 = sign_in(store.as_ref(), &g.id, 1, now1()).await;
+    let t2 = sign_in(store.as_ref(), &g.id, 2, now1()).await;
+    let w = |slot: u8, t: &SessionToken| data_write(&g, slot, t, point(goal, "2025-12", slot, 1, 2));
+    assert_eq!(store.record_data(&w(9, &t1)).await, Err(StoreError::NotFound), "no such member");
+    let mut unknown = w(1, &t1);
+    unknown.group = GroupId::parse("0000000000000000").unwrap();
+    assert_eq!(store.record_data(&unknown).await, Err(StoreError::NotFound), "no such group");
+    assert_conflict(store.record_data(&w(1, &t2)).await, ConflictKind::SessionEnded);
+    assert_conflict(store.record_data(&w(2, &t2)).await, ConflictKind::NotAccepted);
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    assert_eq!(r.points_of(goal).count(), 0, "nothing was written");
+    // A submitted plan does not stop measurement.
+    complete_all(store.as_ref(), &r).await;
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    let pip = r.pip.draft().unwrap().clone();
+    apply(store.as_ref(), &r, step::submit(&r, 1, pip, Some(r.draft_version), day("2026-01-07"), now1())).await.unwrap();
+    let t1 = sign_in(store.as_ref(), &g.id, 1, now1()).await;
+    store.record_data(&w(1, &t1)).await.unwrap();
+    // A dissolved group takes no data.
+    let (d, dgoal) = measured(store.as_ref(), "200", &["201"], &[1]).await;
+    let dt = sign_in(store.as_ref(), &d.id, 1, now1()).await;
+    let d = read(store.as_ref(), &d.id, now1()).await;
+    apply(store.as_ref(), &d, step::dissolve(&d, Some(0), now1())).await.unwrap();
+    let d = store.get_group(&d.id).await.unwrap();
+    let dw = data_write(&d, 1, &dt, point(dgoal, "2025-12", 1, 1, 2));
+    match store.record_data(&dw).await {
+        Err(StoreError::Conflict(ConflictKind::Dissolved | ConflictKind::SessionEnded)) => {}
+        other => panic!("a dissolved group took data: {other:?}"),
+    }
+}
+
+pub async fn concurrent_recording_for_one_period(store: Arc<dyn Store>) {
+    let (g, goal) = measured(store.as_ref(), "100", &["101", "102", "103"], &[1, 2, 3]).await;
+    let mut tokens = Vec::new();
+    for slot in 0..4u8 {
+        tokens.push(sign_in(store.as_ref(), &g.id, slot, now1()).await);
+    }
+    let mut tasks = Vec::new();
+    for round in 0..2u32 {
+        for slot in 0..4u8 {
+            let w = data_write(&g, slot, &tokens[slot as usize], point(goal, "2025-12", slot, u32::from(slot) + round, 10));
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move { s.record_data(&w).await }));
+        }
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    let points: Vec<_> = r.points_of(goal).collect();
+    assert_eq!(points.len(), 4, "one point per member for the period: {points:?}");
+    for slot in 0..4u8 {
+        let m = r.member(slot).unwrap();
+        let PointValue::Proportion { numerator, .. } = m.point(goal, PeriodId::parse("2025-12").unwrap()).unwrap().point.value else {
+            panic!("a proportion")
+        };
+        assert!(numerator == u32::from(slot) || numerator == u32::from(slot) + 1, "one of the member's two values");
+        assert_eq!(
+            m.history.iter().filter(|h| matches!(h.action, Action::PointRecorded { .. })).count(),
+            2,
+            "both writes are in the trail"
+        );
+    }
+    let v = &r.series(goal).unwrap().group_values()[0];
+    assert_eq!(v.members, 4);
+}
+
 /// The list of cases, written once: calls `$callback!($($prefix)* case, …)`.
 /// [`CASES`], [`run_case`] and [`store_conformance_tests!`] are all made from it.
 #[doc(hidden)]
@@ -709,6 +880,9 @@ macro_rules! store_conformance_cases {
     invitations_large_import,
     coaching_requests,
     export_lists_every_group,
+    data_points_record_correct_and_delete,
+    data_refusals,
+    concurrent_recording_for_one_period,
         );
     };
 }

@@ -35,6 +35,8 @@ pub enum ConflictKind {
     NotAccepted,
     /// A per-day limit is reached (`Limit::key`).
     LimitReached(String),
+    /// Measurement data for a dissolved group.
+    Dissolved,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -35,7 +35,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{
-    Activities, Activity, CoachingRequest, CodeHash, Cpso, Cycle, Group, GroupId, HistoryEntry, Invitation, InvitationList, Write,
+    Activities, Activity, CoachingRequest, CodeHash, Cpso, Cycle, DataChange, Group, GroupId, HistoryEntry, Invitation, InvitationList,
+    Write,
 };
 
 #[cfg(feature = "test-support")]
@@ -62,6 +63,20 @@ pub struct CheckOffWrite {
     pub activity: Activity,
     pub on: Option<NaiveDate>,
     /// Appended to the member's own history.
+    pub event: HistoryEntry,
+    pub now: DateTime<Utc>,
+}
+
+/// One change to a signed-in member's own measurement data (a data point
+/// or a PDSA cycle): one conditional write of their record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataWrite {
+    pub group: GroupId,
+    pub slot: u8,
+    /// The hash of the caller's session token; the session must be live at `now`.
+    pub session: CodeHash,
+    pub change: DataChange,
+    /// Appended to the member's own history (the group's audit trail).
     pub event: HistoryEntry,
     pub now: DateTime<Utc>,
 }
@@ -136,6 +151,20 @@ pub trait Store: Send + Sync {
     /// is not live any more; `NotFound` without the group or member.
     async fn touch_session(&self, id: &GroupId, slot: u8, session: &CodeHash, now: DateTime<Utc>) -> StoreResult<()>;
 
+    /// Apply `w.change` to the member in `w.slot` (as
+    /// [`crate::domain::GroupMember::apply_data`] does) and append `w.event`
+    /// to their history, as ONE conditional write: it succeeds only if the
+    /// member exists (else `NotFound`), their session is live (else
+    /// `Conflict(SessionEnded)`), they have accepted (else
+    /// `Conflict(NotAccepted)`) and the group is not dissolved (else
+    /// `Conflict(Dissolved)`); the session's last use becomes `w.now`. A
+    /// submitted plan does not stop it (data is recorded for as long as the
+    /// requirement lasts: the use case checks that from the group it read).
+    /// Concurrent writes of different members never lose each other's
+    /// data; of one member's two writes for one (goal, period), the later
+    /// one stays.
+    async fn record_data(&self, w: &DataWrite) -> StoreResult<()>;
+
     /// Record a coaching request (ids are unique and random; a repeated id is
     /// `Internal(Invariant)`).
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()>;
@@ -172,6 +201,9 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     }
     async fn touch_session(&self, id: &GroupId, slot: u8, session: &CodeHash, now: DateTime<Utc>) -> StoreResult<()> {
         (**self).touch_session(id, slot, session, now).await
+    }
+    async fn record_data(&self, w: &DataWrite) -> StoreResult<()> {
+        (**self).record_data(w).await
     }
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
         (**self).add_coaching_request(req).await

@@ -17,7 +17,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
-use super::{Backend, CheckOffWrite, ConflictKind, CurrentGroup, Internal, Store, StoreError, StoreResult, Unavailable, UnavailableKind};
+use super::{
+    Backend, CheckOffWrite, ConflictKind, CurrentGroup, DataWrite, Internal, Store, StoreError, StoreResult, Unavailable, UnavailableKind,
+};
 use crate::domain::{
     Activities, CoachingRequest, CodeHash, Cpso, Cycle, Effect, Email, Group, GroupId, Invitation, InvitationList, PersonName, Phase, Write,
 };
@@ -518,6 +520,29 @@ impl Store for SqliteStore {
                 return Err(conflict(ConflictKind::SessionEnded));
             }
             g.touch(slot, &session, now);
+            save_group(tx, &g)
+        })
+        .await
+    }
+
+    async fn record_data(&self, w: &DataWrite) -> StoreResult<()> {
+        let w = w.clone();
+        self.transact(move |tx| {
+            let mut g = load_live(tx, w.group.as_str(), w.now)?;
+            let dissolved = g.phase() == Phase::Dissolved;
+            let m = g.members.iter_mut().find(|m| m.slot == w.slot).ok_or(StoreError::NotFound)?;
+            if !m.sessions.iter().any(|s| s.hash == w.session && s.is_live(w.now)) {
+                return Err(conflict(ConflictKind::SessionEnded));
+            }
+            if !m.status.is_accepted() {
+                return Err(conflict(ConflictKind::NotAccepted));
+            }
+            if dissolved {
+                return Err(conflict(ConflictKind::Dissolved));
+            }
+            m.apply_data(&w.change);
+            m.history.push(w.event.clone());
+            g.touch(w.slot, &w.session, w.now);
             save_group(tx, &g)
         })
         .await

@@ -45,6 +45,27 @@ impl<'a> Record<'a> {
         opt_s(self.item, name).map(f).transpose().map_err(|_| self.bad(format!("attribute {name} is not valid")))
     }
     /// A list attribute of JSON strings (missing: empty), each read as `T`.
+    /// The values of a map of JSON strings (missing: none), in key order.
+    fn json_map<T: serde::de::DeserializeOwned>(&self, name: &str) -> StoreResult<Vec<T>> {
+        let map = match self.item.get(name) {
+            None => return Ok(Vec::new()),
+            Some(AttributeValue::M(map)) => map,
+            Some(_) => return Err(self.bad(format!("attribute {name} is not a map"))),
+        };
+        let mut entries: Vec<_> = map.iter().collect();
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, (_, v))| match v {
+                AttributeValue::S(json) => {
+                    serde_json::from_str(json).map_err(|_| self.bad(format!("entry {i} of attribute {name} is not valid")))
+                }
+                _ => Err(self.bad(format!("entry {i} of attribute {name} is not a string"))),
+            })
+            .collect()
+    }
+
     fn json_list<T: serde::de::DeserializeOwned>(&self, name: &str) -> StoreResult<Vec<T>> {
         let list = match self.item.get(name) {
             None => return Ok(Vec::new()),
@@ -201,7 +222,13 @@ pub(super) fn meta_item(g: &Group) -> StoreResult<Item> {
 
 /// A member's item. `lapses`: the proposal's expiry while the group is a
 /// proposal; `closed`: the group's check-offs are closed.
-pub(super) fn member_item(id: &GroupId, m: &GroupMember, lapses: Option<DateTime<Utc>>, closed: bool) -> StoreResult<Item> {
+pub(super) fn member_item(
+    id: &GroupId,
+    m: &GroupMember,
+    lapses: Option<DateTime<Utc>>,
+    closed: bool,
+    dissolved: bool,
+) -> StoreResult<Item> {
     let mut item = key(group_pk(id), member_sk(m.slot));
     item.insert(GSI1_PK.into(), s(GROUPS));
     item.insert(GSI1_SK.into(), s(format!("{}#1#{:02}", id.as_str(), m.slot)));
@@ -223,10 +250,23 @@ pub(super) fn member_item(id: &GroupId, m: &GroupMember, lapses: Option<DateTime
         item.insert(activity_attr(*a), s(d.to_string()));
     }
     item.insert(attr::HISTORY.into(), event_list(&m.history)?);
+    // Always present (maybe empty), so that one point is one `SET` of a map entry.
+    let points = m.points.iter().map(|p| Ok((point_key(p.goal, p.point.period), json_value(p)?))).collect::<StoreResult<_>>()?;
+    item.insert(attr::POINTS.into(), AttributeValue::M(points));
+    let cycles = m.cycles.iter().map(|c| Ok((c.id.to_string(), json_value(c)?))).collect::<StoreResult<_>>()?;
+    item.insert(attr::CYCLES.into(), AttributeValue::M(cycles));
     if closed {
         item.insert(attr::CLOSED.into(), AttributeValue::Bool(true));
     }
+    if dissolved {
+        item.insert(attr::DISSOLVED.into(), AttributeValue::Bool(true));
+    }
     Ok(item)
+}
+
+/// A value stored as JSON text (points, cycles).
+pub(super) fn json_value<T: serde::Serialize>(v: &T) -> StoreResult<AttributeValue> {
+    serde_json::to_string(v).map(AttributeValue::S).map_err(|_| StoreError::invariant("a value that does not serialize"))
 }
 
 /// The group item and every member item of `g`, as a new group is stored.
@@ -234,7 +274,7 @@ pub(super) fn group_items(g: &Group) -> StoreResult<Vec<Item>> {
     let closed = g.pip.is_submitted() || g.dissolved_at.is_some();
     let mut items = vec![meta_item(g)?];
     for m in &g.members {
-        items.push(member_item(&g.id, m, g.proposal_expires_at, closed)?);
+        items.push(member_item(&g.id, m, g.proposal_expires_at, closed, g.dissolved_at.is_some())?);
     }
     Ok(items)
 }
@@ -289,6 +329,12 @@ pub(super) fn parse_member(item: &Item) -> StoreResult<GroupMember> {
         sessions: sessions_of(item)?,
         activities: activities_of(item)?,
         history: r.json_list(attr::HISTORY)?,
+        points: r.json_map(attr::POINTS)?,
+        cycles: {
+            let mut cycles: Vec<crate::domain::pdsa::PdsaCycle> = r.json_map(attr::CYCLES)?;
+            cycles.sort_by_key(|c| c.id);
+            cycles
+        },
     })
 }
 

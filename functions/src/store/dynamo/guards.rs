@@ -76,6 +76,10 @@ pub(super) enum Guard {
     NotClosed,
     /// The member has accepted.
     Accepted,
+    /// The group (as the member item records it) is not dissolved.
+    NotDissolved,
+    /// The map attribute exists (so that one of its entries can be set).
+    HasMap(&'static str),
     /// The member has at most this many sessions.
     SessionsAtMost(i64),
     /// The member has exactly this many sessions.
@@ -138,6 +142,8 @@ impl Guard {
                 .collect::<Vec<_>>()
                 .join(" AND "),
             Guard::NotClosed => format!("attribute_not_exists({})", e.name(attr::CLOSED)),
+            Guard::NotDissolved => format!("attribute_not_exists({})", e.name(attr::DISSOLVED)),
+            Guard::HasMap(a) => format!("attribute_exists({})", e.name(a)),
             Guard::Accepted => format!("{} = {}", e.name(attr::STATUS), e.value(AttributeValue::S("accepted".into()))),
             Guard::SessionsAtMost(k) => {
                 let ss = e.name(attr::SESSIONS);
@@ -179,6 +185,7 @@ impl Guard {
                 Guard::Absent
                     | Guard::NotLapsed { .. }
                     | Guard::NotClosed
+                    | Guard::NotDissolved
                     | Guard::SessionsAtMost(_)
                     | Guard::LockFree(_)
                     | Guard::LockAbsentOrOurs(_)
@@ -198,6 +205,8 @@ impl Guard {
             }
             Guard::ActivitiesDone => Activity::ALL.iter().all(|a| item.contains_key(&super::keys::activity_attr(*a))),
             Guard::NotClosed => !item.contains_key(attr::CLOSED),
+            Guard::NotDissolved => !item.contains_key(attr::DISSOLVED),
+            Guard::HasMap(a) => matches!(item.get(*a), Some(AttributeValue::M(_))),
             Guard::Accepted => is(attr::STATUS, "accepted"),
             Guard::SessionsAtMost(k) => sessions_map(item).is_none_or(|m| (m.len() as i64) <= *k),
             Guard::SessionsExactly(k) => sessions_map(item).is_some_and(|m| m.len() == *k),

@@ -65,6 +65,12 @@ pub(super) mod attr {
     pub const SESSION_SEEN: &str = "s";
     pub const HISTORY: &str = "history";
     pub const CLOSED: &str = "closed";
+    /// Set on every member item when the group is dissolved.
+    pub const DISSOLVED: &str = "dissolved";
+    /// A member's data points: map `<goal id>#<period>` → JSON.
+    pub const POINTS: &str = "points";
+    /// A member's PDSA cycles: map `<cycle id>` → JSON.
+    pub const CYCLES: &str = "cycles";
     // A lock.
     pub const OPEN: &str = "open";
     // A day counter.
@@ -180,4 +186,9 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
         assert_eq!(limit_ttl(day), parse_instant("2026-01-07T00:00:00Z").unwrap().timestamp());
     }
+}
+
+/// A data point's key in a member's `points` map.
+pub(super) fn point_key(goal: u16, period: crate::domain::measure::PeriodId) -> String {
+    format!("{goal}#{period}")
 }

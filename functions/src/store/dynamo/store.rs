@@ -6,14 +6,16 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 
-use super::codec::{activities_of, coaching_item, event_value, parse_coaching, parse_group, parse_invitation, parse_lock};
+use super::codec::{activities_of, coaching_item, event_value, json_value, parse_coaching, parse_group, parse_invitation, parse_lock};
 use super::errors::sdk_error;
 use super::guards::{condition, first_failure, Expr, Guard};
 use super::keys::*;
 use super::DynamoStore;
-use crate::domain::{Activities, CoachingRequest, CodeHash, Cpso, Cycle, Group, GroupId, Invitation, InvitationList, Session, Write};
+use crate::domain::{
+    Activities, CoachingRequest, CodeHash, Cpso, Cycle, DataChange, Group, GroupId, Invitation, InvitationList, Session, Write,
+};
 use crate::store::schema::PK;
-use crate::store::{CheckOffWrite, ConflictKind, CurrentGroup, Store, StoreError, StoreResult};
+use crate::store::{CheckOffWrite, ConflictKind, CurrentGroup, DataWrite, Store, StoreError, StoreResult};
 
 /// The guards of a request by a signed-in member on their own item: the
 /// member is there and not lapsed (else `NotFound`), and the session is live
@@ -153,6 +155,43 @@ impl Store for DynamoStore {
         let seen = e.path(&[attr::SESSIONS, &session.to_hex(), attr::SESSION_SEEN]);
         let at = e.value(n(now.timestamp_millis()));
         self.update_guarded(key(group_pk(id), member_sk(slot)), format!("SET {seen} = {at}"), e, &signed_in(session, now), false).await?;
+        Ok(())
+    }
+
+    /// One `UpdateItem` of the member item: one entry of its `points` or
+    /// `cycles` map set or removed, the event appended, the session used;
+    /// conditioned on the session, the status and the group not dissolved.
+    async fn record_data(&self, w: &DataWrite) -> StoreResult<()> {
+        let mut guards = signed_in(&w.session, w.now);
+        guards.push((Guard::Accepted, StoreError::Conflict(ConflictKind::NotAccepted)));
+        guards.push((Guard::NotDissolved, StoreError::Conflict(ConflictKind::Dissolved)));
+        let mut e = Expr::default();
+        let history = e.name(attr::HISTORY);
+        let empty = e.value(AttributeValue::L(Vec::new()));
+        let event = e.value(AttributeValue::L(vec![event_value(&w.event)?]));
+        let seen = e.path(&[attr::SESSIONS, &w.session.to_hex(), attr::SESSION_SEEN]);
+        let now = e.value(n(w.now.timestamp_millis()));
+        let mut set = vec![format!("{history} = list_append(if_not_exists({history}, {empty}), {event})"), format!("{seen} = {now}")];
+        let mut remove = None;
+        match &w.change {
+            DataChange::Point(p) => {
+                let path = e.path(&[attr::POINTS, &point_key(p.goal, p.point.period)]);
+                set.push(format!("{path} = {}", e.value(json_value(p)?)));
+                guards.push((Guard::HasMap(attr::POINTS), StoreError::corrupt("member", "the item has no points map")));
+            }
+            DataChange::DeletePoint { goal, period } => remove = Some(e.path(&[attr::POINTS, &point_key(*goal, *period)])),
+            DataChange::Cycle(c) => {
+                let path = e.path(&[attr::CYCLES, &c.id.to_string()]);
+                set.push(format!("{path} = {}", e.value(json_value(c)?)));
+                guards.push((Guard::HasMap(attr::CYCLES), StoreError::corrupt("member", "the item has no cycles map")));
+            }
+            DataChange::DeleteCycle { id } => remove = Some(e.path(&[attr::CYCLES, &id.to_string()])),
+        }
+        let update = match remove {
+            Some(path) => format!("SET {} REMOVE {path}", set.join(", ")),
+            None => format!("SET {}", set.join(", ")),
+        };
+        self.update_guarded(key(group_pk(&w.group), member_sk(w.slot)), update, e, &guards, false).await?;
         Ok(())
     }
 

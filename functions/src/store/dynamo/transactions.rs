@@ -499,6 +499,9 @@ fn plan_group(
             } else {
                 p.present(now, Failure::MemberGone);
                 p.close = true;
+                if dissolve {
+                    p.fields.insert(attr::DISSOLVED, Some(AttributeValue::Bool(true)));
+                }
                 if submit {
                     p.guard(Guard::ActivitiesDone, Failure::Incomplete(m.slot));
                 }
@@ -563,7 +566,7 @@ fn plan_group(
         let mut op = if p.delete {
             Op::new(k, Action::Delete)
         } else if let Some(m) = &p.put {
-            Op::new(k, Action::Put(super::codec::member_item(&w.group, m, None, false)?))
+            Op::new(k, Action::Put(super::codec::member_item(&w.group, m, None, false, false)?))
         } else {
             member_update(k, &p, slot, actor.as_ref(), trims.get(&slot), w)
         };
@@ -849,7 +852,7 @@ mod tests {
         let t0 = at("2026-01-06T09:00:00Z");
         let session = |i: i64| Session::new(AccessCode::generate(&g.id, 0, &OsRandom).unwrap().hash(), t0 + Duration::minutes(i));
         m.sessions = (0..MAX_SESSIONS as i64).map(session).collect();
-        let old = super::super::codec::member_item(&g.id, &m, None, false).unwrap();
+        let old = super::super::codec::member_item(&g.id, &m, None, false, false).unwrap();
         let new = session(100);
         let changes = BTreeMap::from([(new.hash.to_hex(), Some(new))]);
         let t = trim(&old, &changes).unwrap();
