@@ -74,13 +74,43 @@ const ORDER: &[&str] = &[
     "improvements",
     "goals",
     "goal_#",
+    "period",
+    "numerator",
+    "denominator",
+    "value",
+    "note",
+    "change_idea",
+    "plan",
+    "prediction",
+    "started_on",
+    "ended_on",
+    "study",
+    "decision",
     "peer_cpso",
     "peer_name",
     "peer_email",
     "peer_language",
 ];
 const PEER_PARTS: &[&str] = &["cpso", "name", "email", "language"];
-const GOAL_PARTS: &[&str] = &["kind", "aim", "measure", "baseline", "target", "target_date", "change_ideas"];
+const GOAL_PARTS: &[&str] = &[
+    "kind",
+    "aim",
+    "measure",
+    "baseline",
+    "target",
+    "target_date",
+    "measure_kind",
+    "measure_unit",
+    "measure_counted",
+    "measure_source",
+    "measure_source_other",
+    "measure_sampling",
+    "measure_period",
+    "measure_direction",
+    "baseline_value",
+    "target_value",
+    "change_ideas",
+];
 
 /// Where a field comes in its form: (place in [`ORDER`], row, place in the row).
 fn rank(field: &str) -> (usize, usize, usize) {
@@ -127,6 +157,9 @@ pub fn default_href(field: &str) -> String {
         "peers" => "#peers-group".into(),
         "goals" => "#goals-group".into(),
         f if f.ends_with("target_date") => format!("#{f}-day"),
+        f if f.ends_with("_measure_kind") => format!("#{f}-proportion"),
+        f if f.ends_with("_measure_period") => format!("#{f}-month"),
+        f if f.ends_with("_measure_direction") => format!("#{f}-higher_is_better"),
         f if f.ends_with("_kind") => format!("#{f}-practice"),
         f => format!("#{f}"),
     }

@@ -341,8 +341,12 @@ fn form_values(d: &PipDraft) -> Value {
     v.insert("strengths".into(), json!(d.strengths));
     v.insert("improvements".into(), json!(d.improvements));
     for (i, goal) in d.goals.iter().enumerate() {
-        let GoalDraft { kind, aim, measure, baseline, target, target_date, change_ideas } = goal;
+        let GoalDraft { id, kind, aim, measure, baseline, target, target_date, change_ideas, definition } = goal;
         let n = i + 1;
+        v.insert(format!("goal_{n}_id"), json!(if *id > 0 { id.to_string() } else { String::new() }));
+        for (field, text) in definition.iter().flat_map(|d| d.form_fields()) {
+            v.insert(format!("goal_{n}_{field}"), json!(text));
+        }
         for (field, text) in [
             ("kind", kind.map(|k| k.as_str()).unwrap_or_default()),
             ("aim", aim.as_str()),
