@@ -65,6 +65,32 @@ pub const ACTIVITIES: [Named; 4] = [
 pub const GOAL_KINDS: [Named; 2] =
     [Named { key: "practice", label: "Practice improvement" }, Named { key: "self_care", label: "Physician health or self-care" }];
 
+/// The kinds of a goal's measure, as the plan form offers them (the keys
+/// are `qi_functions::domain::measure::MeasureKind::key`).
+pub const MEASURE_KINDS: [Named; 3] = [
+    Named {
+        key: "proportion",
+        label: "A proportion: how many out of how many (for example charts with allergies recorded, of charts reviewed)",
+    },
+    Named { key: "count", label: "A count per period (for example missed follow-ups a month)" },
+    Named { key: "value", label: "A value with a unit (for example minutes of waiting)" },
+];
+
+/// Where a measure's data come from (`DataSource::key`).
+pub const DATA_SOURCES: [Named; 4] = [
+    Named { key: "emr_report", label: "A report or search in the EMR" },
+    Named { key: "chart_audit", label: "A chart audit (a sample of charts reviewed by hand)" },
+    Named { key: "tally", label: "A tally kept as it happens" },
+    Named { key: "other", label: "Something else (describe it below)" },
+];
+
+/// How often a measure is recorded (`Period::key`).
+pub const MEASURE_PERIODS: [Named; 2] = [Named { key: "month", label: "Every month" }, Named { key: "week", label: "Every week" }];
+
+/// Which way a measure is better (`direction_key`).
+pub const DIRECTIONS: [Named; 2] =
+    [Named { key: "higher_is_better", label: "Higher is better" }, Named { key: "lower_is_better", label: "Lower is better" }];
+
 /// What a coaching request is about.
 pub const COACHING_TOPICS: [Named; 6] = [
     Named { key: "getting_started", label: "Getting started as a group" },
@@ -92,6 +118,10 @@ pub struct Facts {
     pub limits: Limits,
     pub activities: &'static [Named],
     pub goal_kinds: &'static [Named],
+    pub measure_kinds: &'static [Named],
+    pub data_sources: &'static [Named],
+    pub measure_periods: &'static [Named],
+    pub directions: &'static [Named],
     pub coaching_topics: &'static [Named],
     pub pip_states: &'static [Named],
 }
@@ -135,6 +165,10 @@ impl Facts {
             },
             activities: &ACTIVITIES,
             goal_kinds: &GOAL_KINDS,
+            measure_kinds: &MEASURE_KINDS,
+            data_sources: &DATA_SOURCES,
+            measure_periods: &MEASURE_PERIODS,
+            directions: &DIRECTIONS,
             coaching_topics: &COACHING_TOPICS,
             pip_states: &PIP_STATES,
         }
@@ -179,7 +213,9 @@ mod tests {
 
     #[test]
     fn keys_are_unique_in_each_table() {
-        for table in [&ACTIVITIES[..], &GOAL_KINDS, &COACHING_TOPICS, &PIP_STATES] {
+        for table in
+            [&ACTIVITIES[..], &GOAL_KINDS, &MEASURE_KINDS, &DATA_SOURCES, &MEASURE_PERIODS, &DIRECTIONS, &COACHING_TOPICS, &PIP_STATES]
+        {
             let mut keys: Vec<_> = table.iter().map(|n| n.key).collect();
             keys.sort_unstable();
             keys.dedup();

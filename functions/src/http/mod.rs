@@ -7,6 +7,7 @@ pub mod decode;
 pub mod encode;
 pub mod error;
 pub mod forms;
+pub mod goals;
 pub mod html;
 pub mod input;
 pub mod pages;
@@ -52,6 +53,10 @@ pub enum Route {
     Dissolve,
     Coaching,
     Outbox,
+    MeMeasures,
+    MeGoal,
+    MeGoalPoints,
+    MeGoalCycles,
 }
 
 impl Route {
@@ -81,6 +86,10 @@ impl Route {
         Route::Dissolve,
         Route::Coaching,
         Route::Outbox,
+        Route::MeMeasures,
+        Route::MeGoal,
+        Route::MeGoalPoints,
+        Route::MeGoalCycles,
     ];
 
     pub fn template(self) -> &'static str {
@@ -110,13 +119,18 @@ impl Route {
             Route::Dissolve => "/api/me/dissolve",
             Route::Coaching => "/api/coaching",
             Route::Outbox => "/api/outbox",
+            Route::MeMeasures => "/api/me/measures",
+            Route::MeGoal => "/api/me/goals/{id}",
+            Route::MeGoalPoints => "/api/me/goals/{id}/points",
+            Route::MeGoalCycles => "/api/me/goals/{id}/cycles",
         }
     }
 
     pub fn methods(self) -> &'static [&'static str] {
         match self {
             Route::Groups => &["POST"],
-            Route::Group | Route::Me | Route::MeStatus | Route::MeGroup | Route::Outbox => &["GET"],
+            Route::Group | Route::Me | Route::MeStatus | Route::MeGroup | Route::Outbox | Route::MeMeasures | Route::MeGoal => &["GET"],
+            Route::MeGoalPoints | Route::MeGoalCycles => &["POST"],
             Route::Activities => &["POST"],
             Route::MeActivities => &["GET", "POST"],
             Route::Pip => &["PUT", "POST"],
@@ -140,7 +154,17 @@ impl Route {
 
     /// The member area's pages, which a browser opens (GET).
     pub fn is_member_page(self) -> bool {
-        matches!(self, Route::Me | Route::MeStatus | Route::MeActivities | Route::MePip | Route::MeGroup | Route::Group)
+        matches!(
+            self,
+            Route::Me
+                | Route::MeStatus
+                | Route::MeActivities
+                | Route::MePip
+                | Route::MeGroup
+                | Route::Group
+                | Route::MeMeasures
+                | Route::MeGoal
+        )
     }
 
     /// The site page to link back to from an HTML error page.
@@ -153,6 +177,7 @@ impl Route {
             Route::Pip | Route::PipSubmit | Route::MePip | Route::MePipSubmit => "/api/me/pip",
             Route::Coaching => "/support/ask/",
             Route::Recover => "/me/new-link/",
+            Route::MeMeasures | Route::MeGoal | Route::MeGoalPoints | Route::MeGoalCycles => "/api/me/measures",
             Route::MeGroup
             | Route::Confirm
             | Route::Discard
@@ -197,6 +222,10 @@ impl Route {
             ["me", "dissolve"] => (Route::Dissolve, None),
             ["coaching"] => (Route::Coaching, None),
             ["outbox"] => (Route::Outbox, None),
+            ["me", "measures"] => (Route::MeMeasures, None),
+            ["me", "goals", id] => (Route::MeGoal, Some(*id)),
+            ["me", "goals", id, "points"] => (Route::MeGoalPoints, Some(*id)),
+            ["me", "goals", id, "cycles"] => (Route::MeGoalCycles, Some(*id)),
             _ => return None,
         };
         if r.1.is_some_and(|id| id.is_empty()) {
@@ -211,7 +240,16 @@ pub mod lambda_routes {
     use super::Route;
     pub const SIGNUP: &[Route] = &[Route::Groups];
     pub const ACTIVITIES: &[Route] = &[Route::Activities, Route::MeActivities];
-    pub const PIP: &[Route] = &[Route::Pip, Route::PipSubmit, Route::MePip, Route::MePipSubmit];
+    pub const PIP: &[Route] = &[
+        Route::Pip,
+        Route::PipSubmit,
+        Route::MePip,
+        Route::MePipSubmit,
+        Route::MeMeasures,
+        Route::MeGoal,
+        Route::MeGoalPoints,
+        Route::MeGoalCycles,
+    ];
     pub const STATUS: &[Route] = &[
         Route::Group,
         Route::Me,

@@ -34,10 +34,11 @@ fn day(d: NaiveDate) -> String {
 /// member who has not joined yet (a proposal to review, an invitation to
 /// answer) or whose group is dissolved has only the task list and the
 /// group page: the others show the work of a group they are not working in.
-const AREA: [(&str, &str); 5] = [
+const AREA: [(&str, &str); 6] = [
     ("/api/me", "Tasks"),
     ("/api/me/activities", "My activities"),
     ("/api/me/pip", "Group plan"),
+    ("/api/me/measures", "Measures"),
     ("/api/me/status", "Group progress"),
     ("/api/me/group", "Members"),
 ];
@@ -64,6 +65,11 @@ fn area(g: &Group, slot: u8, current: &str) -> Value {
 /// page outside the member area: Home, then the page.
 fn crumbs(title: &str, url: &str) -> Value {
     json!({ "crumbs": [{ "url": "/", "title": "Home" }], "crumb_title": title, "crumb_url": url })
+}
+
+/// `values` with the member area's navigation (`current` marked) and who is signed in.
+pub fn with_area(values: Value, g: &Group, slot: u8, current: &str) -> Value {
+    merge(values, area(g, slot, current))
 }
 
 fn merge(mut a: Value, b: Value) -> Value {

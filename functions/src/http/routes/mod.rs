@@ -5,6 +5,7 @@ mod access;
 mod activities;
 mod coaching;
 mod group;
+mod measures;
 mod outbox;
 mod pip;
 mod sign_up;
@@ -60,6 +61,10 @@ async fn route_to(app: &App, req: &Req, route: Route, id: Option<&str>, wants: W
         Route::PeerRemove => group::remove(app, req, id, wants).await,
         Route::Coaching => coaching::ask(app, req, wants).await,
         Route::Outbox => outbox::list(app),
+        Route::MeMeasures => measures::overview(app, req, wants).await,
+        Route::MeGoal => measures::goal(app, req, id, wants).await,
+        Route::MeGoalPoints => measures::points(app, req, id, wants).await,
+        Route::MeGoalCycles => measures::cycles(app, req, id, wants).await,
     }
 }
 

@@ -1,0 +1,537 @@
+//! The measurement pages of the member area: every goal's measure at a
+//! glance (`GET /api/me/measures`), and one goal's page (`GET
+//! /api/me/goals/{id}`): its measure, the run chart with its signal in
+//! words and the data as a table, the member's own data points with the
+//! form to record one, and the PDSA cycles with the form to log one. The
+//! same summaries appear on the group's progress page.
+use chrono::{Days, NaiveDate};
+use serde_json::{json, Value};
+
+use super::chart::{data_table_html, run_chart_svg, Marker};
+use super::forms::Refused;
+use super::html::render_or_fallback;
+use crate::app::measures::{open_for_data, DataError};
+use crate::domain::measure::{MeasureDefinition, MeasureKind, Period, PeriodId, PointValue};
+use crate::domain::pdsa::Decision;
+use crate::domain::runchart::{analyse, Analysis, Point};
+use crate::domain::{long_day, requirement_met_until, GoalDraft, Group, Language};
+
+/// How far back the record form offers periods (older ones the member
+/// recorded are offered too, to correct them).
+const MONTHS_BACK: u32 = 36;
+const WEEKS_BACK: u64 = 78;
+
+/// A goal's run chart and its analysis, as the pages show them.
+pub struct GoalChart {
+    pub points: Vec<Point>,
+    pub analysis: Analysis,
+    pub markers: Vec<Marker>,
+    pub unit: &'static str,
+}
+
+/// The period the plan was submitted in: earlier periods are the baseline.
+fn start_period(g: &Group, def: &MeasureDefinition) -> Option<PeriodId> {
+    g.pip.submitted_on().map(|d| PeriodId::of(def.period, d))
+}
+
+/// Goal `id`'s chart: the group's series, its analysis by Anhøj's rules,
+/// and a marker at the first point on or after each PDSA cycle's start.
+pub fn goal_chart(g: &Group, id: u16, def: &MeasureDefinition) -> GoalChart {
+    let series = g.series(id).unwrap_or_else(|| crate::domain::measure::Series::new(def));
+    let values = series.group_values();
+    let points = series.to_runchart_points(start_period(g, def), Language::En);
+    let analysis = analyse(&points, def.direction, def.target_value());
+    let markers = g
+        .cycles_of(id)
+        .into_iter()
+        .filter_map(|c| {
+            let at = PeriodId::of(def.period, c.started_on);
+            values.iter().position(|v| v.period >= at).map(|i| Marker::new(i, c.change_idea.clone()))
+        })
+        .collect();
+    let unit = if def.kind == MeasureKind::Proportion { "%" } else { "" };
+    GoalChart { points, analysis, markers, unit }
+}
+
+fn fmt(def: &MeasureDefinition, v: f64) -> String {
+    def.kind.format(v, Language::En)
+}
+
+/// A point's value as the tables write it: "12 of 20 (60%)", "8", "8.5 minutes".
+fn point_text(def: &MeasureDefinition, v: &PointValue) -> String {
+    match v {
+        PointValue::Proportion { numerator, denominator } => format!("{numerator} of {denominator} ({})", fmt(def, v.value())),
+        PointValue::Number(n) => fmt(def, *n),
+    }
+}
+
+/// The definition as summary-list rows (label, text).
+fn definition_rows(goal: &GoalDraft, def: &MeasureDefinition) -> Vec<Value> {
+    let mut rows = vec![
+        json!({ "label": "What is counted", "text": def.counted }),
+        json!({ "label": "Type", "text": match &def.kind {
+            MeasureKind::Proportion => "Proportion: a numerator out of a denominator, shown as a percentage".to_string(),
+            MeasureKind::Count => "Count per period".to_string(),
+            MeasureKind::Value { unit } => format!("Value, in {unit}"),
+        } }),
+        json!({ "label": "Data source", "text": def.source.label() }),
+    ];
+    if !def.sampling.is_empty() {
+        rows.push(json!({ "label": "Sampling", "text": def.sampling }));
+    }
+    rows.push(json!({ "label": "Recorded", "text": match def.period { Period::Month => "Every month", Period::Week => "Every week" } }));
+    rows.push(json!({ "label": "Better when", "text": match def.direction {
+        crate::domain::runchart::Direction::HigherIsBetter => "Higher",
+        crate::domain::runchart::Direction::LowerIsBetter => "Lower",
+    } }));
+    rows.push(json!({ "label": "Baseline", "text": def.baseline.map(|b| fmt(def, b)).unwrap_or_else(|| "Not set".into()) }));
+    let target = match (def.target, goal.target_date) {
+        (Some((t, d)), _) => format!("{} by {}", fmt(def, t), long_day(d, Language::En)),
+        (None, _) => "Not set".into(),
+    };
+    rows.push(json!({ "label": "Target", "text": target }));
+    rows
+}
+
+/// One goal's measure in brief (for the measures overview and the
+/// progress page): its latest value against baseline and target, and the
+/// chart's verdict.
+pub fn goal_summary(g: &Group, n: usize, goal: &GoalDraft) -> Value {
+    let title = goal_title(n, goal);
+    let Some(def) = goal.definition.as_ref() else {
+        return json!({ "id": goal.id, "n": n, "title": title, "defined": false });
+    };
+    let chart = goal_chart(g, goal.id, def);
+    let latest = g.series(goal.id).and_then(|s| s.latest());
+    let signal = if !chart.analysis.enough_data {
+        json!({ "kind": "todo", "text": "Not enough data yet" })
+    } else {
+        match chart.analysis.improvement {
+            Some(true) => json!({ "kind": "done", "text": "Signal of improvement" }),
+            Some(false) => json!({ "kind": "action", "text": "Signal: a change for the worse" }),
+            None => json!({ "kind": "progress", "text": "No signal" }),
+        }
+    };
+    json!({
+        "id": goal.id,
+        "n": n,
+        "title": title,
+        "defined": true,
+        "url": format!("/api/me/goals/{}", goal.id),
+        "latest": latest.map(|l| json!({ "value": fmt(def, l.value), "period": l.period.label(Language::En) })),
+        "baseline": def.baseline.map(|b| fmt(def, b)),
+        "target": def.target.map(|(t, d)| format!("{} by {}", fmt(def, t), long_day(d, Language::En))),
+        "points": chart.points.len(),
+        "signal": signal,
+        "summary": chart.analysis.summary(),
+    })
+}
+
+fn goal_title(n: usize, goal: &GoalDraft) -> String {
+    if goal.aim.is_empty() {
+        format!("Goal {n}")
+    } else {
+        format!("Goal {n}: {}", goal.aim)
+    }
+}
+
+/// Every goal of the plan, in brief.
+pub fn summaries(g: &Group) -> Vec<Value> {
+    g.pip.draft().map(|d| d.goals.iter().enumerate().map(|(i, goal)| goal_summary(g, i + 1, goal)).collect()).unwrap_or_default()
+}
+
+/// `GET /api/me/measures`: every goal's measure at a glance.
+pub fn measures_page(g: &Group, slot: u8) -> String {
+    let values = json!({
+        "group": { "name": g.name.as_str() },
+        "goals": summaries(g),
+        "submitted": g.pip.is_submitted(),
+    });
+    render_or_fallback("member/measures.html", "/me/", super::pages::with_area(values, g, slot, "/api/me/measures"))
+}
+
+/// What the goal page says at its top after a change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GoalFlash {
+    Recorded { period: String, corrected: bool },
+    Deleted { period: String },
+    CycleSaved,
+    CycleDeleted,
+}
+
+/// Which of the goal page's forms a refusal is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GoalForm {
+    Point,
+    Cycle,
+}
+
+/// What the goal page's forms start from: a period's point to correct
+/// (`?period=`), a cycle to update (`?cycle=`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GoalEdit {
+    pub period: Option<String>,
+    pub cycle: Option<u16>,
+}
+
+/// The periods the record form offers, newest first, with the default chosen.
+fn period_options(def: &MeasureDefinition, today: NaiveDate, mine: &[PeriodId], chosen: Option<&str>) -> Vec<Value> {
+    let current = PeriodId::of(def.period, today);
+    let mut periods = vec![current];
+    let mut p = current;
+    let back = match def.period {
+        Period::Month => MONTHS_BACK as u64,
+        Period::Week => WEEKS_BACK,
+    };
+    for _ in 0..back {
+        let Some(before) = p.start().checked_sub_days(Days::new(1)) else { break };
+        p = PeriodId::of(def.period, before);
+        periods.push(p);
+    }
+    for m in mine {
+        if !periods.contains(m) {
+            periods.push(*m);
+        }
+    }
+    periods.sort_by(|a, b| b.cmp(a));
+    // By default the last full period without a point of the member's: what
+    // a monthly tally records at the start of the next month.
+    let default =
+        chosen.map(str::to_string).unwrap_or_else(|| periods.iter().skip(1).find(|p| !mine.contains(p)).unwrap_or(&current).key());
+    periods
+        .iter()
+        .map(|p| {
+            let key = p.key();
+            let recorded = mine.contains(p);
+            json!({ "key": key, "label": format!("{}{}", p.label(Language::En), if recorded { " (recorded)" } else { "" }), "selected": key == default })
+        })
+        .collect()
+}
+
+/// `GET /api/me/goals/{id}`: one goal's measure, chart, data and cycles.
+/// `None` when the plan has no such goal.
+pub fn goal_page(
+    g: &Group,
+    slot: u8,
+    id: u16,
+    today: NaiveDate,
+    flash: Option<GoalFlash>,
+    edit: &GoalEdit,
+    refused: Option<(GoalForm, &Refused)>,
+) -> Option<String> {
+    let (n, goal) = g.goal(id)?;
+    let me = g.member(slot)?;
+    let title = goal_title(n, goal);
+    let open = match open_for_data(g, today) {
+        Ok(()) => None,
+        Err(DataError::RequirementEnded { until }) => Some(format!(
+            "Your group's requirement ended on {}: the data stays here, and no more can be added.",
+            long_day(until, Language::En)
+        )),
+        Err(_) => Some("This group is no longer active, so no more data can be added.".to_string()),
+    };
+    let mut values = json!({
+        "group": { "name": g.name.as_str() },
+        "goal": { "id": id, "n": n, "title": title, "aim": goal.aim, "measure": goal.measure, "defined": goal.definition.is_some() },
+        "closed": open,
+        "flash": flash.as_ref().map(|f| match f {
+            GoalFlash::Recorded { period, corrected: false } => format!("Your data for {period} is recorded."),
+            GoalFlash::Recorded { period, corrected: true } => format!("Your data for {period} is corrected."),
+            GoalFlash::Deleted { period } => format!("Your data point for {period} is deleted."),
+            GoalFlash::CycleSaved => "The PDSA cycle is saved.".to_string(),
+            GoalFlash::CycleDeleted => "The PDSA cycle is deleted.".to_string(),
+        }),
+        "example_date": long_day(today, Language::En),
+    });
+    let o = values.as_object_mut()?;
+
+    // The cycles, for the timeline (and the chart's markers).
+    let cycles: Vec<Value> = g
+        .cycles_of(id)
+        .into_iter()
+        .map(|c| {
+            let by = g.member(c.by).map(|m| m.member.name.to_string()).unwrap_or_else(|| "A former member".into());
+            json!({
+                "id": c.id,
+                "change_idea": c.change_idea,
+                "plan": c.plan,
+                "prediction": c.prediction,
+                "study": c.study,
+                "started_on": long_day(c.started_on, Language::En),
+                "ended_on": c.ended_on.map(|d| long_day(d, Language::En)),
+                "decision": c.decision.map(|d| d.word()),
+                "by": by,
+                "mine": c.by == slot,
+            })
+        })
+        .collect();
+    o.insert("cycles".into(), json!(cycles));
+
+    if let Some(def) = goal.definition.as_ref() {
+        o.insert("definition".into(), json!(definition_rows(goal, def)));
+        let chart = goal_chart(g, id, def);
+        let caption = format!("{title}: the group's value for each period");
+        o.insert(
+            "chart".into(),
+            json!({
+                "svg": run_chart_svg(&title, &chart.points, &chart.analysis, def.target_value(), &chart.markers, chart.unit),
+                "table": data_table_html(&caption, &chart.points, &chart.analysis, &chart.markers, chart.unit),
+                "summary": chart.analysis.summary(),
+                "points": chart.points.len(),
+                "enough": chart.analysis.enough_data,
+            }),
+        );
+        let mut mine: Vec<_> = me.points.iter().filter(|p| p.goal == id && def.fits(&p.point)).collect();
+        mine.sort_by(|a, b| b.point.period.cmp(&a.point.period));
+        let mine_periods: Vec<PeriodId> = mine.iter().map(|p| p.point.period).collect();
+        o.insert(
+            "my_points".into(),
+            json!(mine
+                .iter()
+                .map(|p| json!({
+                    "period": p.point.period.key(),
+                    "label": p.point.period.label(Language::En),
+                    "value": point_text(def, &p.point.value),
+                    "note": p.point.note,
+                }))
+                .collect::<Vec<_>>()),
+        );
+        let misfits = g.misfit_points(id).len();
+        o.insert("misfits".into(), json!(misfits));
+
+        // The record form: refused answers, else the point being corrected.
+        let editing = edit.period.as_deref().and_then(|k| PeriodId::parse(k).ok()).and_then(|p| me.point(id, p));
+        let mut form = json!({});
+        if let Some(p) = editing {
+            let (num, den, val) = match p.point.value {
+                PointValue::Proportion { numerator, denominator } => (numerator.to_string(), denominator.to_string(), String::new()),
+                PointValue::Number(v) => (String::new(), String::new(), crate::domain::measure::format_number(v, Language::En)),
+            };
+            form = json!({ "period": p.point.period.key(), "numerator": num, "denominator": den, "value": val, "note": p.point.note });
+        }
+        let mut point_errors = json!({});
+        if let Some((GoalForm::Point, r)) = refused {
+            let v = r.values(|f| Some(format!("#point-{f}")));
+            form = v["values"].clone();
+            point_errors = v["errors"].clone();
+            o.insert("error_list".into(), v["error_list"].clone());
+            o.insert("error_message".into(), v["summary"].clone());
+        }
+        let chosen = form.get("period").and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_string);
+        o.insert("periods".into(), json!(period_options(def, today, &mine_periods, chosen.as_deref())));
+        o.insert(
+            "kind".into(),
+            json!({
+                "key": def.kind.key(),
+                "unit": def.kind.unit().map(|u| u.to_string()),
+                "counted": def.counted,
+                "period_word": match def.period { Period::Month => "month", Period::Week => "week" },
+            }),
+        );
+        o.insert("point_form".into(), form);
+        o.insert("point_errors".into(), point_errors);
+        o.insert("editing_point".into(), json!(editing.map(|p| p.point.period.label(Language::En))));
+    }
+
+    // The cycle form: refused answers, else the cycle being updated.
+    let editing_cycle = edit.cycle.and_then(|cid| me.cycles.iter().find(|c| c.id == cid && c.goal == id));
+    let mut cform = serde_json::Map::new();
+    if let Some(c) = editing_cycle {
+        for (k, v) in [("change_idea", &c.change_idea), ("plan", &c.plan), ("prediction", &c.prediction), ("study", &c.study)] {
+            cform.insert(k.into(), json!(v));
+        }
+        cform.insert("decision".into(), json!(c.decision.map(|d| d.key()).unwrap_or_default()));
+        date_parts(&mut cform, "started_on", Some(c.started_on));
+        date_parts(&mut cform, "ended_on", c.ended_on);
+    }
+    let mut cycle_errors = json!({});
+    if let Some((GoalForm::Cycle, r)) = refused {
+        let v = r.values(|f| Some(cycle_href(f)));
+        cform = v["values"].as_object().cloned().unwrap_or_default();
+        cycle_errors = v["errors"].clone();
+        o.insert("error_list".into(), v["error_list"].clone());
+        o.insert("error_message".into(), v["summary"].clone());
+    }
+    o.insert("cycle_form".into(), Value::Object(cform));
+    o.insert("cycle_errors".into(), cycle_errors);
+    o.insert("editing_cycle".into(), json!(editing_cycle.map(|c| json!({ "id": c.id, "change_idea": c.change_idea }))));
+    o.insert("decisions".into(), json!(Decision::ALL.iter().map(|d| json!({ "key": d.key(), "label": d.label() })).collect::<Vec<_>>()));
+    if g.pip.is_submitted() {
+        o.insert("until".into(), json!(g.pip.submitted_on().map(|d| long_day(requirement_met_until(d), Language::En))));
+    }
+    Some(render_or_fallback("member/goal.html", "/me/", super::pages::with_area(values, g, slot, "/api/me/measures")))
+}
+
+/// A cycle form field's anchor: the date fields link to their day input.
+fn cycle_href(field: &str) -> String {
+    match field {
+        "started_on" | "ended_on" => format!("#cycle-{field}-day"),
+        "decision" => "#cycle-decision-none".to_string(),
+        f => format!("#cycle-{f}"),
+    }
+}
+
+fn date_parts(m: &mut serde_json::Map<String, Value>, name: &str, d: Option<NaiveDate>) {
+    use chrono::Datelike;
+    let (dd, mm, yy) = d.map(|d| (d.day().to_string(), d.month().to_string(), d.year().to_string())).unwrap_or_default();
+    m.insert(format!("{name}-day"), json!(dd));
+    m.insert(format!("{name}-month"), json!(mm));
+    m.insert(format!("{name}-year"), json!(yy));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::measure::DataPoint;
+    use crate::domain::pdsa::PdsaCycle;
+    use crate::domain::{GoalInput, GoalPoint, PipDraft, PipState};
+    use crate::store::conformance::formed_group as sample_group;
+
+    fn d(s: &str) -> NaiveDate {
+        crate::domain::values::parse_date(s).unwrap()
+    }
+
+    /// A group whose goal 1 (id 1) measures allergy recording monthly,
+    /// higher is better, baseline 40%, target 75%.
+    fn measured() -> Group {
+        let (mut g, _) = sample_group("100", &["101"], "2025-01-05T10:00:00Z");
+        let goal = GoalInput {
+            kind: "practice".into(),
+            aim: "Record allergies".into(),
+            measure_kind: "proportion".into(),
+            measure_counted: "Charts with allergy status recorded, of the charts reviewed".into(),
+            measure_source: "chart_audit".into(),
+            measure_sampling: "10 random charts a month".into(),
+            measure_period: "month".into(),
+            measure_direction: "higher_is_better".into(),
+            baseline_value: "40".into(),
+            target_value: "75".into(),
+            target_date: "2027-06-30".into(),
+            ..Default::default()
+        };
+        let mut draft = PipDraft::parse("", "", vec![(1, goal)]).unwrap();
+        draft.assign_ids(None, []);
+        g.pip = PipState::Draft { draft };
+        g
+    }
+
+    fn record(g: &mut Group, slot: u8, month: &str, n: u32, of: u32) {
+        let point = DataPoint {
+            period: PeriodId::parse(month).unwrap(),
+            by: slot,
+            value: PointValue::proportion(n, of).unwrap(),
+            note: String::new(),
+        };
+        let at = "2026-12-01T10:00:00Z".parse().unwrap();
+        g.members.iter_mut().find(|m| m.slot == slot).unwrap().apply_data(&crate::domain::DataChange::Point(GoalPoint {
+            goal: 1,
+            point,
+            at,
+        }));
+    }
+
+    #[test]
+    fn a_new_measure_says_there_is_not_enough_data() {
+        let mut g = measured();
+        record(&mut g, 0, "2026-10", 4, 10);
+        record(&mut g, 1, "2026-10", 5, 10);
+        record(&mut g, 1, "2026-11", 6, 10);
+        let html = goal_page(&g, 1, 1, d("2026-12-02"), None, &GoalEdit::default(), None).unwrap();
+        assert!(html.contains("<h1><span class=\"qi-caption\">Measure</span> Goal 1: Record allergies</h1>"), "{html}");
+        assert!(html.contains("Not enough data yet to judge: 2 of the 10 points needed."), "{html}");
+        assert!(html.contains("role=\"img\""), "the chart");
+        assert!(html.contains("<table class=\"qi-chart-table\">"), "the data beside it");
+        assert!(html.contains("<option value=\"2026-11\">November 2026 (recorded)</option>"), "{html}");
+        assert!(html.contains("<option value=\"2026-12\">December 2026</option>"));
+        // The default period is the last full one without the member's point.
+        assert!(html.contains("<option value=\"2026-09\" selected>"), "{html}");
+        assert!(html.contains("9 of 10 (90%)") || html.contains("6 of 10 (60%)"), "the member's own points");
+        assert!(html.contains("aria-current=\"page\">Measures</a>"), "the member area's navigation");
+        let overview = measures_page(&g, 1);
+        assert!(overview.contains("Not enough data yet"), "{overview}");
+        assert!(overview.contains("<a href=\"/api/me/goals/1\">Goal 1: Record allergies</a>"));
+        assert!(overview.contains("60%"), "the latest period's value (6 of 10): {overview}");
+    }
+
+    #[test]
+    fn a_shift_is_read_in_words_and_a_cycle_marks_the_chart() {
+        let mut g = measured();
+        // Ten baseline months around 40%, submitted, then eight months above.
+        let baseline = [4, 5, 3, 4, 4, 5, 3, 4, 3, 4];
+        for (i, n) in baseline.iter().enumerate() {
+            record(&mut g, 0, &format!("2025-{:02}", i + 1), *n, 10);
+        }
+        g.pip = PipState::Submitted { pip: g.pip.draft().unwrap().clone(), submitted_on: d("2025-11-15") };
+        for (i, n) in [6, 7, 7, 8, 7, 8, 8, 9].iter().enumerate() {
+            let month = PeriodId::parse("2025-11").unwrap();
+            let mut p = month;
+            for _ in 0..i {
+                p = p.next();
+            }
+            record(&mut g, 1, &p.key(), *n, 10);
+        }
+        let cycle = PdsaCycle {
+            id: 1,
+            goal: 1,
+            by: 1,
+            change_idea: "Allergy question at check-in".into(),
+            plan: "Reception asks".into(),
+            prediction: "Better".into(),
+            started_on: d("2025-11-03"),
+            ended_on: None,
+            study: String::new(),
+            decision: None,
+            at: "2025-11-03T10:00:00Z".parse().unwrap(),
+        };
+        g.members[1].apply_data(&crate::domain::DataChange::Cycle(cycle));
+        let html = goal_page(&g, 1, 1, d("2026-07-02"), None, &GoalEdit::default(), None).unwrap();
+        assert!(
+            html.contains("Shift: the last 8 points are above the baseline median, which is unlikely to be chance. Higher is better, so this is an improvement."),
+            "{html}"
+        );
+        assert!(html.contains("qi-chart__marker"), "the cycle is marked");
+        assert!(html.contains("Changes marked: Allergy question at check-in (November 2025)"), "{html}");
+        assert!(html.contains("<h3 class=\"qi-timeline__title\">Allergy question at check-in</h3>"));
+        assert!(html.contains("?edit_cycle=1#cycle-form"), "the member's own cycle can be updated");
+        let summary = goal_summary(&g, 1, &g.pip.draft().unwrap().goals[0]);
+        assert_eq!(summary["signal"]["text"], "Signal of improvement");
+        // Another member sees the cycle but cannot change it.
+        let other = goal_page(&g, 0, 1, d("2026-07-02"), None, &GoalEdit::default(), None).unwrap();
+        assert!(!other.contains("?edit_cycle=1"));
+        // After the requirement, the data stays and the forms go.
+        let late = goal_page(&g, 1, 1, d("2030-11-16"), None, &GoalEdit::default(), None).unwrap();
+        assert!(late.contains("requirement ended on 15 November 2030"), "{late}");
+        assert!(!late.contains("action=\"/api/me/goals/1/points\""));
+    }
+
+    #[test]
+    fn a_refused_point_keeps_the_answers_beside_their_fields() {
+        let g = measured();
+        let mut f = crate::http::input::Fields::default();
+        for (k, v) in [("period", "2026-11"), ("numerator", "12"), ("denominator", "10"), ("note", "x")] {
+            f.insert(k, v);
+        }
+        let err = crate::http::error::ApiError::validation(
+            "The data point could not be saved; nothing was changed",
+            vec![crate::domain::FieldError::new("numerator", "The numerator is at most the denominator")],
+        );
+        let refused = Refused::new(f, &err);
+        let html = goal_page(&g, 1, 1, d("2026-12-02"), None, &GoalEdit::default(), Some((GoalForm::Point, &refused))).unwrap();
+        assert!(html.contains("<title>Error: "), "{html}");
+        assert!(html.contains("<a href=\"#point-numerator\">The numerator is at most the denominator</a>"), "{html}");
+        assert!(html.contains("id=\"point-numerator-error\""));
+        assert!(html.contains("name=\"numerator\" maxlength=\"12\" autocomplete=\"off\" value=\"12\""), "{html}");
+        assert!(html.contains("<option value=\"2026-11\" selected>"), "the period sent stays chosen");
+    }
+
+    #[test]
+    fn a_goal_without_a_measure_says_how_to_define_one() {
+        let (mut g, _) = sample_group("100", &["101"], "2026-01-05T10:00:00Z");
+        let mut draft = crate::store::conformance::complete_draft();
+        draft.assign_ids(None, []);
+        g.pip = PipState::Draft { draft };
+        let html = goal_page(&g, 1, 1, d("2026-12-02"), None, &GoalEdit::default(), None).unwrap();
+        assert!(html.contains("Define its measure in the group plan"), "{html}");
+        assert!(goal_page(&g, 1, 9, d("2026-12-02"), None, &GoalEdit::default(), None).is_none(), "no such goal");
+    }
+}
