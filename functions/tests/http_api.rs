@@ -605,6 +605,12 @@ impl Store for Throttled {
     async fn record_data(&self, _: &qi_functions::store::DataWrite) -> StoreResult<()> {
         Err(StoreError::Throttled)
     }
+    async fn mark_reminded(&self, _: &qi_functions::store::ReminderMark) -> StoreResult<bool> {
+        Err(StoreError::Throttled)
+    }
+    async fn set_reminders(&self, _: &qi_functions::store::ReminderSetting) -> StoreResult<()> {
+        Err(StoreError::Throttled)
+    }
     async fn add_coaching_request(&self, _: &qi_functions::domain::CoachingRequest) -> StoreResult<()> {
         Err(StoreError::Throttled)
     }

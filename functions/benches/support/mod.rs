@@ -92,6 +92,12 @@ impl<S: Store> Store for Timed<S> {
     async fn record_data(&self, w: &qi_functions::store::DataWrite) -> StoreResult<()> {
         timed!(self, self.inner.record_data(w))
     }
+    async fn mark_reminded(&self, m: &qi_functions::store::ReminderMark) -> StoreResult<bool> {
+        timed!(self, self.inner.mark_reminded(m))
+    }
+    async fn set_reminders(&self, r: &qi_functions::store::ReminderSetting) -> StoreResult<()> {
+        timed!(self, self.inner.set_reminders(r))
+    }
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
         timed!(self, self.inner.add_coaching_request(req))
     }

@@ -87,6 +87,29 @@ pub struct GroupMember {
     /// The PDSA cycles this member logged.
     #[serde(default)]
     pub cycles: Vec<PdsaCycle>,
+    /// Data-entry reminders: whether they are off, the last one sent, and
+    /// the opt-out links of the latest ones (see `crate::app::reminders`).
+    #[serde(default)]
+    pub reminders: Reminders,
+}
+
+/// How many opt-out links of a member's latest reminders still work.
+pub const REMINDER_TOKENS_KEPT: usize = 3;
+
+/// A member's data-entry reminders, as stored with the member.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminders {
+    /// The member turned reminders off (an opt-out link, or their Measures page).
+    #[serde(default)]
+    pub off: bool,
+    /// The last day of the period the latest reminder was sent for: no
+    /// other reminder is sent for a period that starts on or before it.
+    #[serde(default)]
+    pub through: Option<NaiveDate>,
+    /// The hashes of the opt-out tokens of the latest reminders, oldest
+    /// first (at most [`REMINDER_TOKENS_KEPT`]); the tokens are only in the emails.
+    #[serde(default)]
+    pub tokens: Vec<CodeHash>,
 }
 
 /// A member's data point for one goal.
@@ -529,6 +552,7 @@ impl SignUp {
                 history: Vec::new(),
                 points: Vec::new(),
                 cycles: Vec::new(),
+                reminders: Reminders::default(),
             });
             codes.push(code);
         }

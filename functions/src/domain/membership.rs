@@ -312,6 +312,7 @@ pub fn invite(
         history: Vec::new(),
         points: Vec::new(),
         cycles: Vec::new(),
+        reminders: Default::default(),
     };
     let fx = vec![Effect::AddMember(Box::new(new)), audit(now, l.actor(), Action::Invited { name: p.name.clone() })];
     Ok((fx, g.next_slot))

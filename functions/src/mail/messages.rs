@@ -164,6 +164,95 @@ pub fn change(to: &Recipient, group: &str, what: Change<'_>, site: &str) -> Outg
     }
 }
 
+/// One goal a data-entry reminder is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderGoal {
+    /// The goal's number in the plan (1-based).
+    pub n: usize,
+    /// The goal's aim as the group wrote it (shortened; never in a subject).
+    pub aim: String,
+    /// The latest period the member recorded a point for.
+    pub last: crate::domain::measure::PeriodId,
+    /// Whole periods since then without a point from the member.
+    pub missed: u32,
+    /// The goal's page (`…/api/me/goals/{id}`).
+    pub url: String,
+}
+
+/// At most this many characters of a goal's aim go into a reminder.
+const AIM_IN_REMINDER: usize = 120;
+
+fn shortened(text: &str, max: usize) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() <= max {
+        line.to_string()
+    } else {
+        format!("{}…", line.chars().take(max).collect::<String>().trim_end())
+    }
+}
+
+/// To a member: goals they record data for have had no point from them
+/// for a while. Links to each goal's page (they sign in as usual: no
+/// session is in the email) and the opt-out link; fixed subject.
+pub fn reminder(to: &Recipient, goals: &[ReminderGoal], site: &str, opt_out: &str) -> OutgoingMail {
+    let measures = format!("{site}/api/me/measures");
+    let (subject, body) = match to.language {
+        Language::En => {
+            let list: String = goals
+                .iter()
+                .map(|g| {
+                    let periods = if g.missed == 1 { "1 period".to_string() } else { format!("{} periods", g.missed) };
+                    format!(
+                        "  Goal {n}: {aim}\n  Your latest data point: {last}, then {periods} without one.\n  Record it on the goal's page: {url}\n\n",
+                        n = g.n,
+                        aim = shortened(&g.aim, AIM_IN_REMINDER),
+                        last = g.last.label(Language::En),
+                        url = g.url
+                    )
+                })
+                .collect();
+            (
+                "Time to record your QI measures",
+                format!(
+                    "Hello {name},\n\nYour QI Group measures the goals of its plan over time, and you have recorded data for these goals. You have not recorded a data point for them for a while:\n\n{list}Recording a point takes a minute: the period and your numbers. The run chart can only tell a real change from chance with regular points. Record counts only, never patient details.\n\nIf the goal's page asks you to sign in, open the personal link from your latest QI Groups email, then come back to the link above.\n\nWe send at most one reminder a period. To stop these reminders, open this link and press the button on the page it opens:\n{opt_out}\nYou can turn reminders back on from your Measures page: {measures}\n{SIGN_EN}",
+                    name = to.name
+                ),
+            )
+        }
+        Language::Fr => {
+            let list: String = goals
+                .iter()
+                .map(|g| {
+                    let periods = if g.missed == 1 { "1 période".to_string() } else { format!("{} périodes", g.missed) };
+                    format!(
+                        "  Objectif {n} : {aim}\n  Votre dernière donnée : {last}, puis {periods} sans donnée.\n  Inscrivez-la sur la page de l'objectif : {url}\n\n",
+                        n = g.n,
+                        aim = shortened(&g.aim, AIM_IN_REMINDER),
+                        last = g.last.label(Language::Fr),
+                        url = g.url
+                    )
+                })
+                .collect();
+            (
+                "Il est temps d'inscrire vos données d'amélioration de la qualité",
+                format!(
+                    "Bonjour {name},\n\nVotre groupe mesure les objectifs de son plan au fil du temps, et vous avez inscrit des données pour ces objectifs. Vous n'en avez pas inscrit depuis un moment :\n\n{list}Inscrire une donnée prend une minute : la période et vos chiffres. Le graphique de séquence ne distingue un vrai changement du hasard qu'avec des données régulières. N'inscrivez que des comptes, jamais de renseignements sur des patients.\n\nSi la page de l'objectif vous demande de vous connecter, ouvrez le lien personnel de votre dernier courriel de QI Groups, puis revenez au lien ci-dessus.\n\nNous envoyons au plus un rappel par période. Pour ne plus recevoir ces rappels, ouvrez ce lien et appuyez sur le bouton de la page qu'il ouvre :\n{opt_out}\nVous pouvez réactiver les rappels sur votre page Mesures : {measures}\n{SIGN_FR}",
+                    name = to.name
+                ),
+            )
+        }
+    };
+    // No role: the dev server prints no link for it; the outbox lists the opt-out link.
+    OutgoingMail {
+        to_name: to.name.clone(),
+        to: to.email.clone(),
+        subject: subject.to_string(),
+        body,
+        link: Some(opt_out.to_string()),
+        role: None,
+    }
+}
+
 /// An invitation to Dr. Zoë O'Neil in `lang`, with a personal link: what the
 /// transports' tests send.
 #[cfg(test)]
@@ -191,6 +280,39 @@ mod tests {
         }
     }
 
+    fn sample_goal(aim: &str) -> ReminderGoal {
+        ReminderGoal {
+            n: 2,
+            aim: aim.to_string(),
+            last: crate::domain::measure::PeriodId::parse("2026-01").unwrap(),
+            missed: 2,
+            url: "https://qi.example/api/me/goals/7".into(),
+        }
+    }
+
+    #[test]
+    fn a_reminder_names_each_goal_and_its_links_in_the_members_language() {
+        let long = "Raise the share of charts with allergy status recorded ".repeat(5);
+        let m =
+            reminder(&to(Language::En), &[sample_goal(&long)], "https://qi.example", "https://qi.example/api/reminders/opt-out?token=t");
+        assert_eq!(m.subject, "Time to record your QI measures");
+        assert!(m.body.starts_with("Hello Dr Ada,"), "{}", m.body);
+        assert!(m.body.contains("Goal 2: Raise the share"), "{}", m.body);
+        assert!(m.body.contains("Your latest data point: January 2026, then 2 periods without one."), "{}", m.body);
+        assert!(m.body.contains("https://qi.example/api/me/goals/7"), "{}", m.body);
+        assert!(m.body.contains("https://qi.example/api/reminders/opt-out?token=t"), "{}", m.body);
+        assert!(m.body.contains("https://qi.example/api/me/measures"), "{}", m.body);
+        assert!(m.body.contains('…') && !m.body.contains(&long), "a long aim is shortened");
+        assert!(!m.body.contains("/api/access"), "no sign-in link or session in a reminder");
+        assert_eq!((m.link.as_deref(), m.role), (Some("https://qi.example/api/reminders/opt-out?token=t"), None));
+        let fr = reminder(&to(Language::Fr), &[sample_goal("Dépistage")], "https://qi.example", "https://qi.example/o");
+        assert!(
+            fr.body.starts_with("Bonjour") && fr.body.contains("janvier 2026") && fr.body.contains("Objectif 2 : Dépistage"),
+            "{}",
+            fr.body
+        );
+    }
+
     #[test]
     fn dates_read_naturally() {
         let t = DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").unwrap().with_timezone(&Utc);
@@ -210,6 +332,7 @@ mod tests {
                 new_link(&r, "https://x/l"),
                 change(&r, evil, Change::Left { peer: evil }, "https://x"),
                 change(&r, evil, Change::Dissolved, "https://x"),
+                reminder(&r, &[sample_goal(evil)], "https://x", "https://x/o"),
             ] {
                 assert!(!m.subject.contains("evil"), "{}", m.subject);
             }

@@ -22,7 +22,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
-use super::{CheckOffWrite, ConflictKind, CurrentGroup, DataWrite, Store, StoreError};
+use super::{CheckOffWrite, ConflictKind, CurrentGroup, DataWrite, ReminderAuth, ReminderMark, ReminderSetting, Store, StoreError};
 use crate::domain::measure::{DataPoint, PeriodId, PointValue};
 use crate::domain::membership as step;
 use crate::domain::pdsa::PdsaCycle;
@@ -849,6 +849,102 @@ pub async fn concurrent_recording_for_one_period(store: Arc<dyn Store>) {
     assert_eq!(v.members, 4);
 }
 
+/// A fresh opt-out token's hash (any random code hashes alike).
+fn opt_out_hash(g: &Group, slot: u8) -> CodeHash {
+    AccessCode::generate(&g.id, slot as usize, &OsRandom).unwrap().hash()
+}
+
+fn reminder_mark(g: &Group, slot: u8, period: &str, tokens: &[CodeHash]) -> ReminderMark {
+    let p = PeriodId::parse(period).unwrap();
+    ReminderMark { group: g.id.clone(), slot, period_start: p.start(), period_end: p.end(), tokens: tokens.to_vec() }
+}
+
+pub async fn reminders_are_marked_once_per_period(store: Arc<dyn Store>) {
+    let (g, _) = measured(store.as_ref(), "100", &["101", "102"], &[1]).await;
+    let (h1, h2) = (opt_out_hash(&g, 1), opt_out_hash(&g, 1));
+    assert!(store.mark_reminded(&reminder_mark(&g, 1, "2026-02", &[h1.clone()])).await.unwrap(), "the first reminder of February");
+    assert!(!store.mark_reminded(&reminder_mark(&g, 1, "2026-02", &[h2.clone()])).await.unwrap(), "February again");
+    assert!(!store.mark_reminded(&reminder_mark(&g, 1, "2026-W09", &[h2.clone()])).await.unwrap(), "a week that starts in February");
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    let m = &r.member(1).unwrap().reminders;
+    assert_eq!((m.through, m.tokens.clone(), m.off), (Some(day("2026-02-28")), vec![h1.clone()], false), "the refusals changed nothing");
+    assert!(store.mark_reminded(&reminder_mark(&g, 1, "2026-03", &[h1.clone(), h2.clone()])).await.unwrap(), "March");
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    assert_eq!(r.member(1).unwrap().reminders.through, Some(day("2026-03-31")));
+    assert_eq!(r.member(1).unwrap().reminders.tokens, vec![h1, h2], "oldest first");
+    assert_eq!(r.member(0).unwrap().reminders, Default::default(), "another member's record is untouched");
+    assert_eq!(r.points_of(1).count(), 0);
+    assert!(!store.mark_reminded(&reminder_mark(&g, 2, "2026-03", &[])).await.unwrap(), "an invited member is not reminded");
+    assert_eq!(store.mark_reminded(&reminder_mark(&g, 9, "2026-03", &[])).await, Err(StoreError::NotFound), "no such member");
+    let mut unknown = reminder_mark(&g, 1, "2026-04", &[]);
+    unknown.group = GroupId::parse("0000000000000000").unwrap();
+    assert_eq!(store.mark_reminded(&unknown).await, Err(StoreError::NotFound), "no such group");
+    // A dissolved group's members are not reminded.
+    let d = formed(store.as_ref(), "200", &["201"], &[1]).await;
+    apply(store.as_ref(), &d, step::dissolve(&d, Some(0), now1())).await.unwrap();
+    assert!(!store.mark_reminded(&reminder_mark(&d, 1, "2026-03", &[])).await.unwrap(), "a dissolved group");
+}
+
+pub async fn reminders_off_by_link_and_on_by_session(store: Arc<dyn Store>) {
+    let (g, _) = measured(store.as_ref(), "100", &["101"], &[1]).await;
+    let code = AccessCode::generate(&g.id, 1, &OsRandom).unwrap();
+    assert!(store.mark_reminded(&reminder_mark(&g, 1, "2026-02", &[code.hash()])).await.unwrap());
+    let setting = |by: ReminderAuth, slot: u8, off: bool| ReminderSetting { group: g.id.clone(), slot, by, off, now: now1() };
+    // A token that is not the member's, or another member's: as if nobody were there.
+    let stranger = opt_out_hash(&g, 1);
+    assert_eq!(store.set_reminders(&setting(ReminderAuth::OptOut(stranger), 1, true)).await, Err(StoreError::NotFound));
+    assert_eq!(store.set_reminders(&setting(ReminderAuth::OptOut(code.hash()), 0, true)).await, Err(StoreError::NotFound));
+    assert_eq!(store.set_reminders(&setting(ReminderAuth::OptOut(code.hash()), 9, true)).await, Err(StoreError::NotFound));
+    assert!(!read(store.as_ref(), &g.id, now1()).await.member(1).unwrap().reminders.off, "nothing was written");
+    store.set_reminders(&setting(ReminderAuth::OptOut(code.hash()), 1, true)).await.unwrap();
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    assert!(r.member(1).unwrap().reminders.off);
+    assert_eq!(r.member(1).unwrap().reminders.tokens, vec![code.hash()], "the link keeps working (pressing twice is fine)");
+    store.set_reminders(&setting(ReminderAuth::OptOut(code.hash()), 1, true)).await.unwrap();
+    assert!(!store.mark_reminded(&reminder_mark(&g, 1, "2026-03", &[])).await.unwrap(), "reminders are off");
+    // Back on, signed in.
+    let t1 = sign_in(store.as_ref(), &g.id, 1, now1()).await;
+    let ended = AccessCode::generate(&g.id, 1, &OsRandom).unwrap();
+    assert_conflict(store.set_reminders(&setting(ReminderAuth::Session(ended.hash()), 1, false)).await, ConflictKind::SessionEnded);
+    let later = now1() + Duration::hours(30);
+    let mut on = setting(ReminderAuth::Session(t1.hash()), 1, false);
+    on.now = later;
+    store.set_reminders(&on).await.unwrap();
+    let r = read(store.as_ref(), &g.id, later).await;
+    let m = r.member(1).unwrap();
+    assert!(!m.reminders.off);
+    assert_eq!(m.sessions.iter().find(|s| s.hash == t1.hash()).unwrap().seen_at, later, "the session's use is recorded");
+    assert!(store.mark_reminded(&reminder_mark(&g, 1, "2026-03", &[])).await.unwrap(), "reminders are on again");
+}
+
+pub async fn concurrent_reminders_for_one_period(store: Arc<dyn Store>) {
+    let (g, _) = measured(store.as_ref(), "100", &["101", "102"], &[1, 2]).await;
+    let mut tasks = Vec::new();
+    for run in 0..3 {
+        for slot in 1..=2u8 {
+            let m = reminder_mark(&g, slot, "2026-02", &[opt_out_hash(&g, slot)]);
+            let s = store.clone();
+            tasks.push(tokio::spawn(async move { (run, slot, s.mark_reminded(&m).await) }));
+        }
+    }
+    let mut won = [0usize; 3];
+    for t in tasks {
+        let (_, slot, r) = t.await.unwrap();
+        match r {
+            Ok(true) => won[slot as usize] += 1,
+            Ok(false) => {}
+            // A transient refusal is a run that did not send: it must not count twice.
+            Err(StoreError::Throttled) => {}
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+    assert_eq!(won[1..], [1, 1], "exactly one reminder per member for the period: {won:?}");
+    let r = read(store.as_ref(), &g.id, now1()).await;
+    for slot in 1..=2u8 {
+        assert_eq!(r.member(slot).unwrap().reminders.tokens.len(), 1, "the winner's token only");
+    }
+}
+
 /// The list of cases, written once: calls `$callback!($($prefix)* case, …)`.
 /// [`CASES`], [`run_case`] and [`store_conformance_tests!`] are all made from it.
 #[doc(hidden)]
@@ -883,6 +979,9 @@ macro_rules! store_conformance_cases {
     data_points_record_correct_and_delete,
     data_refusals,
     concurrent_recording_for_one_period,
+    reminders_are_marked_once_per_period,
+    reminders_off_by_link_and_on_by_session,
+    concurrent_reminders_for_one_period,
         );
     };
 }

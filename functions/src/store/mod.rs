@@ -81,6 +81,42 @@ pub struct DataWrite {
     pub now: DateTime<Utc>,
 }
 
+/// A data-entry reminder about to be sent to the member in `slot`: ONE
+/// conditional write of their record ([`Store::mark_reminded`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderMark {
+    pub group: GroupId,
+    pub slot: u8,
+    /// The reminder's period: its first day must be after the member's
+    /// `reminders.through` (else it was reminded for this period already).
+    pub period_start: NaiveDate,
+    /// Its last day: becomes `reminders.through`.
+    pub period_end: NaiveDate,
+    /// The member's opt-out token hashes after the write: the new
+    /// reminder's last, at most [`crate::domain::group::REMINDER_TOKENS_KEPT`].
+    pub tokens: Vec<CodeHash>,
+}
+
+/// Who turns a member's reminders on or off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReminderAuth {
+    /// The hash of an opt-out link's token: one of the member's `reminders.tokens`.
+    OptOut(CodeHash),
+    /// The hash of the member's session token: live at `now`; its last use becomes `now`.
+    Session(CodeHash),
+}
+
+/// Turn the member's data-entry reminders on or off: ONE conditional write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderSetting {
+    pub group: GroupId,
+    pub slot: u8,
+    pub by: ReminderAuth,
+    /// `true`: reminders off.
+    pub off: bool,
+    pub now: DateTime<Utc>,
+}
+
 /// A physician's current group, as their lock records it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CurrentGroup {
@@ -165,6 +201,25 @@ pub trait Store: Send + Sync {
     /// one stays.
     async fn record_data(&self, w: &DataWrite) -> StoreResult<()>;
 
+    /// Record that member `m.slot` is being reminded for the period
+    /// `m.period_start..=m.period_end` (and the reminder's opt-out token
+    /// hashes), as ONE conditional write: `Ok(true)` if it was recorded (the
+    /// caller then sends the reminder); `Ok(false)`, changing nothing, if
+    /// the member's `reminders.through` is on or after `m.period_start` (a
+    /// reminder for this period was recorded already), their reminders are
+    /// off, they have not accepted, or the group is dissolved; `NotFound`
+    /// without the group or the member. Of two concurrent calls for one
+    /// member and period, exactly one answers `Ok(true)`.
+    async fn mark_reminded(&self, m: &ReminderMark) -> StoreResult<bool>;
+
+    /// Set member `s.slot`'s `reminders.off` to `s.off`, as ONE conditional
+    /// write: with [`ReminderAuth::OptOut`] only if the hash is one of their
+    /// `reminders.tokens`, else `NotFound` (the same answer as no such group
+    /// or member: an opt-out link never tells whom it names); with
+    /// [`ReminderAuth::Session`] only if that session is live (else
+    /// `Conflict(SessionEnded)`), recording its use. Nothing else changes.
+    async fn set_reminders(&self, s: &ReminderSetting) -> StoreResult<()>;
+
     /// Record a coaching request (ids are unique and random; a repeated id is
     /// `Internal(Invariant)`).
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()>;
@@ -204,6 +259,12 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     }
     async fn record_data(&self, w: &DataWrite) -> StoreResult<()> {
         (**self).record_data(w).await
+    }
+    async fn mark_reminded(&self, m: &ReminderMark) -> StoreResult<bool> {
+        (**self).mark_reminded(m).await
+    }
+    async fn set_reminders(&self, s: &ReminderSetting) -> StoreResult<()> {
+        (**self).set_reminders(s).await
     }
     async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
         (**self).add_coaching_request(req).await

@@ -18,7 +18,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 use super::{
-    Backend, CheckOffWrite, ConflictKind, CurrentGroup, DataWrite, Internal, Store, StoreError, StoreResult, Unavailable, UnavailableKind,
+    Backend, CheckOffWrite, ConflictKind, CurrentGroup, DataWrite, Internal, ReminderAuth, ReminderMark, ReminderSetting, Store,
+    StoreError, StoreResult, Unavailable, UnavailableKind,
 };
 use crate::domain::{
     Activities, CoachingRequest, CodeHash, Cpso, Cycle, Effect, Email, Group, GroupId, Invitation, InvitationList, PersonName, Phase, Write,
@@ -543,6 +544,50 @@ impl Store for SqliteStore {
             m.apply_data(&w.change);
             m.history.push(w.event.clone());
             g.touch(w.slot, &w.session, w.now);
+            save_group(tx, &g)
+        })
+        .await
+    }
+
+    async fn mark_reminded(&self, m: &ReminderMark) -> StoreResult<bool> {
+        let m = m.clone();
+        self.transact(move |tx| {
+            let mut g = load_group(tx, m.group.as_str())?;
+            let dissolved = g.phase() == Phase::Dissolved;
+            let gm = g.members.iter_mut().find(|x| x.slot == m.slot).ok_or(StoreError::NotFound)?;
+            let reminded = gm.reminders.through.is_some_and(|t| t >= m.period_start);
+            if reminded || gm.reminders.off || !gm.status.is_accepted() || dissolved {
+                return Ok(false);
+            }
+            gm.reminders.through = Some(m.period_end);
+            gm.reminders.tokens = m.tokens.clone();
+            save_group(tx, &g)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn set_reminders(&self, s: &ReminderSetting) -> StoreResult<()> {
+        let s = s.clone();
+        self.transact(move |tx| {
+            let mut g = load_live(tx, s.group.as_str(), s.now)?;
+            let gm = g.members.iter_mut().find(|x| x.slot == s.slot).ok_or(StoreError::NotFound)?;
+            match &s.by {
+                ReminderAuth::OptOut(hash) => {
+                    if !gm.reminders.tokens.contains(hash) {
+                        return Err(StoreError::NotFound);
+                    }
+                }
+                ReminderAuth::Session(hash) => {
+                    if !gm.sessions.iter().any(|x| &x.hash == hash && x.is_live(s.now)) {
+                        return Err(conflict(ConflictKind::SessionEnded));
+                    }
+                }
+            }
+            gm.reminders.off = s.off;
+            if let ReminderAuth::Session(hash) = &s.by {
+                g.touch(s.slot, hash, s.now);
+            }
             save_group(tx, &g)
         })
         .await

@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::keys::*;
+use crate::domain::group::Reminders;
 use crate::domain::{
     Activities, Activity, CoachingMessage, CoachingRequest, CoachingTopic, CodeHash, Cpso, Cycle, Email, Group, GroupId, GroupMember,
     GroupName, Invitation, Language, Member, MemberStatus, PersonName, PipDraft, PipState, PracticeSetting, Role, Session,
@@ -255,6 +256,13 @@ pub(super) fn member_item(
     item.insert(attr::POINTS.into(), AttributeValue::M(points));
     let cycles = m.cycles.iter().map(|c| Ok((c.id.to_string(), json_value(c)?))).collect::<StoreResult<_>>()?;
     item.insert(attr::CYCLES.into(), AttributeValue::M(cycles));
+    if m.reminders.off {
+        item.insert(attr::REMINDERS_OFF.into(), AttributeValue::Bool(true));
+    }
+    if let Some(d) = m.reminders.through {
+        item.insert(attr::REMINDED_THROUGH.into(), s(d.to_string()));
+    }
+    item.insert(attr::REMINDER_TOKENS.into(), reminder_tokens_value(&m.reminders.tokens));
     if closed {
         item.insert(attr::CLOSED.into(), AttributeValue::Bool(true));
     }
@@ -262,6 +270,44 @@ pub(super) fn member_item(
         item.insert(attr::DISSOLVED.into(), AttributeValue::Bool(true));
     }
     Ok(item)
+}
+
+/// A member's opt-out token hashes as stored: map hex hash → position (0 the oldest).
+pub(super) fn reminder_tokens_value(tokens: &[CodeHash]) -> AttributeValue {
+    AttributeValue::M(tokens.iter().enumerate().map(|(i, h)| (h.to_hex(), n(i))).collect())
+}
+
+/// A member's data-entry reminders (every attribute optional: items
+/// written before reminders existed have none).
+fn parse_reminders(r: &Record<'_>) -> StoreResult<Reminders> {
+    let off = match r.item.get(attr::REMINDERS_OFF) {
+        None => false,
+        Some(AttributeValue::Bool(b)) => *b,
+        Some(_) => return Err(r.bad(format!("attribute {} is not a boolean", attr::REMINDERS_OFF))),
+    };
+    let through = r.parse_opt(attr::REMINDED_THROUGH, date)?;
+    let tokens = match r.item.get(attr::REMINDER_TOKENS) {
+        None => Vec::new(),
+        Some(AttributeValue::M(map)) => {
+            let mut entries = map
+                .iter()
+                .map(|(h, v)| {
+                    let pos = match v {
+                        AttributeValue::N(p) => p.parse::<u64>().ok(),
+                        _ => None,
+                    };
+                    match (CodeHash::from_hex(h), pos) {
+                        (Some(h), Some(p)) => Ok((p, h)),
+                        _ => Err(r.bad(format!("an entry of attribute {} is not valid", attr::REMINDER_TOKENS))),
+                    }
+                })
+                .collect::<StoreResult<Vec<_>>>()?;
+            entries.sort();
+            entries.into_iter().map(|(_, h)| h).collect()
+        }
+        Some(_) => return Err(r.bad(format!("attribute {} is not a map", attr::REMINDER_TOKENS))),
+    };
+    Ok(Reminders { off, through, tokens })
 }
 
 /// A value stored as JSON text (points, cycles).
@@ -335,6 +381,7 @@ pub(super) fn parse_member(item: &Item) -> StoreResult<GroupMember> {
             cycles.sort_by_key(|c| c.id);
             cycles
         },
+        reminders: parse_reminders(&r)?,
     })
 }
 
@@ -457,6 +504,16 @@ mod tests {
         g.pip = PipState::Draft { draft: complete_draft() };
         g.dissolved_at = Some(at);
         assert_eq!(parse_group(&items_of(&g)).unwrap(), g, "a confirmed group with sessions, history and a draft");
+        let hashes: Vec<CodeHash> = (0..3).map(|_| AccessCode::generate(&g.id, 0, &OsRandom).unwrap().hash()).collect();
+        g.members[0].reminders = Reminders { off: true, through: Some(date("2026-03-31").unwrap()), tokens: hashes };
+        assert_eq!(parse_group(&items_of(&g)).unwrap(), g, "reminders, their tokens in order");
+        let mut old = items_of(&g);
+        for item in &mut old {
+            for a in [attr::REMINDERS_OFF, attr::REMINDED_THROUGH, attr::REMINDER_TOKENS] {
+                item.remove(a);
+            }
+        }
+        assert!(parse_group(&old).unwrap().members.iter().all(|m| m.reminders == Reminders::default()), "items from before reminders");
     }
 
     #[test]

@@ -80,6 +80,13 @@ pub(super) enum Guard {
     NotDissolved,
     /// The map attribute exists (so that one of its entries can be set).
     HasMap(&'static str),
+    /// The member's data-entry reminders are not off.
+    RemindersOn,
+    /// The member was not reminded for a period ending on or after this
+    /// day (`YYYY-MM-DD`, compared as text).
+    NotRemindedSince(String),
+    /// The opt-out token with this hash (hex) is one of the member's.
+    ReminderToken(String),
     /// The member has at most this many sessions.
     SessionsAtMost(i64),
     /// The member has exactly this many sessions.
@@ -144,6 +151,15 @@ impl Guard {
             Guard::NotClosed => format!("attribute_not_exists({})", e.name(attr::CLOSED)),
             Guard::NotDissolved => format!("attribute_not_exists({})", e.name(attr::DISSOLVED)),
             Guard::HasMap(a) => format!("attribute_exists({})", e.name(a)),
+            Guard::RemindersOn => {
+                let off = e.name(attr::REMINDERS_OFF);
+                format!("(attribute_not_exists({off}) OR {off} = {})", e.value(AttributeValue::Bool(false)))
+            }
+            Guard::NotRemindedSince(day) => {
+                let through = e.name(attr::REMINDED_THROUGH);
+                format!("(attribute_not_exists({through}) OR {through} < {})", e.value(AttributeValue::S(day.clone())))
+            }
+            Guard::ReminderToken(hash) => format!("attribute_exists({})", e.path(&[attr::REMINDER_TOKENS, hash])),
             Guard::Accepted => format!("{} = {}", e.name(attr::STATUS), e.value(AttributeValue::S("accepted".into()))),
             Guard::SessionsAtMost(k) => {
                 let ss = e.name(attr::SESSIONS);
@@ -186,6 +202,8 @@ impl Guard {
                     | Guard::NotLapsed { .. }
                     | Guard::NotClosed
                     | Guard::NotDissolved
+                    | Guard::RemindersOn
+                    | Guard::NotRemindedSince(_)
                     | Guard::SessionsAtMost(_)
                     | Guard::LockFree(_)
                     | Guard::LockAbsentOrOurs(_)
@@ -207,6 +225,12 @@ impl Guard {
             Guard::NotClosed => !item.contains_key(attr::CLOSED),
             Guard::NotDissolved => !item.contains_key(attr::DISSOLVED),
             Guard::HasMap(a) => matches!(item.get(*a), Some(AttributeValue::M(_))),
+            Guard::RemindersOn => item.get(attr::REMINDERS_OFF).is_none_or(|v| v == &AttributeValue::Bool(false)),
+            Guard::NotRemindedSince(day) => opt_s(item, attr::REMINDED_THROUGH).is_none_or(|t| t < day.as_str()),
+            Guard::ReminderToken(hash) => match item.get(attr::REMINDER_TOKENS) {
+                Some(AttributeValue::M(m)) => m.contains_key(hash),
+                _ => false,
+            },
             Guard::Accepted => is(attr::STATUS, "accepted"),
             Guard::SessionsAtMost(k) => sessions_map(item).is_none_or(|m| (m.len() as i64) <= *k),
             Guard::SessionsExactly(k) => sessions_map(item).is_some_and(|m| m.len() == *k),
@@ -304,6 +328,22 @@ mod tests {
         assert!(!Guard::LockAbsentOrOurs(me).holds(Some(&lock("other", true))));
         let counter = HashMap::from([(attr::COUNT.to_string(), n(2))]);
         assert!(Guard::CountAtMost(2).holds(Some(&counter)) && !Guard::CountAtMost(1).holds(Some(&counter)));
+    }
+
+    #[test]
+    fn reminder_conditions_on_an_old_image() {
+        let mut item = member(&[]);
+        assert!(Guard::RemindersOn.holds(Some(&item)) && Guard::NotRemindedSince("2026-03-01".into()).holds(Some(&item)));
+        assert!(!Guard::ReminderToken("aa".into()).holds(Some(&item)));
+        item.insert(attr::REMINDERS_OFF.into(), AttributeValue::Bool(true));
+        item.insert(attr::REMINDED_THROUGH.into(), s("2026-02-28"));
+        item.insert(attr::REMINDER_TOKENS.into(), AttributeValue::M(HashMap::from([("aa".to_string(), n(0))])));
+        assert!(!Guard::RemindersOn.holds(Some(&item)));
+        assert!(Guard::NotRemindedSince("2026-03-01".into()).holds(Some(&item)), "February's reminder does not stop March's");
+        assert!(!Guard::NotRemindedSince("2026-02-23".into()).holds(Some(&item)), "a week that starts before it ends");
+        assert!(Guard::ReminderToken("aa".into()).holds(Some(&item)) && !Guard::ReminderToken("bb".into()).holds(Some(&item)));
+        let mut e = Expr::default();
+        assert_eq!(Guard::ReminderToken("aa".into()).render(&mut e), "attribute_exists(#a0.#a1)");
     }
 
     #[test]

@@ -71,6 +71,12 @@ pub(super) mod attr {
     pub const POINTS: &str = "points";
     /// A member's PDSA cycles: map `<cycle id>` → JSON.
     pub const CYCLES: &str = "cycles";
+    /// BOOL `true` once the member turned data-entry reminders off.
+    pub const REMINDERS_OFF: &str = "reminders_off";
+    /// `YYYY-MM-DD`: the last day of the period the latest reminder was for.
+    pub const REMINDED_THROUGH: &str = "reminded_through";
+    /// The latest reminders' opt-out token hashes: map hex hash → N (0 the oldest).
+    pub const REMINDER_TOKENS: &str = "reminder_tokens";
     // A lock.
     pub const OPEN: &str = "open";
     // A day counter.

@@ -5,7 +5,7 @@
 //! | item | `pk` | `sk` | `gsi1pk` / `gsi1sk` | attributes |
 //! |---|---|---|---|---|
 //! | group | `GROUP#<id>` | `META` | `GROUPS` / `<id>#0` | `group_id`, `name`, `practice_setting`, `cycle`, `created_at`, `version` (N), `next_slot` (N), `draft_version` (N), `pip_state` (`none`/`draft`/`submitted`), `pip` (the plan, JSON), `submitted_on`, `dissolved_at`, `audit` (list of JSON `AuditEvent`s); while a proposal: `proposal_expires_at` and `ttl` |
-//! | member | `GROUP#<id>` | `MEMBER#<NN>` (the slot, two digits) | `GROUPS` / `<id>#1#<NN>` | `slot` (N), `cpso`, `name`, `email`, `language`, `role`, `status` (`proposed`/`invited`/`accepted`), `accepted_at`, `code_hash` (hex SHA-256), `sessions` (map: hex hash of a session token → `{c, s}`, created and last used, epoch milliseconds), one attribute per completed activity (`act_qi_survey` = `YYYY-MM-DD`, ...), `history` (list of JSON check-off events), `closed` once the plan is submitted or the group dissolved; while proposed or invited: `expires_at` and `ttl` |
+//! | member | `GROUP#<id>` | `MEMBER#<NN>` (the slot, two digits) | `GROUPS` / `<id>#1#<NN>` | `slot` (N), `cpso`, `name`, `email`, `language`, `role`, `status` (`proposed`/`invited`/`accepted`), `accepted_at`, `code_hash` (hex SHA-256), `sessions` (map: hex hash of a session token → `{c, s}`, created and last used, epoch milliseconds), one attribute per completed activity (`act_qi_survey` = `YYYY-MM-DD`, ...), `history` (list of JSON check-off events), `points` and `cycles` (maps of JSON), `reminders_off` (BOOL), `reminded_through` (`YYYY-MM-DD`), `reminder_tokens` (map: hex hash of an opt-out token → N, 0 the oldest), `closed` once the plan is submitted or the group dissolved; while proposed or invited: `expires_at` and `ttl` |
 //! | lock | `PHYSICIAN#<cpso>` | `OPEN_GROUP` | – | `group_id`: the physician's current group; `open` (BOOL): it stops them joining another |
 //! | invitation | `INVITE#<cycle>` | `CPSO#<cpso>` | `INVITATIONS` / `<cycle>#<cpso>` | `cycle`, `cpso`, `name`, `email` |
 //! | coaching request | `COACHING#<id>` | `META` | `COACHING` / `<created>#<id>` | `group_id`, `cpso`, `topic`, `message`, `created_at` |
@@ -35,6 +35,8 @@
 //!   overwrite each other); a refusal is named from the item's old image
 //!   (`ReturnValuesOnConditionCheckFailure`), without another read.
 //! - `touch_session`: 1 conditional `UpdateItem`.
+//! - `mark_reminded`, `set_reminders`: 1 conditional `UpdateItem` of the
+//!   member item (a refused reminder is told from the old image).
 //! - `get_group` (status): 1 consistent `Query` of the group's partition.
 //! - `group_of`, `invitation`: 1 consistent `GetItem`.
 //! - listings (`list_groups`, `list_invitations(None)`,

@@ -6,7 +6,9 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 
-use super::codec::{activities_of, coaching_item, event_value, json_value, parse_coaching, parse_group, parse_invitation, parse_lock};
+use super::codec::{
+    activities_of, coaching_item, event_value, json_value, parse_coaching, parse_group, parse_invitation, parse_lock, reminder_tokens_value,
+};
 use super::errors::sdk_error;
 use super::guards::{condition, first_failure, Expr, Guard};
 use super::keys::*;
@@ -15,7 +17,9 @@ use crate::domain::{
     Activities, CoachingRequest, CodeHash, Cpso, Cycle, DataChange, Group, GroupId, Invitation, InvitationList, Session, Write,
 };
 use crate::store::schema::PK;
-use crate::store::{CheckOffWrite, ConflictKind, CurrentGroup, DataWrite, Store, StoreError, StoreResult};
+use crate::store::{
+    CheckOffWrite, ConflictKind, CurrentGroup, DataWrite, ReminderAuth, ReminderMark, ReminderSetting, Store, StoreError, StoreResult,
+};
 
 /// The guards of a request by a signed-in member on their own item: the
 /// member is there and not lapsed (else `NotFound`), and the session is live
@@ -192,6 +196,79 @@ impl Store for DynamoStore {
             None => format!("SET {}", set.join(", ")),
         };
         self.update_guarded(key(group_pk(&w.group), member_sk(w.slot)), update, e, &guards, false).await?;
+        Ok(())
+    }
+
+    /// One `UpdateItem` of the member item: `reminded_through` and
+    /// `reminder_tokens` set, conditioned on the member being there (else
+    /// `NotFound`), accepted, not dissolved, reminders on and not reminded
+    /// for a period ending on or after this one's start (else `false`).
+    async fn mark_reminded(&self, m: &ReminderMark) -> StoreResult<bool> {
+        // `None`: the member was not reminded (a condition other than its
+        // presence failed).
+        let guards: Vec<(Guard, Option<StoreError>)> = vec![
+            (Guard::Exists, Some(StoreError::NotFound)),
+            (Guard::Accepted, None),
+            (Guard::NotDissolved, None),
+            (Guard::RemindersOn, None),
+            (Guard::NotRemindedSince(m.period_start.to_string()), None),
+        ];
+        let mut e = Expr::default();
+        let through = e.name(attr::REMINDED_THROUGH);
+        let end = e.value(s(m.period_end.to_string()));
+        let tokens = e.name(attr::REMINDER_TOKENS);
+        let list = e.value(reminder_tokens_value(&m.tokens));
+        let cond = condition(&guards, &mut e);
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(group_pk(&m.group), member_sk(m.slot))))
+            .update_expression(format!("SET {through} = {end}, {tokens} = {list}"))
+            .set_condition_expression(cond)
+            .set_expression_attribute_names(e.names())
+            .set_expression_attribute_values(e.values())
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(ctx)) if ctx.err().is_conditional_check_failed_exception() => {
+                let old = match ctx.into_err() {
+                    UpdateItemError::ConditionalCheckFailedException(e) => e.item,
+                    _ => None,
+                };
+                match first_failure(&guards, old.as_ref()) {
+                    Some(Some(e)) => Err(e),
+                    Some(None) => Ok(false),
+                    // Every condition holds on the old image: the item changed in between.
+                    None => Err(StoreError::Throttled),
+                }
+            }
+            Err(e) => Err(sdk_error(e)),
+        }
+    }
+
+    /// One `UpdateItem` of the member item: `reminders_off` set, conditioned
+    /// on the opt-out token being the member's (else `NotFound`) or on the
+    /// session (whose use is recorded).
+    async fn set_reminders(&self, r: &ReminderSetting) -> StoreResult<()> {
+        let mut e = Expr::default();
+        let off = e.name(attr::REMINDERS_OFF);
+        let mut set = vec![format!("{off} = {}", e.value(AttributeValue::Bool(r.off)))];
+        let guards = match &r.by {
+            ReminderAuth::OptOut(hash) => vec![
+                (Guard::Exists, StoreError::NotFound),
+                (Guard::NotLapsed { attr: attr::EXPIRES_AT, now: instant(&r.now) }, StoreError::NotFound),
+                (Guard::ReminderToken(hash.to_hex()), StoreError::NotFound),
+            ],
+            ReminderAuth::Session(hash) => {
+                let seen = e.path(&[attr::SESSIONS, &hash.to_hex(), attr::SESSION_SEEN]);
+                set.push(format!("{seen} = {}", e.value(n(r.now.timestamp_millis()))));
+                signed_in(hash, r.now)
+            }
+        };
+        self.update_guarded(key(group_pk(&r.group), member_sk(r.slot)), format!("SET {}", set.join(", ")), e, &guards, false).await?;
         Ok(())
     }
 
