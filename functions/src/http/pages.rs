@@ -67,6 +67,37 @@ fn crumbs(title: &str, url: &str) -> Value {
     json!({ "crumbs": [{ "url": "/", "title": "Home" }], "crumb_title": title, "crumb_url": url })
 }
 
+/// The task of measuring the plan's goals: how many have a measure and data.
+fn measure_task(g: &Group) -> Value {
+    let goals = g.pip.draft().map(|d| d.goals.as_slice()).unwrap_or_default();
+    let measured: Vec<_> = goals.iter().filter(|goal| goal.definition.is_some()).collect();
+    let with_data = measured.iter().filter(|goal| g.points_of(goal.id).next().is_some()).count();
+    let (hint, t) = match (measured.len(), with_data) {
+        (0, _) => {
+            ("Define each goal’s measure in the plan, then record a data point every period.".to_string(), tag("todo", "Not started"))
+        }
+        (m, 0) => (format!("{m} of {} goals have a measure; no data is recorded yet.", goals.len()), tag("progress", "In progress")),
+        (m, d) => (format!("{m} of {} goals have a measure; {d} have data.", goals.len()), tag("progress", "In progress")),
+    };
+    json!({ "label": "Measure the goals", "url": "/api/me/measures", "hint": hint, "tag": t })
+}
+
+/// After submission: record last period's data, if a measured goal lacks
+/// the member's point for it.
+fn record_next(g: &Group, me: &GroupMember, today: NaiveDate) -> Option<Value> {
+    let goals = g.pip.draft()?.goals.iter();
+    let (goal, period) = goals.filter_map(|goal| goal.definition.as_ref().map(|d| (goal, d))).find_map(|(goal, d)| {
+        let last =
+            crate::domain::measure::PeriodId::of(d.period, crate::domain::measure::PeriodId::of(d.period, today).start().pred_opt()?);
+        me.point(goal.id, last).is_none().then_some((goal, last))
+    })?;
+    Some(json!({
+        "text": format!("Record your data for {} for your goals.", period.label(Language::En)),
+        "url": format!("/api/me/goals/{}", goal.id),
+        "link": "Record your data",
+    }))
+}
+
 /// `values` with the member area's navigation (`current` marked) and who is signed in.
 pub fn with_area(values: Value, g: &Group, slot: u8, current: &str) -> Value {
     merge(values, area(g, slot, current))
@@ -109,6 +140,17 @@ fn plan_value(d: &PipDraft) -> Value {
                 "target": lines(&g.target),
                 "target_date": g.target_date.map(|d| vec![day(d)]).unwrap_or_default(),
                 "change_ideas": lines(&g.change_ideas),
+                "tracked": g.definition.as_ref().map(|def| {
+                    let how = format!(
+                        "{}, {} from {}{}; {} is better",
+                        def.kind.label(),
+                        match def.period { crate::domain::measure::Period::Month => "monthly", crate::domain::measure::Period::Week => "weekly" },
+                        def.source.label().to_lowercase(),
+                        if def.sampling.is_empty() { String::new() } else { format!(" ({})", def.sampling) },
+                        match def.direction { crate::domain::runchart::Direction::HigherIsBetter => "higher", crate::domain::runchart::Direction::LowerIsBetter => "lower" },
+                    );
+                    json!({ "how": how, "url": format!("/api/me/goals/{}", g.id) })
+                }),
             })
         })
         .collect();
@@ -170,7 +212,7 @@ fn tag(kind: &str, text: &str) -> Value {
 
 /// The member area's first page (`GET /api/me`): what is done and what is
 /// next, for the member and for the group.
-pub fn tasks_page(g: &Group, slot: u8) -> String {
+pub fn tasks_page(g: &Group, slot: u8, today: NaiveDate) -> String {
     let Some(me) = g.member(slot) else {
         tracing::error!(slot, "task list for a member the group does not have");
         return super::html::fallback_page();
@@ -265,10 +307,11 @@ pub fn tasks_page(g: &Group, slot: u8) -> String {
                 json!({ "label": "Submit the plan", "url": if locked { "/api/me/pip" } else { "/api/me/pip#submit" },
                         "hint": "Once every member has finished and the plan has enough goals. It then meets every member’s requirement for five years.",
                         "tag": submit_tag }),
+                measure_task(g),
             ];
             sections.push(json!({ "title": "Your group", "summary": null, "tasks": tasks }));
             match (&g.pip, done < Activity::ALL.len()) {
-                (PipState::Submitted { .. }, _) => None,
+                (PipState::Submitted { .. }, _) => record_next(g, me, today),
                 (_, true) => {
                     let a = Activity::ALL.iter().find(|a| me.activities.completed_on(**a).is_none()).copied().unwrap_or(Activity::QiSurvey);
                     Some(
@@ -328,6 +371,8 @@ pub fn status_page(g: &Group, slot: u8, credits: &Credits) -> String {
         "pip": pip_value(g),
         "missing": missing(g),
         "submitted_by": submitted_by(g),
+        "goals": super::goals::summaries(g),
+        "submitted": g.pip.is_submitted(),
     });
     render_or_fallback("member/status.html", "/me/", merge(values, area(g, slot, "/api/me/status")))
 }
@@ -723,7 +768,7 @@ mod tests {
     fn the_task_list_says_what_is_done_and_what_is_next() {
         let (mut g, _) = sample_group("100", &["101"], "2026-01-05T10:00:00Z");
         g.members[1].activities.set(Activity::QiSurvey, Some(feb(1)));
-        let html = tasks_page(&g, 1);
+        let html = tasks_page(&g, 1, feb(2));
         assert!(html.contains("You have completed 1 of 4 activities."));
         assert!(html.contains("Do the Practice Profile and check it off."), "{html}");
         assert!(html.contains("qi-task-list"));

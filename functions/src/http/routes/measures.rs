@@ -170,7 +170,7 @@ async fn save_point(app: &App, req: &Req, goal: u16, wants: Wants, f: &Fields) -
                 Wants::Json => Ok(json(StatusCode::OK, &json!({ "period": done.period.key(), "corrected": done.corrected, "goal": goal }))),
                 Wants::Html => {
                     let how = if done.corrected { "&as=corrected" } else { "" };
-                    Ok(see_other(&format!("/api/me/goals/{goal}?recorded={}{how}#chart", done.period.key())))
+                    Ok(see_other(&format!("/api/me/goals/{goal}?recorded={}{how}", done.period.key())))
                 }
             }
         }

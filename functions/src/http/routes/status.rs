@@ -21,7 +21,7 @@ pub async fn status(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res
 pub async fn me(app: &App, req: &Req, wants: Wants) -> Res {
     let caller = caller(app, req, None).await?;
     if wants == Wants::Html {
-        return Ok(html_page(crate::http::pages::tasks_page(&caller.group, caller.slot)));
+        return Ok(html_page(crate::http::pages::tasks_page(&caller.group, caller.slot, app.clock.today())));
     }
     let gm = caller.member();
     let m = &gm.member;
