@@ -26,6 +26,7 @@ pub mod coaching;
 pub mod measures;
 pub mod membership;
 pub mod pip;
+pub mod reminders;
 pub mod sign_up;
 pub mod status;
 

@@ -44,6 +44,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("member/goal-summary.html", include_str!("../../templates/member/goal-summary.html")),
     ("member/measures.html", include_str!("../../templates/member/measures.html")),
     ("member/goal.html", include_str!("../../templates/member/goal.html")),
+    ("member/reminders-opt-out.html", include_str!("../../templates/member/reminders-opt-out.html")),
+    ("member/reminders-off.html", include_str!("../../templates/member/reminders-off.html")),
     ("member/pip.html", include_str!("../../templates/member/pip.html")),
     ("member/activities.html", include_str!("../../templates/member/activities.html")),
     ("member/group.html", include_str!("../../templates/member/group.html")),

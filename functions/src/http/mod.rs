@@ -57,6 +57,8 @@ pub enum Route {
     MeGoal,
     MeGoalPoints,
     MeGoalCycles,
+    ReminderOptOut,
+    MeReminders,
 }
 
 impl Route {
@@ -90,6 +92,8 @@ impl Route {
         Route::MeGoal,
         Route::MeGoalPoints,
         Route::MeGoalCycles,
+        Route::ReminderOptOut,
+        Route::MeReminders,
     ];
 
     pub fn template(self) -> &'static str {
@@ -123,6 +127,8 @@ impl Route {
             Route::MeGoal => "/api/me/goals/{id}",
             Route::MeGoalPoints => "/api/me/goals/{id}/points",
             Route::MeGoalCycles => "/api/me/goals/{id}/cycles",
+            Route::ReminderOptOut => "/api/reminders/opt-out",
+            Route::MeReminders => "/api/me/reminders",
         }
     }
 
@@ -136,7 +142,7 @@ impl Route {
             Route::Pip => &["PUT", "POST"],
             Route::MePip => &["GET", "PUT", "POST"],
             Route::PipSubmit | Route::MePipSubmit => &["POST"],
-            Route::Access => &["GET", "POST"],
+            Route::Access | Route::ReminderOptOut => &["GET", "POST"],
             Route::Logout
             | Route::LogoutEverywhere
             | Route::Recover
@@ -148,7 +154,8 @@ impl Route {
             | Route::PeerRemove
             | Route::Leave
             | Route::Dissolve
-            | Route::Coaching => &["POST"],
+            | Route::Coaching
+            | Route::MeReminders => &["POST"],
         }
     }
 
@@ -177,7 +184,7 @@ impl Route {
             Route::Pip | Route::PipSubmit | Route::MePip | Route::MePipSubmit => "/api/me/pip",
             Route::Coaching => "/support/ask/",
             Route::Recover => "/me/new-link/",
-            Route::MeMeasures | Route::MeGoal | Route::MeGoalPoints | Route::MeGoalCycles => "/api/me/measures",
+            Route::MeMeasures | Route::MeGoal | Route::MeGoalPoints | Route::MeGoalCycles | Route::MeReminders => "/api/me/measures",
             Route::MeGroup
             | Route::Confirm
             | Route::Discard
@@ -187,7 +194,7 @@ impl Route {
             | Route::PeerRemove
             | Route::Leave
             | Route::Dissolve => "/api/me/group",
-            Route::Logout | Route::LogoutEverywhere | Route::Outbox => "/",
+            Route::Logout | Route::LogoutEverywhere | Route::Outbox | Route::ReminderOptOut => "/",
         }
     }
 
@@ -226,6 +233,8 @@ impl Route {
             ["me", "goals", id] => (Route::MeGoal, Some(*id)),
             ["me", "goals", id, "points"] => (Route::MeGoalPoints, Some(*id)),
             ["me", "goals", id, "cycles"] => (Route::MeGoalCycles, Some(*id)),
+            ["reminders", "opt-out"] => (Route::ReminderOptOut, None),
+            ["me", "reminders"] => (Route::MeReminders, None),
             _ => return None,
         };
         if r.1.is_some_and(|id| id.is_empty()) {
@@ -267,6 +276,8 @@ pub mod lambda_routes {
         Route::PeerRemove,
         Route::Leave,
         Route::Dissolve,
+        Route::ReminderOptOut,
+        Route::MeReminders,
     ];
     pub const COACHING: &[Route] = &[Route::Coaching];
 }

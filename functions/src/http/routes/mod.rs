@@ -8,6 +8,7 @@ mod group;
 mod measures;
 mod outbox;
 mod pip;
+mod reminders;
 mod sign_up;
 mod status;
 
@@ -65,6 +66,9 @@ async fn route_to(app: &App, req: &Req, route: Route, id: Option<&str>, wants: W
         Route::MeGoal => measures::goal(app, req, id, wants).await,
         Route::MeGoalPoints => measures::points(app, req, id, wants).await,
         Route::MeGoalCycles => measures::cycles(app, req, id, wants).await,
+        Route::ReminderOptOut if get => reminders::page(req, wants),
+        Route::ReminderOptOut => reminders::opt_out(app, req, wants).await,
+        Route::MeReminders => reminders::set(app, req, wants).await,
     }
 }
 
