@@ -9,7 +9,10 @@
 //! that read, and the write is conditioned on the version read) and writes
 //! it in one transaction: 2. A sign-up reads the lead's invitation and
 //! writes the proposal: 2. A check-off is one conditional write that checks
-//! the session itself: 1. Status is one Query: 1.
+//! the session itself: 1. Status is one Query: 1. A data point is the
+//! sign-in read (the point is checked against the goal's measure it holds)
+//! and one conditional UpdateItem of the member's own record: 2 (the write
+//! itself, one round trip, is also asserted in tests/store_round_trips.rs).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed unwrap is a failed test, with its message
 #[path = "support/mod.rs"]
 mod support;
@@ -18,6 +21,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::config::{Credentials, Region};
+use chrono::Datelike;
 
 use qi_functions::store::dynamo::{client_with_counter, DynamoStore, RoundTripCounter};
 use qi_functions::store::schema::{self, CreateOptions};
@@ -108,6 +112,14 @@ async fn main() {
     let r = qi_functions::handle(&app, request("POST", "/api/me/pip/submit", Some(&g.codes[2]), Some(pip_form(&target)))).await;
     assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
     record("PIP submit (POST /api/me/pip/submit)", Some(3));
+
+    let last_month = (today.with_day(1).unwrap() - chrono::Duration::days(1)).format("%Y-%m").to_string();
+    let form = format!("period={last_month}&numerator=12&denominator=20");
+    let r = qi_functions::handle(&app, request("POST", "/api/me/goals/1/points", Some(&g.codes[1]), Some(form))).await;
+    assert_eq!(r.status(), 200, "{}", String::from_utf8_lossy(r.body()));
+    // The sign-in read (which also gives the goal's measure to check the
+    // point against), then the point: ONE conditional UpdateItem.
+    record("record a data point (POST /api/me/goals/{id}/points)", Some(2));
 
     println!("DynamoDB round trips per request (moto_server, counted by the SDK interceptor)");
     println!("| request | round trips | target | requests sent |");

@@ -160,6 +160,18 @@ pub fn pip_form(target_date: &str) -> String {
         f.append_pair(&format!("goal_{n}_target_date"), target_date);
         f.append_pair(&format!("goal_{n}_change_ideas"), "EMR reminder; mailed FIT kits; monthly review at team meeting");
     }
+    // Goal 1's structured measure, so that data points can be recorded for it.
+    for (k, v) in [
+        ("measure_kind", "proportion"),
+        ("measure_counted", "Eligible patients screened in the last two years, of eligible patients"),
+        ("measure_source", "emr_report"),
+        ("measure_period", "month"),
+        ("measure_direction", "higher_is_better"),
+        ("baseline_value", "52"),
+        ("target_value", "70"),
+    ] {
+        f.append_pair(&format!("goal_1_{k}"), v);
+    }
     f.finish()
 }
 

@@ -431,7 +431,14 @@ fn data_kept(g: &Group, draft: &PipDraft) -> Vec<FieldError> {
 /// for the group, having seen draft version `seen` (`None`: the caller did
 /// not say, e.g. an API client sending the whole plan). Pending invitations
 /// lapse; accepted members' locks close.
-pub fn submit(g: &Group, slot: u8, pip: PipDraft, seen: Option<u64>, on: NaiveDate, now: DateTime<Utc>) -> Result<Vec<Effect>, Refusal> {
+pub fn submit(
+    g: &Group,
+    slot: u8,
+    mut pip: PipDraft,
+    seen: Option<u64>,
+    on: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<Vec<Effect>, Refusal> {
     let m = member(g, slot)?;
     if !m.status.is_accepted() {
         return Err(Refusal::NotAccepted);
@@ -439,6 +446,12 @@ pub fn submit(g: &Group, slot: u8, pip: PipDraft, seen: Option<u64>, on: NaiveDa
     g.ready_to_submit()?;
     if seen.is_some_and(|v| v != g.draft_version) {
         return Err(Refusal::PlanChanged);
+    }
+    // As a draft save: goals keep their ids, and recorded data its goal and meaning.
+    pip.assign_ids(g.pip.draft(), g.data_goal_ids());
+    let problems = data_kept(g, &pip);
+    if !problems.is_empty() {
+        return Err(Refusal::DataRecorded(problems));
     }
     let mut fx = vec![Effect::Submit { pip: Box::new(pip), on }];
     for p in g.members.iter().filter(|m| !m.status.is_accepted()) {

@@ -451,7 +451,9 @@ pub async fn submit_closes_the_group(store: Arc<dyn Store>) {
     apply(store.as_ref(), &g, submit_fx(&g, 1)).await.unwrap();
     let s = read(store.as_ref(), &g.id, now1()).await;
     assert_eq!(s.phase(), Phase::Submitted);
-    assert_eq!(s.pip, PipState::Submitted { pip: complete_draft(), submitted_on: day("2026-01-07") });
+    let mut submitted = complete_draft();
+    submitted.assign_ids(None, []);
+    assert_eq!(s.pip, PipState::Submitted { pip: submitted, submitted_on: day("2026-01-07") }, "the goals got their ids");
     assert_eq!(s.members.len(), 2, "the pending invitation lapsed");
     assert_eq!(s.submitted_by().unwrap().by, g.member(1).unwrap().actor());
     for c in ["100", "101"] {
