@@ -38,6 +38,9 @@ const PLAN = {
   goal_1_measure: 'Eligible patients with a FIT in the last 2 years, from the EMR', goal_1_baseline: '52%', goal_1_target: '70%',
   'goal_1_target_date-day': '30', 'goal_1_target_date-month': '6', 'goal_1_target_date-year': '2027',
   goal_1_change_ideas: 'A recall list each quarter; a reminder in the chart',
+  goal_1_measure_kind: 'proportion', goal_1_measure_counted: 'Patients aged 50 to 74 with a FIT in the last 2 years, of the eligible patients on the roster',
+  goal_1_measure_source: 'emr_report', goal_1_measure_period: 'month', goal_1_measure_direction: 'higher_is_better',
+  goal_1_baseline_value: '52', goal_1_target_value: '70',
   goal_2_kind: 'self_care', goal_2_aim: 'Each member takes a protected lunch break four days a week',
   goal_2_measure: 'Days with a break, self-reported weekly', goal_2_baseline: '1 a week', goal_2_target: '4 a week',
   'goal_2_target_date-day': '31', 'goal_2_target_date-month': '1', 'goal_2_target_date-year': '2027',
@@ -47,6 +50,33 @@ const PLAN = {
   'goal_3_target_date-day': '31', 'goal_3_target_date-month': '3', 'goal_3_target_date-year': '2027',
   goal_3_change_ideas: 'Flag in the EMR; review at each renewal',
 };
+
+/* `YYYY-MM` of the month `back` months before this one. */
+function monthKey(back) {
+  const d = new Date();
+  d.setUTCDate(1);
+  d.setUTCMonth(d.getUTCMonth() - back);
+  return `${d.getUTCFullYear()}-${String(d.getUTCMonth() + 1).padStart(2, '0')}`;
+}
+
+/* Fourteen months of goal 1 (of 200 eligible patients a month) and a PDSA cycle eight months ago. */
+async function recordMeasures(sessions) {
+  const values = [104, 98, 106, 101, 99, 103, 118, 122, 125, 131, 128, 134, 137, 140];
+  for (const [i, n] of values.entries()) {
+    const res = await fetch(url('/api/me/goals/1/points'), {
+      method: 'POST',
+      headers: { Accept: 'application/json', Authorization: `Bearer ${sessions.lead}` },
+      body: new URLSearchParams({ period: monthKey(values.length - i), numerator: String(n), denominator: '200' }),
+    });
+    assert.equal(res.status, 200, `a data point: ${await res.text()}`);
+  }
+  const res = await fetch(url('/api/me/goals/1/cycles'), {
+    method: 'POST',
+    headers: { Accept: 'application/json', Authorization: `Bearer ${sessions.peers[0]}` },
+    body: new URLSearchParams({ change_idea: 'Quarterly recall list', plan: 'The nurse mails FIT kits to everyone overdue on the list', prediction: '60% screened within three months', started_on: `${monthKey(8)}-01` }),
+  });
+  assert.equal(res.status, 200, `a cycle: ${await res.text()}`);
+}
 
 async function postPlan(session, action) {
   const res = await fetch(url('/api/me/pip'), {
@@ -65,6 +95,7 @@ test('screenshots of the main pages at desktop and phone widths', async () => {
   await apiCheckOff(working.sessions.lead, ACTIVITIES, DONE_ON);
   await apiCheckOff(working.sessions.peers[0], ACTIVITIES.slice(0, 2), DONE_ON);
   await postPlan(working.sessions.lead, 'save');
+  await recordMeasures(working.sessions);
   // Submitted: every member done, the plan submitted.
   const done = await apiFormGroup(fixedGroup(ids, 'Lakeside palliative care'));
   for (const s of [done.sessions.lead, ...done.sessions.peers]) await apiCheckOff(s, ACTIVITIES, DONE_ON);
@@ -104,6 +135,10 @@ test('screenshots of the main pages at desktop and phone widths', async () => {
     await shoot(m, 'activities', 'form[data-qi-form="activity"]');
     await m.goto(url('/api/me/pip'));
     await shoot(m, 'plan', 'form#pip-form');
+    await m.goto(url('/api/me/measures'));
+    await shoot(m, 'measures', '.qi-measure');
+    await m.goto(url('/api/me/goals/1'));
+    await shoot(m, 'goal', 'svg.qi-chart');
     await m.goto(url('/api/me/status'));
     await shoot(m, 'status', 'table.qi-table-responsive');
     await m.goto(url('/api/me/group'));
