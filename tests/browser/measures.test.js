@@ -164,6 +164,11 @@ test('without JavaScript: define a measure, record a baseline and monthly points
   assert.match(await page.locator('.qi-measure').first().innerText(), /Signal of improvement/);
   await page.goto(url('/api/me/measures'));
   assert.match(await page.locator('.qi-measure').first().innerText(), /Signal of improvement/);
+  // Reminders: off, then on again, from this page.
+  await press(page, page.locator('#reminders button', { hasText: 'Turn reminders off' }), (u) => u.pathname === '/api/me/measures');
+  assert.match(await page.locator('.qi-notification--success').innerText(), /Reminders are off/);
+  await press(page, page.locator('#reminders button', { hasText: 'Turn reminders on' }), (u) => u.pathname === '/api/me/measures');
+  assert.match(await page.locator('.qi-notification--success').innerText(), /Reminders are on/);
 
   assert.deepEqual(problems, []);
   await context.close();

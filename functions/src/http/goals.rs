@@ -145,12 +145,15 @@ pub fn summaries(g: &Group) -> Vec<Value> {
     g.pip.draft().map(|d| d.goals.iter().enumerate().map(|(i, goal)| goal_summary(g, i + 1, goal)).collect()).unwrap_or_default()
 }
 
-/// `GET /api/me/measures`: every goal's measure at a glance.
-pub fn measures_page(g: &Group, slot: u8) -> String {
+/// `GET /api/me/measures`: every goal's measure at a glance, and the
+/// member's reminder setting. `changed`: the setting just saved (`on`/`off`).
+pub fn measures_page(g: &Group, slot: u8, changed: Option<&str>) -> String {
+    let off = g.member(slot).is_some_and(|m| m.reminders.off);
     let values = json!({
         "group": { "name": g.name.as_str() },
         "goals": summaries(g),
         "submitted": g.pip.is_submitted(),
+        "reminders": { "on": !off, "changed": changed.filter(|c| matches!(*c, "on" | "off")) },
     });
     render_or_fallback("member/measures.html", "/me/", super::pages::with_area(values, g, slot, "/api/me/measures"))
 }
@@ -452,7 +455,8 @@ mod tests {
         assert!(html.contains("<option value=\"2026-09\" selected>"), "{html}");
         assert!(html.contains("9 of 10 (90%)") || html.contains("6 of 10 (60%)"), "the member's own points");
         assert!(html.contains("aria-current=\"page\">Measures</a>"), "the member area's navigation");
-        let overview = measures_page(&g, 1);
+        let overview = measures_page(&g, 1, Some("off"));
+        assert!(overview.contains("Reminders are off"), "{overview}");
         assert!(overview.contains("Not enough data yet"), "{overview}");
         assert!(overview.contains("<a href=\"/api/me/goals/1\">Goal 1: Record allergies</a>"));
         assert!(overview.contains("60%"), "the latest period's value (6 of 10): {overview}");

@@ -74,7 +74,10 @@ pub async fn overview(app: &App, req: &Req, wants: Wants) -> Res {
     let caller = member(app, req, None).await?;
     match wants {
         Wants::Json => Ok(json(StatusCode::OK, &json!({ "goals": summaries(&caller.group) }))),
-        Wants::Html => Ok(html_page(measures_page(&caller.group, caller.slot))),
+        Wants::Html => {
+            let q = query(req);
+            Ok(html_page(measures_page(&caller.group, caller.slot, q.get("reminders").map(String::as_str))))
+        }
     }
 }
 
