@@ -79,6 +79,7 @@ fn decoding(c: &mut Criterion) {
                             target: k("target"),
                             target_date: k("target_date"),
                             change_ideas: k("change_ideas"),
+                            ..Default::default()
                         },
                     )
                 })

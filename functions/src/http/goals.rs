@@ -290,7 +290,7 @@ pub fn goal_page(
             }),
         );
         let mut mine: Vec<_> = me.points.iter().filter(|p| p.goal == id && def.fits(&p.point)).collect();
-        mine.sort_by(|a, b| b.point.period.cmp(&a.point.period));
+        mine.sort_by_key(|p| std::cmp::Reverse(p.point.period));
         let mine_periods: Vec<PeriodId> = mine.iter().map(|p| p.point.period).collect();
         o.insert(
             "my_points".into(),

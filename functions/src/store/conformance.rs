@@ -864,9 +864,15 @@ fn reminder_mark(g: &Group, slot: u8, period: &str, tokens: &[CodeHash]) -> Remi
 pub async fn reminders_are_marked_once_per_period(store: Arc<dyn Store>) {
     let (g, _) = measured(store.as_ref(), "100", &["101", "102"], &[1]).await;
     let (h1, h2) = (opt_out_hash(&g, 1), opt_out_hash(&g, 1));
-    assert!(store.mark_reminded(&reminder_mark(&g, 1, "2026-02", &[h1.clone()])).await.unwrap(), "the first reminder of February");
-    assert!(!store.mark_reminded(&reminder_mark(&g, 1, "2026-02", &[h2.clone()])).await.unwrap(), "February again");
-    assert!(!store.mark_reminded(&reminder_mark(&g, 1, "2026-W09", &[h2.clone()])).await.unwrap(), "a week that starts in February");
+    assert!(
+        store.mark_reminded(&reminder_mark(&g, 1, "2026-02", std::slice::from_ref(&h1))).await.unwrap(),
+        "the first reminder of February"
+    );
+    assert!(!store.mark_reminded(&reminder_mark(&g, 1, "2026-02", std::slice::from_ref(&h2))).await.unwrap(), "February again");
+    assert!(
+        !store.mark_reminded(&reminder_mark(&g, 1, "2026-W09", std::slice::from_ref(&h2))).await.unwrap(),
+        "a week that starts in February"
+    );
     let r = read(store.as_ref(), &g.id, now1()).await;
     let m = &r.member(1).unwrap().reminders;
     assert_eq!((m.through, m.tokens.clone(), m.off), (Some(day("2026-02-28")), vec![h1.clone()], false), "the refusals changed nothing");

@@ -165,6 +165,11 @@ pub(super) fn key_of(item: &Item) -> Option<(String, String)> {
     Some((opt_s(item, PK)?.to_string(), opt_s(item, SK)?.to_string()))
 }
 
+/// A data point's key in a member's `points` map.
+pub(super) fn point_key(goal: u16, period: crate::domain::measure::PeriodId) -> String {
+    format!("{goal}#{period}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,9 +197,4 @@ mod tests {
         let day = NaiveDate::from_ymd_opt(2026, 1, 5).unwrap();
         assert_eq!(limit_ttl(day), parse_instant("2026-01-07T00:00:00Z").unwrap().timestamp());
     }
-}
-
-/// A data point's key in a member's `points` map.
-pub(super) fn point_key(goal: u16, period: crate::domain::measure::PeriodId) -> String {
-    format!("{goal}#{period}")
 }
