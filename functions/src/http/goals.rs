@@ -392,7 +392,7 @@ mod tests {
     use super::*;
     use crate::domain::measure::DataPoint;
     use crate::domain::pdsa::PdsaCycle;
-    use crate::domain::{GoalInput, GoalPoint, PipDraft, PipState};
+    use crate::domain::{GoalPoint, PipDraft, PipState};
     use crate::store::conformance::formed_group as sample_group;
 
     fn d(s: &str) -> NaiveDate {
@@ -403,20 +403,7 @@ mod tests {
     /// higher is better, baseline 40%, target 75%.
     fn measured() -> Group {
         let (mut g, _) = sample_group("100", &["101"], "2025-01-05T10:00:00Z");
-        let goal = GoalInput {
-            kind: "practice".into(),
-            aim: "Record allergies".into(),
-            measure_kind: "proportion".into(),
-            measure_counted: "Charts with allergy status recorded, of the charts reviewed".into(),
-            measure_source: "chart_audit".into(),
-            measure_sampling: "10 random charts a month".into(),
-            measure_period: "month".into(),
-            measure_direction: "higher_is_better".into(),
-            baseline_value: "40".into(),
-            target_value: "75".into(),
-            target_date: "2027-06-30".into(),
-            ..Default::default()
-        };
+        let goal = crate::store::conformance::measured_goal_input("2027-06-30");
         let mut draft = PipDraft::parse("", "", vec![(1, goal)]).unwrap();
         draft.assign_ids(None, []);
         g.pip = PipState::Draft { draft };

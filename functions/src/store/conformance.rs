@@ -683,12 +683,11 @@ pub async fn export_lists_every_group(store: Arc<dyn Store>) {
     assert_eq!(groups[0].audit_trail().len(), 3);
 }
 
-/// A draft whose goal 1 has a monthly proportion measure, saved by the
-/// lead (so the goals have their ids). Returns the group and goal 1's id.
-async fn measured(store: &dyn Store, lead: &str, peers: &[&str], accepting: &[u8]) -> (Group, u16) {
-    let g = formed(store, lead, peers, accepting).await;
-    let mut d = complete_draft();
-    let m = GoalInput {
+/// A practice goal measured as a monthly proportion (allergy status
+/// recorded, of the charts reviewed; higher is better; baseline 40%,
+/// target 75% by `target_date`), as the plan form sends it.
+pub fn measured_goal_input(target_date: &str) -> GoalInput {
+    GoalInput {
         kind: "practice".into(),
         aim: "Record allergies".into(),
         measure_kind: "proportion".into(),
@@ -699,9 +698,17 @@ async fn measured(store: &dyn Store, lead: &str, peers: &[&str], accepting: &[u8
         measure_direction: "higher_is_better".into(),
         baseline_value: "40".into(),
         target_value: "75".into(),
-        target_date: "2027-03-31".into(),
+        target_date: target_date.into(),
         ..Default::default()
-    };
+    }
+}
+
+/// A draft whose goal 1 has a monthly proportion measure, saved by the
+/// lead (so the goals have their ids). Returns the group and goal 1's id.
+async fn measured(store: &dyn Store, lead: &str, peers: &[&str], accepting: &[u8]) -> (Group, u16) {
+    let g = formed(store, lead, peers, accepting).await;
+    let mut d = complete_draft();
+    let m = measured_goal_input("2027-03-31");
     d.goals[0].definition = Some(PipDraft::parse("", "", vec![(1, m)]).unwrap().goals[0].definition.clone().unwrap());
     apply(store, &g, step::save_draft(&g, 0, d, now1())).await.unwrap();
     let g = read(store, &g.id, now1()).await;
