@@ -75,3 +75,33 @@ fn admin_invitations_need_the_address_on_file_and_staff_commands_name_what_is_wr
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stdout), "group_id,group_name,at,by,event\r\n");
 }
+
+#[test]
+fn admin_measures_exports_and_a_reminders_dry_run_on_an_empty_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().display().to_string();
+    let out = qi(&["admin", "--data-dir", &data, "export", "--what", "measures"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("group_id,phase,goal_id,goal_number,kind,"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = qi(&["admin", "--data-dir", &data, "export", "--what", "measures-summary"]);
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("what,count\r\ngroups,0\r\n"), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = qi(&["admin", "--data-dir", &data, "reminders", "run", "--dry-run"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "dry run: 0 member(s) would be reminded, in 0 group(s) read; nothing was written or sent"
+    );
+    assert!(!dir.path().join("outbox").exists(), "a dry run opens no outbox");
+    let out = qi(&["admin", "--data-dir", &data, "reminders", "run", "--after-periods", "0"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--after-periods: a whole number of periods from 1 to 52"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -76,3 +76,22 @@ pub fn timing_from_env(config: &mut crate::app::Config) -> Result<(), ConfigErro
     }
     Ok(())
 }
+
+/// The reminder job's settings: `QI_REMINDER_AFTER_PERIODS` (remind a member
+/// after this many whole periods without a data point from them; 1 to 52,
+/// default 2).
+pub fn reminder_settings_from_env() -> Result<crate::app::reminders::ReminderSettings, ConfigError> {
+    use crate::app::reminders::{ReminderSettings, MAX_AFTER_PERIODS};
+    match optional("QI_REMINDER_AFTER_PERIODS") {
+        None => Ok(ReminderSettings::default()),
+        Some(v) => parse_after_periods(&v).map(|after_periods| ReminderSettings { after_periods }).ok_or(ConfigError::Invalid {
+            name: "QI_REMINDER_AFTER_PERIODS",
+            problem: format!("a whole number of periods from 1 to {MAX_AFTER_PERIODS}"),
+        }),
+    }
+}
+
+/// A number of periods from 1 to 52, as the setting is written.
+pub fn parse_after_periods(v: &str) -> Option<u32> {
+    v.trim().parse().ok().filter(|n| (1..=crate::app::reminders::MAX_AFTER_PERIODS).contains(n))
+}

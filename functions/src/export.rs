@@ -3,7 +3,9 @@
 //! Cells are RFC 4180-quoted when needed (the `csv` crate), and a cell that a
 //! spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, tab
 //! or CR) gets a leading `'`.
-use crate::domain::{requirement_met_until, Activity, CoachingRequest, Credits, Group, Invitation};
+use crate::domain::measure::{direction_key, format_number, MeasureDefinition, PeriodId};
+use crate::domain::runchart::{self, Analysis};
+use crate::domain::{requirement_met_until, Activity, CoachingRequest, Credits, Group, Invitation, Language};
 
 /// A cell as a spreadsheet must see it: text it would run as a formula
 /// gets a leading `'` (the csv crate does the RFC 4180 quoting).
@@ -163,6 +165,173 @@ pub fn coaching_csv(requests: &[CoachingRequest], groups: &[Group]) -> String {
             r.topic.key().to_string(),
             r.message.as_str().to_string(),
         ]));
+    }
+    out
+}
+
+/// One goal's measure as the staff exports see it.
+struct MeasuredGoal<'a> {
+    id: u16,
+    n: usize,
+    def: &'a MeasureDefinition,
+    /// Members' points that fit the measure.
+    points: usize,
+    /// Periods with at least one point.
+    periods: usize,
+    latest: Option<(PeriodId, f64)>,
+    analysis: Analysis,
+}
+
+/// Every goal of `g`'s plan with a measure definition, in plan order, with
+/// its run-chart analysis as the goal's page shows it (the same baseline:
+/// [`crate::http::goals::baseline_end`]).
+fn measured_goals(g: &Group) -> Vec<MeasuredGoal<'_>> {
+    let Some(plan) = g.pip.draft() else { return Vec::new() };
+    plan.goals
+        .iter()
+        .enumerate()
+        .filter_map(|(i, goal)| {
+            let def = goal.definition.as_ref()?;
+            let series = g.series(goal.id)?;
+            let start = crate::http::goals::baseline_end(g, goal.id, def);
+            let values = series.group_values();
+            let analysis = runchart::analyse(&series.to_runchart_points(start, Language::En), def.direction, def.target_value());
+            Some(MeasuredGoal {
+                id: goal.id,
+                n: i + 1,
+                def,
+                points: series.points().len(),
+                periods: values.len(),
+                latest: values.last().map(|v| (v.period, v.value)),
+                analysis,
+            })
+        })
+        .collect()
+}
+
+/// `shift`, `few crossings`, `shift and few crossings` or `none` (only
+/// with enough data: the rules judge nothing before).
+fn signal(a: &Analysis) -> &'static str {
+    match (a.shift, a.few_crossings) {
+        (true, true) => "shift and few crossings",
+        (true, false) => "shift",
+        (false, true) => "few crossings",
+        (false, false) => "none",
+    }
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
+}
+
+fn number(v: Option<f64>) -> String {
+    v.map(|v| format_number(v, Language::En)).unwrap_or_default()
+}
+
+/// One row per goal with a measure definition: the measure, how much data
+/// it has, and what the run-chart rules say. No names, addresses, CPSO
+/// numbers, plan text or notes (values of a proportion are percentages).
+pub fn measures_csv(groups: &[Group]) -> String {
+    let mut out = row(&[
+        "group_id",
+        "phase",
+        "goal_id",
+        "goal_number",
+        "kind",
+        "unit",
+        "period",
+        "direction",
+        "baseline",
+        "target",
+        "target_date",
+        "points",
+        "periods_with_data",
+        "latest_period",
+        "latest_value",
+        "enough_data",
+        "signal",
+        "improvement",
+    ]
+    .map(String::from));
+    for g in groups {
+        for m in measured_goals(g) {
+            out.push_str(&row(&[
+                g.id.to_string(),
+                g.phase().key().to_string(),
+                m.id.to_string(),
+                m.n.to_string(),
+                m.def.kind.key().to_string(),
+                m.def.kind.unit().map(|u| u.to_string()).unwrap_or_default(),
+                m.def.period.key().to_string(),
+                direction_key(m.def.direction).to_string(),
+                number(m.def.baseline),
+                number(m.def.target.map(|t| t.0)),
+                m.def.target.map(|t| t.1.to_string()).unwrap_or_default(),
+                m.points.to_string(),
+                m.periods.to_string(),
+                m.latest.map(|l| l.0.key()).unwrap_or_default(),
+                number(m.latest.map(|l| l.1)),
+                yes_no(m.analysis.enough_data),
+                signal(&m.analysis).to_string(),
+                match m.analysis.improvement {
+                    Some(b) => yes_no(b),
+                    None => "—".to_string(),
+                },
+            ]));
+        }
+    }
+    out
+}
+
+/// The program's measurement at a glance (counts only).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MeasuresSummary {
+    /// Every group stored.
+    pub groups: usize,
+    /// Groups with at least one goal with a measure definition.
+    pub groups_measuring: usize,
+    /// Goals with a measure definition.
+    pub goals_defined: usize,
+    /// Of those, goals with at least one data point.
+    pub goals_with_data: usize,
+    /// Goals with enough data for the run-chart rules to judge (10 useful points).
+    pub goals_with_enough_data: usize,
+    /// Goals whose chart signals a change on the better side.
+    pub goals_improving: usize,
+    /// Goals whose chart signals a change on the worse side.
+    pub goals_worsening: usize,
+}
+
+pub fn measures_summary(groups: &[Group]) -> MeasuresSummary {
+    let mut s = MeasuresSummary { groups: groups.len(), ..MeasuresSummary::default() };
+    for g in groups {
+        let goals = measured_goals(g);
+        s.groups_measuring += usize::from(!goals.is_empty());
+        for m in goals {
+            s.goals_defined += 1;
+            s.goals_with_data += usize::from(m.points > 0);
+            s.goals_with_enough_data += usize::from(m.analysis.enough_data);
+            s.goals_improving += usize::from(m.analysis.improvement == Some(true));
+            s.goals_worsening += usize::from(m.analysis.improvement == Some(false));
+        }
+    }
+    s
+}
+
+/// [`measures_summary`] as CSV: `what,count`, one row per count.
+pub fn measures_summary_csv(groups: &[Group]) -> String {
+    let s = measures_summary(groups);
+    let mut out = row(&["what".to_string(), "count".to_string()]);
+    for (what, n) in [
+        ("groups", s.groups),
+        ("groups_measuring", s.groups_measuring),
+        ("goals_with_a_measure", s.goals_defined),
+        ("goals_with_data", s.goals_with_data),
+        ("goals_with_enough_data", s.goals_with_enough_data),
+        ("goals_signal_improvement", s.goals_improving),
+        ("goals_signal_worsening", s.goals_worsening),
+    ] {
+        out.push_str(&row(&[what.to_string(), n.to_string()]));
     }
     out
 }

@@ -7,8 +7,10 @@
 //! (a verified SES identity, e.g. `QI Groups <no-reply@qi.example.org>`),
 //! optional `QI_COACHING_INBOX` (coaching requests are emailed there),
 //! optional `QI_CYCLE` (default: the current year), `QI_CREDITS_FILE`
-//! (default: the embedded `data/credits.toml`); region and credentials from
-//! the standard AWS variables. Nothing touches the network at start-up.
+//! (default: the embedded `data/credits.toml`), optional
+//! `QI_REMINDER_AFTER_PERIODS` (the reminder job: default 2); region and
+//! credentials from the standard AWS variables. Nothing touches the network
+//! at start-up.
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -101,6 +103,46 @@ pub async fn run(routes: &'static [Route]) -> Result<(), lambda_http::Error> {
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
         let app = app.clone();
         async move { Ok::<_, std::convert::Infallible>(serve(&app, req, routes).await) }
+    }))
+    .await
+}
+
+/// The reminder job as a Lambda function (EventBridge Scheduler invokes it;
+/// the event is ignored): the App and `QI_REMINDER_AFTER_PERIODS` from the
+/// environment, one run per invocation, the run's counts as the answer. A
+/// run in which some reminders could not be recorded fails, so that the
+/// invocation is retried: a retry sends nobody a second reminder.
+pub async fn run_reminders() -> Result<(), lambda_http::Error> {
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+    crate::http::init_logging();
+    let configured = app_from_env().await.and_then(|app| Ok((app, crate::env::reminder_settings_from_env()?)));
+    let (app, settings) = configured.map_err(|e| {
+        tracing::error!(problem = %e, "configuration");
+        lambda_http::Error::from(e)
+    })?;
+    let app = Arc::new(app);
+    lambda_runtime::run(lambda_runtime::service_fn(move |_: LambdaEvent<serde_json::Value>| {
+        let app = app.clone();
+        async move {
+            let report = crate::app::reminders::run(&app, &settings, false).await.map_err(|e| {
+                tracing::error!(cause = "store", "reminders run failed");
+                lambda_http::Error::from(e)
+            })?;
+            if report.store_failed > 0 {
+                return Err(lambda_http::Error::from(format!(
+                    "{} reminder(s) could not be recorded; a retry sends the rest",
+                    report.store_failed
+                )));
+            }
+            // Counts only (the report's per-goal rows stay in dry runs).
+            Ok::<_, lambda_http::Error>(serde_json::json!({
+                "groups": report.groups,
+                "due": report.due,
+                "sent": report.sent,
+                "skipped": report.skipped,
+                "mail_failed": report.mail_failed,
+            }))
+        }
     }))
     .await
 }

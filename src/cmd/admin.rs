@@ -4,7 +4,14 @@
 //! - `qi admin invitations import FILE.csv` — all rows checked first; any bad
 //!   row is reported with its line number and nothing is imported.
 //! - `qi admin invitations list` — the invitation list as CSV.
-//! - `qi admin export [--what groups|members|coaching]` — CSV on stdout.
+//! - `qi admin export [--what groups|members|coaching|audit|measures|measures-summary]`
+//!   — CSV on stdout (`measures`: one row per goal with a measure
+//!   definition, its data and run-chart signal; `measures-summary`: the
+//!   program's counts; neither has names, addresses, CPSO numbers, plan text
+//!   or notes).
+//! - `qi admin reminders run [--dry-run]` — the data-entry reminder job, as
+//!   the scheduled Lambda function runs it (`--dry-run`: counts per group and
+//!   goal of what would be sent; nothing written or sent).
 //! - `qi admin table create` — create the DynamoDB table from the shared schema.
 //! - `qi admin members reissue|email|remove --group ID --cpso N` and
 //!   `qi admin groups dissolve --group ID` — staff's corrections, each one
@@ -59,7 +66,8 @@ pub enum Command {
     Export {
         /// groups: one row per group; members: one row per member with
         /// activity dates and credits; coaching: coaching requests; audit:
-        /// every group's history.
+        /// every group's history; measures: one row per measured goal;
+        /// measures-summary: the program's counts.
         #[arg(long, value_enum, default_value = "groups")]
         what: ExportWhat,
     },
@@ -77,6 +85,29 @@ pub enum Command {
     Groups {
         #[command(subcommand)]
         command: GroupsCommand,
+    },
+    /// Data-entry reminders.
+    Reminders {
+        #[command(subcommand)]
+        command: RemindersCommand,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum RemindersCommand {
+    /// Email every member due a reminder (a goal they record for has had no
+    /// data point from them for --after-periods whole periods), at most once
+    /// a period each, as the scheduled job does.
+    Run {
+        /// List what would be sent (counts per group id and goal id), writing and sending nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Whole periods without a point before a reminder (1 to 52; default: QI_REMINDER_AFTER_PERIODS, else 2).
+        #[arg(long)]
+        after_periods: Option<String>,
+        /// Where the site is, for the links in the emails (default: QI_PUBLIC_BASE_URL, else http://127.0.0.1:8080).
+        #[arg(long, env = "QI_PUBLIC_BASE_URL")]
+        site_url: Option<String>,
     },
 }
 
@@ -147,6 +178,10 @@ pub enum ExportWhat {
     Coaching,
     /// Every group's history: who proposed, confirmed, accepted, checked off, submitted…
     Audit,
+    /// One row per goal with a measure definition: its data and run-chart signal (no personal data).
+    Measures,
+    /// The program's measurement in counts: groups, goals with a measure, with data, with enough data, signals.
+    MeasuresSummary,
 }
 
 #[derive(clap::Subcommand)]
@@ -173,10 +208,11 @@ mod real {
     use std::sync::Arc;
 
     use anyhow::{anyhow, bail, Context as _};
+    use qi_functions::app::reminders::{self, ReminderSettings};
     use qi_functions::app::{access, membership, App, Config};
     use qi_functions::domain::{Cpso, Credits, Cycle, Email, Group, GroupId, InvitationList};
     use qi_functions::export;
-    use qi_functions::mail::Mailer;
+    use qi_functions::mail::{Mailer, NoMailer};
     use qi_functions::store::Store;
 
     use super::*;
@@ -284,6 +320,41 @@ mod real {
                     }
                 }
             }
+            Command::Reminders { command: RemindersCommand::Run { dry_run, after_periods, site_url } } => {
+                let settings = match after_periods {
+                    Some(v) => ReminderSettings {
+                        after_periods: qi_functions::env::parse_after_periods(v)
+                            .ok_or_else(|| anyhow!("--after-periods: a whole number of periods from 1 to 52"))?,
+                    },
+                    None => qi_functions::env::reminder_settings_from_env()?,
+                };
+                let app = if *dry_run {
+                    // Nothing is sent: no mailer is opened (SES needs none configured).
+                    let store = open_store(&args).await?;
+                    let config = Config::new(site_url.as_deref().unwrap_or("http://127.0.0.1:8080"), qi_functions::env::cycle_from_env()?);
+                    App::new(store, Arc::new(NoMailer), config)
+                } else {
+                    staff_app(&args, site_url.as_deref()).await?
+                };
+                let r = reminders::run(&app, &settings, *dry_run).await?;
+                if *dry_run {
+                    println!("dry run: {} member(s) would be reminded, in {} group(s) read; nothing was written or sent", r.due, r.groups);
+                    if !r.by_goal.is_empty() {
+                        println!("group_id,goal_id,members");
+                        for ((group, goal), n) in &r.by_goal {
+                            println!("{group},{goal},{n}");
+                        }
+                    }
+                } else {
+                    println!(
+                        "reminders: {} sent; {} skipped (reminded already this period, or turned off, since the groups were read); {} recorded but not sent (mail failed); {} not recorded (store failed)",
+                        r.sent, r.skipped, r.mail_failed, r.store_failed
+                    );
+                    if r.store_failed > 0 {
+                        bail!("{} reminder(s) could not be recorded: run again (nobody is reminded twice)", r.store_failed);
+                    }
+                }
+            }
             Command::Groups { command: GroupsCommand::Dissolve { group, site_url } } => {
                 let app = staff_app(&args, site_url.as_deref()).await?;
                 let (g, _) = member_of(&app, group, None).await?;
@@ -323,6 +394,8 @@ mod real {
                     ExportWhat::Groups => export::groups_csv(&groups),
                     ExportWhat::Members => export::members_csv(&groups, &Credits::embedded()),
                     ExportWhat::Audit => export::audit_csv(&groups),
+                    ExportWhat::Measures => export::measures_csv(&groups),
+                    ExportWhat::MeasuresSummary => export::measures_summary_csv(&groups),
                     ExportWhat::Coaching => {
                         let reqs = store.list_coaching_requests().await?;
                         export::coaching_csv(&reqs, &groups)

@@ -106,6 +106,18 @@ pub trait Mailer: Send + Sync {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError>;
 }
 
+/// A mailer that sends nothing: every message is refused (`Build`). For
+/// runs that must not send (`qi admin reminders run --dry-run`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMailer;
+
+#[async_trait]
+impl Mailer for NoMailer {
+    async fn send(&self, _: &OutgoingMail) -> Result<(), MailError> {
+        Err(MailError::new(MailErrorKind::Build, "this run sends no email"))
+    }
+}
+
 /// `Name <addr>` as a header value (display name quoted or RFC 2047-encoded
 /// as needed, one line), for SES destinations and the outbox `To:`.
 #[cfg(any(feature = "outbox", feature = "ses"))]
