@@ -184,6 +184,14 @@ test('without JavaScript: define a measure, record a baseline and monthly points
   await js.page.goto(url('/api/me/goals/1'));
   await noViolations(js.page, '/api/me/goals/1 at 375 px', failures);
   await screenshot(js.page, 'goal-shift-375');
+  // Reflow (WCAG 1.4.10): at 320 px nothing but the data table's own box scrolls sideways.
+  await js.page.setViewportSize({ width: 320, height: 800 });
+  for (const p of ['/api/me/measures', '/api/me/goals/1']) {
+    await js.page.goto(url(p));
+    const width = await js.page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 320, `${p} at 320 px is ${width} px wide`);
+    await noViolations(js.page, `${p} at 320 px`, failures);
+  }
   assert.deepEqual(failures, [], failures.join('\n'));
   await js.context.close();
 });
