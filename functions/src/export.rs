@@ -184,7 +184,7 @@ struct MeasuredGoal<'a> {
 
 /// Every goal of `g`'s plan with a measure definition, in plan order, with
 /// its run-chart analysis as the goal's page shows it (the same baseline:
-/// [`crate::http::goals::baseline_end`]).
+/// [`crate::domain::Group::baseline_end`]).
 fn measured_goals(g: &Group) -> Vec<MeasuredGoal<'_>> {
     let Some(plan) = g.pip.draft() else { return Vec::new() };
     plan.goals
@@ -193,7 +193,7 @@ fn measured_goals(g: &Group) -> Vec<MeasuredGoal<'_>> {
         .filter_map(|(i, goal)| {
             let def = goal.definition.as_ref()?;
             let series = g.series(goal.id)?;
-            let start = crate::http::goals::baseline_end(g, goal.id, def);
+            let start = g.baseline_end(goal.id, def);
             let values = series.group_values();
             let analysis = runchart::analyse(&series.to_runchart_points(start, Language::En), def.direction, def.target_value());
             Some(MeasuredGoal {

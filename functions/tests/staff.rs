@@ -9,7 +9,7 @@ use harness::*;
 use qi_functions::app::reminders::{self, ReminderSettings};
 use qi_functions::app::{access, membership};
 use qi_functions::domain::membership as step;
-use qi_functions::domain::{Actor, Cpso, Email, GoalInput, Group, GroupId, PipDraft, Write};
+use qi_functions::domain::{Actor, Cpso, Email, Group, GroupId, PipDraft, Write};
 use qi_functions::export;
 use serde_json::Value;
 
@@ -79,20 +79,7 @@ async fn staff_reissue_correct_remove_and_dissolve() {
 async fn define_measure(s: &Server, gid: &str) -> u16 {
     let g = group(s, gid).await;
     let mut d = qi_functions::store::conformance::complete_draft();
-    let m = GoalInput {
-        kind: "practice".into(),
-        aim: "Record allergies".into(),
-        measure_kind: "proportion".into(),
-        measure_counted: "Charts with allergy status recorded, of the charts reviewed".into(),
-        measure_source: "chart_audit".into(),
-        measure_sampling: "10 random charts a month".into(),
-        measure_period: "month".into(),
-        measure_direction: "higher_is_better".into(),
-        baseline_value: "40".into(),
-        target_value: "75".into(),
-        target_date: "2027-03-31".into(),
-        ..Default::default()
-    };
+    let m = qi_functions::store::conformance::measured_goal_input("2027-03-31");
     d.goals[0].definition = PipDraft::parse("", "", vec![(1, m)]).unwrap().goals[0].definition.clone();
     s.app.store.write(&Write::new(&g, now(), step::save_draft(&g, 0, d, now()).unwrap())).await.unwrap();
     group(s, gid).await.pip.draft().unwrap().goals[0].id

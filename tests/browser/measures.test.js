@@ -192,6 +192,18 @@ test('without JavaScript: define a measure, record a baseline and monthly points
     assert.ok(width <= 320, `${p} at 320 px is ${width} px wide`);
     await noViolations(js.page, `${p} at 320 px`, failures);
   }
+  // The opt-out link of a reminder email: a page with one button (opening
+  // it changes nothing), then the same neutral answer for any well-formed
+  // token. A sign-in code has an opt-out token's shape and is not one.
+  await js.page.setViewportSize({ width: 1280, height: 900 });
+  const token = new URL(links.lead).searchParams.get('code');
+  await js.page.goto(url(`/api/reminders/opt-out?token=${encodeURIComponent(token)}`));
+  await noViolations(js.page, '/api/reminders/opt-out', failures);
+  await press(js.page, js.page.locator('main form button'));
+  assert.equal(new URL(js.page.url()).pathname, '/api/reminders/opt-out');
+  await noViolations(js.page, '/api/reminders/opt-out, answered', failures);
+  await js.page.goto(url('/api/reminders/opt-out?token=cut-short'));
+  await noViolations(js.page, '/api/reminders/opt-out, a broken link', failures);
   assert.deepEqual(failures, [], failures.join('\n'));
   await js.context.close();
 });

@@ -309,6 +309,16 @@ impl Group {
         }
     }
 
+    /// Where goal `id`'s baseline ends: the period its first change was
+    /// tested in (the earliest PDSA cycle's start) or the plan was submitted
+    /// in, whichever comes first. Earlier periods are the baseline; with
+    /// neither yet, every point is (`None`).
+    pub fn baseline_end(&self, id: u16, def: &super::measure::MeasureDefinition) -> Option<PeriodId> {
+        let submitted = self.pip.submitted_on();
+        let first_change = self.cycles_of(id).first().map(|c| c.started_on);
+        [submitted, first_change].into_iter().flatten().min().map(|d| PeriodId::of(def.period, d))
+    }
+
     /// Goal `id`'s PDSA cycles, by start date (then member, id).
     pub fn cycles_of(&self, id: u16) -> Vec<&PdsaCycle> {
         let mut all: Vec<&PdsaCycle> = self.members.iter().flat_map(|m| m.cycles.iter().filter(|c| c.goal == id)).collect();

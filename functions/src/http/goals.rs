@@ -29,22 +29,12 @@ pub struct GoalChart {
     pub unit: &'static str,
 }
 
-/// Where goal `id`'s baseline ends: the period its first change was
-/// tested in (the earliest PDSA cycle's start) or the plan was submitted
-/// in, whichever comes first. Earlier periods are the baseline; with
-/// neither yet, every point is (`None`).
-pub fn baseline_end(g: &Group, id: u16, def: &MeasureDefinition) -> Option<PeriodId> {
-    let submitted = g.pip.submitted_on();
-    let first_change = g.cycles_of(id).first().map(|c| c.started_on);
-    [submitted, first_change].into_iter().flatten().min().map(|d| PeriodId::of(def.period, d))
-}
-
 /// Goal `id`'s chart: the group's series, its analysis by Anhøj's rules,
 /// and a marker at the first point on or after each PDSA cycle's start.
 pub fn goal_chart(g: &Group, id: u16, def: &MeasureDefinition) -> GoalChart {
     let series = g.series(id).unwrap_or_else(|| crate::domain::measure::Series::new(def));
     let values = series.group_values();
-    let points = series.to_runchart_points(baseline_end(g, id, def), Language::En);
+    let points = series.to_runchart_points(g.baseline_end(id, def), Language::En);
     let analysis = analyse(&points, def.direction, def.target_value());
     let markers = g
         .cycles_of(id)
