@@ -155,7 +155,7 @@ fn function_policies_name_the_table() {
             }
         }
     }
-    assert_eq!(functions, 5, "signup, activities, pip, status, coaching");
+    assert_eq!(functions, 6, "signup, activities, pip, status, coaching, reminders");
 }
 
 /// The HTTP API in the template sends each (method, path) to the function

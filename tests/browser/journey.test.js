@@ -76,7 +76,7 @@ async function fillGoal(page, n, kind, tag) {
 const shown = (page, sel) => page.locator(sel).evaluateAll((ns) => ns.some((n) => !n.closest('[hidden]')));
 
 /* The member bar and the member navigation, with the current page marked. */
-async function assertMemberChrome(page, name, current, links = ['Tasks', 'My activities', 'Group plan', 'Group progress', 'Members']) {
+async function assertMemberChrome(page, name, current, links = ['Tasks', 'My activities', 'Group plan', 'Measures', 'Group progress', 'Members']) {
   assert.match(await page.locator('.qi-member-bar').innerText(), new RegExp(`Signed in as ${name}`));
   assert.equal(await page.locator('.qi-member-bar form[action="/api/access/logout"] button', { hasText: 'Sign out' }).count(), 1);
   const nav = page.locator('nav.qi-member-nav[aria-label="Your group"]');

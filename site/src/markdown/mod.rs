@@ -219,6 +219,8 @@ impl Renderer<'_> {
         let mut toc_flat: Vec<(u8, String, String)> = Vec::new();
         // Inside a code block or an autolink, text is not prose.
         let mut not_prose = 0usize;
+        // The latest heading's text: what a table below it is about.
+        let mut last_heading = String::new();
         for (event, range) in Parser::new_ext(text, options()).into_offset_iter() {
             let at = map.original(range.start);
             match &event {
@@ -271,6 +273,7 @@ impl Renderer<'_> {
                         id = format!("{base}-{n}");
                     }
                     st.out.ids.insert(id.clone());
+                    last_heading.clone_from(&title);
                     let lvl = level as u8;
                     let class = if classes.is_empty() { String::new() } else { format!(" class=\"{}\"", escape(&classes.join(" "))) };
                     out.push(Event::Html(format!("<h{lvl} id=\"{}\"{class}>", escape(&id)).into()));
@@ -286,6 +289,23 @@ impl Renderer<'_> {
                     if top && (2..=3).contains(&lvl) {
                         toc_flat.push((lvl, id, title));
                     }
+                    continue;
+                }
+                // A table scrolls sideways in its own box, so that a wide one
+                // never makes the page scroll (WCAG 1.4.10); the box can be
+                // reached and scrolled by keyboard, and is named after the
+                // heading the table is under.
+                Event::Start(Tag::Table(align)) if heading.is_none() => {
+                    let name = if last_heading.is_empty() { "Table".to_string() } else { format!("Table: {last_heading}") };
+                    out.push(Event::Html(
+                        format!("<div class=\"table-wrap\" role=\"region\" tabindex=\"0\" aria-label=\"{}\">\n", escape(&name)).into(),
+                    ));
+                    out.push(Event::Start(Tag::Table(align)));
+                    continue;
+                }
+                Event::End(TagEnd::Table) if heading.is_none() => {
+                    out.push(Event::End(TagEnd::Table));
+                    out.push(Event::Html("</div>\n".into()));
                     continue;
                 }
                 Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
