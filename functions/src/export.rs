@@ -187,18 +187,15 @@ struct MeasuredGoal<'a> {
 /// [`crate::domain::Group::baseline_end`]).
 fn measured_goals(g: &Group) -> Vec<MeasuredGoal<'_>> {
     let Some(plan) = g.pip.draft() else { return Vec::new() };
-    plan.goals
-        .iter()
-        .enumerate()
-        .filter_map(|(i, goal)| {
-            let def = goal.definition.as_ref()?;
+    plan.measured()
+        .filter_map(|(n, goal, def)| {
             let series = g.series(goal.id)?;
             let start = g.baseline_end(goal.id, def);
             let values = series.group_values();
             let analysis = runchart::analyse(&series.to_runchart_points(start, Language::En), def.direction, def.target_value());
             Some(MeasuredGoal {
                 id: goal.id,
-                n: i + 1,
+                n,
                 def,
                 points: series.points().len(),
                 periods: values.len(),

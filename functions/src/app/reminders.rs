@@ -108,20 +108,14 @@ pub fn reminds(g: &Group, today: NaiveDate) -> bool {
 /// reminder settings), in plan order.
 fn due_goals(g: &Group, m: &GroupMember, today: NaiveDate, after: u32) -> Vec<DueGoal> {
     let Some(plan) = g.pip.draft() else { return Vec::new() };
-    plan.goals
-        .iter()
-        .enumerate()
-        .filter_map(|(i, goal)| {
-            let def = goal.definition.as_ref()?;
-            if goal.id == 0 {
-                return None;
-            }
+    plan.measured()
+        .filter_map(|(n, goal, def)| {
             // Points recorded under an earlier definition (another period) do not count.
             let last =
                 m.points.iter().filter(|p| p.goal == goal.id && p.point.period.period() == def.period).map(|p| p.point.period).max()?;
             let current = PeriodId::of(def.period, today);
             let missed = periods_between(last, current);
-            (missed >= after).then_some(DueGoal { id: goal.id, n: i + 1, last, missed, current })
+            (missed >= after).then_some(DueGoal { id: goal.id, n, last, missed, current })
         })
         .collect()
 }

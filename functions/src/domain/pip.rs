@@ -232,6 +232,12 @@ impl PipDraft {
         }
     }
 
+    /// The goals with a structured measure (and their id, so data can refer
+    /// to them), with their number in the plan (1-based), in plan order.
+    pub fn measured(&self) -> impl Iterator<Item = (usize, &GoalDraft, &MeasureDefinition)> {
+        self.goals.iter().enumerate().filter(|(_, g)| g.id > 0).filter_map(|(i, g)| g.definition.as_ref().map(|d| (i + 1, g, d)))
+    }
+
     /// The goal with id `id`, with its number in the plan (1-based).
     pub fn goal(&self, id: u16) -> Option<(usize, &GoalDraft)> {
         self.goals.iter().enumerate().find(|(_, g)| g.id == id && id > 0).map(|(i, g)| (i + 1, g))

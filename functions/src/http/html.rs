@@ -42,6 +42,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("member/plan.html", include_str!("../../templates/member/plan.html")),
     ("member/status.html", include_str!("../../templates/member/status.html")),
     ("member/goal-summary.html", include_str!("../../templates/member/goal-summary.html")),
+    ("member/measure-list.html", include_str!("../../templates/member/measure-list.html")),
     ("member/measures.html", include_str!("../../templates/member/measures.html")),
     ("member/goal.html", include_str!("../../templates/member/goal.html")),
     ("member/reminders-opt-out.html", include_str!("../../templates/member/reminders-opt-out.html")),

@@ -70,7 +70,7 @@ fn crumbs(title: &str, url: &str) -> Value {
 /// The task of measuring the plan's goals: how many have a measure and data.
 fn measure_task(g: &Group) -> Value {
     let goals = g.pip.draft().map(|d| d.goals.as_slice()).unwrap_or_default();
-    let measured: Vec<_> = goals.iter().filter(|goal| goal.definition.is_some()).collect();
+    let measured: Vec<_> = g.pip.draft().map(|d| d.measured().map(|(_, goal, _)| goal).collect()).unwrap_or_default();
     let with_data = measured.iter().filter(|goal| g.points_of(goal.id).next().is_some()).count();
     let (hint, t) = match (measured.len(), with_data) {
         (0, _) => {
@@ -85,8 +85,7 @@ fn measure_task(g: &Group) -> Value {
 /// After submission: record last period's data, if a measured goal lacks
 /// the member's point for it.
 fn record_next(g: &Group, me: &GroupMember, today: NaiveDate) -> Option<Value> {
-    let goals = g.pip.draft()?.goals.iter();
-    let (goal, period) = goals.filter_map(|goal| goal.definition.as_ref().map(|d| (goal, d))).find_map(|(goal, d)| {
+    let (goal, period) = g.pip.draft()?.measured().find_map(|(_, goal, d)| {
         let last =
             crate::domain::measure::PeriodId::of(d.period, crate::domain::measure::PeriodId::of(d.period, today).start().pred_opt()?);
         me.point(goal.id, last).is_none().then_some((goal, last))
