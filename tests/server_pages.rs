@@ -18,15 +18,27 @@ fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
     &html[from..to]
 }
 
-/// `nav.toml` entries for the navigation in a built page's header.
-fn nav_toml(header: &str) -> String {
+/// `nav.toml` entries (`[[nav]]` or `[[nav_fr]]`) for the navigation in a built page's header.
+fn nav_toml(header: &str, table: &str) -> String {
     let mut out = String::new();
     for item in header.split("<li><a href=\"").skip(1) {
         let (href, rest) = item.split_once('"').unwrap_or_default();
         let label = rest.split_once('>').map(|(_, l)| l).unwrap_or_default().split("</a>").next().unwrap_or_default();
-        out.push_str(&format!("[[nav]]\npath = \"{href}\"\ntitle = \"{label}\"\n\n"));
+        out.push_str(&format!("[[{table}]]\npath = \"{href}\"\ntitle = \"{label}\"\n\n"));
     }
     out
+}
+
+/// A site page's header without its language switcher (the site's pages
+/// link their other-language version; the server's error page has none).
+fn without_switcher(header: &str) -> String {
+    match header.find("\n    <p class=\"site-language\">") {
+        Some(from) => {
+            let to = from + header[from..].find("</p>").unwrap() + "</p>".len();
+            format!("{}{}", &header[..from], &header[to..])
+        }
+        None => header.to_string(),
+    }
 }
 
 struct TempDir(PathBuf);
@@ -48,19 +60,47 @@ fn server_pages_share_the_sites_header_footer_and_stylesheets() {
     let r = error_response(&ApiError::NotFound("Not found".into()), Wants::Html, "/");
     let server = std::str::from_utf8(r.body()).unwrap();
 
-    let site_header = between(&site, "<header class=\"site-header\">", "</header>");
+    let site_header = without_switcher(between(&site, "<header class=\"site-header\">", "</header>"));
     let server_header = between(server, "<header class=\"site-header\">", "</header>");
     assert_eq!(
         site_header,
         server_header,
         "the server pages' header differs from the site's; if content/ changed the navigation, \
          functions/templates/nav.toml should list:\n\n{}",
-        nav_toml(site_header)
+        nav_toml(&site_header, "nav")
     );
     assert_eq!(
         between(&site, "<footer class=\"site-footer\">", "</footer>"),
         between(server, "<footer class=\"site-footer\">", "</footer>")
     );
+    // The same in French: the server's French pages wear the French site's
+    // header and footer, whose links (nav.toml's `nav_fr` and `urls_fr`)
+    // are the French pages' addresses.
+    let site_fr = std::fs::read_to_string(out.0.join("fr/search/index.html")).unwrap();
+    let server_fr = qi_functions::http::html::render(
+        "error.html",
+        "/",
+        serde_json::json!({ "lang": "fr", "title": "T", "message": "M", "back": "/", "fields": [] }),
+    )
+    .unwrap();
+    let site_header = without_switcher(between(&site_fr, "<header class=\"site-header\">", "</header>"));
+    assert_eq!(
+        site_header,
+        between(&server_fr, "<header class=\"site-header\">", "</header>"),
+        "the server's French header differs from the site's; functions/templates/nav.toml should list:\n\n{}",
+        nav_toml(&site_header, "nav_fr")
+    );
+    assert_eq!(
+        between(&site_fr, "<footer class=\"site-footer\">", "</footer>"),
+        between(&server_fr, "<footer class=\"site-footer\">", "</footer>")
+    );
+    assert!(server_fr.starts_with("<!doctype html>\n<html lang=\"fr\">"), "{server_fr}");
+    // Every French address the server links to is a page of the built site.
+    let nav: toml::Table = toml::from_str(&std::fs::read_to_string(root.join("functions/templates/nav.toml")).unwrap()).unwrap();
+    for (key, path) in nav["urls_fr"].as_table().unwrap() {
+        let path = path.as_str().unwrap();
+        assert!(out.0.join(path.trim_start_matches('/')).join("index.html").is_file(), "nav.toml: {key} = {path} is not a page of the site");
+    }
 
     // Same stylesheets: the site links the hashed names, the server the
     // stable ones, and both names hold the same bytes.

@@ -88,7 +88,8 @@ fn markdown(c: &mut Criterion) {
     fixture(dir.path());
     let config = Config::load(dir.path(), None).unwrap();
     let mut problems = Vec::new();
-    let lib = Library::load(dir.path(), &config.content_dir, false, &mut problems);
+    let langs: Vec<String> = config.languages.iter().map(|l| l.code.clone()).collect();
+    let lib = Library::load(dir.path(), &config.content_dir, &langs, false, &mut problems);
     assert!(problems.is_empty(), "{problems:?}");
     let i = lib.by_key["guide/measuring.md"];
     let e = &lib.entries[i];

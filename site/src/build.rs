@@ -90,7 +90,7 @@ pub(crate) fn build_keeping(opts: &Options, sink: &dyn Sink) -> Result<(Summary,
     // Phase 3: outputs.
     write_robots(&p, sink, &mut problems);
     write_listings(&p, &rendered, sink, &mut problems);
-    let shared = Shared::new(&p.lib, &p.config, p.config_value.clone(), p.theme.facts.clone());
+    let shared = Shared::new(&p.lib, &p.config, p.config_values.clone(), p.theme.facts.clone());
     let mut failures = write_specials(&p, &shared, sink);
     for a in &p.lib.aliases {
         write_alias(&p, a, sink, &mut problems);
@@ -148,7 +148,7 @@ pub(crate) fn build_keeping(opts: &Options, sink: &dyn Sink) -> Result<(Summary,
         assets: p.assets.files.len(),
         files: p.lib.files.len(),
         elapsed: started.elapsed(),
-        warnings: fail(rendered.iter().flatten().flat_map(|r| r.warnings.iter().cloned()).collect()).0,
+        warnings: fail(rendered.iter().flatten().flat_map(|r| r.warnings.iter().cloned()).chain(p.warnings.iter().cloned()).collect()).0,
     };
     Ok((summary, p, rendered))
 }

@@ -14,18 +14,54 @@ struct RawConfig {
     base_url: String,
     #[serde(default)]
     description: String,
-    #[serde(default = "default_language")]
-    language: String,
+    /// The language of the pages without a language in their file name.
+    #[serde(default = "default_language", alias = "language")]
+    default_language: String,
+    /// The other languages: `[languages.fr]` with the site's `title` and
+    /// `description` in that language and the `name` its switcher shows.
+    #[serde(default)]
+    languages: std::collections::BTreeMap<String, RawLanguage>,
+    /// Whether `qi check` and builds fail when a page lacks a translation
+    /// (otherwise `qi check` lists them as warnings).
+    #[serde(default)]
+    require_translations: bool,
     #[serde(default)]
     templates_dir: Option<String>,
     #[serde(default)]
     static_dir: Option<String>,
     #[serde(default)]
+    i18n_dir: Option<String>,
+    #[serde(default)]
     extra: toml::Table,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLanguage {
+    name: String,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
 }
 
 fn default_language() -> String {
     "en".to_string()
+}
+
+/// One language of the site.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Language {
+    /// `en`, `fr`: the `lang` attribute, the file-name suffix (`page.fr.md`)
+    /// and, for every language but the default, the path prefix (`/fr/`).
+    pub code: String,
+    /// The language's own name, as the switcher shows it: `Français`.
+    pub name: String,
+    /// The site's title and description in this language.
+    pub title: String,
+    pub description: String,
+    /// The path prefix: `""` for the default language, `/fr` for French.
+    pub prefix: String,
 }
 
 /// The site configuration, with the base URL split into what links need.
@@ -33,7 +69,11 @@ fn default_language() -> String {
 pub struct Config {
     pub title: String,
     pub description: String,
+    /// The default language's code.
     pub language: String,
+    /// Every language, the default first.
+    pub languages: Vec<Language>,
+    pub require_translations: bool,
     /// `https://example.org` with no trailing slash (and no path).
     pub origin: String,
     /// The path the site lives under, `""` at the root of its host, or `/qi`.
@@ -42,6 +82,8 @@ pub struct Config {
     pub content_dir: PathBuf,
     pub templates_dir: PathBuf,
     pub static_dir: PathBuf,
+    /// The translation files of the templates' strings (`site/i18n/`).
+    pub i18n_dir: PathBuf,
     pub extra: serde_json::Value,
 }
 
@@ -66,16 +108,42 @@ impl Config {
             }
         })?;
         let dir = |d: &Option<String>, default: &str| root.join(d.as_deref().unwrap_or(default));
+        let mut languages = vec![Language {
+            code: raw.default_language.clone(),
+            name: raw.languages.get(&raw.default_language).map(|l| l.name.clone()).unwrap_or_else(|| raw.default_language.clone()),
+            title: raw.title.clone(),
+            description: raw.description.clone(),
+            prefix: String::new(),
+        }];
+        for (code, l) in &raw.languages {
+            if *code == raw.default_language {
+                continue;
+            }
+            if code.is_empty() || !code.chars().all(|c| c.is_ascii_lowercase() || c == '-') {
+                let at = source.text.find(&format!("[languages.{code}]")).unwrap_or(0);
+                return Err(source.problem(at, format!("language code `{code}` must be lowercase letters, like `fr`")));
+            }
+            languages.push(Language {
+                code: code.clone(),
+                name: l.name.clone(),
+                title: l.title.clone().unwrap_or_else(|| raw.title.clone()),
+                description: l.description.clone().unwrap_or_else(|| raw.description.clone()),
+                prefix: format!("/{code}"),
+            });
+        }
         Ok(Config {
             title: raw.title,
             description: raw.description,
-            language: raw.language,
+            language: raw.default_language,
+            languages,
+            require_translations: raw.require_translations,
             origin,
             base_path,
             root: root.to_path_buf(),
             content_dir: root.join("content"),
             templates_dir: dir(&raw.templates_dir, "site/templates"),
             static_dir: dir(&raw.static_dir, "site/static"),
+            i18n_dir: dir(&raw.i18n_dir, "site/i18n"),
             extra: serde_json::to_value(&raw.extra).unwrap_or_default(),
         })
     }
@@ -88,6 +156,16 @@ impl Config {
     /// A site path as an absolute URL, for the sitemap and the feed.
     pub fn permalink(&self, path: &str) -> String {
         format!("{}{}{}", self.origin, self.base_path, path)
+    }
+
+    /// The language with this code, if the site has it.
+    pub fn lang(&self, code: &str) -> Option<&Language> {
+        self.languages.iter().find(|l| l.code == code)
+    }
+
+    /// The language of a code the library gave an entry (always configured).
+    pub fn lang_or_default(&self, code: &str) -> &Language {
+        self.lang(code).unwrap_or(&self.languages[0])
     }
 
     pub fn base_url(&self) -> String {

@@ -157,7 +157,7 @@ impl Incremental {
         let deps = dependencies(&st.p, &st.own, &summaries, nav);
         let stale: Vec<usize> = (0..deps.len()).filter(|&i| deps[i] != st.deps[i]).collect();
         let counting = Counting { sink, files: Default::default() };
-        let shared = Shared::new(&st.p.lib, &st.p.config, st.p.config_value.clone(), st.p.theme.facts.clone());
+        let shared = Shared::new(&st.p.lib, &st.p.config, st.p.config_values.clone(), st.p.theme.facts.clone());
         let st_ref = &*st;
         let mut failures = stale
             .par_iter()
@@ -256,13 +256,15 @@ fn summary_hashes(lib: &Library) -> Vec<u64> {
         .collect()
 }
 
-/// The main navigation: the home page's sections and pages.
+/// The main navigations: each language's home page's sections and pages.
 fn nav_hash(lib: &Library, summaries: &[u64]) -> u64 {
     hash_of(|h| {
-        if let Some(home) = lib.home {
-            let e = &lib.entries[home];
-            for &i in e.subsections.iter().chain(&e.pages) {
-                summaries[i].hash(h);
+        for lang in &lib.langs {
+            if let Some(&home) = lib.homes.get(lang) {
+                let e = &lib.entries[home];
+                for &i in e.subsections.iter().chain(&e.pages) {
+                    summaries[i].hash(h);
+                }
             }
         }
     })
@@ -297,7 +299,11 @@ fn dependencies(p: &Prepared, own: &[u64], summaries: &[u64], nav: u64) -> Vec<u
             hash_of(|h| {
                 nav.hash(h);
                 own[i].hash(h);
-                (lib.home == Some(i)).hash(h);
+                (lib.homes.get(&e.lang) == Some(&i)).hash(h);
+                // The language switcher and the alternates name each version.
+                for &t in &e.translations {
+                    summaries[t].hash(h);
+                }
                 let pick = |h: &mut DefaultHasher, o: Option<usize>| o.map(|k| summaries[k]).hash(h);
                 for &a in &e.ancestors {
                     summaries[a].hash(h);
@@ -317,7 +323,7 @@ fn dependencies(p: &Prepared, own: &[u64], summaries: &[u64], nav: u64) -> Vec<u
                     // Its section's side navigation (`Shared::side_navs`).
                     let s = &lib.entries[parent];
                     summaries[parent].hash(h);
-                    (lib.home == Some(parent)).hash(h);
+                    (lib.homes.get(&e.lang) == Some(&parent)).hash(h);
                     s.pages.len().hash(h);
                     if s.pages.len() <= SIDE_NAV_LIMIT {
                         list(h, &s.pages);

@@ -20,8 +20,17 @@ pub enum Kind {
 #[derive(Debug)]
 pub struct Entry {
     pub kind: Kind,
-    /// Path under `content/`, with `/`: `groups/forming.md`, `groups/_index.md`.
+    /// Path under `content/`, with `/`: `groups/forming.md`, `groups/_index.md`,
+    /// `groups/forming.fr.md`.
     pub key: String,
+    /// The language code: from the file name (`forming.fr.md`), else the
+    /// site's default language.
+    pub lang: String,
+    /// The key of the default-language version this translates (its own key
+    /// for a default-language entry): `groups/forming.md`.
+    pub base_key: String,
+    /// The other languages' versions of this entry, in the site's order.
+    pub translations: Vec<usize>,
     pub source: SourceText,
     pub fm: FrontMatter,
     pub body_offset: usize,
@@ -73,7 +82,12 @@ pub struct Library {
     pub by_path: HashMap<String, usize>,
     pub aliases: Vec<Alias>,
     pub files: Vec<ContentFile>,
+    /// The default language's home page.
     pub home: Option<usize>,
+    /// Each language's home page (`_index.md`, `_index.fr.md`), by code.
+    pub homes: HashMap<String, usize>,
+    /// The site's language codes, the default first.
+    pub langs: Vec<String>,
     /// Content paths left out of this build because they are drafts.
     pub drafts: HashSet<String>,
     /// Content paths that failed to load (links to them are not reported again).
@@ -89,8 +103,8 @@ pub struct Target {
 impl Library {
     /// Load every file under `content_dir`. Problems are collected, not fatal:
     /// the library holds everything that loaded.
-    pub fn load(root: &Path, content_dir: &Path, drafts: bool, problems: &mut Vec<Problem>) -> Library {
-        let mut lib = Library::default();
+    pub fn load(root: &Path, content_dir: &Path, langs: &[String], drafts: bool, problems: &mut Vec<Problem>) -> Library {
+        let mut lib = Library { langs: langs.to_vec(), ..Library::default() };
         let mut md_files = Vec::new();
         let walker = walkdir::WalkDir::new(content_dir).sort_by_file_name().into_iter();
         for item in walker.filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.')) {
@@ -125,11 +139,15 @@ impl Library {
                     .map_err(|e| (key.clone(), Problem::in_file(name.clone(), format!("cannot read: {e}"))))?;
                 let source = SourceText::new(name, text);
                 let (fm, body_offset) = front_matter::parse(&source).map_err(|p| (key.clone(), p))?;
-                let is_section = key == "_index.md" || key.ends_with("/_index.md");
+                let (lang, base_key) = split_lang(&key, langs);
+                let is_section = base_key == "_index.md" || base_key.ends_with("/_index.md");
                 let kind = if is_section { Kind::Section } else { Kind::Page };
                 Ok(Entry {
                     kind,
                     key,
+                    lang,
+                    base_key,
+                    translations: vec![],
                     source,
                     fm,
                     body_offset,
@@ -157,10 +175,15 @@ impl Library {
 
         // Drafts: a draft section takes its whole folder with it.
         if !drafts {
-            let draft_dirs: Vec<String> =
-                entries.iter().filter(|e| e.is_section() && e.fm.draft).map(|e| e.key.trim_end_matches("_index.md").to_string()).collect();
+            // (A draft translation of a section takes only that language's pages.)
+            let draft_dirs: Vec<(String, String)> = entries
+                .iter()
+                .filter(|e| e.is_section() && e.fm.draft)
+                .map(|e| (e.base_key.trim_end_matches("_index.md").to_string(), e.lang.clone()))
+                .collect();
+            let default_lang = langs.first().cloned().unwrap_or_default();
             entries.retain(|e| {
-                let in_draft_dir = draft_dirs.iter().any(|d| e.key.starts_with(d.as_str()));
+                let in_draft_dir = draft_dirs.iter().any(|(d, l)| e.base_key.starts_with(d.as_str()) && *l == e.lang);
                 if e.fm.draft || in_draft_dir {
                     lib.drafts.insert(e.key.clone());
                     false
@@ -168,12 +191,28 @@ impl Library {
                     true
                 }
             });
-            lib.files.retain(|f| !draft_dirs.iter().any(|d| f.path[1..].starts_with(d.as_str())));
+            lib.files.retain(|f| !draft_dirs.iter().any(|(d, l)| *l == default_lang && f.path[1..].starts_with(d.as_str())));
         }
 
-        // URLs.
+        // URLs. A folder's segment is, in each language, the `slug` of its
+        // section (`pip/_index.fr.md`) or of the page of the same name beside
+        // it (`groups/sign-up.fr.md` for `groups/sign-up/`), else its name.
+        let mut folder_slugs: HashMap<(String, String), (bool, String)> = HashMap::new();
+        for e in entries.iter() {
+            let Some(slug) = &e.fm.slug else { continue };
+            let folder = if e.is_section() {
+                parent_dir(&e.base_key)
+            } else {
+                format!("{}/", e.base_key.trim_end_matches(".md"))
+            };
+            let slot = folder_slugs.entry((folder, e.lang.clone())).or_insert((false, String::new()));
+            if e.is_section() || !slot.0 {
+                *slot = (e.is_section(), slug.value.clone());
+            }
+        }
+        let default_lang = langs.first().map(String::as_str).unwrap_or("en");
         for e in entries.iter_mut() {
-            match url_path(e) {
+            match url_path(e, default_lang, &folder_slugs) {
                 Ok(p) => e.path = p,
                 Err((offset, m)) => {
                     lib.failed.insert(e.key.clone());
@@ -185,6 +224,18 @@ impl Library {
 
         for (i, e) in entries.iter().enumerate() {
             lib.by_key.insert(e.key.clone(), i);
+        }
+        // Translations: entries with the same base key.
+        let mut by_base: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            by_base.entry(e.base_key.clone()).or_default().push(i);
+        }
+        let rank = |code: &str| langs.iter().position(|l| l == code).unwrap_or(usize::MAX);
+        for versions in by_base.values_mut() {
+            versions.sort_by_key(|&i| rank(&entries[i].lang));
+            for &i in versions.iter() {
+                entries[i].translations = versions.iter().copied().filter(|&j| j != i).collect();
+            }
         }
         let mut claimed: HashMap<String, String> = HashMap::new();
         for (i, e) in entries.iter().enumerate() {
@@ -235,23 +286,45 @@ impl Library {
             }
             return;
         };
+        self.homes.clear();
+        for (i, e) in self.entries.iter().enumerate() {
+            if e.base_key == "_index.md" {
+                self.homes.insert(e.lang.clone(), i);
+            }
+        }
+        let mut homeless: HashSet<String> = HashSet::new();
         for i in 0..self.entries.len() {
-            if i == home {
+            if self.homes.values().any(|&h| h == i) {
                 continue;
             }
-            let key = &self.entries[i].key;
-            // The nearest folder above with an `_index.md`.
+            let lang = self.entries[i].lang.clone();
+            let suffix = self.suffix(&lang);
+            let key = &self.entries[i].base_key;
+            // The nearest folder above with an `_index.md` in this language.
             let mut dir = parent_dir(key);
             if self.entries[i].is_section() {
                 dir = parent_dir(dir.trim_end_matches('/'));
             }
+            let lang_home = match self.homes.get(&lang) {
+                Some(&h) => h,
+                None => {
+                    if homeless.insert(lang.clone()) {
+                        problems.push(
+                            self.entries[i]
+                                .source
+                                .problem(0, format!("this page is in `{lang}`, which has no home page: create content/_index{suffix}.md")),
+                        );
+                    }
+                    home
+                }
+            };
             let parent = loop {
-                let candidate = format!("{dir}_index.md");
+                let candidate = format!("{dir}_index{suffix}.md");
                 if let Some(&p) = self.by_key.get(&candidate) {
                     break p;
                 }
                 if dir.is_empty() {
-                    break home;
+                    break lang_home;
                 }
                 dir = parent_dir(dir.trim_end_matches('/'));
             };
@@ -294,13 +367,36 @@ impl Library {
         }
     }
 
-    /// Resolve `@/groups/forming.md#goals`.
-    pub fn resolve(&self, link: &str) -> Result<Target, String> {
+    /// `""` for the default language, `.fr` for French: what a file name
+    /// carries before `.md`.
+    pub fn suffix(&self, lang: &str) -> String {
+        if self.langs.first().map(String::as_str) == Some(lang) || self.langs.is_empty() {
+            String::new()
+        } else {
+            format!(".{lang}")
+        }
+    }
+
+    /// The key of `key`'s version in `lang`: `pip/x.md` → `pip/x.fr.md`.
+    pub fn localized_key(&self, key: &str, lang: &str) -> String {
+        match key.strip_suffix(".md") {
+            Some(stem) => format!("{stem}{}.md", self.suffix(lang)),
+            None => key.to_string(),
+        }
+    }
+
+    /// Resolve `@/groups/forming.md#goals` from a page in `lang`: to the
+    /// version in that language when there is one (so the French guidance
+    /// links to French pages), else to the file named.
+    pub fn resolve(&self, link: &str, lang: &str) -> Result<Target, String> {
         let rest = link.strip_prefix("@/").unwrap_or(link);
         let (key, anchor) = match rest.split_once('#') {
             Some((k, a)) => (k, Some(a.to_string())),
             None => (rest, None),
         };
+        if let Some(&entry) = self.by_key.get(&self.localized_key(key, lang)) {
+            return Ok(Target { entry, anchor });
+        }
         if let Some(&entry) = self.by_key.get(key) {
             return Ok(Target { entry, anchor });
         }
@@ -350,13 +446,32 @@ fn order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
         .then_with(|| a.key.cmp(&b.key))
 }
 
+/// `groups/forming.fr.md` with French configured → (`fr`, `groups/forming.md`).
+fn split_lang(key: &str, langs: &[String]) -> (String, String) {
+    let default = langs.first().cloned().unwrap_or_else(|| "en".to_string());
+    if let Some(stem) = key.strip_suffix(".md") {
+        if let Some((base, code)) = stem.rsplit_once('.') {
+            if langs.iter().skip(1).any(|l| l == code) && !base.ends_with('/') && !base.is_empty() {
+                return (code.to_string(), format!("{base}.md"));
+            }
+        }
+    }
+    (default, key.to_string())
+}
+
 /// The site path of an entry, or the offset and message of why it has none.
-fn url_path(e: &Entry) -> Result<String, (usize, String)> {
-    let parts: Vec<&str> = e.key.split('/').collect();
+fn url_path(e: &Entry, default_lang: &str, folder_slugs: &HashMap<(String, String), (bool, String)>) -> Result<String, (usize, String)> {
+    let parts: Vec<&str> = e.base_key.split('/').collect();
     let (dirs, file) = parts.split_at(parts.len() - 1);
-    let mut path = String::from("/");
+    let mut path = if e.lang == default_lang { String::from("/") } else { format!("/{}/", e.lang) };
+    let mut folder = String::new();
     for d in dirs {
-        let s = slugify(d);
+        folder.push_str(d);
+        folder.push('/');
+        let s = match folder_slugs.get(&(folder.clone(), e.lang.clone())) {
+            Some((_, slug)) => slug.clone(),
+            None => slugify(d),
+        };
         if s.is_empty() {
             return Err((0, format!("folder name `{d}` has no letters or digits to make a URL from")));
         }
@@ -366,7 +481,9 @@ fn url_path(e: &Entry) -> Result<String, (usize, String)> {
     let file = file[0];
     if e.is_section() {
         if let Some(s) = &e.fm.slug {
-            return Err((s.offset, "`slug` cannot be set on a section (_index.md): rename its folder instead".to_string()));
+            if dirs.is_empty() {
+                return Err((s.offset, "`slug` cannot be set on the home page".to_string()));
+            }
         }
         return Ok(path);
     }

@@ -8,7 +8,7 @@ use percent_encoding::percent_decode_str;
 use crate::error::Problem;
 use crate::library::Library;
 use crate::markdown::{Rendered, RESERVED_IDS};
-use crate::prepare::{Prepared, SEARCH_INDEX, SEARCH_PATH};
+use crate::prepare::{not_found_path, search_index_path, search_path, Prepared};
 
 /// Add a problem for every broken anchor or local link of the rendered pages.
 pub(crate) fn check_links(p: &Prepared, rendered: &[Option<Rendered>], problems: &mut Vec<Problem>) {
@@ -17,11 +17,17 @@ pub(crate) fn check_links(p: &Prepared, rendered: &[Option<Rendered>], problems:
     known.extend(lib.aliases.iter().map(|a| a.path.clone()));
     known.extend(lib.files.iter().map(|f| f.path.clone()));
     known.extend(p.assets.files.iter().map(|(p, _)| format!("/{p}")));
-    for p in ["/", SEARCH_PATH, SEARCH_INDEX, "/sitemap.xml", "/robots.txt", "/404.html"] {
+    for p in ["/sitemap.xml", "/robots.txt"] {
         known.insert(p.to_string());
     }
-    if let Some(f) = &p.feed_path {
-        known.insert(f.clone());
+    for l in &p.config.languages {
+        known.insert(format!("{}/", l.prefix));
+        known.insert(search_path(&l.prefix));
+        known.insert(search_index_path(&l.prefix));
+        known.insert(not_found_path(&l.prefix));
+        if let Some(f) = crate::outputs::feed_path(lib, &l.code) {
+            known.insert(f);
+        }
     }
     for (i, r) in rendered.iter().enumerate() {
         let Some(r) = r else { continue };

@@ -22,12 +22,48 @@ pub fn robots(theme: &Theme, config_value: &Value) -> Result<String, Problem> {
     render(theme, "robots.txt", json!({ "config": config_value }))
 }
 
-pub fn sitemap(theme: &Theme, config_value: &Value, config: &Config, lib: &Library, extra_paths: &[&str]) -> Result<String, Problem> {
-    let mut entries: Vec<(&str, Option<&str>)> =
-        lib.entries.iter().filter(|e| !e.hidden()).map(|e| (e.path.as_str(), e.fm.date.as_ref().map(|d| d.day.as_str()))).collect();
-    entries.extend(extra_paths.iter().map(|p| (*p, None)));
-    entries.sort();
-    let entries: Vec<Value> = entries.iter().map(|(path, day)| json!({ "permalink": config.permalink(path), "lastmod": day })).collect();
+/// The feed of the news section in `lang` (`/news/atom.xml`, `/fr/nouvelles/atom.xml`).
+pub fn feed_path(lib: &Library, lang: &str) -> Option<String> {
+    lib.by_key.get(&lib.localized_key(NEWS_SECTION, lang)).map(|&n| format!("{}atom.xml", lib.entries[n].path))
+}
+
+/// The sitemap: every page that is not hidden, each with its other
+/// languages' versions as alternates (`xhtml:link`), and `extra`: pages
+/// without a content file, given as their versions (language, path).
+pub fn sitemap(theme: &Theme, config_value: &Value, config: &Config, lib: &Library, extra: &[Vec<(String, String)>]) -> Result<String, Problem> {
+    let default = &config.language;
+    let alternates = |versions: Vec<(&str, &str)>| -> Value {
+        if versions.len() < 2 {
+            return json!([]);
+        }
+        let mut out: Vec<Value> = versions.iter().map(|(l, p)| json!({ "hreflang": l, "href": config.permalink(p) })).collect();
+        if let Some((_, p)) = versions.iter().find(|(l, _)| *l == default.as_str()) {
+            out.push(json!({ "hreflang": "x-default", "href": config.permalink(p) }));
+        }
+        Value::Array(out)
+    };
+    let mut entries: Vec<(String, Option<String>, Value)> = lib
+        .entries
+        .iter()
+        .filter(|e| !e.hidden())
+        .map(|e| {
+            let mut versions: Vec<(&str, &str)> = vec![(e.lang.as_str(), e.path.as_str())];
+            versions.extend(e.translations.iter().map(|&t| (lib.entries[t].lang.as_str(), lib.entries[t].path.as_str())));
+            versions.sort_by_key(|(l, _)| config.languages.iter().position(|x| x.code == *l));
+            (e.path.clone(), e.fm.date.as_ref().map(|d| d.day.clone()), alternates(versions))
+        })
+        .collect();
+    for versions in extra {
+        let v: Vec<(&str, &str)> = versions.iter().map(|(l, p)| (l.as_str(), p.as_str())).collect();
+        for (_, p) in versions {
+            entries.push((p.clone(), None, alternates(v.clone())));
+        }
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    let entries: Vec<Value> = entries
+        .iter()
+        .map(|(path, day, alt)| json!({ "permalink": config.permalink(path), "lastmod": day, "alternates": alt }))
+        .collect();
     render(theme, "sitemap.xml", json!({ "config": config_value, "entries": entries }))
 }
 
@@ -37,9 +73,10 @@ pub fn atom(
     config_value: &Value,
     config: &Config,
     lib: &Library,
+    lang: &str,
     rendered: &[Option<Rendered>],
 ) -> Option<Result<(String, String), Problem>> {
-    let &news = lib.by_key.get(NEWS_SECTION)?;
+    let &news = lib.by_key.get(&lib.localized_key(NEWS_SECTION, lang))?;
     let section = &lib.entries[news];
     let feed_path = format!("{}atom.xml", section.path);
     let mut pages: Vec<usize> = section.pages.clone();
@@ -63,6 +100,7 @@ pub fn atom(
         .collect();
     let ctx = json!({
         "config": config_value,
+        "lang": lang,
         "section": { "title": section.fm.title, "permalink": config.permalink(&section.path) },
         "feed_url": config.permalink(&feed_path),
         "updated": updated,
@@ -83,13 +121,13 @@ struct SearchDoc<'a> {
 /// Most text kept per page in the search index.
 const SEARCH_TEXT_LIMIT: usize = 4000;
 
-/// The JSON the search page's script searches.
-pub fn search_index(config: &Config, lib: &Library, rendered: &[Option<Rendered>]) -> String {
+/// The JSON the search page's script searches: the pages in `lang`.
+pub fn search_index(config: &Config, lib: &Library, lang: &str, rendered: &[Option<Rendered>]) -> String {
     let docs: Vec<SearchDoc> = lib
         .entries
         .iter()
         .enumerate()
-        .filter(|(_, e)| !e.hidden())
+        .filter(|(_, e)| !e.hidden() && e.lang == lang)
         .map(|(i, e)| {
             let text = rendered.get(i).and_then(|r| r.as_ref()).map(|r| r.text.as_str()).unwrap_or("");
             let mut end = text.len().min(SEARCH_TEXT_LIMIT);
@@ -99,7 +137,7 @@ pub fn search_index(config: &Config, lib: &Library, rendered: &[Option<Rendered>
             SearchDoc {
                 title: &e.fm.title,
                 url: config.link(&e.path),
-                section: e.parent.filter(|&p| Some(p) != lib.home).map(|p| lib.entries[p].fm.title.as_str()).unwrap_or(""),
+                section: e.parent.filter(|&p| lib.homes.get(&e.lang) != Some(&p)).map(|p| lib.entries[p].fm.title.as_str()).unwrap_or(""),
                 description: e.fm.description.as_deref().unwrap_or(""),
                 text: &text[..end],
             }

@@ -3,7 +3,9 @@
 //! short summary per entry), never whole sections re-serialised per page.
 use serde_json::{json, Map, Value};
 
-use crate::config::Config;
+use std::collections::HashMap;
+
+use crate::config::{Config, Language};
 use crate::library::{Entry, Library};
 use crate::markdown::Rendered;
 
@@ -13,29 +15,65 @@ pub const SIDE_NAV_LIMIT: usize = 60;
 
 /// Values built once per build and shared by every page's context.
 pub struct Shared {
-    pub config: Value,
+    /// The `config` global of each language.
+    pub configs: HashMap<String, Value>,
     /// The global `facts` (`qi_facts::Facts`): limits and names forms show.
     pub facts: Value,
-    pub nav: Value,
+    /// The main navigation of each language (its home page's sections and pages).
+    pub navs: HashMap<String, Value>,
     pub summaries: Vec<Value>,
     /// For each section: its title, URL and (if short enough) its pages.
     pub side_navs: Vec<Value>,
 }
 
-pub fn lang<'a>(e: &'a Entry, config: &'a Config) -> &'a str {
-    e.fm.extra.get("lang").and_then(Value::as_str).unwrap_or(&config.language)
+/// An entry's language: its file name's (`page.fr.md`), else the default.
+pub fn lang(e: &Entry) -> &str {
+    &e.lang
 }
 
-pub fn config_value(config: &Config, feed_path: Option<&str>) -> Value {
+/// The `config` global of the pages in `lang`: the site's title and
+/// description in that language, and the addresses the layout links to
+/// (`home_url`, `search_url`, `feed_url`) in that language.
+pub fn config_value(config: &Config, lang: &Language, feed_path: Option<&str>) -> Value {
     json!({
         "feed_url": feed_path.map(|p| config.link(p)),
-        "title": config.title,
-        "description": config.description,
+        "title": lang.title,
+        "description": lang.description,
         "base_url": config.base_url(),
         "base_path": config.base_path,
-        "language": config.language,
+        "language": lang.code,
+        "default_language": config.language,
+        "home_url": config.link(&format!("{}/", lang.prefix)),
+        "search_url": config.link(&crate::prepare::search_path(&lang.prefix)),
+        "search_index_url": config.link(&crate::prepare::search_index_path(&lang.prefix)),
+        "languages": config.languages.iter().map(|l| json!({ "code": l.code, "name": l.name })).collect::<Vec<_>>(),
         "extra": config.extra,
     })
+}
+
+/// Every version of entry `i` (itself included), in the site's language
+/// order: `lang`, `name`, `url`, `permalink`, `title`, `current`. The layout
+/// writes the `hreflang` alternates and the language switcher from it.
+pub fn versions(lib: &Library, config: &Config, i: usize) -> Value {
+    let e = &lib.entries[i];
+    let mut all: Vec<usize> = e.translations.iter().copied().chain(std::iter::once(i)).collect();
+    let rank = |k: usize| config.languages.iter().position(|l| l.code == lib.entries[k].lang).unwrap_or(usize::MAX);
+    all.sort_by_key(|&k| rank(k));
+    Value::Array(
+        all.iter()
+            .map(|&k| {
+                let t = &lib.entries[k];
+                json!({
+                    "lang": t.lang,
+                    "name": config.lang_or_default(&t.lang).name,
+                    "url": config.link(&t.path),
+                    "permalink": config.permalink(&t.path),
+                    "title": t.fm.title,
+                    "current": k == i,
+                })
+            })
+            .collect(),
+    )
 }
 
 fn summary(lib: &Library, config: &Config, i: usize) -> Value {
@@ -54,15 +92,19 @@ fn summary(lib: &Library, config: &Config, i: usize) -> Value {
 }
 
 impl Shared {
-    pub fn new(lib: &Library, config: &Config, config_value: Value, facts: Value) -> Shared {
+    pub fn new(lib: &Library, config: &Config, configs: HashMap<String, Value>, facts: Value) -> Shared {
         let summaries: Vec<Value> = (0..lib.entries.len()).map(|i| summary(lib, config, i)).collect();
-        let mut nav = Vec::new();
-        if let Some(h) = lib.home {
-            // Top navigation: the home page's sections and pages, by weight.
-            let home = &lib.entries[h];
-            let mut items: Vec<usize> = home.subsections.iter().chain(home.pages.iter()).copied().collect();
-            items.sort_by_key(|&i| (lib.entries[i].fm.weight.unwrap_or(i64::MAX), lib.entries[i].fm.title.to_lowercase()));
-            nav = items.iter().map(|&i| summaries[i].clone()).collect();
+        let mut navs = HashMap::new();
+        for l in &config.languages {
+            let mut nav = Vec::new();
+            if let Some(&h) = lib.homes.get(&l.code) {
+                // Top navigation: the home page's sections and pages, by weight.
+                let home = &lib.entries[h];
+                let mut items: Vec<usize> = home.subsections.iter().chain(home.pages.iter()).copied().collect();
+                items.sort_by_key(|&i| (lib.entries[i].fm.weight.unwrap_or(i64::MAX), lib.entries[i].fm.title.to_lowercase()));
+                nav = items.iter().map(|&i| summaries[i].clone()).collect();
+            }
+            navs.insert(l.code.clone(), Value::Array(nav));
         }
         let side_navs = (0..lib.entries.len())
             .map(|i| {
@@ -80,11 +122,19 @@ impl Shared {
                     "pages": pages,
                     "subsections": subsections,
                     "page_count": e.pages.len(),
-                    "is_home": lib.home == Some(i),
+                    "is_home": lib.homes.get(&e.lang) == Some(&i),
                 })
             })
             .collect();
-        Shared { config: config_value, facts, nav: Value::Array(nav), summaries, side_navs }
+        Shared { configs, facts, navs, summaries, side_navs }
+    }
+
+    pub fn config(&self, lang: &str) -> Value {
+        self.configs.get(lang).cloned().unwrap_or(Value::Null)
+    }
+
+    pub fn nav(&self, lang: &str) -> Value {
+        self.navs.get(lang).cloned().unwrap_or(Value::Array(vec![]))
     }
 }
 
@@ -100,7 +150,7 @@ pub fn page_stub(lib: &Library, config: &Config, i: usize) -> Value {
         "file": e.key,
         "date": e.fm.date.as_ref().map(|d| d.value.clone()),
         "extra": e.fm.extra,
-        "lang": lang(e, config),
+        "lang": lang(e),
         "is_section": e.is_section(),
     })
 }
@@ -122,7 +172,8 @@ pub fn context(lib: &Library, config: &Config, shared: &Shared, i: usize, render
     this.insert("day".into(), json!(e.fm.date.as_ref().map(|d| d.day.clone())));
     this.insert("weight".into(), json!(e.fm.weight));
     this.insert("extra".into(), e.fm.extra.clone());
-    this.insert("lang".into(), json!(lang(e, config)));
+    this.insert("lang".into(), json!(lang(e)));
+    this.insert("versions".into(), versions(lib, config, i));
     this.insert("toc".into(), serde_json::to_value(&rendered.toc).unwrap_or_default());
     this.insert("word_count".into(), json!(rendered.text.split_whitespace().count()));
     this.insert("content".into(), Value::String(rendered.html.clone()));
@@ -130,14 +181,15 @@ pub fn context(lib: &Library, config: &Config, shared: &Shared, i: usize, render
     let pick = |o: Option<usize>| o.map(|k| shared.summaries[k].clone()).unwrap_or(Value::Null);
     this.insert("prev".into(), pick(e.prev));
     this.insert("next".into(), pick(e.next));
-    this.insert("is_home".into(), json!(lib.home == Some(i)));
+    this.insert("is_home".into(), json!(lib.homes.get(&e.lang) == Some(&i)));
 
     let mut ctx = Map::new();
-    ctx.insert("config".into(), shared.config.clone());
+    ctx.insert("config".into(), shared.config(&e.lang));
     ctx.insert("facts".into(), shared.facts.clone());
-    ctx.insert("nav".into(), shared.nav.clone());
+    ctx.insert("nav".into(), shared.nav(&e.lang));
     ctx.insert("current_path".into(), json!(e.path));
-    ctx.insert("lang".into(), json!(lang(e, config)));
+    ctx.insert("lang".into(), json!(lang(e)));
+    ctx.insert("versions".into(), versions(lib, config, i));
     if e.is_section() {
         this.insert("pages".into(), Value::Array(e.pages.iter().map(|&p| shared.summaries[p].clone()).collect()));
         this.insert("subsections".into(), Value::Array(e.subsections.iter().map(|&p| shared.summaries[p].clone()).collect()));
@@ -152,15 +204,23 @@ pub fn context(lib: &Library, config: &Config, shared: &Shared, i: usize, render
     tera::Context::from_value(Value::Object(ctx)).unwrap_or_default()
 }
 
-/// The context of a page that has no content file (404, search).
-pub fn special_context(shared: &Shared, config: &Config, path: &str, title: &str) -> tera::Context {
+/// The context of a page that has no content file (404, search), in `lang`.
+/// `versions` are the same page in every language (`paths`: one per language).
+pub fn special_context(shared: &Shared, config: &Config, lang: &str, path: &str, paths: &[(String, String)]) -> tera::Context {
+    let versions: Vec<Value> = paths
+        .iter()
+        .map(|(code, p)| {
+            json!({ "lang": code, "name": config.lang_or_default(code).name, "url": config.link(p), "permalink": config.permalink(p), "current": code == lang })
+        })
+        .collect();
     let ctx = json!({
-        "config": shared.config,
+        "config": shared.config(lang),
         "facts": shared.facts,
-        "nav": shared.nav,
+        "nav": shared.nav(lang),
         "current_path": path,
-        "lang": config.language,
-        "page": { "title": title, "url": config.link(path), "permalink": config.permalink(path), "path": path, "toc": [], "ancestors": [], "extra": {} },
+        "lang": lang,
+        "versions": versions,
+        "page": { "url": config.link(path), "permalink": config.permalink(path), "path": path, "toc": [], "ancestors": [], "extra": {}, "lang": lang, "versions": versions },
     });
     tera::Context::from_value(ctx).unwrap_or_default()
 }

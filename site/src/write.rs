@@ -4,7 +4,7 @@ use crate::error::Problem;
 use crate::library::Alias;
 use crate::markdown::Rendered;
 use crate::outputs;
-use crate::prepare::{Prepared, SEARCH_INDEX, SEARCH_PATH};
+use crate::prepare::{not_found_path, search_index_path, search_path, Prepared};
 use crate::render::{self, Shared};
 use crate::sink::Sink;
 
@@ -28,36 +28,51 @@ pub(crate) fn write_robots(p: &Prepared, sink: &dyn Sink, problems: &mut Vec<Pro
     write_to(sink, "robots.txt", outputs::robots(&p.theme, &p.config_value), problems);
 }
 
-/// The sitemap, the feed and the search index (they list every page).
+/// The sitemap, and each language's feed and search index (they list every page).
 pub(crate) fn write_listings(p: &Prepared, rendered: &[Option<Rendered>], sink: &dyn Sink, problems: &mut Vec<Problem>) {
-    let extra_paths: Vec<&str> = if p.search_page_is_content() { vec![] } else { vec![SEARCH_PATH] };
-    write_to(sink, "sitemap.xml", outputs::sitemap(&p.theme, &p.config_value, &p.config, &p.lib, &extra_paths), problems);
-    match outputs::atom(&p.theme, &p.config_value, &p.config, &p.lib, rendered) {
-        Some(Ok((path, xml))) => write_to(sink, &render::output_file(&path), Ok(xml), problems),
-        Some(Err(problem)) => problems.push(problem),
-        None => {}
+    let langs = &p.config.languages;
+    let mut extra: Vec<Vec<(String, String)>> = Vec::new();
+    let search: Vec<(String, String)> =
+        langs.iter().filter(|l| !p.search_page_is_content(&l.prefix)).map(|l| (l.code.clone(), search_path(&l.prefix))).collect();
+    if !search.is_empty() {
+        extra.push(search);
     }
-    write_to(sink, &render::output_file(SEARCH_INDEX), Ok(outputs::search_index(&p.config, &p.lib, rendered)), problems);
+    write_to(sink, "sitemap.xml", outputs::sitemap(&p.theme, &p.config_value, &p.config, &p.lib, &extra), problems);
+    for l in langs {
+        let config_value = &p.config_values[&l.code];
+        match outputs::atom(&p.theme, config_value, &p.config, &p.lib, &l.code, rendered) {
+            Some(Ok((path, xml))) => write_to(sink, &render::output_file(&path), Ok(xml), problems),
+            Some(Err(problem)) => problems.push(problem),
+            None => {}
+        }
+        let index = outputs::search_index(&p.config, &p.lib, &l.code, rendered);
+        write_to(sink, &render::output_file(&search_index_path(&l.prefix)), Ok(index), problems);
+    }
 }
 
-/// The pages without a content file: 404 and (unless content has one) search.
+/// The pages without a content file, in every language: 404 and (unless
+/// content has one) search.
 pub(crate) fn write_specials(p: &Prepared, shared: &Shared, sink: &dyn Sink) -> Vec<PageFailure> {
-    let mut specials = vec![("/404.html", "404.html", "Page not found")];
-    if !p.search_page_is_content() {
-        specials.push((SEARCH_PATH, "search.html", "Search"));
-    }
+    let langs = &p.config.languages;
+    let mut specials: Vec<(&str, Vec<(String, String)>)> =
+        vec![("404.html", langs.iter().map(|l| (l.code.clone(), not_found_path(&l.prefix))).collect())];
+    let search: Vec<(String, String)> =
+        langs.iter().filter(|l| !p.search_page_is_content(&l.prefix)).map(|l| (l.code.clone(), search_path(&l.prefix))).collect();
+    specials.push(("search.html", search));
     let mut failures = Vec::new();
-    for (path, template, title) in specials {
+    for (template, paths) in specials {
         if !p.theme.has(template) {
             continue;
         }
-        match p.theme.render(template, &render::special_context(shared, &p.config, path, title)) {
-            Ok(html) => {
-                if let Err(e) = sink.write(&render::output_file(path), html.as_bytes()) {
-                    failures.push(PageFailure::Io(io_problem(path, e)));
+        for (lang, path) in &paths {
+            match p.theme.render(template, &render::special_context(shared, &p.config, lang, path, &paths)) {
+                Ok(html) => {
+                    if let Err(e) = sink.write(&render::output_file(path), html.as_bytes()) {
+                        failures.push(PageFailure::Io(io_problem(path, e)));
+                    }
                 }
+                Err(at) => failures.push(PageFailure::Template { at, page: path.to_string() }),
             }
-            Err(at) => failures.push(PageFailure::Template { at, page: path.to_string() }),
         }
     }
     failures
@@ -66,7 +81,7 @@ pub(crate) fn write_specials(p: &Prepared, shared: &Shared, sink: &dyn Sink) -> 
 /// The redirect page of an alias.
 pub(crate) fn write_alias(p: &Prepared, a: &Alias, sink: &dyn Sink, problems: &mut Vec<Problem>) {
     let t = &p.lib.entries[a.target];
-    let html = outputs::redirect(&p.theme, &p.config, render::lang(t, &p.config), &t.path, &t.fm.title);
+    let html = outputs::redirect(&p.theme, &p.config, render::lang(t), &t.path, &t.fm.title);
     write_to(sink, &render::output_file(&a.path), html, problems);
 }
 

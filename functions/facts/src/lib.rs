@@ -9,7 +9,9 @@
 //! form's `maxlength` differs from these limits.
 use serde::Serialize;
 
+pub mod dates;
 pub mod escape;
+pub mod i18n;
 pub use escape::escape_html;
 
 /// Field length limits, in characters (what the domain accepts and what the

@@ -42,6 +42,7 @@ struct File {
 struct ActivityEntry {
     key: String,
     label: String,
+    label_fr: String,
     credits: u32,
 }
 
@@ -49,6 +50,7 @@ struct ActivityEntry {
 #[serde(deny_unknown_fields)]
 struct Item {
     label: String,
+    label_fr: String,
     credits: u32,
 }
 
@@ -56,6 +58,7 @@ struct Item {
 #[serde(deny_unknown_fields)]
 struct GoalEntry {
     label: String,
+    label_fr: String,
     credits: u32,
     max_goals: u32,
 }
@@ -208,24 +211,30 @@ maximum = 100
 [[activity]]
 key = "qi_survey"
 label = "S"
+label_fr = "S (fr)"
 credits = 1
 [[activity]]
 key = "practice_profile"
 label = "PP"
+label_fr = "PP (fr)"
 credits = 2
 [[activity]]
 key = "chart_review"
 label = "CR"
+label_fr = "CR (fr)"
 credits = 4
 [[activity]]
 key = "data_driven_qi"
 label = "D"
+label_fr = "D (fr)"
 credits = 8
 [pip]
 label = "PIP"
+label_fr = "PIP (fr)"
 credits = 16
 [goal]
 label = "G"
+label_fr = "G (fr)"
 credits = 32
 max_goals = 2
 "#,

@@ -64,26 +64,13 @@ pub fn program_date(t: DateTime<Utc>) -> NaiveDate {
 
 /// The name of a month (`month0`: 0 for January), as the pages write it.
 pub fn month_name(month0: u32, lang: Language) -> &'static str {
-    const EN: [&str; 12] =
-        ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-    const FR: [&str; 12] =
-        ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
-    let m = (month0 as usize).min(11);
-    match lang {
-        Language::En => EN[m],
-        Language::Fr => FR[m],
-    }
+    qi_facts::dates::month_name(month0, lang.as_str())
 }
 
 /// A calendar date as people read it: "1 December 2026" / "1er décembre 2026".
 pub fn long_day(d: NaiveDate, lang: Language) -> String {
     use chrono::Datelike;
-    let month = month_name(d.month0(), lang);
-    match lang {
-        Language::En => format!("{} {} {}", d.day(), month, d.year()),
-        Language::Fr if d.day() == 1 => format!("1er {} {}", month, d.year()),
-        Language::Fr => format!("{} {} {}", d.day(), month, d.year()),
-    }
+    qi_facts::dates::long_date(d.year(), d.month(), d.day(), lang.as_str())
 }
 
 /// The real clock.

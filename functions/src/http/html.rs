@@ -53,10 +53,16 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("member/sign-in.html", include_str!("../../templates/member/sign-in.html")),
 ];
 
-/// The site's settings: its name, description and language, as the pages show them.
+/// The site's settings: its name, description and languages, as the pages show them.
 const SITE_TOML: &str = include_str!("../../../site.toml");
 /// The site's navigation and feed, which the generator computes from content/.
 const NAV_TOML: &str = include_str!("../../templates/nav.toml");
+/// The strings of the site's templates and of the functions' own, per
+/// language (the functions' over the site's).
+const STRINGS: &[(&str, &str, &str)] = &[
+    ("en", include_str!("../../../site/i18n/en.toml"), include_str!("../../i18n/en.toml")),
+    ("fr", include_str!("../../../site/i18n/fr.toml"), include_str!("../../i18n/fr.toml")),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -72,18 +78,24 @@ struct SiteSettings {
     title: String,
     #[serde(default)]
     description: String,
-    #[serde(default = "english")]
-    language: String,
+    #[serde(default)]
+    languages: HashMap<String, LanguageSettings>,
 }
 
-fn english() -> String {
-    "en".into()
+#[derive(Deserialize)]
+struct LanguageSettings {
+    name: String,
+    title: Option<String>,
+    description: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct Nav {
     feed_url: Option<String>,
+    feed_url_fr: Option<String>,
     nav: Vec<NavItem>,
+    nav_fr: Vec<NavItem>,
+    urls_fr: HashMap<String, String>,
 }
 
 #[derive(Deserialize)]
@@ -95,10 +107,10 @@ struct NavItem {
 }
 
 struct Renderer {
-    tera: Tera,
-    /// What every page's context holds: `config`, `nav` and `facts`, in the
-    /// shape the site's templates read them.
-    globals: Context,
+    /// Per language (`en`, `fr`): the templates, whose `t`, `get_url` and
+    /// `long_date` speak it, and what every page's context holds (`config`,
+    /// `nav`, `facts`, `lang`) in the shape the site's templates read them.
+    by_lang: HashMap<&'static str, (Tera, Context)>,
 }
 
 /// Parsed once per process (a Lambda sandbox renders many pages).
@@ -106,37 +118,96 @@ static RENDERER: LazyLock<Result<Renderer, String>> = LazyLock::new(|| Renderer:
 
 impl Renderer {
     fn load() -> Result<Renderer, Box<dyn std::error::Error>> {
-        let mut tera = Tera::default();
-        tera.autoescape_on(vec![".html"]);
+        let mut base = Tera::default();
+        base.autoescape_on(vec![".html"]);
         // The one escaping function of both crates (tera's own also escapes `/`).
-        tera.set_escape_fn(qi_facts::escape_html);
-        tera.add_raw_templates(TEMPLATES.iter().copied())?;
-        tera.register_function("asset", stable_asset);
-        tera.register_function("get_url", content_url);
-        tera.register_filter("thousands", |v: &Value, _: &HashMap<String, Value>| {
+        base.set_escape_fn(qi_facts::escape_html);
+        base.add_raw_templates(TEMPLATES.iter().copied())?;
+        base.register_function("asset", stable_asset);
+        base.register_filter("thousands", |v: &Value, _: &HashMap<String, Value>| {
             v.as_i64().map(|n| Value::String(qi_facts::thousands(n))).ok_or_else(|| format!("thousands: {v} is not a whole number").into())
         });
 
         let site: SiteSettings = toml::from_str(SITE_TOML)?;
         let nav: Nav = toml::from_str(NAV_TOML)?;
-        let mut globals = Context::new();
-        // Site links are root-relative: the API answers under /api/ on the
-        // site's own origin (one CloudFront distribution).
-        globals.insert(
-            "config",
-            &json!({
-                "title": site.title,
-                "description": site.description,
-                "language": site.language,
-                "base_path": "",
-                "feed_url": nav.feed_url,
-            }),
-        );
-        let items: Vec<Value> =
-            nav.nav.iter().map(|i| json!({ "path": i.path, "url": i.url.as_ref().unwrap_or(&i.path), "title": i.title })).collect();
-        globals.insert("nav", &items);
-        globals.insert("facts", &qi_facts::Facts::get());
-        Ok(Renderer { tera, globals })
+        let urls_fr = std::sync::Arc::new(nav.urls_fr.clone());
+        let languages: Vec<Value> = ["en", "fr"]
+            .iter()
+            .map(|code| json!({ "code": code, "name": site.languages.get(*code).map(|l| l.name.as_str()).unwrap_or(code) }))
+            .collect();
+        let mut by_lang = HashMap::new();
+        for (code, site_strings, own) in STRINGS {
+            let mut strings = qi_facts::i18n::Strings::parse(site_strings).map_err(|(l, m)| format!("site/i18n/{code}.toml:{l}: {m}"))?;
+            strings.extend(qi_facts::i18n::Strings::parse(own).map_err(|(l, m)| format!("functions/i18n/{code}.toml:{l}: {m}"))?);
+            let mut tera = base.clone();
+            tera.register_function("t", translate(strings.clone()));
+            tera.register_function("t_all", strings_under(strings));
+            let lang = *code;
+            let french = lang == "fr";
+            let urls = urls_fr.clone();
+            tera.register_function("get_url", move |args: &HashMap<String, Value>| content_url(args, french.then_some(&*urls)));
+            tera.register_filter("long_date", move |v: &Value, _: &HashMap<String, Value>| {
+                v.as_str()
+                    .and_then(|s| qi_facts::dates::long_date_of_iso(s, lang))
+                    .map(Value::String)
+                    .ok_or_else(|| format!("long_date: {v} is not a date").into())
+            });
+            let own_settings = site.languages.get(lang);
+            let prefix = if french { "/fr" } else { "" };
+            let mut globals = Context::new();
+            // Site links are root-relative: the API answers under /api/ on the
+            // site's own origin (one CloudFront distribution).
+            globals.insert(
+                "config",
+                &json!({
+                    "title": own_settings.and_then(|l| l.title.clone()).unwrap_or_else(|| site.title.clone()),
+                    "description": own_settings.and_then(|l| l.description.clone()).unwrap_or_else(|| site.description.clone()),
+                    "language": lang,
+                    "default_language": "en",
+                    "languages": languages,
+                    "base_path": "",
+                    "home_url": format!("{prefix}/"),
+                    "search_url": format!("{prefix}/search/"),
+                    "search_index_url": format!("{prefix}/search/index.json"),
+                    "feed_url": if french { nav.feed_url_fr.clone() } else { nav.feed_url.clone() },
+                }),
+            );
+            let items: Vec<Value> = (if french { &nav.nav_fr } else { &nav.nav })
+                .iter()
+                .map(|i| json!({ "path": i.path, "url": i.url.as_ref().unwrap_or(&i.path), "title": i.title }))
+                .collect();
+            globals.insert("nav", &items);
+            globals.insert("facts", &qi_facts::Facts::get());
+            globals.insert("lang", lang);
+            by_lang.insert(lang, (tera, globals));
+        }
+        Ok(Renderer { by_lang })
+    }
+}
+
+/// `t(key="nav.home", n=2)`: the string in one language, placeholders filled.
+fn translate(strings: qi_facts::i18n::Strings) -> impl tera::Function {
+    move |args: &HashMap<String, Value>| -> tera::Result<Value> {
+        let key = args.get("key").and_then(Value::as_str).ok_or("t needs a `key` argument")?;
+        let text = strings.get(key).ok_or_else(|| format!("t: there is no `{key}`"))?;
+        let fill: HashMap<String, String> = args
+            .iter()
+            .filter(|(k, _)| *k != "key")
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+            .collect();
+        qi_facts::i18n::fill(text, &fill).map(Value::String).map_err(Into::into)
+    }
+}
+
+/// `t_all(prefix="js")`: the browser scripts' strings.
+fn strings_under(strings: qi_facts::i18n::Strings) -> impl tera::Function {
+    move |args: &HashMap<String, Value>| -> tera::Result<Value> {
+        let prefix = format!("{}.", args.get("prefix").and_then(Value::as_str).ok_or("t_all needs a `prefix` argument")?);
+        let map: serde_json::Map<String, Value> = strings
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix).map(|rest| (rest.to_string(), json!(strings.get(k).unwrap_or("")))))
+            .collect();
+        Ok(Value::Object(map))
     }
 }
 
@@ -153,11 +224,12 @@ fn stable_asset(args: &HashMap<String, Value>) -> tera::Result<Value> {
 }
 
 /// `get_url(path="@/groups/sign-up.md")` → `/groups/sign-up/`, for the
-/// site's form templates these pages render too. The generator's rule for a
-/// page without its own `slug` (none of the pages the forms link has one);
+/// site's form templates these pages render too. In English, the
+/// generator's rule for a page without its own `slug` (no English page has
+/// one); in French, the address in nav.toml's `urls_fr`.
 /// tests/server_pages.rs checks that every link on these pages exists in the
 /// built site.
-fn content_url(args: &HashMap<String, Value>) -> tera::Result<Value> {
+fn content_url(args: &HashMap<String, Value>, french: Option<&HashMap<String, String>>) -> tera::Result<Value> {
     let path = args.get("path").and_then(Value::as_str).ok_or("get_url needs a `path` argument")?;
     let Some(rest) = path.strip_prefix("@/") else {
         return if path.starts_with('/') {
@@ -167,6 +239,12 @@ fn content_url(args: &HashMap<String, Value>) -> tera::Result<Value> {
         };
     };
     let (key, anchor) = rest.split_once('#').map(|(k, a)| (k, format!("#{a}"))).unwrap_or((rest, String::new()));
+    if let Some(urls) = french {
+        return match urls.get(key) {
+            Some(p) => Ok(Value::String(format!("{p}{anchor}"))),
+            None => Err(format!("get_url: `{key}` has no French address in functions/templates/nav.toml [urls_fr]").into()),
+        };
+    }
     let stem = key.strip_suffix(".md").ok_or_else(|| format!("get_url: `{path}` is not a content file"))?;
     let dir = stem.strip_suffix("_index").unwrap_or(stem).trim_end_matches('/');
     Ok(Value::String(if dir.is_empty() { format!("/{anchor}") } else { format!("/{dir}/{anchor}") }))
@@ -184,17 +262,22 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// Render `template` with the globals, `current_path` (which navigation
-/// item is marked current) and the page's own values (a JSON object).
+/// item is marked current) and the page's own values (a JSON object), in the
+/// language of its `lang` value (`en` or `fr`; English without one).
 pub fn render(template: &'static str, current_path: &str, values: Value) -> Result<String, RenderError> {
     let r = RENDERER.as_ref().map_err(|m| RenderError::Load(m.clone()))?;
-    let mut ctx = r.globals.clone();
+    let lang = values.get("lang").and_then(Value::as_str).unwrap_or("en");
+    let (tera, globals) = r.by_lang.get(lang).or_else(|| r.by_lang.get("en")).ok_or_else(|| RenderError::Load("no English templates".into()))?;
+    let mut ctx = globals.clone();
     ctx.insert("current_path", current_path);
     if let Value::Object(map) = values {
         for (k, v) in map {
-            ctx.insert(k, &v);
+            if k != "lang" {
+                ctx.insert(k, &v);
+            }
         }
     }
-    r.tera.render(template, &ctx).map_err(|e| RenderError::Render { template, message: error_chain(&e) })
+    tera.render(template, &ctx).map_err(|e| RenderError::Render { template, message: error_chain(&e) })
 }
 
 /// The last resort when a page cannot be rendered: a plain document that

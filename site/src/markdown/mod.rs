@@ -347,7 +347,7 @@ impl Renderer<'_> {
     /// to write instead (for `@/` links).
     fn link(&self, dest: &str, at: usize, st: &mut State) -> Option<String> {
         if dest.starts_with("@/") {
-            return match self.lib.resolve(dest) {
+            return match self.lib.resolve(dest, &self.lib.entries[self.entry].lang) {
                 Ok(target) => {
                     let mut url = self.config.link(&self.lib.entries[target.entry].path);
                     if let Some(anchor) = target.anchor {

@@ -31,8 +31,10 @@ pub fn register_asset(tera: &mut Tera, config: &Config, hashed: Arc<HashMap<Stri
     });
 }
 
-/// `get_url(path="@/groups/forming.md#goals")` or `get_url(path="/search/")`.
-pub fn register_get_url(tera: &mut Tera, config: &Config, by_key: Arc<HashMap<String, String>>) {
+/// `get_url(path="@/groups/forming.md#goals")` or `get_url(path="/search/")`:
+/// a content file's URL in the page's language (`suffix` `.fr`: the French
+/// version `groups/forming.fr.md` when there is one).
+pub fn register_get_url(tera: &mut Tera, config: &Config, by_key: Arc<HashMap<String, String>>, suffix: String) {
     let base = config.base_path.clone();
     tera.register_function("get_url", move |args: &HashMap<String, Value>| {
         let path = str_arg(args, "get_url")?;
@@ -41,7 +43,8 @@ pub fn register_get_url(tera: &mut Tera, config: &Config, by_key: Arc<HashMap<St
                 Some((k, a)) => (k, format!("#{a}")),
                 None => (rest, String::new()),
             };
-            return match by_key.get(key) {
+            let local = key.strip_suffix(".md").map(|stem| format!("{stem}{suffix}.md"));
+            return match local.as_deref().and_then(|k| by_key.get(k)).or_else(|| by_key.get(key)) {
                 Some(p) => Ok(Value::String(format!("{base}{p}{anchor}"))),
                 None => Err(format!("get_url: `{path}` points to a missing page: there is no content/{key}").into()),
             };

@@ -5,6 +5,9 @@
 //! (`locate`).
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
+
+use qi_facts::i18n::Strings;
 
 use serde_json::Value;
 use tera::{Context, Tera};
@@ -16,7 +19,7 @@ mod functions;
 mod locate;
 mod shortcodes;
 
-pub use functions::{register_asset, register_filters, register_get_url, register_load_data};
+pub use functions::{register_asset, register_filters, register_load_data};
 pub use shortcodes::TeraShortcodes;
 
 /// Templates every site has unless its templates folder holds a file of the
@@ -40,7 +43,11 @@ struct Source {
 /// The loaded templates, with their sources kept to point errors at a line
 /// (tera's render errors name a template but no position).
 pub struct Theme {
+    /// The templates with the functions every language shares.
     pub tera: Tera,
+    /// A copy per language, whose `t`, `get_url` and `long_date` speak it
+    /// (tera functions see their arguments, not the page): see `localize`.
+    by_lang: HashMap<String, Tera>,
     /// The value of the global `facts` every template context holds.
     pub facts: Value,
     sources: HashMap<String, Source>,
@@ -85,7 +92,88 @@ pub fn load(config: &Config) -> Result<Theme, Problem> {
     tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.text.as_str())))
         .map_err(|e| Problem::in_file(shown, error_chain(&e)))?;
     let facts = serde_json::to_value(qi_facts::Facts::get()).unwrap_or(Value::Null);
-    Ok(Theme { tera, facts, sources })
+    Ok(Theme { tera, by_lang: HashMap::new(), facts, sources })
+}
+
+/// The translation files of the site's languages (`site/i18n/<code>.toml`).
+pub struct Translations {
+    pub dir_shown: String,
+    pub strings: Vec<(String, Strings)>,
+}
+
+/// Read `<i18n_dir>/<code>.toml` for every language.
+pub fn load_translations(config: &Config, problems: &mut Vec<Problem>) -> Translations {
+    let dir_shown = shown_path(config, &config.i18n_dir);
+    let mut strings = Vec::new();
+    for l in &config.languages {
+        let path = config.i18n_dir.join(format!("{}.toml", l.code));
+        let shown = format!("{dir_shown}/{}.toml", l.code);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => match Strings::parse(&text) {
+                Ok(s) => strings.push((l.code.clone(), s)),
+                Err((line, m)) => {
+                    problems.push(Problem::at(shown, line, 1, m));
+                    strings.push((l.code.clone(), Strings::default()));
+                }
+            },
+            Err(_) => strings.push((l.code.clone(), Strings::default())),
+        }
+    }
+    Translations { dir_shown, strings }
+}
+
+impl Translations {
+    fn file(&self, lang: &str) -> String {
+        format!("{}/{lang}.toml", self.dir_shown)
+    }
+
+    /// Every key a language has and another lacks, at its line.
+    pub fn check(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for (lang, s) in &self.strings {
+            for key in s.keys() {
+                for (other, o) in &self.strings {
+                    if o.get(key).is_none() {
+                        out.push(Problem::at(self.file(lang), s.line_of(key), 1, format!("`{key}` has no translation in {}", self.file(other))));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `t_all(prefix="js")`: every string under `js.`, by the rest of its key
+/// (the browser scripts' strings, handed over as JSON).
+fn all_under(strings: Strings) -> impl tera::Function {
+    move |args: &HashMap<String, Value>| -> tera::Result<Value> {
+        let prefix = match args.get("prefix") {
+            Some(Value::String(p)) => format!("{p}."),
+            _ => return Err("t_all needs a `prefix` argument, such as t_all(prefix=\"js\")".into()),
+        };
+        let map: serde_json::Map<String, Value> = strings
+            .keys()
+            .filter_map(|k| k.strip_prefix(&prefix).map(|rest| (rest.to_string(), Value::String(strings.get(k).unwrap_or("").to_string()))))
+            .collect();
+        Ok(Value::Object(map))
+    }
+}
+
+/// `t(key="nav.home", n=2)`: the string in one language, placeholders filled.
+fn translator(strings: Strings, file: String) -> impl tera::Function {
+    move |args: &HashMap<String, Value>| -> tera::Result<Value> {
+        let key = match args.get("key") {
+            Some(Value::String(k)) => k,
+            _ => return Err("t needs a `key` argument, such as t(key=\"nav.home\")".into()),
+        };
+        let text = strings.get(key).ok_or_else(|| format!("t: there is no `{key}` in {file}"))?;
+        let fill: HashMap<String, String> = args
+            .iter()
+            .filter(|(k, _)| *k != "key")
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+            .collect();
+        qi_facts::i18n::fill(text, &fill).map(Value::String).map_err(|m| format!("t(key=\"{key}\"): {m}").into())
+    }
 }
 
 impl Theme {
@@ -93,10 +181,52 @@ impl Theme {
         self.tera.templates.contains_key(template)
     }
 
-    /// Render `template`; a failure is a problem at the template's line
-    /// where that can be found (else at the template file).
+    /// One copy of the templates per language, with `t` reading that
+    /// language's strings, `get_url` preferring that language's version of
+    /// a page, and `long_date` writing its dates; and every `t(key=…)` the
+    /// templates call checked against every language's file.
+    pub fn localize(&mut self, config: &Config, tr: &Translations, urls: Arc<HashMap<String, String>>, problems: &mut Vec<Problem>) {
+        let mut names: Vec<&String> = self.sources.keys().collect();
+        names.sort();
+        for name in names {
+            let src = &self.sources[name];
+            for (key, line, col) in qi_facts::i18n::keys_used(&src.text) {
+                for (lang, strings) in &tr.strings {
+                    if strings.get(&key).is_none() {
+                        problems.push(Problem::at(src.file.clone(), line, col, format!("translation key `{key}` is missing from {}", tr.file(lang))));
+                    }
+                }
+            }
+        }
+        problems.extend(tr.check());
+        for (lang, strings) in &tr.strings {
+            let mut tera = self.tera.clone();
+            tera.register_function("t", translator(strings.clone(), tr.file(lang)));
+            tera.register_function("t_all", all_under(strings.clone()));
+            let suffix = if *lang == config.language { String::new() } else { format!(".{lang}") };
+            functions::register_get_url(&mut tera, config, urls.clone(), suffix);
+            let code = lang.clone();
+            tera.register_filter("long_date", move |v: &Value, _: &HashMap<String, Value>| {
+                let s = v.as_str().ok_or_else(|| tera::Error::msg(format!("long_date: {v} is not a date")))?;
+                qi_facts::dates::long_date_of_iso(s, &code)
+                    .map(Value::String)
+                    .ok_or_else(|| tera::Error::msg(format!("long_date: `{s}` is not a date like 2026-12-01")))
+            });
+            self.by_lang.insert(lang.clone(), tera);
+        }
+    }
+
+    /// The templates that speak `lang` (the shared ones before `localize`).
+    pub fn tera_for(&self, lang: Option<&str>) -> &Tera {
+        lang.and_then(|l| self.by_lang.get(l)).unwrap_or(&self.tera)
+    }
+
+    /// Render `template` in the language of the context's `lang`; a failure
+    /// is a problem at the template's line where that can be found (else at
+    /// the template file).
     pub fn render(&self, template: &str, ctx: &Context) -> Result<String, Problem> {
-        self.tera.render(template, ctx).map_err(|e| self.problem(template, &e))
+        let lang = ctx.get("lang").and_then(Value::as_str);
+        self.tera_for(lang).render(template, ctx).map_err(|e| self.problem(template, &e))
     }
 
     /// The problem a render error of `template` is, placed in a template file.

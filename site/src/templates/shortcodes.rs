@@ -47,7 +47,7 @@ impl Shortcodes for TeraShortcodes<'_> {
             format!("shortcodes/{}.html", call.name)
         };
         let ctx = Context::from_value(Value::Object(map)).map_err(|e| ShortcodeError::Call(error_chain(&e)))?;
-        match self.theme.tera.render(&template, &ctx) {
+        match self.theme.tera_for(page.get("lang").and_then(Value::as_str)).render(&template, &ctx) {
             Ok(html) => Ok(html.trim().to_string()),
             // A shortcode refuses its arguments with `throw`: the call is wrong.
             Err(e) if thrown(&e) => Err(ShortcodeError::Call(error_chain(&e))),
