@@ -32,13 +32,9 @@ fn nav_toml(header: &str, table: &str) -> String {
 /// A site page's header without its language switcher (the site's pages
 /// link their other-language version; the server's error page has none).
 fn without_switcher(header: &str) -> String {
-    match header.find("\n    <p class=\"site-language\">") {
-        Some(from) => {
-            let to = from + header[from..].find("</p>").unwrap() + "</p>".len();
-            format!("{}{}", &header[..from], &header[to..])
-        }
-        None => header.to_string(),
-    }
+    let Some(from) = header.find("\n    <p class=\"site-language\">") else { return header.to_string() };
+    let to = from + header[from..].find("</p>").map_or(header.len() - from, |end| end + "</p>".len());
+    format!("{}{}", &header[..from], &header[to..])
 }
 
 struct TempDir(PathBuf);
@@ -57,7 +53,7 @@ fn server_pages_share_the_sites_header_footer_and_stylesheets() {
     }
     // The search page marks no navigation item as current, like an error page.
     let site = std::fs::read_to_string(out.0.join("search/index.html")).unwrap();
-    let r = error_response(&ApiError::NotFound("Not found".into()), Wants::Html, "/");
+    let r = error_response(&ApiError::NotFound(qi_functions::domain::Text::new("Not found", "Introuvable")), Wants::Html, "/");
     let server = std::str::from_utf8(r.body()).unwrap();
 
     let site_header = without_switcher(between(&site, "<header class=\"site-header\">", "</header>"));
@@ -99,7 +95,10 @@ fn server_pages_share_the_sites_header_footer_and_stylesheets() {
     let nav: toml::Table = toml::from_str(&std::fs::read_to_string(root.join("functions/templates/nav.toml")).unwrap()).unwrap();
     for (key, path) in nav["urls_fr"].as_table().unwrap() {
         let path = path.as_str().unwrap();
-        assert!(out.0.join(path.trim_start_matches('/')).join("index.html").is_file(), "nav.toml: {key} = {path} is not a page of the site");
+        assert!(
+            out.0.join(path.trim_start_matches('/')).join("index.html").is_file(),
+            "nav.toml: {key} = {path} is not a page of the site"
+        );
     }
 
     // Same stylesheets: the site links the hashed names, the server the

@@ -697,6 +697,18 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     let (_, members) = formed(&s, "300", &["301"]).await;
     let (lead, peer) = (&members[0].token, &members[1].token);
     let html_get = |path: &str, code: &str| client().get(s.url(path)).bearer_auth(code).header("accept", "text/html").send();
+    // The peer was proposed as French-speaking and switches their pages to
+    // English, which is recorded: every page below is then English for them.
+    let r = client()
+        .post(s.url("/api/me/language"))
+        .bearer_auth(peer)
+        .header("content-type", FORM)
+        .body("lang=en&back=/api/me/pip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/api/me/pip?lang=en");
 
     // Not signed in: what to do to sign in, and no form that cannot work.
     for path in ["/api/me", "/api/me/pip", "/api/me/activities", "/api/me/status", "/api/me/group"] {

@@ -83,16 +83,18 @@ fn error_codes_match_the_router() {
         .iter()
         .map(|v| v.as_str().unwrap())
         .collect();
+    use qi_functions::domain::Text;
     use qi_functions::http::respond::ApiError;
+    let t = || Text::new("", "");
     for e in [
-        ApiError::validation("", vec![]),
-        ApiError::Unauthorized(String::new()),
-        ApiError::Forbidden(String::new()),
-        ApiError::NotFound(String::new()),
+        ApiError::validation(t(), vec![]),
+        ApiError::Unauthorized(t()),
+        ApiError::Forbidden(t()),
+        ApiError::NotFound(t()),
         ApiError::MethodNotAllowed(&["GET"]),
-        ApiError::conflict("", vec![]),
+        ApiError::conflict(t(), vec![]),
         ApiError::PayloadTooLarge,
-        ApiError::TooManyRequests(String::new()),
+        ApiError::TooManyRequests(t()),
         ApiError::UnsupportedMediaType,
         ApiError::Unavailable { retry_after: 1, cause: "test" },
         ApiError::Internal { cause: "test" },

@@ -200,11 +200,7 @@ impl Library {
         let mut folder_slugs: HashMap<(String, String), (bool, String)> = HashMap::new();
         for e in entries.iter() {
             let Some(slug) = &e.fm.slug else { continue };
-            let folder = if e.is_section() {
-                parent_dir(&e.base_key)
-            } else {
-                format!("{}/", e.base_key.trim_end_matches(".md"))
-            };
+            let folder = if e.is_section() { parent_dir(&e.base_key) } else { format!("{}/", e.base_key.trim_end_matches(".md")) };
             let slot = folder_slugs.entry((folder, e.lang.clone())).or_insert((false, String::new()));
             if e.is_section() || !slot.0 {
                 *slot = (e.is_section(), slug.value.clone());

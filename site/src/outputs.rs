@@ -30,7 +30,13 @@ pub fn feed_path(lib: &Library, lang: &str) -> Option<String> {
 /// The sitemap: every page that is not hidden, each with its other
 /// languages' versions as alternates (`xhtml:link`), and `extra`: pages
 /// without a content file, given as their versions (language, path).
-pub fn sitemap(theme: &Theme, config_value: &Value, config: &Config, lib: &Library, extra: &[Vec<(String, String)>]) -> Result<String, Problem> {
+pub fn sitemap(
+    theme: &Theme,
+    config_value: &Value,
+    config: &Config,
+    lib: &Library,
+    extra: &[Vec<(String, String)>],
+) -> Result<String, Problem> {
     let default = &config.language;
     let alternates = |versions: Vec<(&str, &str)>| -> Value {
         if versions.len() < 2 {
@@ -60,10 +66,8 @@ pub fn sitemap(theme: &Theme, config_value: &Value, config: &Config, lib: &Libra
         }
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
-    let entries: Vec<Value> = entries
-        .iter()
-        .map(|(path, day, alt)| json!({ "permalink": config.permalink(path), "lastmod": day, "alternates": alt }))
-        .collect();
+    let entries: Vec<Value> =
+        entries.iter().map(|(path, day, alt)| json!({ "permalink": config.permalink(path), "lastmod": day, "alternates": alt })).collect();
     render(theme, "sitemap.xml", json!({ "config": config_value, "entries": entries }))
 }
 

@@ -146,7 +146,13 @@ fn missing_translations(lib: &Library, langs: &[String]) -> Vec<Problem> {
 }
 
 /// Which template each entry uses, and whether it exists.
-fn choose_templates(lib: &Library, theme: &Theme, templates_shown: &str, search_paths: &[String], problems: &mut Vec<Problem>) -> Vec<String> {
+fn choose_templates(
+    lib: &Library,
+    theme: &Theme,
+    templates_shown: &str,
+    search_paths: &[String],
+    problems: &mut Vec<Problem>,
+) -> Vec<String> {
     let mut template_of: Vec<String> = Vec::with_capacity(lib.entries.len());
     for (i, e) in lib.entries.iter().enumerate() {
         if let Some(pt) = &e.fm.page_template {

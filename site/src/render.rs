@@ -17,8 +17,9 @@ pub const SIDE_NAV_LIMIT: usize = 60;
 pub struct Shared {
     /// The `config` global of each language.
     pub configs: HashMap<String, Value>,
-    /// The global `facts` (`qi_facts::Facts`): limits and names forms show.
-    pub facts: Value,
+    /// The global `facts` (`qi_facts::Facts`): limits and names forms show,
+    /// per language.
+    pub facts: HashMap<String, Value>,
     /// The main navigation of each language (its home page's sections and pages).
     pub navs: HashMap<String, Value>,
     pub summaries: Vec<Value>,
@@ -92,7 +93,7 @@ fn summary(lib: &Library, config: &Config, i: usize) -> Value {
 }
 
 impl Shared {
-    pub fn new(lib: &Library, config: &Config, configs: HashMap<String, Value>, facts: Value) -> Shared {
+    pub fn new(lib: &Library, config: &Config, configs: HashMap<String, Value>, facts: HashMap<String, Value>) -> Shared {
         let summaries: Vec<Value> = (0..lib.entries.len()).map(|i| summary(lib, config, i)).collect();
         let mut navs = HashMap::new();
         for l in &config.languages {
@@ -185,7 +186,7 @@ pub fn context(lib: &Library, config: &Config, shared: &Shared, i: usize, render
 
     let mut ctx = Map::new();
     ctx.insert("config".into(), shared.config(&e.lang));
-    ctx.insert("facts".into(), shared.facts.clone());
+    ctx.insert("facts".into(), shared.facts.get(&e.lang).cloned().unwrap_or(Value::Null));
     ctx.insert("nav".into(), shared.nav(&e.lang));
     ctx.insert("current_path".into(), json!(e.path));
     ctx.insert("lang".into(), json!(lang(e)));
@@ -215,7 +216,7 @@ pub fn special_context(shared: &Shared, config: &Config, lang: &str, path: &str,
         .collect();
     let ctx = json!({
         "config": shared.config(lang),
-        "facts": shared.facts,
+        "facts": shared.facts.get(lang),
         "nav": shared.nav(lang),
         "current_path": path,
         "lang": lang,

@@ -57,10 +57,15 @@ fn each_language_has_its_pages_addresses_and_strings() {
     // Template strings, navigation, `get_url`, `@/` links and search per language.
     assert!(en.contains(">Home</a> <a href=\"/guide/\">Guide</a> <a href=\"/news/\">News</a>"), "{en}");
     assert!(fr.contains(">Accueil</a> <a href=\"/fr/parcours/\">Parcours</a> <a href=\"/fr/nouvelles/\">Nouvelles</a>"), "{fr}");
-    assert!(fr.contains("<a class=\"guide\" href=\"/fr/parcours/mesurer/\">") && en.contains("<a class=\"guide\" href=\"/guide/measure/\">"));
+    assert!(
+        fr.contains("<a class=\"guide\" href=\"/fr/parcours/mesurer/\">") && en.contains("<a class=\"guide\" href=\"/guide/measure/\">")
+    );
     assert!(fr.contains("<a href=\"/fr/\">accueil</a>"), "an @/ link from a French page leads to the French version");
     assert!(read(&out, "fr/index.html").contains("href=\"/fr/parcours/mesurer/#la-mediane\""));
-    assert!(fr.contains("<form action=\"/fr/search/\">") && fr.contains("{&quot;hello&quot;:&quot;Bonjour&quot;}") || fr.contains("{\"hello\":\"Bonjour\"}"));
+    assert!(
+        fr.contains("<form action=\"/fr/search/\">") && fr.contains("{&quot;hello&quot;:&quot;Bonjour&quot;}")
+            || fr.contains("{\"hello\":\"Bonjour\"}")
+    );
     // Dates as each language writes them.
     assert!(read(&out, "news/launch/index.html").contains("Published 1 December 2026"));
     assert!(read(&out, "fr/nouvelles/lancement/index.html").contains("Publié le 1er décembre 2026"));
@@ -92,7 +97,11 @@ fn a_page_without_its_translation_fails_when_translations_are_required() {
     let toml = std::fs::read_to_string(dir.path().join("site.toml")).unwrap();
     std::fs::write(dir.path().join("site.toml"), toml.replace("require_translations = true", "require_translations = false")).unwrap();
     let summary = qi_site::build(&Options { check: true, ..Options::new(dir.path()) }, &qi_site::NullSink).unwrap();
-    assert!(summary.warnings.iter().any(|w| w.to_string().contains("alone.md:1:1: this page has no `fr` version")), "{:?}", summary.warnings);
+    assert!(
+        summary.warnings.iter().any(|w| w.to_string().contains("alone.md:1:1: this page has no `fr` version")),
+        "{:?}",
+        summary.warnings
+    );
 }
 
 #[test]

@@ -48,7 +48,12 @@ impl Strings {
     }
 }
 
-fn flatten(prefix: &str, table: &toml::Table, lines: &HashMap<String, usize>, out: &mut BTreeMap<String, (String, usize)>) -> Result<(), (usize, String)> {
+fn flatten(
+    prefix: &str,
+    table: &toml::Table,
+    lines: &HashMap<String, usize>,
+    out: &mut BTreeMap<String, (String, usize)>,
+) -> Result<(), (usize, String)> {
     for (k, v) in table {
         let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
         match v {

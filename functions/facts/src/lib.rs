@@ -48,24 +48,39 @@ pub mod limits {
     pub const REQUIREMENT_YEARS: u32 = 5;
 }
 
-/// A thing with a stable key (forms, JSON, the store) and the name people read.
+/// A thing with a stable key (forms, JSON, the store) and the name people
+/// read, in English (`label`) and French (`label_fr`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Named {
     pub key: &'static str,
     pub label: &'static str,
+    pub label_fr: &'static str,
+}
+
+impl Named {
+    /// The name in `lang` (`fr`, else English).
+    pub fn label_in(&self, lang: &str) -> &'static str {
+        if lang == "fr" {
+            self.label_fr
+        } else {
+            self.label
+        }
+    }
 }
 
 /// The four individual QI activities, in program order.
 pub const ACTIVITIES: [Named; 4] = [
-    Named { key: "qi_survey", label: "QI Survey" },
-    Named { key: "practice_profile", label: "Practice Profile" },
-    Named { key: "chart_review", label: "Self-Guided Chart Review" },
-    Named { key: "data_driven_qi", label: "Data-Driven QI" },
+    Named { key: "qi_survey", label: "QI Survey", label_fr: "Sondage sur l’AQ" },
+    Named { key: "practice_profile", label: "Practice Profile", label_fr: "Profil de pratique" },
+    Named { key: "chart_review", label: "Self-Guided Chart Review", label_fr: "Revue de dossiers autodirigée" },
+    Named { key: "data_driven_qi", label: "Data-Driven QI", label_fr: "AQ fondée sur les données" },
 ];
 
 /// The kinds of PIP goal.
-pub const GOAL_KINDS: [Named; 2] =
-    [Named { key: "practice", label: "Practice improvement" }, Named { key: "self_care", label: "Physician health or self-care" }];
+pub const GOAL_KINDS: [Named; 2] = [
+    Named { key: "practice", label: "Practice improvement", label_fr: "Amélioration de la pratique" },
+    Named { key: "self_care", label: "Physician health or self-care", label_fr: "Santé et bien-être du médecin" },
+];
 
 /// The kinds of a goal's measure, as the plan form offers them (the keys
 /// are `qi_functions::domain::measure::MeasureKind::key`).
@@ -73,41 +88,60 @@ pub const MEASURE_KINDS: [Named; 3] = [
     Named {
         key: "proportion",
         label: "A proportion: how many out of how many (for example charts with allergies recorded, of charts reviewed)",
+        label_fr:
+            "Une proportion : combien sur combien (par exemple les dossiers où les allergies sont consignées, sur les dossiers examinés)",
     },
-    Named { key: "count", label: "A count per period (for example missed follow-ups a month)" },
-    Named { key: "value", label: "A value with a unit (for example minutes of waiting)" },
+    Named {
+        key: "count",
+        label: "A count per period (for example missed follow-ups a month)",
+        label_fr: "Un nombre par période (par exemple les suivis manqués par mois)",
+    },
+    Named {
+        key: "value",
+        label: "A value with a unit (for example minutes of waiting)",
+        label_fr: "Une valeur avec son unité (par exemple les minutes d’attente)",
+    },
 ];
 
 /// Where a measure's data come from (`DataSource::key`).
 pub const DATA_SOURCES: [Named; 4] = [
-    Named { key: "emr_report", label: "A report or search in the EMR" },
-    Named { key: "chart_audit", label: "A chart audit (a sample of charts reviewed by hand)" },
-    Named { key: "tally", label: "A tally kept as it happens" },
-    Named { key: "other", label: "Something else (describe it below)" },
+    Named { key: "emr_report", label: "A report or search in the EMR", label_fr: "Un rapport ou une recherche dans le DME" },
+    Named {
+        key: "chart_audit",
+        label: "A chart audit (a sample of charts reviewed by hand)",
+        label_fr: "Une vérification de dossiers (un échantillon de dossiers examinés à la main)",
+    },
+    Named { key: "tally", label: "A tally kept as it happens", label_fr: "Un décompte tenu au fur et à mesure" },
+    Named { key: "other", label: "Something else (describe it below)", label_fr: "Une autre source (précisez-la ci-dessous)" },
 ];
 
 /// How often a measure is recorded (`Period::key`).
-pub const MEASURE_PERIODS: [Named; 2] = [Named { key: "month", label: "Every month" }, Named { key: "week", label: "Every week" }];
+pub const MEASURE_PERIODS: [Named; 2] = [
+    Named { key: "month", label: "Every month", label_fr: "Chaque mois" },
+    Named { key: "week", label: "Every week", label_fr: "Chaque semaine" },
+];
 
 /// Which way a measure is better (`direction_key`).
-pub const DIRECTIONS: [Named; 2] =
-    [Named { key: "higher_is_better", label: "Higher is better" }, Named { key: "lower_is_better", label: "Lower is better" }];
+pub const DIRECTIONS: [Named; 2] = [
+    Named { key: "higher_is_better", label: "Higher is better", label_fr: "Une hausse est souhaitable" },
+    Named { key: "lower_is_better", label: "Lower is better", label_fr: "Une baisse est souhaitable" },
+];
 
 /// What a coaching request is about.
 pub const COACHING_TOPICS: [Named; 6] = [
-    Named { key: "getting_started", label: "Getting started as a group" },
-    Named { key: "activities", label: "The four activities" },
-    Named { key: "pip_goals", label: "The Group PIP and its goals" },
-    Named { key: "measurement", label: "Measuring improvement and data" },
-    Named { key: "self_care", label: "Physician health and self-care goals" },
-    Named { key: "other", label: "Something else" },
+    Named { key: "getting_started", label: "Getting started as a group", label_fr: "Les débuts du groupe" },
+    Named { key: "activities", label: "The four activities", label_fr: "Les quatre activités" },
+    Named { key: "pip_goals", label: "The Group PIP and its goals", label_fr: "Le PAP du groupe et ses objectifs" },
+    Named { key: "measurement", label: "Measuring improvement and data", label_fr: "La mesure de l’amélioration et les données" },
+    Named { key: "self_care", label: "Physician health and self-care goals", label_fr: "Les objectifs de santé personnelle" },
+    Named { key: "other", label: "Something else", label_fr: "Un autre sujet" },
 ];
 
 /// The states of a group's plan, as the API and the pages name them.
 pub const PIP_STATES: [Named; 3] = [
-    Named { key: "none", label: "Not started" },
-    Named { key: "draft", label: "Draft, not submitted" },
-    Named { key: "submitted", label: "Submitted" },
+    Named { key: "none", label: "Not started", label_fr: "Non commencé" },
+    Named { key: "draft", label: "Draft, not submitted", label_fr: "Brouillon, non soumis" },
+    Named { key: "submitted", label: "Submitted", label_fr: "Soumis" },
 ];
 
 /// The CPD credits table program staff maintain (`functions/data/credits.toml`),
@@ -147,6 +181,28 @@ pub struct Limits {
 }
 
 impl Facts {
+    /// The facts as templates and scripts read them in `lang`: each name's
+    /// `label` is the one in that language (`label_fr` for French).
+    pub fn json_in(lang: &str) -> serde_json::Value {
+        fn localize(v: &mut serde_json::Value, lang: &str) {
+            match v {
+                serde_json::Value::Object(map) => {
+                    if lang == "fr" {
+                        if let Some(fr) = map.get("label_fr").cloned() {
+                            map.insert("label".into(), fr);
+                        }
+                    }
+                    map.values_mut().for_each(|x| localize(x, lang));
+                }
+                serde_json::Value::Array(items) => items.iter_mut().for_each(|x| localize(x, lang)),
+                _ => {}
+            }
+        }
+        let mut v = serde_json::to_value(Facts::get()).unwrap_or(serde_json::Value::Null);
+        localize(&mut v, lang);
+        v
+    }
+
     pub fn get() -> Facts {
         use limits::*;
         Facts {
@@ -197,6 +253,17 @@ pub fn thousands(n: i64) -> String {
         out.push(c);
     }
     out
+}
+
+/// [`thousands`] as `lang` writes it: `4,000`, or in French `4 000` (a
+/// no-break space, so the number never wraps).
+pub fn thousands_in(n: i64, lang: &str) -> String {
+    let s = thousands(n);
+    if lang == "fr" {
+        s.replace(',', "\u{a0}")
+    } else {
+        s
+    }
 }
 
 /// Whether a static file of the site is also published under its own name

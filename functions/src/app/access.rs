@@ -3,7 +3,7 @@
 //! clients) identifies one member of one group until it ends.
 use super::{change, mail_limit, ActionError, App, Failure, NEW_LINKS_PER_MEMBER_PER_DAY};
 use crate::domain::membership::new_link;
-use crate::domain::{AccessCode, Actor, CodeHash, Cpso, Effect, Email, Group, GroupMember, Limit, Session, SessionToken, Write};
+use crate::domain::{AccessCode, Actor, CodeHash, Cpso, Effect, Email, Group, GroupMember, Language, Limit, Session, SessionToken, Write};
 use crate::mail::messages::{self, Recipient};
 use crate::store::{ConflictKind, StoreError};
 
@@ -115,6 +115,19 @@ pub async fn sign_out(app: &App, caller: &Caller, everywhere: bool) -> Result<()
         Ok(()) | Err(StoreError::NotFound) => Ok(()),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Record the caller's preferred language (the pages and emails then use
+/// it): one write on the member's own record, checked against the session,
+/// which leaves the group's version alone (an open plan form stays valid).
+pub async fn set_language(app: &App, caller: &Caller, language: Language) -> Result<(), ActionError> {
+    if caller.member().member.language == language {
+        return Ok(());
+    }
+    let mut w = Write::new(&caller.group, app.clock.now(), vec![Effect::SetLanguage { slot: caller.slot, language }]);
+    w.expect_version = None;
+    w.actor_session = caller.acting();
+    Ok(app.store.write(&w.with_token(app.token()?)).await?)
 }
 
 /// The personal link that opens the sign-in page for `code`.

@@ -90,7 +90,7 @@ pub async fn record_point(app: &App, caller: &Caller, goal: u16, input: &PointIn
 /// or `YYYY-Www`, as the point's key).
 pub async fn delete_point(app: &App, caller: &Caller, goal: u16, period: &str) -> Result<PeriodId, DataError> {
     caller.group.goal(goal).ok_or(DataError::NoSuchGoal)?;
-    let period = PeriodId::parse(period).map_err(|e| DataError::Invalid(vec![FieldError::new("period", e.0)]))?;
+    let period = PeriodId::parse(period).map_err(|e| DataError::Invalid(vec![FieldError::invalid("period", e)]))?;
     if caller.member().point(goal, period).is_none() {
         return Err(DataError::NothingThere);
     }
@@ -141,5 +141,35 @@ async fn write(app: &App, caller: &Caller, change: DataChange, action: Action) -
         Err(StoreError::Conflict(ConflictKind::Dissolved)) => Err(DataError::Dissolved),
         Err(StoreError::NotFound) => Err(DataError::NotMember),
         Err(e) => Err(Failure::from(e).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::app::Config;
+    use crate::domain::{CodeHash, Cycle, PipState};
+    use crate::store::conformance::{complete_draft, formed_group};
+
+    #[tokio::test]
+    async fn a_malformed_period_is_a_field_error_in_both_languages() {
+        let store = Arc::new(crate::store::sqlite::SqliteStore::open_in_memory().unwrap());
+        let config = Config::new("https://example.org", Cycle::parse("2026").unwrap());
+        let app = App::new(store, Arc::new(crate::mail::NoMailer), config);
+        let (mut group, _) = formed_group("100", &["101"], "2026-01-05T10:00:00Z");
+        let mut draft = complete_draft();
+        draft.goals[0].id = 1;
+        group.pip = PipState::Draft { draft };
+        let caller = Caller { group, slot: 1, session: CodeHash([0; 32]) };
+        let Err(DataError::Invalid(e)) = delete_point(&app, &caller, 1, "someday").await else {
+            panic!("a malformed period is refused field by field");
+        };
+        let want = PeriodId::parse("someday").unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("period", want.code));
+        assert_eq!((&e[0].message, &e[0].fr), (&want.en, &want.fr));
+        assert!(!e[0].fr.is_empty());
     }
 }

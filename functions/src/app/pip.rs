@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use super::access::Caller;
 use super::{change, ActionError, App};
 use crate::domain::membership as step;
-use crate::domain::{requirement_met_until, Activity, Cpso, FieldError, Pip, PipDraft, Refusal, SubmitBlocked};
+use crate::domain::{long_day, requirement_met_until, Activity, Cpso, FieldError, Language, Pip, PipDraft, Refusal, SubmitBlocked};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SaveError {
@@ -77,7 +77,14 @@ fn past_targets(d: &PipDraft, today: NaiveDate) -> Vec<FieldError> {
         .iter()
         .enumerate()
         .filter(|(_, g)| g.target_date.is_some_and(|t| t <= today))
-        .map(|(i, _)| FieldError::new(format!("goal_{}_target_date", i + 1), format!("Choose a target date after today ({today})")))
+        .map(|(i, _)| {
+            FieldError::tr(
+                format!("goal_{}_target_date", i + 1),
+                "out_of_range",
+                format!("Choose a target date after today ({today})"),
+                format!("Choisissez une date cible postérieure à la date du jour (nous sommes le {})", long_day(today, Language::Fr)),
+            )
+        })
         .collect()
 }
 
@@ -114,5 +121,28 @@ pub async fn submit(app: &App, caller: &Caller, draft: Option<PipDraft>, seen: O
         Err(ActionError::Refused(Refusal::Closed)) => Err(SubmitError::AlreadySubmitted),
         Err(ActionError::ActivitiesIncomplete(m)) => Err(SubmitError::ActivitiesIncomplete(m)),
         Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::conformance::complete_draft;
+
+    #[test]
+    fn a_past_target_date_is_named_in_both_languages() {
+        let d = complete_draft();
+        let target = d.goals[1].target_date.unwrap();
+        assert!(past_targets(&d, target.pred_opt().unwrap()).is_empty());
+        let e = past_targets(&d, target);
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert_eq!((e[1].field.as_str(), e[1].code.as_str()), ("goal_2_target_date", "out_of_range"));
+        assert_eq!(e[1].message, format!("Choose a target date after today ({target})"));
+        assert_eq!(
+            e[1].fr,
+            format!("Choisissez une date cible postérieure à la date du jour (nous sommes le {})", long_day(target, Language::Fr))
+        );
+        let first = NaiveDate::from_ymd_opt(2027, 12, 1).unwrap();
+        assert!(past_targets(&d, first)[0].fr.ends_with("(nous sommes le 1er décembre 2027)"));
     }
 }

@@ -164,7 +164,13 @@ impl CodeHash {
 impl TryFrom<String> for CodeHash {
     type Error = Invalid;
     fn try_from(s: String) -> Result<Self, Invalid> {
-        CodeHash::from_hex(&s).ok_or_else(|| Invalid::new("not a code hash (64 hex digits)"))
+        CodeHash::from_hex(&s).ok_or_else(|| {
+            Invalid::tr(
+                "invalid_format",
+                "not a code hash (64 hex digits)",
+                "ce n’est pas une empreinte de code (64 chiffres hexadécimaux)",
+            )
+        })
     }
 }
 impl From<CodeHash> for String {
@@ -193,6 +199,9 @@ mod tests {
         assert!(!code.hash().matches(&other));
         assert_ne!(code.expose(), other.expose(), "codes are random");
         assert_eq!(CodeHash::from_hex(&code.hash().to_hex()).unwrap(), code.hash());
+        let e = CodeHash::try_from("abc".to_string()).unwrap_err();
+        assert_eq!((e.code, e.en.as_str()), ("invalid_format", "not a code hash (64 hex digits)"));
+        assert_eq!(e.fr, "ce n’est pas une empreinte de code (64 chiffres hexadécimaux)");
         assert!(!format!("{code:?}").contains(&text[30..]));
     }
 

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::values::Invalid;
+use super::long_day;
+use super::values::{Invalid, Language};
 
 /// One of the four individual QI activities.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -35,12 +36,28 @@ impl Activity {
         self.fact().label
     }
 
+    /// The name French readers read (the glossary's French name).
+    pub fn label_fr(self) -> &'static str {
+        self.fact().label_fr
+    }
+
+    /// The name in `lang`.
+    pub fn label_in(self, lang: Language) -> &'static str {
+        match lang {
+            Language::En => self.label(),
+            Language::Fr => self.label_fr(),
+        }
+    }
+
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
-        Activity::ALL
-            .into_iter()
-            .find(|a| a.key() == s)
-            .ok_or_else(|| Invalid::new("Choose one of the four activities: qi_survey, practice_profile, chart_review or data_driven_qi"))
+        Activity::ALL.into_iter().find(|a| a.key() == s).ok_or_else(|| {
+            Invalid::tr(
+                if s.is_empty() { "required" } else { "invalid_format" },
+                "Choose one of the four activities: qi_survey, practice_profile, chart_review or data_driven_qi",
+                "Choisissez l’une des quatre activités\u{a0}: qi_survey, practice_profile, chart_review ou data_driven_qi",
+            )
+        })
     }
 }
 
@@ -78,7 +95,14 @@ impl Activities {
 /// A completion date is valid when it is not after `today`.
 pub fn check_completion_date(completed_on: NaiveDate, today: NaiveDate) -> Result<NaiveDate, Invalid> {
     if completed_on > today {
-        Err(Invalid::new(format!("The completion date cannot be in the future (today is {today})")))
+        Err(Invalid::tr(
+            "in_future",
+            format!("The completion date cannot be in the future (today is {today})"),
+            format!(
+                "La date à laquelle vous avez terminé l’activité ne peut pas être postérieure à la date du jour (nous sommes le {})",
+                long_day(today, Language::Fr)
+            ),
+        ))
     } else {
         Ok(completed_on)
     }
@@ -105,6 +129,12 @@ mod tests {
             assert_eq!(serde_json::to_string(&a).unwrap(), format!("\"{}\"", a.key()));
         }
         assert!(Activity::parse("pip").is_err());
+        assert_eq!(Activity::parse("pip").unwrap_err().code, "invalid_format");
+        assert_eq!(Activity::parse(" ").unwrap_err().code, "required");
+        assert_eq!(Activity::ChartReview.label_in(Language::Fr), "Revue de dossiers autodirigée");
+        assert_eq!(Activity::QiSurvey.label_in(Language::En), "QI Survey");
+        let fr: Vec<_> = Activity::ALL.iter().map(|a| a.label_fr()).collect();
+        assert_eq!(fr, ["Sondage sur l’AQ", "Profil de pratique", "Revue de dossiers autodirigée", "AQ fondée sur les données"]);
     }
 
     #[test]
@@ -112,7 +142,15 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 5, 10).unwrap();
         assert!(check_completion_date(today, today).is_ok());
         assert!(check_completion_date(today.pred_opt().unwrap(), today).is_ok());
-        assert!(check_completion_date(today.succ_opt().unwrap(), today).is_err());
+        let e = check_completion_date(today.succ_opt().unwrap(), today).unwrap_err();
+        assert_eq!(e.code, "in_future");
+        assert_eq!(e.en, "The completion date cannot be in the future (today is 2026-05-10)");
+        assert_eq!(
+            e.fr,
+            "La date à laquelle vous avez terminé l’activité ne peut pas être postérieure à la date du jour (nous sommes le 10 mai 2026)"
+        );
+        let first = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert!(check_completion_date(first.succ_opt().unwrap(), first).unwrap_err().fr.ends_with("(nous sommes le 1er décembre 2026)"));
     }
 
     #[test]

@@ -3,7 +3,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::random::{random_hex, Random, RandomUnavailable};
-use super::values::{parse_text, Cpso, GroupId, Invalid};
+use super::values::{parse_text_tr, Cpso, GroupId, Invalid};
 
 pub const MESSAGE_MAX: usize = qi_facts::limits::COACHING_MESSAGE;
 
@@ -38,7 +38,10 @@ impl CoachingTopic {
     }
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
-        CoachingTopic::ALL.into_iter().find(|t| t.key() == s).ok_or_else(|| Invalid::new("Choose what your question is about"))
+        CoachingTopic::ALL.into_iter().find(|t| t.key() == s).ok_or_else(|| {
+            let code = if s.is_empty() { "required" } else { "invalid_format" };
+            Invalid::tr(code, "Choose what your question is about", "Choisissez le sujet de votre question")
+        })
     }
 }
 
@@ -49,9 +52,9 @@ pub struct CoachingMessage(String);
 
 impl CoachingMessage {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
-        let s = parse_text(input, MESSAGE_MAX, "Your message")?;
+        let s = parse_text_tr(input, MESSAGE_MAX, "Your message", "Votre message")?;
         if s.is_empty() {
-            return Err(Invalid::new("Write your question for the QI Coach"));
+            return Err(Invalid::tr("required", "Write your question for the QI Coach", "Écrivez votre question pour le coach en AQ"));
         }
         Ok(CoachingMessage(s))
     }
@@ -97,5 +100,12 @@ mod tests {
         assert!(CoachingMessage::parse(&"x".repeat(MESSAGE_MAX)).is_ok());
         assert!(CoachingMessage::parse(&"x".repeat(MESSAGE_MAX + 1)).is_err());
         assert!(CoachingMessage::parse("line one\nline two").is_ok());
+        let e = CoachingMessage::parse("  ").unwrap_err();
+        assert_eq!((e.code, e.en.as_str()), ("required", "Write your question for the QI Coach"));
+        assert_eq!(e.fr, "Écrivez votre question pour le coach en AQ");
+        let e = CoachingMessage::parse(&"x".repeat(MESSAGE_MAX + 1)).unwrap_err();
+        assert_eq!((e.code, e.fr.as_str()), ("too_long", "Votre message\u{a0}: 4\u{a0}000 caractères au maximum"));
+        assert_eq!(CoachingTopic::parse("").unwrap_err().code, "required");
+        assert_eq!(CoachingTopic::parse("billing").unwrap_err().fr, "Choisissez le sujet de votre question");
     }
 }

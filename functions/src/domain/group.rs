@@ -499,25 +499,39 @@ impl SignUp {
     ) -> Result<SignUp, Vec<FieldError>> {
         let mut errors = Vec::new();
         if peers.len() < MIN_PEERS {
-            errors.push(FieldError::new("peer_1_cpso", "Add at least one peer: a group is a lead and 1 to 6 peers"));
+            errors.push(FieldError::tr(
+                "peer_1_cpso",
+                "too_few",
+                "Add at least one peer: a group is a lead and 1 to 6 peers",
+                "Ajoutez au moins un collègue\u{a0}: un groupe se compose de la personne responsable et d’un à six collègues",
+            ));
         }
         if peers.len() > MAX_PEERS {
-            errors.push(FieldError::new("peers", format!("A group has at most {MAX_PEERS} peers; you entered {}", peers.len())));
+            errors.push(FieldError::tr(
+                "peers",
+                "too_many",
+                format!("A group has at most {MAX_PEERS} peers; you entered {}", peers.len()),
+                format!("Un groupe compte au plus {MAX_PEERS} collègues; vous en avez indiqué {}", peers.len()),
+            ));
         }
         let mut seen = BTreeSet::new();
         seen.insert(lead.cpso.clone());
         let mut emails = BTreeSet::new();
         for (n, p) in &peers {
             if !seen.insert(p.cpso.clone()) {
-                errors.push(FieldError::new(
+                errors.push(FieldError::tr(
                     format!("peer_{n}_cpso"),
+                    "duplicate",
                     "This CPSO number is already in this group: each member is a different physician",
+                    "Ce numéro d’inscription à l’OMCO figure déjà dans ce groupe\u{a0}: chaque membre est un médecin différent",
                 ));
             }
             if !emails.insert(p.email.as_str().to_ascii_lowercase()) {
-                errors.push(FieldError::new(
+                errors.push(FieldError::tr(
                     format!("peer_{n}_email"),
+                    "duplicate",
                     "Another peer has this email address: each member needs their own address",
+                    "Un autre collègue a déjà cette adresse courriel\u{a0}: chaque membre doit avoir sa propre adresse",
                 ));
             }
         }
@@ -616,10 +630,15 @@ mod tests {
 
     #[test]
     fn one_to_six_peers() {
-        assert_eq!(signup(&[]).unwrap_err()[0].field, "peer_1_cpso");
+        let e = signup(&[]).unwrap_err();
+        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("peer_1_cpso", "too_few"));
+        assert_eq!(e[0].fr, "Ajoutez au moins un collègue\u{a0}: un groupe se compose de la personne responsable et d’un à six collègues");
         assert!(signup(&["1"]).is_ok());
         assert!(signup(&["1", "2", "3", "4", "5", "6"]).is_ok());
-        assert_eq!(signup(&["1", "2", "3", "4", "5", "6", "7"]).unwrap_err()[0].field, "peers");
+        let e = signup(&["1", "2", "3", "4", "5", "6", "7"]).unwrap_err();
+        assert_eq!(e[0].field, "peers");
+        assert_eq!(e[0].message, "A group has at most 6 peers; you entered 7");
+        assert_eq!(e[0].fr, "Un groupe compte au plus 6 collègues; vous en avez indiqué 7");
     }
 
     #[test]
@@ -629,6 +648,8 @@ mod tests {
         let e = signup(&["1", "2", "1"]).unwrap_err();
         assert_eq!(e.len(), 2, "the CPSO number and the address repeat: {e:?}");
         assert_eq!(e[0].field, "peer_3_cpso");
+        assert_eq!((e[0].code.as_str(), e[1].code.as_str()), ("duplicate", "duplicate"));
+        assert!(e[1].fr.starts_with("Un autre collègue a déjà cette adresse courriel"), "{e:?}");
         let mut same = person("2");
         same.email = Email::parse("T1@example.org").unwrap();
         let e =

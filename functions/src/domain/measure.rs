@@ -14,9 +14,9 @@
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::patient_data::looks_like_patient_data;
+use super::patient_data::patient_data_refusal;
 use super::runchart::{self, Direction};
-use super::values::{parse_date, parse_text, string_newtype, Invalid, Language};
+use super::values::{parse_date, parse_text_tr, string_newtype, Invalid, Language};
 use super::{long_day, FieldError};
 
 /// A data point's note, in characters. Defined here, not in
@@ -43,13 +43,25 @@ impl Unit {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
         if s.is_empty() {
-            return Err(Invalid::new("Enter the unit of the value, for example minutes"));
+            return Err(Invalid::tr(
+                "required",
+                "Enter the unit of the value, for example minutes",
+                "Saisissez l’unité de la valeur, par exemple «\u{a0}minutes\u{a0}»",
+            ));
         }
         if s.chars().count() > UNIT_MAX {
-            return Err(Invalid::new(format!("A unit has at most {UNIT_MAX} characters")));
+            return Err(Invalid::tr(
+                "too_long",
+                format!("A unit has at most {UNIT_MAX} characters"),
+                format!("Une unité ne peut pas dépasser {UNIT_MAX} caractères"),
+            ));
         }
         if s.chars().any(char::is_control) {
-            return Err(Invalid::new("A unit cannot contain line breaks or control characters"));
+            return Err(Invalid::tr(
+                "not_allowed_characters",
+                "A unit cannot contain line breaks or control characters",
+                "Une unité ne peut pas contenir de saut de ligne ni de caractère de contrôle",
+            ));
         }
         Ok(Unit(s.to_string()))
     }
@@ -124,6 +136,13 @@ pub fn format_number(value: f64, lang: Language) -> String {
     }
 }
 
+/// A choice among a form's options that was not made (`required`) or is
+/// none of them (`invalid_format`).
+fn choice(input: &str, en: &str, fr: &str) -> Invalid {
+    let code = if input.trim().is_empty() { "required" } else { "invalid_format" };
+    Invalid::tr(code, en, fr)
+}
+
 /// How often the measure is taken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -139,7 +158,11 @@ impl Period {
         match input.trim() {
             "week" => Ok(Period::Week),
             "month" => Ok(Period::Month),
-            _ => Err(Invalid::new("Choose how often you measure: every week or every month")),
+            _ => Err(choice(
+                input,
+                "Choose how often you measure: every week or every month",
+                "Choisissez la fréquence de la mesure\u{a0}: chaque semaine ou chaque mois",
+            )),
         }
     }
     pub fn key(self) -> &'static str {
@@ -232,13 +255,13 @@ impl PeriodId {
     /// A month `YYYY-MM` or an ISO week `YYYY-Www` (one-digit months and
     /// weeks accepted, a lower-case `w` too).
     pub fn parse(input: &str) -> Result<PeriodId, Invalid> {
-        PeriodId::parse_problem(input).map_err(|p| {
-            Invalid::new(match p {
-                PeriodProblem::Empty | PeriodProblem::Shape => {
-                    "Enter a period as a month, for example 2026-11, or a week, for example 2026-W47".to_string()
-                }
-                other => PeriodId::problem_words(&other, Period::Month, "2026-11"),
-            })
+        PeriodId::parse_problem(input).map_err(|p| match p {
+            PeriodProblem::Empty | PeriodProblem::Shape => Invalid::tr(
+                if p == PeriodProblem::Empty { "required" } else { "invalid_format" },
+                "Enter a period as a month, for example 2026-11, or a week, for example 2026-W47",
+                "Saisissez la période sous forme de mois, par exemple 2026-11, ou de semaine, par exemple 2026-W47",
+            ),
+            other => PeriodId::problem_words(&other, Period::Month, "2026-11"),
         })
     }
 
@@ -248,22 +271,47 @@ impl PeriodId {
         let example = example.key();
         match PeriodId::parse_problem(input) {
             Ok(p) if p.period == period => Ok(p),
-            Ok(_) => Err(Invalid::new(match period {
-                Period::Month => format!("This measure is recorded by month: enter a month, for example {example}"),
-                Period::Week => format!("This measure is recorded by week: enter a week, for example {example}"),
-            })),
-            Err(p) => Err(Invalid::new(PeriodId::problem_words(&p, period, &example))),
+            Ok(_) => Err(match period {
+                Period::Month => Invalid::tr(
+                    "invalid_format",
+                    format!("This measure is recorded by month: enter a month, for example {example}"),
+                    format!("Cette mesure est consignée par mois\u{a0}: saisissez un mois, par exemple {example}"),
+                ),
+                Period::Week => Invalid::tr(
+                    "invalid_format",
+                    format!("This measure is recorded by week: enter a week, for example {example}"),
+                    format!("Cette mesure est consignée par semaine\u{a0}: saisissez une semaine, par exemple {example}"),
+                ),
+            }),
+            Err(p) => Err(PeriodId::problem_words(&p, period, &example)),
         }
     }
 
-    fn problem_words(p: &PeriodProblem, period: Period, example: &str) -> String {
+    fn problem_words(p: &PeriodProblem, period: Period, example: &str) -> Invalid {
+        let code = if *p == PeriodProblem::Empty { "required" } else { "invalid_format" };
         match (p, period) {
-            (PeriodProblem::NoSuchMonth(m), _) => format!("There is no month {m}: enter a month from 1 to 12, for example 2026-11"),
-            (PeriodProblem::NoSuchWeek { year, weeks, .. }, _) => {
-                format!("{year} has weeks 1 to {weeks}: enter a week in that range, for example {year}-W{weeks:02}")
-            }
-            (_, Period::Month) => format!("Enter the month as its year and month, for example {example}"),
-            (_, Period::Week) => format!("Enter the week as its year and week number, for example {example}"),
+            (PeriodProblem::NoSuchMonth(m), _) => Invalid::tr(
+                "out_of_range",
+                format!("There is no month {m}: enter a month from 1 to 12, for example 2026-11"),
+                format!("Il n’y a pas de mois {m}\u{a0}: saisissez un mois de 1 à 12, par exemple 2026-11"),
+            ),
+            (PeriodProblem::NoSuchWeek { year, weeks, .. }, _) => Invalid::tr(
+                "out_of_range",
+                format!("{year} has weeks 1 to {weeks}: enter a week in that range, for example {year}-W{weeks:02}"),
+                format!(
+                    "En {year}, les semaines vont de 1 à {weeks}\u{a0}: saisissez une semaine dans cet intervalle, par exemple {year}-W{weeks:02}"
+                ),
+            ),
+            (_, Period::Month) => Invalid::tr(
+                code,
+                format!("Enter the month as its year and month, for example {example}"),
+                format!("Saisissez l’année et le mois, par exemple {example}"),
+            ),
+            (_, Period::Week) => Invalid::tr(
+                code,
+                format!("Enter the week as its year and week number, for example {example}"),
+                format!("Saisissez l’année et le numéro de la semaine, par exemple {example}"),
+            ),
         }
     }
 
@@ -395,7 +443,11 @@ pub fn parse_direction(input: &str) -> Result<Direction, Invalid> {
     match input.trim() {
         "higher_is_better" => Ok(Direction::HigherIsBetter),
         "lower_is_better" => Ok(Direction::LowerIsBetter),
-        _ => Err(Invalid::new("Choose whether a higher or a lower number is better")),
+        _ => Err(choice(
+            input,
+            "Choose whether a higher or a lower number is better",
+            "Indiquez si une hausse ou une baisse est souhaitable",
+        )),
     }
 }
 
@@ -535,30 +587,82 @@ fn parse_decimal(input: &str, percent: bool) -> Result<f64, NumberProblem> {
     Ok(value)
 }
 
-/// A baseline or target in the measure's terms; `what` is "baseline" or "target".
-fn parse_level(input: &str, kind: Option<&MeasureKind>, what: &str, example: u32) -> Result<Option<f64>, String> {
+/// [`MAX_VALUE`] and [`MAX_COUNT`] as the French messages write them.
+const MILLION_FR: &str = "1\u{a0}000\u{a0}000";
+
+/// A baseline or a target, as the messages name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Baseline,
+    Target,
+}
+
+impl Level {
+    fn en(self) -> &'static str {
+        match self {
+            Level::Baseline => "baseline",
+            Level::Target => "target",
+        }
+    }
+    /// The French name with its article, and its gender's "négatif".
+    fn fr(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Level::Baseline => ("le niveau de départ", "Le niveau de départ", "négatif"),
+            Level::Target => ("la cible", "La cible", "négative"),
+        }
+    }
+}
+
+/// A baseline or target in the measure's terms.
+fn parse_level(input: &str, kind: Option<&MeasureKind>, level: Level, example: u32) -> Result<Option<f64>, Invalid> {
+    let what = level.en();
+    let (the, the_cap, negative) = level.fr();
     let proportion = matches!(kind, Some(MeasureKind::Proportion));
-    let ask = if proportion {
-        format!("Enter the {what} as a percentage from 0 to 100, for example {example}")
+    let (ask, ask_fr) = if proportion {
+        (
+            format!("Enter the {what} as a percentage from 0 to 100, for example {example}"),
+            format!("Saisissez {the} en pourcentage, de 0 à 100, par exemple {example}"),
+        )
     } else {
-        format!("Enter the {what} as a number, for example {example}")
+        (
+            format!("Enter the {what} as a number, for example {example}"),
+            format!("Saisissez {the} sous forme de nombre, par exemple {example}"),
+        )
     };
     match parse_decimal(input, proportion) {
         Err(NumberProblem::Empty) => Ok(None),
-        Err(NumberProblem::Negative) => Err(format!("The {what} cannot be negative. {ask}")),
-        Err(NumberProblem::Ambiguous) => Err(format!("{ask}, without a thousands separator")),
-        Err(NumberProblem::NotANumber) => Err(ask),
-        Ok(v) if proportion && v > 100.0 => Err(format!("A percentage is at most 100. {ask}")),
-        Ok(v) if v > MAX_VALUE => Err(format!("The {what} is at most 1,000,000")),
+        Err(NumberProblem::Negative) => Err(Invalid::tr(
+            "out_of_range",
+            format!("The {what} cannot be negative. {ask}"),
+            format!("{the_cap} ne peut pas être {negative}. {ask_fr}"),
+        )),
+        Err(NumberProblem::Ambiguous) => Err(Invalid::tr(
+            "invalid_format",
+            format!("{ask}, without a thousands separator"),
+            format!("{ask_fr}, sans séparateur de milliers"),
+        )),
+        Err(NumberProblem::NotANumber) => Err(Invalid::tr("invalid_format", ask, ask_fr)),
+        Ok(v) if proportion && v > 100.0 => Err(Invalid::tr(
+            "out_of_range",
+            format!("A percentage is at most 100. {ask}"),
+            format!("Un pourcentage ne peut pas dépasser 100. {ask_fr}"),
+        )),
+        Ok(v) if v > MAX_VALUE => Err(Invalid::tr(
+            "out_of_range",
+            format!("The {what} is at most 1,000,000"),
+            format!("{the_cap} ne peut pas dépasser {MILLION_FR}"),
+        )),
         Ok(v) => Ok(Some(v)),
     }
 }
 
 /// Free text of a definition, refused when it looks like patient data.
-fn definition_text(input: &str, max: usize, what: &str) -> Result<String, String> {
-    let s = parse_text(input, max, what).map_err(|e| e.0)?;
-    match looks_like_patient_data(&s) {
-        Some(reason) => Err(reason.to_string()),
+/// `what` names the field as a sentence's subject ("What is counted"),
+/// `what_fr` as a field's label ("Ce qui est compté"); see [`parse_text_tr`].
+fn definition_text(input: &str, max: usize, what: &str, what_fr: &str) -> Result<String, Invalid> {
+    let s = parse_text_tr(input, max, what, what_fr)?;
+    match patient_data_refusal(&s) {
+        Some(e) => Err(e),
         None => Ok(s),
     }
 }
@@ -580,26 +684,33 @@ impl MeasureDefinition {
     pub fn parse(goal: usize, input: &MeasureInput<'_>) -> Result<MeasureDefinition, Vec<FieldError>> {
         let mut errors = Vec::new();
         let field = |name: &str| format!("goal_{goal}_{name}");
-        let mut fail = |name: &str, message: String| errors.push(FieldError::new(field(name), message));
+        let mut fail = |name: &str, e: Invalid| errors.push(FieldError::invalid(field(name), e));
 
         let kind = match input.kind.trim() {
             "proportion" => Some(MeasureKind::Proportion),
             "count" => Some(MeasureKind::Count),
             "value" => match Unit::parse(input.unit) {
-                Ok(unit) => match looks_like_patient_data(unit.as_str()) {
-                    Some(reason) => {
-                        fail("measure_unit", reason.to_string());
+                Ok(unit) => match patient_data_refusal(unit.as_str()) {
+                    Some(e) => {
+                        fail("measure_unit", e);
                         None
                     }
                     None => Some(MeasureKind::Value { unit }),
                 },
                 Err(e) => {
-                    fail("measure_unit", e.0);
+                    fail("measure_unit", e);
                     None
                 }
             },
             _ => {
-                fail("measure_kind", "Choose the type of measure: a proportion, a count or a value".to_string());
+                fail(
+                    "measure_kind",
+                    choice(
+                        input.kind,
+                        "Choose the type of measure: a proportion, a count or a value",
+                        "Choisissez le type de mesure\u{a0}: une proportion, un nombre ou une valeur",
+                    ),
+                );
                 None
             }
         };
@@ -607,11 +718,16 @@ impl MeasureDefinition {
         let counted = if input.counted.trim().is_empty() {
             fail(
                 "measure_counted",
-                "Say what is counted and how, for example: charts with allergy status recorded, out of the charts reviewed".to_string(),
+                Invalid::tr(
+                    "required",
+                    "Say what is counted and how, for example: charts with allergy status recorded, out of the charts reviewed",
+                    "Précisez ce qui est compté et comment, par exemple\u{a0}: les dossiers où le statut allergique est consigné, \
+                     sur les dossiers examinés",
+                ),
             );
             String::new()
         } else {
-            definition_text(input.counted, DEFINITION_FIELD_MAX, "What is counted").unwrap_or_else(|e| {
+            definition_text(input.counted, DEFINITION_FIELD_MAX, "What is counted", "Ce qui est compté").unwrap_or_else(|e| {
                 fail("measure_counted", e);
                 String::new()
             })
@@ -622,10 +738,10 @@ impl MeasureDefinition {
             "chart_audit" => Some(DataSource::ChartAudit),
             "tally" => Some(DataSource::Tally),
             "other" if input.source_other.trim().is_empty() => {
-                fail("measure_source_other", "Say where the data come from".to_string());
+                fail("measure_source_other", Invalid::tr("required", "Say where the data come from", "Précisez d’où viennent les données"));
                 None
             }
-            "other" => match definition_text(input.source_other, SOURCE_OTHER_MAX, "The data source") {
+            "other" => match definition_text(input.source_other, SOURCE_OTHER_MAX, "The data source", "Provenance des données") {
                 Ok(s) => Some(DataSource::Other(s)),
                 Err(e) => {
                     fail("measure_source_other", e);
@@ -635,15 +751,27 @@ impl MeasureDefinition {
             _ => {
                 fail(
                     "measure_source",
-                    "Choose where the data come from: an EMR report, a chart audit, a tally or something else".to_string(),
+                    choice(
+                        input.source,
+                        "Choose where the data come from: an EMR report, a chart audit, a tally or something else",
+                        "Choisissez d’où viennent les données\u{a0}: un rapport du DME, une vérification de dossiers, \
+                         une feuille de pointage ou une autre source",
+                    ),
                 );
                 None
             }
         };
 
-        let sampling = match definition_text(input.sampling, DEFINITION_FIELD_MAX, "The sampling") {
+        let sampling = match definition_text(input.sampling, DEFINITION_FIELD_MAX, "The sampling", "Échantillonnage") {
             Ok(s) if s.is_empty() && source == Some(DataSource::ChartAudit) => {
-                fail("measure_sampling", "Say how the charts are chosen, for example 20 random charts a month".to_string());
+                fail(
+                    "measure_sampling",
+                    Invalid::tr(
+                        "required",
+                        "Say how the charts are chosen, for example 20 random charts a month",
+                        "Précisez comment les dossiers sont choisis, par exemple 20 dossiers choisis au hasard chaque mois",
+                    ),
+                );
                 s
             }
             Ok(s) => s,
@@ -653,15 +781,15 @@ impl MeasureDefinition {
             }
         };
 
-        let period = Period::parse(input.period).map_err(|e| fail("measure_period", e.0)).ok();
-        let direction = parse_direction(input.direction).map_err(|e| fail("measure_direction", e.0)).ok();
+        let period = Period::parse(input.period).map_err(|e| fail("measure_period", e)).ok();
+        let direction = parse_direction(input.direction).map_err(|e| fail("measure_direction", e)).ok();
 
         // Numbers are judged in the kind's terms; without a kind, as plain numbers.
-        let baseline = parse_level(input.baseline, kind.as_ref(), "baseline", 40).unwrap_or_else(|e| {
+        let baseline = parse_level(input.baseline, kind.as_ref(), Level::Baseline, 40).unwrap_or_else(|e| {
             fail("baseline_value", e);
             None
         });
-        let target_value = match parse_level(input.target, kind.as_ref(), "target", 75) {
+        let target_value = match parse_level(input.target, kind.as_ref(), Level::Target, 75) {
             Ok(v) => v,
             Err(e) => {
                 fail("target_value", e);
@@ -670,23 +798,40 @@ impl MeasureDefinition {
         };
         let target_given = !input.target.trim().is_empty();
         let target_date = if target_given && input.target_date.trim().is_empty() {
-            fail("target_date", "Enter the date by which you aim to reach the target".to_string());
+            fail(
+                "target_date",
+                Invalid::tr(
+                    "required",
+                    "Enter the date by which you aim to reach the target",
+                    "Saisissez la date à laquelle vous comptez atteindre la cible",
+                ),
+            );
             None
         } else if target_given {
-            parse_date(input.target_date).map_err(|e| fail("target_date", e.0)).ok()
+            parse_date(input.target_date).map_err(|e| fail("target_date", e)).ok()
         } else {
             None
         };
         if let (Some(b), Some(t), Some(d)) = (baseline, target_value, direction) {
             let kind_ref = kind.as_ref().unwrap_or(&MeasureKind::Count);
-            let b_words = kind_ref.format(b, Language::En);
+            let (b_words, b_fr) = (kind_ref.format(b, Language::En), kind_ref.format(b, Language::Fr));
             match d {
-                Direction::HigherIsBetter if t <= b => {
-                    fail("target_value", format!("Higher is better, so the target should be above the baseline ({b_words})"))
-                }
-                Direction::LowerIsBetter if t >= b => {
-                    fail("target_value", format!("Lower is better, so the target should be below the baseline ({b_words})"))
-                }
+                Direction::HigherIsBetter if t <= b => fail(
+                    "target_value",
+                    Invalid::tr(
+                        "inconsistent",
+                        format!("Higher is better, so the target should be above the baseline ({b_words})"),
+                        format!("Une hausse est souhaitable\u{a0}: la cible devrait donc être supérieure au niveau de départ ({b_fr})"),
+                    ),
+                ),
+                Direction::LowerIsBetter if t >= b => fail(
+                    "target_value",
+                    Invalid::tr(
+                        "inconsistent",
+                        format!("Lower is better, so the target should be below the baseline ({b_words})"),
+                        format!("Une baisse est souhaitable\u{a0}: la cible devrait donc être inférieure au niveau de départ ({b_fr})"),
+                    ),
+                ),
                 _ => {}
             }
         }
@@ -748,17 +893,29 @@ impl PointValue {
     /// A proportion, checked.
     pub fn proportion(numerator: u32, denominator: u32) -> Result<PointValue, Invalid> {
         if denominator == 0 || denominator > MAX_COUNT {
-            return Err(Invalid::new("A proportion's denominator is from 1 to 1,000,000"));
+            return Err(Invalid::tr(
+                "out_of_range",
+                "A proportion's denominator is from 1 to 1,000,000",
+                format!("Le dénominateur d’une proportion va de 1 à {MILLION_FR}"),
+            ));
         }
         if numerator > denominator {
-            return Err(Invalid::new("A proportion's numerator is at most its denominator"));
+            return Err(Invalid::tr(
+                "inconsistent",
+                "A proportion's numerator is at most its denominator",
+                "Le numérateur d’une proportion ne peut pas dépasser son dénominateur",
+            ));
         }
         Ok(PointValue::Proportion { numerator, denominator })
     }
     /// A count or a value, checked.
     pub fn number(value: f64) -> Result<PointValue, Invalid> {
         if !value.is_finite() || !(0.0..=MAX_VALUE).contains(&value) {
-            return Err(Invalid::new("A value is a number from 0 to 1,000,000"));
+            return Err(Invalid::tr(
+                "out_of_range",
+                "A value is a number from 0 to 1,000,000",
+                format!("Une valeur est un nombre de 0 à {MILLION_FR}"),
+            ));
         }
         Ok(PointValue::Number(value))
     }
@@ -821,15 +978,33 @@ pub struct DataPoint {
 }
 
 /// A whole number of at most [`MAX_COUNT`]; `what` names it in messages
-/// ("numerator", "count"), `ask` is the sentence asking for it.
-fn parse_whole(input: &str, what: &str, ask: &str) -> Result<u32, String> {
+/// ("numerator", "count"), `ask` is the sentence asking for it; `what_fr`
+/// and `ask_fr` the same in French (`what_fr` a masculine noun without its
+/// article: "numérateur", "nombre").
+fn parse_whole(input: &str, what: &str, ask: &str, what_fr: &str, ask_fr: &str) -> Result<u32, Invalid> {
     match parse_decimal(input, false) {
-        Err(NumberProblem::Empty) => Err(ask.to_string()),
-        Err(NumberProblem::Negative) => Err(format!("The {what} cannot be negative. {ask}")),
-        Err(NumberProblem::Ambiguous) => Err(format!("{ask}, without a thousands separator")),
-        Err(NumberProblem::NotANumber) => Err(ask.to_string()),
-        Ok(v) if v.fract() != 0.0 => Err(format!("The {what} is a whole number. {ask}")),
-        Ok(v) if v > f64::from(MAX_COUNT) => Err(format!("The {what} is at most 1,000,000")),
+        Err(NumberProblem::Empty) => Err(Invalid::tr("required", ask, ask_fr)),
+        Err(NumberProblem::Negative) => Err(Invalid::tr(
+            "out_of_range",
+            format!("The {what} cannot be negative. {ask}"),
+            format!("Le {what_fr} ne peut pas être négatif. {ask_fr}"),
+        )),
+        Err(NumberProblem::Ambiguous) => Err(Invalid::tr(
+            "invalid_format",
+            format!("{ask}, without a thousands separator"),
+            format!("{ask_fr}, sans séparateur de milliers"),
+        )),
+        Err(NumberProblem::NotANumber) => Err(Invalid::tr("invalid_format", ask, ask_fr)),
+        Ok(v) if v.fract() != 0.0 => Err(Invalid::tr(
+            "invalid_format",
+            format!("The {what} is a whole number. {ask}"),
+            format!("Le {what_fr} doit être entier. {ask_fr}"),
+        )),
+        Ok(v) if v > f64::from(MAX_COUNT) => Err(Invalid::tr(
+            "out_of_range",
+            format!("The {what} is at most 1,000,000"),
+            format!("Le {what_fr} ne peut pas dépasser {MILLION_FR}"),
+        )),
         // Whole, 0 ≤ v ≤ MAX_COUNT: the cast is exact.
         Ok(v) => Ok(v as u32),
     }
@@ -842,74 +1017,153 @@ impl DataPoint {
     /// fields the measure's kind does not use are ignored.
     pub fn parse(definition: &MeasureDefinition, by: u8, input: &PointInput<'_>, today: NaiveDate) -> Result<DataPoint, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut fail = |field: &str, message: String| errors.push(FieldError::new(field, message));
+        let mut fail = |field: &str, e: Invalid| errors.push(FieldError::invalid(field, e));
 
         let current = PeriodId::of(definition.period, today);
         let period = match PeriodId::parse_as(definition.period, input.period, current) {
             Ok(p) if !p.has_started(today) => {
+                let from_fr = long_day(p.start(), Language::Fr);
+                let fr = match p.period() {
+                    Period::Month => format!(
+                        "Le mois {} n’a pas encore commencé\u{a0}: vous pourrez saisir une donnée pour ce mois à partir du {from_fr}",
+                        runchart::de(&p.label(Language::Fr))
+                    ),
+                    Period::Week => {
+                        let w = p.start().iso_week();
+                        format!(
+                            "La semaine {} de {} n’a pas encore commencé\u{a0}: vous pourrez saisir une donnée pour cette semaine \
+                             à partir du {from_fr}",
+                            w.week(),
+                            w.year()
+                        )
+                    }
+                };
                 fail(
                     "period",
-                    format!("{} has not started yet: you can record it from {}", p.label(Language::En), long_day(p.start(), Language::En)),
+                    Invalid::tr(
+                        "in_future",
+                        format!(
+                            "{} has not started yet: you can record it from {}",
+                            p.label(Language::En),
+                            long_day(p.start(), Language::En)
+                        ),
+                        fr,
+                    ),
                 );
                 None
             }
             Ok(p) => Some(p),
             Err(e) => {
-                fail("period", e.0);
+                fail("period", e);
                 None
             }
         };
 
         let value = match &definition.kind {
             MeasureKind::Proportion => {
-                let numerator = parse_whole(input.numerator, "numerator", "Enter the numerator as a whole number, for example 12")
-                    .map_err(|e| fail("numerator", e))
-                    .ok();
-                let denominator = parse_whole(input.denominator, "denominator", "Enter the denominator as a whole number, for example 20")
-                    .map_err(|e| fail("denominator", e))
-                    .ok();
+                let numerator = parse_whole(
+                    input.numerator,
+                    "numerator",
+                    "Enter the numerator as a whole number, for example 12",
+                    "numérateur",
+                    "Saisissez le numérateur sous forme de nombre entier, par exemple 12",
+                )
+                .map_err(|e| fail("numerator", e))
+                .ok();
+                let denominator = parse_whole(
+                    input.denominator,
+                    "denominator",
+                    "Enter the denominator as a whole number, for example 20",
+                    "dénominateur",
+                    "Saisissez le dénominateur sous forme de nombre entier, par exemple 20",
+                )
+                .map_err(|e| fail("denominator", e))
+                .ok();
                 match (numerator, denominator) {
                     (_, Some(0)) => {
-                        fail("denominator", "The denominator must be at least 1: it is how many were looked at".to_string());
+                        fail(
+                            "denominator",
+                            Invalid::tr(
+                                "out_of_range",
+                                "The denominator must be at least 1: it is how many were looked at",
+                                "Le dénominateur doit être d’au moins 1\u{a0}: c’est le nombre de cas examinés",
+                            ),
+                        );
                         None
                     }
                     (Some(n), Some(d)) if n > d => {
-                        fail("numerator", format!("The numerator cannot be more than the denominator ({d})"));
+                        fail(
+                            "numerator",
+                            Invalid::tr(
+                                "inconsistent",
+                                format!("The numerator cannot be more than the denominator ({d})"),
+                                format!("Le numérateur ne peut pas dépasser le dénominateur ({d})"),
+                            ),
+                        );
                         None
                     }
                     (Some(numerator), Some(denominator)) => Some(PointValue::Proportion { numerator, denominator }),
                     _ => None,
                 }
             }
-            MeasureKind::Count => parse_whole(input.value, "count", "Enter the count as a whole number, for example 12")
-                .map(|n| PointValue::Number(f64::from(n)))
-                .map_err(|e| fail("value", e))
-                .ok(),
+            MeasureKind::Count => parse_whole(
+                input.value,
+                "count",
+                "Enter the count as a whole number, for example 12",
+                "nombre",
+                "Saisissez un nombre entier, par exemple 12",
+            )
+            .map(|n| PointValue::Number(f64::from(n)))
+            .map_err(|e| fail("value", e))
+            .ok(),
             MeasureKind::Value { unit } => {
                 let ask = format!("Enter the value as a number of {unit}, for example 12");
+                let ask_fr = format!("Saisissez la valeur en {unit}, par exemple 12");
                 match parse_decimal(input.value, false) {
                     Ok(v) if v > MAX_VALUE => {
-                        fail("value", "The value is at most 1,000,000".to_string());
+                        fail(
+                            "value",
+                            Invalid::tr(
+                                "out_of_range",
+                                "The value is at most 1,000,000",
+                                format!("La valeur ne peut pas dépasser {MILLION_FR}"),
+                            ),
+                        );
                         None
                     }
                     Ok(v) => Some(PointValue::Number(v)),
                     Err(NumberProblem::Negative) => {
-                        fail("value", format!("The value cannot be negative. {ask}"));
+                        fail(
+                            "value",
+                            Invalid::tr(
+                                "out_of_range",
+                                format!("The value cannot be negative. {ask}"),
+                                format!("La valeur ne peut pas être négative. {ask_fr}"),
+                            ),
+                        );
                         None
                     }
                     Err(NumberProblem::Ambiguous) => {
-                        fail("value", format!("{ask}, without a thousands separator"));
+                        fail(
+                            "value",
+                            Invalid::tr(
+                                "invalid_format",
+                                format!("{ask}, without a thousands separator"),
+                                format!("{ask_fr}, sans séparateur de milliers"),
+                            ),
+                        );
                         None
                     }
-                    Err(NumberProblem::Empty | NumberProblem::NotANumber) => {
-                        fail("value", ask);
+                    Err(problem @ (NumberProblem::Empty | NumberProblem::NotANumber)) => {
+                        let code = if problem == NumberProblem::Empty { "required" } else { "invalid_format" };
+                        fail("value", Invalid::tr(code, ask, ask_fr));
                         None
                     }
                 }
             }
         };
 
-        let note = definition_text(input.note, NOTE_MAX, "A note").unwrap_or_else(|e| {
+        let note = definition_text(input.note, NOTE_MAX, "A note", "Note").unwrap_or_else(|e| {
             fail("note", e);
             String::new()
         });
@@ -1109,8 +1363,17 @@ mod tests {
     fn fields(errors: &[FieldError]) -> Vec<&str> {
         errors.iter().map(|e| e.field.as_str()).collect()
     }
+    fn error<'a>(errors: &'a [FieldError], field: &str) -> &'a FieldError {
+        errors.iter().find(|e| e.field == field).unwrap_or_else(|| panic!("no error for {field}: {errors:?}"))
+    }
     fn message<'a>(errors: &'a [FieldError], field: &str) -> &'a str {
-        errors.iter().find(|e| e.field == field).map(|e| e.message.as_str()).unwrap_or_else(|| panic!("no error for {field}: {errors:?}"))
+        error(errors, field).message.as_str()
+    }
+    fn message_fr<'a>(errors: &'a [FieldError], field: &str) -> &'a str {
+        error(errors, field).fr.as_str()
+    }
+    fn code<'a>(errors: &'a [FieldError], field: &str) -> &'a str {
+        error(errors, field).code.as_str()
     }
 
     fn proportion_input() -> MeasureInput<'static> {
@@ -1180,22 +1443,33 @@ mod tests {
         for bad in ["", "2026", "26-11", "2026/11", "2026-111", "2026-Wx", "2026-W", "November 2026", "2026-11-01", "+2026-11"] {
             assert!(PeriodId::parse(bad).is_err(), "{bad:?}");
         }
-        assert_eq!(PeriodId::parse("2026-13").unwrap_err().0, "There is no month 13: enter a month from 1 to 12, for example 2026-11");
-        assert_eq!(PeriodId::parse("2026-00").unwrap_err().0, "There is no month 0: enter a month from 1 to 12, for example 2026-11");
-        assert_eq!(PeriodId::parse("2027-W53").unwrap_err().0, "2027 has weeks 1 to 52: enter a week in that range, for example 2027-W52");
+        assert_eq!(PeriodId::parse("2026-13").unwrap_err().en, "There is no month 13: enter a month from 1 to 12, for example 2026-11");
+        assert_eq!(PeriodId::parse("2026-00").unwrap_err().en, "There is no month 0: enter a month from 1 to 12, for example 2026-11");
+        assert_eq!(PeriodId::parse("2027-W53").unwrap_err().en, "2027 has weeks 1 to 52: enter a week in that range, for example 2027-W52");
+        let e = PeriodId::parse("2026-13").unwrap_err();
+        assert_eq!(
+            (e.code, e.fr.as_str()),
+            ("out_of_range", "Il n’y a pas de mois 13\u{a0}: saisissez un mois de 1 à 12, par exemple 2026-11")
+        );
+        assert_eq!(
+            PeriodId::parse("2027-W53").unwrap_err().fr,
+            "En 2027, les semaines vont de 1 à 52\u{a0}: saisissez une semaine dans cet intervalle, par exemple 2027-W52"
+        );
+        assert_eq!(PeriodId::parse("").unwrap_err().code, "required");
+        assert_eq!(PeriodId::parse("soon").unwrap_err().code, "invalid_format");
         assert!(PeriodId::parse("2026-W00").is_err());
         let now = p("2026-11");
         assert_eq!(
-            PeriodId::parse_as(Period::Month, "2026-W47", now).unwrap_err().0,
+            PeriodId::parse_as(Period::Month, "2026-W47", now).unwrap_err().en,
             "This measure is recorded by month: enter a month, for example 2026-11"
         );
         assert_eq!(
-            PeriodId::parse_as(Period::Month, "soon", now).unwrap_err().0,
+            PeriodId::parse_as(Period::Month, "soon", now).unwrap_err().en,
             "Enter the month as its year and month, for example 2026-11"
         );
         let week = p("2026-W47");
         assert_eq!(
-            PeriodId::parse_as(Period::Week, "", week).unwrap_err().0,
+            PeriodId::parse_as(Period::Week, "", week).unwrap_err().en,
             "Enter the week as its year and week number, for example 2026-W47"
         );
         assert_eq!(PeriodId::parse_as(Period::Week, "2026-W03", week).unwrap(), p("2026-W03"));
@@ -1294,6 +1568,9 @@ mod tests {
             ]
         );
         assert_eq!(message(&e, "goal_3_measure_kind"), "Choose the type of measure: a proportion, a count or a value");
+        assert_eq!(message_fr(&e, "goal_3_measure_kind"), "Choisissez le type de mesure\u{a0}: une proportion, un nombre ou une valeur");
+        assert_eq!(code(&e, "goal_3_measure_kind"), "required");
+        assert_eq!(code(&e, "goal_3_measure_counted"), "required");
         assert!(input.is_blank());
         assert!(!proportion_input().is_blank());
         assert!(MeasureInput { target_date: "2027-01-01", ..MeasureInput::default() }.is_blank());
@@ -1306,9 +1583,12 @@ mod tests {
         assert_eq!(message(&e, "goal_1_measure_sampling"), "Say how the charts are chosen, for example 20 random charts a month");
         let e = MeasureDefinition::parse(1, &MeasureInput { period: "day", direction: "up", ..proportion_input() }).unwrap_err();
         assert_eq!(fields(&e), vec!["goal_1_measure_period", "goal_1_measure_direction"]);
+        assert_eq!(code(&e, "goal_1_measure_period"), "invalid_format");
+        assert_eq!(message_fr(&e, "goal_1_measure_direction"), "Indiquez si une hausse ou une baisse est souhaitable");
         let long = "x".repeat(DEFINITION_FIELD_MAX + 1);
         let e = MeasureDefinition::parse(1, &MeasureInput { counted: &long, ..proportion_input() }).unwrap_err();
         assert_eq!(message(&e, "goal_1_measure_counted"), "What is counted has at most 2000 characters");
+        assert_eq!(message_fr(&e, "goal_1_measure_counted"), "Ce qui est compté\u{a0}: 2\u{a0}000 caractères au maximum");
     }
 
     #[test]
@@ -1319,11 +1599,20 @@ mod tests {
             message(&e, "goal_1_baseline_value"),
             "A percentage is at most 100. Enter the baseline as a percentage from 0 to 100, for example 40"
         );
+        assert_eq!(
+            message_fr(&e, "goal_1_baseline_value"),
+            "Un pourcentage ne peut pas dépasser 100. Saisissez le niveau de départ en pourcentage, de 0 à 100, par exemple 40"
+        );
+        assert_eq!((code(&e, "goal_1_baseline_value"), code(&e, "goal_1_target_value")), ("out_of_range", "invalid_format"));
         assert_eq!(message(&e, "goal_1_target_value"), "Enter the target as a percentage from 0 to 100, for example 75");
         let e = with("-5", "1,000").unwrap_err();
         assert_eq!(
             message(&e, "goal_1_baseline_value"),
             "The baseline cannot be negative. Enter the baseline as a percentage from 0 to 100, for example 40"
+        );
+        assert_eq!(
+            message_fr(&e, "goal_1_target_value"),
+            "Saisissez la cible en pourcentage, de 0 à 100, par exemple 75, sans séparateur de milliers"
         );
         assert_eq!(
             message(&e, "goal_1_target_value"),
@@ -1336,6 +1625,14 @@ mod tests {
         assert_eq!(message(&count("x", "").unwrap_err(), "goal_1_baseline_value"), "Enter the baseline as a number, for example 40");
         assert_eq!(message(&count("", "x").unwrap_err(), "goal_1_target_value"), "Enter the target as a number, for example 75");
         assert_eq!(message(&count("2000000", "").unwrap_err(), "goal_1_baseline_value"), "The baseline is at most 1,000,000");
+        assert_eq!(
+            message_fr(&count("", "2000000").unwrap_err(), "goal_1_target_value"),
+            "La cible ne peut pas dépasser 1\u{a0}000\u{a0}000"
+        );
+        assert_eq!(
+            message_fr(&count("", "-1").unwrap_err(), "goal_1_target_value"),
+            "La cible ne peut pas être négative. Saisissez la cible sous forme de nombre, par exemple 75"
+        );
 
         // The target lies on the better side of the baseline.
         assert_eq!(
@@ -1348,6 +1645,16 @@ mod tests {
             message(&lower.unwrap_err(), "goal_1_target_value"),
             "Lower is better, so the target should be below the baseline (30%)"
         );
+        let e = MeasureDefinition::parse(
+            1,
+            &MeasureInput { direction: "lower_is_better", baseline: "30,5", target: "31", ..proportion_input() },
+        )
+        .unwrap_err();
+        assert_eq!(code(&e, "goal_1_target_value"), "inconsistent");
+        assert_eq!(
+            message_fr(&e, "goal_1_target_value"),
+            "Une baisse est souhaitable\u{a0}: la cible devrait donc être inférieure au niveau de départ (30,5\u{a0}%)"
+        );
     }
 
     #[test]
@@ -1356,7 +1663,8 @@ mod tests {
         assert_eq!(fields(&e), vec!["goal_1_target_date"]);
         assert_eq!(message(&e, "goal_1_target_date"), "Enter the date by which you aim to reach the target");
         let e = MeasureDefinition::parse(1, &MeasureInput { target_date: "2027-02-30", ..proportion_input() }).unwrap_err();
-        assert_eq!(message(&e, "goal_1_target_date"), parse_date("2027-02-30").unwrap_err().0);
+        assert_eq!(message(&e, "goal_1_target_date"), parse_date("2027-02-30").unwrap_err().en);
+        assert_eq!(message_fr(&e, "goal_1_target_date"), parse_date("2027-02-30").unwrap_err().fr);
         // Without a target value, the goal's date is no concern of the measure.
         let m = MeasureDefinition::parse(1, &MeasureInput { target: "", target_date: "2027-02-30", ..proportion_input() }).unwrap();
         assert_eq!(m.target, None);
@@ -1374,6 +1682,8 @@ mod tests {
         let e = MeasureDefinition::parse(1, &MeasureInput { source: "other", source_other: "Card 1234 567 890", ..proportion_input() })
             .unwrap_err();
         assert_eq!(message(&e, "goal_1_measure_source_other"), super::super::patient_data::HEALTH_CARD);
+        assert_eq!(message_fr(&e, "goal_1_measure_source_other"), super::super::patient_data::HEALTH_CARD_FR);
+        assert_eq!(code(&e, "goal_1_measure_source_other"), "patient_data");
     }
 
     fn point(def: &MeasureDefinition, by: u8, input: PointInput<'_>) -> Result<DataPoint, Vec<FieldError>> {
@@ -1400,8 +1710,10 @@ mod tests {
         let e = point(&m, 0, PointInput { period: "2026-11", numerator: "21", denominator: "20", ..Default::default() }).unwrap_err();
         assert_eq!(fields(&e), vec!["numerator"]);
         assert_eq!(message(&e, "numerator"), "The numerator cannot be more than the denominator (20)");
+        assert_eq!(message_fr(&e, "numerator"), "Le numérateur ne peut pas dépasser le dénominateur (20)");
         let e = point(&m, 0, PointInput { period: "2026-11", numerator: "0", denominator: "0", ..Default::default() }).unwrap_err();
         assert_eq!(message(&e, "denominator"), "The denominator must be at least 1: it is how many were looked at");
+        assert_eq!(message_fr(&e, "denominator"), "Le dénominateur doit être d’au moins 1\u{a0}: c’est le nombre de cas examinés");
         let e = point(&m, 0, PointInput { period: "2026-11", numerator: "2.5", denominator: "-4", ..Default::default() }).unwrap_err();
         assert_eq!(message(&e, "numerator"), "The numerator is a whole number. Enter the numerator as a whole number, for example 12");
         assert_eq!(
@@ -1421,6 +1733,7 @@ mod tests {
         assert_eq!(ok.value, PointValue::Number(7.0));
         let e = point(&count, 1, PointInput { period: "2026-W47", value: "7.5", ..Default::default() }).unwrap_err();
         assert_eq!(message(&e, "value"), "The count is a whole number. Enter the count as a whole number, for example 12");
+        assert_eq!(message_fr(&e, "value"), "Le nombre doit être entier. Saisissez un nombre entier, par exemple 12");
         let e = point(&count, 1, PointInput { period: "2026-W47", value: "", ..Default::default() }).unwrap_err();
         assert_eq!(message(&e, "value"), "Enter the count as a whole number, for example 12");
 
@@ -1431,6 +1744,7 @@ mod tests {
         );
         let e = point(&value, 1, PointInput { period: "2026-11", value: "-1", ..Default::default() }).unwrap_err();
         assert_eq!(message(&e, "value"), "The value cannot be negative. Enter the value as a number of minutes, for example 12");
+        assert_eq!(message_fr(&e, "value"), "La valeur ne peut pas être négative. Saisissez la valeur en minutes, par exemple 12");
         let e = point(&value, 1, PointInput { period: "2026-11", value: "NaN", ..Default::default() }).unwrap_err();
         assert_eq!(message(&e, "value"), "Enter the value as a number of minutes, for example 12");
         let e = point(&value, 1, PointInput { period: "2026-11", value: &"9".repeat(400), ..Default::default() }).unwrap_err();
@@ -1445,6 +1759,14 @@ mod tests {
         assert!(point(&m, 0, input("2026-11")).is_ok());
         let e = point(&m, 0, input("2026-12")).unwrap_err();
         assert_eq!(message(&e, "period"), "December 2026 has not started yet: you can record it from 1 December 2026");
+        assert_eq!(code(&e, "period"), "in_future");
+        assert_eq!(
+            message_fr(&e, "period"),
+            "Le mois de décembre 2026 n’a pas encore commencé\u{a0}: vous pourrez saisir une donnée pour ce mois \
+             à partir du 1er décembre 2026"
+        );
+        let april = DataPoint::parse(&m, 0, &input("2027-04"), d("2027-03-31")).unwrap_err();
+        assert!(message_fr(&april, "period").starts_with("Le mois d’avril 2027 n’a pas encore commencé"), "{april:?}");
         let e = point(&m, 0, input("2026-W40")).unwrap_err();
         assert_eq!(message(&e, "period"), "This measure is recorded by month: enter a month, for example 2026-11");
         let e = point(&m, 0, input("")).unwrap_err();
@@ -1455,6 +1777,11 @@ mod tests {
         assert!(week("2026-W47").is_ok()); // starts on Monday 16 November
         let e = week("2026-W48").unwrap_err();
         assert_eq!(message(&e, "period"), "Week 48, 2026 has not started yet: you can record it from 23 November 2026");
+        assert_eq!(
+            message_fr(&e, "period"),
+            "La semaine 48 de 2026 n’a pas encore commencé\u{a0}: vous pourrez saisir une donnée pour cette semaine \
+             à partir du 23 novembre 2026"
+        );
         assert_eq!(
             message(&week("2026-11").unwrap_err(), "period"),
             "This measure is recorded by week: enter a week, for example 2026-W47"
@@ -1471,6 +1798,7 @@ mod tests {
         assert_eq!(message(&e, "note"), super::super::patient_data::HEALTH_CARD);
         let long = "x".repeat(NOTE_MAX + 1);
         assert_eq!(message(&with_note(&long).unwrap_err(), "note"), "A note has at most 500 characters");
+        assert_eq!(message_fr(&with_note(&long).unwrap_err(), "note"), "Note\u{a0}: 500 caractères au maximum");
         assert_eq!(with_note(&"x".repeat(NOTE_MAX)).unwrap().note.len(), NOTE_MAX);
     }
 
@@ -1488,6 +1816,8 @@ mod tests {
         assert_eq!(serde_json::from_str::<PointValue>(r#"{"number":2.5}"#).unwrap(), PointValue::Number(2.5));
         assert!(PointValue::number(f64::NAN).is_err());
         assert!(PointValue::proportion(3, 2).is_err());
+        let e = PointValue::proportion(1, 0).unwrap_err();
+        assert_eq!((e.code, e.fr.as_str()), ("out_of_range", "Le dénominateur d’une proportion va de 1 à 1\u{a0}000\u{a0}000"));
     }
 
     fn prop(period: &str, by: u8, numerator: u32, denominator: u32) -> DataPoint {
@@ -1587,5 +1917,8 @@ mod tests {
         assert_eq!(format_number(2.96, Language::En), "3");
         assert!(Unit::parse(&"u".repeat(UNIT_MAX + 1)).is_err());
         assert!(Unit::parse("min\nutes").is_err());
+        assert_eq!(Unit::parse(" ").unwrap_err().fr, "Saisissez l’unité de la valeur, par exemple «\u{a0}minutes\u{a0}»");
+        assert_eq!(Period::parse("").unwrap_err().code, "required");
+        assert_eq!(Period::parse("day").unwrap_err().fr, "Choisissez la fréquence de la mesure\u{a0}: chaque semaine ou chaque mois");
     }
 }

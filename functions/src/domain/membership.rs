@@ -9,8 +9,9 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use super::access::{CodeHash, Session, MAX_SESSIONS};
 use super::audit::{Action, Actor, AuditEvent};
 use super::group::{Group, GroupMember, MemberStatus, PersonDetails, Phase, PipState, Role, SubmitBlocked, MAX_PEERS};
+use super::measure::{MeasureKind, Period};
 use super::pip::PipDraft;
-use super::values::{Cpso, Cycle, Email, GroupId};
+use super::values::{Cpso, Cycle, Email, GroupId, Language};
 use super::{Activities, FieldError, Member};
 
 /// Slots a group can ever hand out (links carry the slot in two digits).
@@ -33,6 +34,11 @@ pub enum Effect {
     SetEmail {
         slot: u8,
         email: Email,
+    },
+    /// The member's preferred language (what the pages and emails use).
+    SetLanguage {
+        slot: u8,
+        language: Language,
     },
     RemoveMember {
         slot: u8,
@@ -402,9 +408,24 @@ fn data_kept(g: &Group, draft: &PipDraft) -> Vec<FieldError> {
             None => {
                 let what = if points.is_empty() { "PDSA cycles" } else { "data points" };
                 let aim = if old.aim.is_empty() { format!("Goal {old_n}") } else { format!("“{}”", old.aim) };
-                problems.push(FieldError::new(
+                let aim_fr =
+                    if old.aim.is_empty() { format!("L’objectif {old_n}") } else { format!("L’objectif «\u{a0}{}\u{a0}»", old.aim) };
+                let fr = if points.is_empty() {
+                    format!(
+                        "{aim_fr} a des cycles PFEA consignés et reste donc dans le plan\u{a0}: \
+                         conservez sa ligne, ou supprimez d’abord ses cycles PFEA"
+                    )
+                } else {
+                    format!(
+                        "{aim_fr} a des données enregistrées et reste donc dans le plan\u{a0}: \
+                         conservez sa ligne, ou supprimez d’abord ses données"
+                    )
+                };
+                problems.push(FieldError::tr(
                     "goals",
+                    "locked",
                     format!("{aim} has {what} recorded, so it stays in the plan: keep its row, or delete its {what} first"),
+                    fr,
                 ));
             }
             Some((n, new)) if !points.is_empty() => {
@@ -412,11 +433,20 @@ fn data_kept(g: &Group, draft: &PipDraft) -> Vec<FieldError> {
                 if !fits {
                     let old_def = old.definition.as_ref();
                     let was = old_def.map(|d| format!(" ({}, per {})", d.kind.label().to_lowercase(), d.period.key())).unwrap_or_default();
-                    problems.push(FieldError::new(
+                    let was_fr = old_def.map(|d| format!(" ({}, {})", kind_label_fr(&d.kind), per_period_fr(d.period))).unwrap_or_default();
+                    let count = points.len();
+                    let recorded_fr =
+                        if count == 1 { "1 donnée est enregistrée".to_string() } else { format!("{count} données sont enregistrées") };
+                    problems.push(FieldError::tr(
                         format!("goal_{n}_measure_kind"),
+                        "locked",
                         format!(
                             "Goal {n}: {} data points are recorded for this measure{was}: keep its type and period, or delete the points first",
                             points.len()
+                        ),
+                        format!(
+                            "Objectif {n}\u{a0}: {recorded_fr} pour cette mesure{was_fr}\u{a0}: \
+                             conservez son type et sa période, ou supprimez d’abord ces données"
                         ),
                     ));
                 }
@@ -425,6 +455,24 @@ fn data_kept(g: &Group, draft: &PipDraft) -> Vec<FieldError> {
         }
     }
     problems
+}
+
+/// A measure's kind as the French text of [`data_kept`] names it (the
+/// French of [`MeasureKind::label`], lower-cased).
+fn kind_label_fr(kind: &MeasureKind) -> &'static str {
+    match kind {
+        MeasureKind::Proportion => "proportion (numérateur et dénominateur)",
+        MeasureKind::Count => "nombre par période",
+        MeasureKind::Value { .. } => "valeur avec unité",
+    }
+}
+
+/// "per week" / "per month", in French.
+fn per_period_fr(period: Period) -> &'static str {
+    match period {
+        Period::Week => "par semaine",
+        Period::Month => "par mois",
+    }
 }
 
 /// An accepted member submits `pip` (already checked with `Pip::from_draft`)
@@ -506,6 +554,7 @@ impl Group {
                 }
                 Effect::SetStatus { slot, status } => self.with_member(*slot, |m| m.status = *status),
                 Effect::SetEmail { slot, email } => self.with_member(*slot, |m| m.member.email = email.clone()),
+                Effect::SetLanguage { slot, language } => self.with_member(*slot, |m| m.member.language = *language),
                 Effect::RemoveMember { slot } => self.members.retain(|m| m.slot != *slot),
                 Effect::SetCode { slot, hash } => self.with_member(*slot, |m| {
                     m.code_hash = hash.clone();
@@ -671,6 +720,41 @@ mod tests {
         g.apply(&fx, true);
         assert_eq!(g.phase(), Phase::Dissolved);
         assert!(g.audit_trail().len() >= 5);
+    }
+
+    #[test]
+    fn a_goal_with_cycles_stays_in_the_plan() {
+        use crate::domain::pdsa::PdsaCycle;
+        use crate::domain::GoalDraft;
+        let mut g = proposal(&["1"]);
+        let now = t("2026-03-02T10:00:00Z");
+        let goal = GoalDraft { id: 1, aim: "Fewer missed follow-ups".into(), ..Default::default() };
+        g.pip = PipState::Draft { draft: PipDraft { goals: vec![goal], ..Default::default() } };
+        g.members[0].cycles.push(PdsaCycle {
+            id: 1,
+            goal: 1,
+            by: 0,
+            change_idea: "Recall list".into(),
+            plan: "Call back".into(),
+            prediction: "Fewer missed".into(),
+            started_on: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            ended_on: None,
+            study: String::new(),
+            decision: None,
+            at: now,
+        });
+        let e = data_kept(&g, &PipDraft::default());
+        assert_eq!(e.len(), 1);
+        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("goals", "locked"));
+        assert_eq!(
+            e[0].message,
+            "“Fewer missed follow-ups” has PDSA cycles recorded, so it stays in the plan: keep its row, or delete its PDSA cycles first"
+        );
+        assert_eq!(
+            e[0].fr,
+            "L’objectif «\u{a0}Fewer missed follow-ups\u{a0}» a des cycles PFEA consignés et reste donc dans le plan\u{a0}: \
+             conservez sa ligne, ou supprimez d’abord ses cycles PFEA"
+        );
     }
 
     #[test]

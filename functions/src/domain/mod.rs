@@ -34,17 +34,64 @@ pub use pip::{requirement_met_until, Goal, GoalDraft, GoalInput, GoalKind, Pip, 
 pub use random::{random_hex, OsRandom, Random, RandomUnavailable, SeededRandom};
 pub use values::{Cpso, Cycle, Email, GroupId, GroupName, Invalid, Language, PersonName, PracticeSetting};
 
+/// A sentence for people, in English and French.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub en: String,
+    pub fr: String,
+}
+
+impl Text {
+    pub fn new(en: impl Into<String>, fr: impl Into<String>) -> Text {
+        Text { en: en.into(), fr: fr.into() }
+    }
+
+    pub fn get(&self, lang: Language) -> &str {
+        match lang {
+            Language::En => &self.en,
+            Language::Fr => &self.fr,
+        }
+    }
+}
+
 /// A problem with one input field. `field` is the form field's name from the
-/// API contract (e.g. `peer_2_email`), so a browser can attach the message.
+/// API contract (e.g. `peer_2_email`), so a browser can attach the message;
+/// `code` names the problem for programs (stable: `required`, `too_long`,
+/// `in_future`, …); `message` (English) and `fr` say it for people, and
+/// [`FieldError::text`] picks the reader's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FieldError {
     pub field: String,
+    pub code: String,
     pub message: String,
+    #[serde(skip)]
+    pub fr: String,
 }
 
 impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        FieldError { field: field.into(), message: message.into() }
+    /// A problem said in both languages.
+    pub fn tr(field: impl Into<String>, code: &str, en: impl Into<String>, fr: impl Into<String>) -> Self {
+        FieldError { field: field.into(), code: code.to_string(), message: en.into(), fr: fr.into() }
+    }
+
+    /// A problem from a value's [`Invalid`], at `field`.
+    pub fn invalid(field: impl Into<String>, e: Invalid) -> Self {
+        FieldError { field: field.into(), code: e.code.to_string(), message: e.en, fr: e.fr }
+    }
+
+    /// The message in `lang`.
+    pub fn text(&self, lang: Language) -> &str {
+        match lang {
+            Language::En => &self.message,
+            Language::Fr => &self.fr,
+        }
+    }
+
+    /// The same problem, its messages prefixed (`Goal 2: …` / `Objectif 2 : …`).
+    pub fn prefixed(mut self, en: &str, fr: &str) -> Self {
+        self.message = format!("{en}{}", self.message);
+        self.fr = format!("{fr}{}", self.fr);
+        self
     }
 }
 

@@ -27,10 +27,23 @@
 //! expressions: the crate has no `regex` dependency, and the name rule
 //! (walking outwards from a date, word lists, titles) is clearer as code.
 
+use super::values::Invalid;
+
 /// The sentence every refusal ends with.
 macro_rules! refusal {
     ($what:literal) => {
         concat!("This looks like ", $what, ". This is a place for counts, not patient information: remove it.")
+    };
+}
+
+/// The same sentence in French.
+macro_rules! refusal_fr {
+    ($what:literal) => {
+        concat!(
+            "Ce texte semble contenir ",
+            $what,
+            ". Cet espace est réservé aux décomptes, pas aux renseignements sur les patients\u{a0}: retirez cette information."
+        )
     };
 }
 
@@ -39,27 +52,78 @@ pub const RECORD_NUMBER: &str = refusal!("a medical record or chart number");
 pub const DATE_OF_BIRTH: &str = refusal!("a date of birth");
 pub const NAME_WITH_DATE: &str = refusal!("a person's name with a date, perhaps a date of birth");
 
-/// Why `text` looks like patient data, as a message for the person who typed
-/// it, or `None` when it looks like an ordinary note.
-pub fn looks_like_patient_data(text: &str) -> Option<&'static str> {
+pub const HEALTH_CARD_FR: &str = refusal_fr!("un numéro de carte Santé de l’Ontario");
+pub const RECORD_NUMBER_FR: &str = refusal_fr!("un numéro de dossier médical");
+pub const DATE_OF_BIRTH_FR: &str = refusal_fr!("une date de naissance");
+pub const NAME_WITH_DATE_FR: &str = refusal_fr!("le nom d’une personne accompagné d’une date, peut-être une date de naissance");
+
+/// The kind of patient information a text seems to hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatientData {
+    HealthCard,
+    RecordNumber,
+    DateOfBirth,
+    NameWithDate,
+}
+
+impl PatientData {
+    /// The refusal in English (one of [`HEALTH_CARD`], …).
+    pub fn en(self) -> &'static str {
+        match self {
+            PatientData::HealthCard => HEALTH_CARD,
+            PatientData::RecordNumber => RECORD_NUMBER,
+            PatientData::DateOfBirth => DATE_OF_BIRTH,
+            PatientData::NameWithDate => NAME_WITH_DATE,
+        }
+    }
+    /// The refusal in French (one of [`HEALTH_CARD_FR`], …).
+    pub fn fr(self) -> &'static str {
+        match self {
+            PatientData::HealthCard => HEALTH_CARD_FR,
+            PatientData::RecordNumber => RECORD_NUMBER_FR,
+            PatientData::DateOfBirth => DATE_OF_BIRTH_FR,
+            PatientData::NameWithDate => NAME_WITH_DATE_FR,
+        }
+    }
+    /// The refusal as a value's problem, code `patient_data`.
+    pub fn invalid(self) -> Invalid {
+        Invalid::tr("patient_data", self.en(), self.fr())
+    }
+}
+
+/// What kind of patient information `text` seems to hold, or `None` when it
+/// looks like an ordinary note.
+pub fn detect_patient_data(text: &str) -> Option<PatientData> {
     let tokens = tokenize(text);
     let t = Tokens { text, tokens: &tokens };
     if (0..tokens.len()).any(|i| t.health_card_at(i)) {
-        return Some(HEALTH_CARD);
+        return Some(PatientData::HealthCard);
     }
     if (0..tokens.len()).any(|i| t.record_number_at(i)) {
-        return Some(RECORD_NUMBER);
+        return Some(PatientData::RecordNumber);
     }
     if (0..tokens.len()).any(|i| t.labelled_birth_date_at(i)) {
-        return Some(DATE_OF_BIRTH);
+        return Some(PatientData::DateOfBirth);
     }
     let dates = (0..tokens.len()).filter_map(|i| t.date_at(i).map(|end| (i, end)));
     for (start, end) in dates {
         if t.name_before(start) || t.name_after(end) {
-            return Some(NAME_WITH_DATE);
+            return Some(PatientData::NameWithDate);
         }
     }
     None
+}
+
+/// Why `text` looks like patient data, as a message for the person who typed
+/// it (in English), or `None` when it looks like an ordinary note.
+pub fn looks_like_patient_data(text: &str) -> Option<&'static str> {
+    detect_patient_data(text).map(PatientData::en)
+}
+
+/// Why `text` looks like patient data, in both languages (code
+/// `patient_data`), or `None` when it looks like an ordinary note.
+pub fn patient_data_refusal(text: &str) -> Option<Invalid> {
+    detect_patient_data(text).map(PatientData::invalid)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1045,5 +1109,29 @@ mod tests {
             HEALTH_CARD,
             "This looks like an Ontario health card number. This is a place for counts, not patient information: remove it."
         );
+        for m in [HEALTH_CARD_FR, RECORD_NUMBER_FR, DATE_OF_BIRTH_FR, NAME_WITH_DATE_FR] {
+            assert!(m.starts_with("Ce texte semble contenir "), "{m}");
+            assert!(m.ends_with("pas aux renseignements sur les patients\u{a0}: retirez cette information."), "{m}");
+        }
+        assert_eq!(
+            HEALTH_CARD_FR,
+            "Ce texte semble contenir un numéro de carte Santé de l’Ontario. \
+             Cet espace est réservé aux décomptes, pas aux renseignements sur les patients\u{a0}: retirez cette information."
+        );
+    }
+
+    #[test]
+    fn refusals_in_both_languages() {
+        let e = patient_data_refusal("MRN 123456").unwrap();
+        assert_eq!(e.code, "patient_data");
+        assert_eq!(e.en, RECORD_NUMBER);
+        assert_eq!(
+            e.fr,
+            "Ce texte semble contenir un numéro de dossier médical. \
+             Cet espace est réservé aux décomptes, pas aux renseignements sur les patients\u{a0}: retirez cette information."
+        );
+        assert_eq!(detect_patient_data("John Smith 1954-03-12"), Some(PatientData::NameWithDate));
+        assert_eq!(looks_like_patient_data("DOB 1954-03-12"), Some(DATE_OF_BIRTH));
+        assert_eq!(patient_data_refusal("Reviewed 20 charts on 3 March 2026"), None);
     }
 }

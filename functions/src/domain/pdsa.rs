@@ -5,8 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::patient_data::looks_like_patient_data;
-use super::values::{parse_date, parse_text, Invalid};
+use super::patient_data::patient_data_refusal;
+use super::values::{parse_date, parse_text_tr, Invalid};
 use super::FieldError;
 
 /// The change idea's name: short, as it labels a marker on the chart.
@@ -56,11 +56,13 @@ impl Decision {
     pub fn parse(input: &str) -> Result<Option<Decision>, Invalid> {
         match input.trim() {
             "" => Ok(None),
-            s => Decision::ALL
-                .into_iter()
-                .find(|d| d.key() == s)
-                .map(Some)
-                .ok_or_else(|| Invalid::new("Choose adopt, adapt or abandon, or leave the decision for later")),
+            s => Decision::ALL.into_iter().find(|d| d.key() == s).map(Some).ok_or_else(|| {
+                Invalid::tr(
+                    "invalid_format",
+                    "Choose adopt, adapt or abandon, or leave the decision for later",
+                    "Choisissez adopter, adapter ou abandonner, ou remettez la décision à plus tard",
+                )
+            }),
         }
     }
 }
@@ -112,16 +114,18 @@ pub struct PdsaInput<'a> {
     pub decision: &'a str,
 }
 
-/// Free text of a cycle: bounded, and refused when it looks like patient data.
-fn cycle_text(input: &str, max: usize, what: &str, required: Option<&str>) -> Result<String, String> {
-    let s = parse_text(input, max, what).map_err(|e| e.0)?;
+/// Free text of a cycle: bounded, and refused when it looks like patient
+/// data. `what` and `required` (what to ask for when it is empty) are in
+/// English and French.
+fn cycle_text(input: &str, max: usize, what: (&str, &str), required: Option<(&str, &str)>) -> Result<String, Invalid> {
+    let s = parse_text_tr(input, max, what.0, what.1)?;
     if s.is_empty() {
-        if let Some(ask) = required {
-            return Err(ask.to_string());
+        if let Some((en, fr)) = required {
+            return Err(Invalid::tr("required", en, fr));
         }
     }
-    match looks_like_patient_data(&s) {
-        Some(reason) => Err(reason.to_string()),
+    match patient_data_refusal(&s) {
+        Some(refusal) => Err(refusal),
         None => Ok(s),
     }
 }
@@ -138,33 +142,61 @@ impl PdsaCycle {
         now: DateTime<Utc>,
     ) -> Result<PdsaCycle, Vec<FieldError>> {
         let mut errors = Vec::new();
-        let mut text = |field: &str, value: &str, max: usize, what: &str, ask: Option<&str>| match cycle_text(value, max, what, ask) {
-            Ok(s) => s,
-            Err(m) => {
-                errors.push(FieldError::new(field, m));
-                String::new()
-            }
-        };
-        let change_idea =
-            text("change_idea", input.change_idea, CHANGE_IDEA_MAX, "The change idea", Some("Name the change idea you are testing"));
-        let plan = text("plan", input.plan, CYCLE_TEXT_MAX, "The plan", Some("Say what you will try, who will do it and where"));
-        let prediction = text("prediction", input.prediction, CYCLE_TEXT_MAX, "The prediction", Some("Say what you expect to happen"));
-        let study = text("study", input.study, CYCLE_TEXT_MAX, "What happened", None);
+        let mut text =
+            |field: &str, value: &str, max: usize, what: (&str, &str), ask: Option<(&str, &str)>| match cycle_text(value, max, what, ask) {
+                Ok(s) => s,
+                Err(e) => {
+                    errors.push(FieldError::invalid(field, e));
+                    String::new()
+                }
+            };
+        let change_idea = text(
+            "change_idea",
+            input.change_idea,
+            CHANGE_IDEA_MAX,
+            ("The change idea", "Idée de changement"),
+            Some(("Name the change idea you are testing", "Nommez l’idée de changement que vous mettez à l’essai")),
+        );
+        let plan = text(
+            "plan",
+            input.plan,
+            CYCLE_TEXT_MAX,
+            ("The plan", "Plan"),
+            Some(("Say what you will try, who will do it and where", "Indiquez ce que vous allez essayer, qui s’en chargera et où")),
+        );
+        let prediction = text(
+            "prediction",
+            input.prediction,
+            CYCLE_TEXT_MAX,
+            ("The prediction", "Prédiction"),
+            Some(("Say what you expect to happen", "Indiquez ce qui, selon vous, va se produire")),
+        );
+        let study = text("study", input.study, CYCLE_TEXT_MAX, ("What happened", "Ce qui s’est passé"), None);
 
         let latest_start = today + chrono::Days::new(PLAN_AHEAD_DAYS);
         let started_on = match input.started_on.trim() {
             "" => {
-                errors.push(FieldError::new("started_on", "Enter the date the cycle starts"));
+                errors.push(FieldError::tr(
+                    "started_on",
+                    "required",
+                    "Enter the date the cycle starts",
+                    "Saisissez la date de début du cycle",
+                ));
                 None
             }
             s => match parse_date(s) {
                 Ok(d) if d > latest_start => {
-                    errors.push(FieldError::new("started_on", "A cycle starts within a year from today: plan one cycle at a time"));
+                    errors.push(FieldError::tr(
+                        "started_on",
+                        "out_of_range",
+                        "A cycle starts within a year from today: plan one cycle at a time",
+                        "Un cycle commence au plus tard un an après la date du jour\u{a0}: planifiez un cycle à la fois",
+                    ));
                     None
                 }
                 Ok(d) => Some(d),
                 Err(e) => {
-                    errors.push(FieldError::new("started_on", e.0));
+                    errors.push(FieldError::invalid("started_on", e));
                     None
                 }
             },
@@ -173,16 +205,26 @@ impl PdsaCycle {
             "" => None,
             s => match parse_date(s) {
                 Ok(d) if d > today => {
-                    errors.push(FieldError::new("ended_on", "The end date is today or earlier: record it once the cycle has ended"));
+                    errors.push(FieldError::tr(
+                        "ended_on",
+                        "in_future",
+                        "The end date is today or earlier: record it once the cycle has ended",
+                        "La date de fin ne peut pas être postérieure à la date du jour\u{a0}: saisissez-la une fois le cycle terminé",
+                    ));
                     None
                 }
                 Ok(d) if started_on.is_some_and(|st| d < st) => {
-                    errors.push(FieldError::new("ended_on", "The end date is on or after the start date"));
+                    errors.push(FieldError::tr(
+                        "ended_on",
+                        "inconsistent",
+                        "The end date is on or after the start date",
+                        "La date de fin ne peut pas être antérieure à la date de début",
+                    ));
                     None
                 }
                 Ok(d) => Some(d),
                 Err(e) => {
-                    errors.push(FieldError::new("ended_on", e.0));
+                    errors.push(FieldError::invalid("ended_on", e));
                     None
                 }
             },
@@ -190,16 +232,26 @@ impl PdsaCycle {
         let decision = match Decision::parse(input.decision) {
             Ok(d) => d,
             Err(e) => {
-                errors.push(FieldError::new("decision", e.0));
+                errors.push(FieldError::invalid("decision", e));
                 None
             }
         };
         if decision.is_some() {
             if input.ended_on.trim().is_empty() {
-                errors.push(FieldError::new("ended_on", "Enter the date the cycle ended: a decision comes after the cycle"));
+                errors.push(FieldError::tr(
+                    "ended_on",
+                    "required",
+                    "Enter the date the cycle ended: a decision comes after the cycle",
+                    "Saisissez la date de fin du cycle\u{a0}: la décision se prend une fois le cycle terminé",
+                ));
             }
             if input.study.trim().is_empty() {
-                errors.push(FieldError::new("study", "Say what happened: the decision rests on it"));
+                errors.push(FieldError::tr(
+                    "study",
+                    "required",
+                    "Say what happened: the decision rests on it",
+                    "Indiquez ce qui s’est passé\u{a0}: la décision en dépend",
+                ));
             }
         }
         match (errors.is_empty(), started_on) {
@@ -260,11 +312,20 @@ mod tests {
         };
         let e = PdsaCycle::parse(1, 1, 0, &bad, d("2026-12-02"), now()).unwrap_err();
         assert_eq!(fields(&e), vec!["change_idea", "plan", "prediction", "started_on", "ended_on", "decision"]);
+        let codes: Vec<_> = e.iter().map(|e| e.code.as_str()).collect();
+        assert_eq!(codes, vec!["required", "required", "required", "invalid_format", "in_future", "invalid_format"]);
+        assert_eq!(e[0].message, "Name the change idea you are testing");
+        assert_eq!(e[0].fr, "Nommez l’idée de changement que vous mettez à l’essai");
+        assert_eq!(e[5].fr, "Choisissez adopter, adapter ou abandonner, ou remettez la décision à plus tard");
         // A decision needs the end and what happened; an end before the start is refused.
         let early = PdsaInput { ended_on: "2026-11-01", decision: "adopt", ..input() };
         let e = PdsaCycle::parse(1, 1, 0, &early, d("2026-12-02"), now()).unwrap_err();
         assert_eq!(fields(&e), vec!["ended_on", "study"]);
         assert!(e[0].message.contains("on or after the start"), "{e:?}");
+        assert_eq!(
+            (e[0].code.as_str(), e[0].fr.as_str()),
+            ("inconsistent", "La date de fin ne peut pas être antérieure à la date de début")
+        );
         let far = PdsaInput { started_on: "2028-01-01", ..input() };
         assert_eq!(fields(&PdsaCycle::parse(1, 1, 0, &far, d("2026-12-02"), now()).unwrap_err()), vec!["started_on"]);
     }
@@ -274,5 +335,13 @@ mod tests {
         let bad = PdsaInput { study: "Mrs Jane Smith, born 1950-03-04, still had no allergy recorded", ..input() };
         let e = PdsaCycle::parse(1, 1, 0, &bad, d("2026-12-02"), now()).unwrap_err();
         assert_eq!(fields(&e), vec!["study"]);
+        assert_eq!(e[0].code, "patient_data");
+        let refusal = patient_data_refusal(bad.study).unwrap();
+        assert_eq!((&e[0].message, &e[0].fr), (&refusal.en, &refusal.fr));
+        assert!(!e[0].fr.is_empty() && e[0].fr != e[0].message, "{e:?}");
+        let long = "x".repeat(CHANGE_IDEA_MAX + 1);
+        let e = PdsaCycle::parse(1, 1, 0, &PdsaInput { change_idea: &long, ..input() }, d("2026-12-02"), now()).unwrap_err();
+        assert_eq!(e[0].message, "The change idea has at most 120 characters");
+        assert_eq!(e[0].fr, "Idée de changement\u{a0}: 120 caractères au maximum");
     }
 }

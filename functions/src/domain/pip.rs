@@ -3,7 +3,7 @@ use chrono::{Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::measure::{MeasureDefinition, MeasureInput};
-use super::values::{parse_text, Invalid};
+use super::values::{parse_text_tr, Invalid};
 use super::FieldError;
 
 pub use qi_facts::limits::{MAX_GOALS, MIN_COUNTING_GOALS, REQUIREMENT_YEARS};
@@ -24,7 +24,11 @@ impl GoalKind {
         match input.trim() {
             s if s == GoalKind::Practice.as_str() => Ok(GoalKind::Practice),
             s if s == GoalKind::SelfCare.as_str() => Ok(GoalKind::SelfCare),
-            _ => Err(Invalid::new("Choose practice improvement (practice) or physician health and self-care (self_care)")),
+            _ => Err(Invalid::tr(
+                "invalid_format",
+                "Choose practice improvement (practice) or physician health and self-care (self_care)",
+                "Choisissez un objectif d’amélioration de la pratique (practice) ou de santé personnelle (self_care)",
+            )),
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -142,11 +146,11 @@ impl PipDraft {
     /// row (errors name `goal_N_*`); all-blank rows are dropped.
     pub fn parse(strengths: &str, improvements: &str, goals: Vec<(usize, GoalInput)>) -> Result<PipDraft, Vec<FieldError>> {
         let mut errors = Vec::new();
-        fn text_into(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize, what: &str) -> String {
-            match parse_text(value, max, what) {
+        fn text_into(errors: &mut Vec<FieldError>, field: &str, value: &str, max: usize, what: (&str, &str)) -> String {
+            match parse_text_tr(value, max, what.0, what.1) {
                 Ok(s) => s,
                 Err(e) => {
-                    errors.push(FieldError::new(field, e.0));
+                    errors.push(FieldError::invalid(field, e));
                     String::new()
                 }
             }
@@ -154,11 +158,16 @@ impl PipDraft {
         macro_rules! text {
             ($($a:expr),*) => { text_into(&mut errors, $($a),*) };
         }
-        let strengths = text!("strengths", strengths, SECTION_MAX, "Areas of strength");
-        let improvements = text!("improvements", improvements, SECTION_MAX, "Areas for improvement");
+        let strengths = text!("strengths", strengths, SECTION_MAX, ("Areas of strength", "Points forts"));
+        let improvements = text!("improvements", improvements, SECTION_MAX, ("Areas for improvement", "Points à améliorer"));
         let goals: Vec<_> = goals.into_iter().filter(|(_, g)| !g.is_blank()).collect();
         if goals.len() > MAX_GOALS {
-            errors.push(FieldError::new("goals", format!("A PIP has at most {MAX_GOALS} goals")));
+            errors.push(FieldError::tr(
+                "goals",
+                "too_many",
+                format!("A PIP has at most {MAX_GOALS} goals"),
+                format!("Un PAP comprend au plus {MAX_GOALS} objectifs"),
+            ));
         }
         let mut out = Vec::new();
         for (n, g) in goals {
@@ -169,7 +178,7 @@ impl PipDraft {
                 match GoalKind::parse(&g.kind) {
                     Ok(k) => Some(k),
                     Err(e) => {
-                        errors.push(FieldError::new(f("kind"), e.0));
+                        errors.push(FieldError::invalid(f("kind"), e));
                         None
                     }
                 }
@@ -180,16 +189,16 @@ impl PipDraft {
                 match super::values::parse_date(&g.target_date) {
                     Ok(d) => Some(d),
                     Err(e) => {
-                        errors.push(FieldError::new(f("target_date"), e.0));
+                        errors.push(FieldError::invalid(f("target_date"), e));
                         None
                     }
                 }
             };
-            let aim = text!(&f("aim"), &g.aim, GOAL_FIELD_MAX, "The aim statement");
-            let measure = text!(&f("measure"), &g.measure, GOAL_FIELD_MAX, "The measure");
-            let baseline = text!(&f("baseline"), &g.baseline, GOAL_FIELD_MAX, "The baseline");
-            let target = text!(&f("target"), &g.target, GOAL_FIELD_MAX, "The target");
-            let change_ideas = text!(&f("change_ideas"), &g.change_ideas, GOAL_FIELD_MAX, "The change ideas");
+            let aim = text!(&f("aim"), &g.aim, GOAL_FIELD_MAX, ("The aim statement", "Énoncé d’objectif"));
+            let measure = text!(&f("measure"), &g.measure, GOAL_FIELD_MAX, ("The measure", "Mesure"));
+            let baseline = text!(&f("baseline"), &g.baseline, GOAL_FIELD_MAX, ("The baseline", "Niveau de départ"));
+            let target = text!(&f("target"), &g.target, GOAL_FIELD_MAX, ("The target", "Cible"));
+            let change_ideas = text!(&f("change_ideas"), &g.change_ideas, GOAL_FIELD_MAX, ("The change ideas", "Idées de changement"));
             let m = g.measure_input();
             let definition = if m.is_blank() {
                 None
@@ -304,26 +313,52 @@ impl Pip {
     pub fn from_draft(d: &PipDraft) -> Result<Pip, Vec<FieldError>> {
         let mut errors = Vec::new();
         if d.strengths.is_empty() {
-            errors.push(FieldError::new("strengths", "Describe your group's areas of strength"));
+            errors.push(FieldError::tr(
+                "strengths",
+                "required",
+                "Describe your group's areas of strength",
+                "Décrivez les points forts de votre groupe",
+            ));
         }
         if d.improvements.is_empty() {
-            errors.push(FieldError::new("improvements", "Describe your group's areas for improvement"));
+            errors.push(FieldError::tr(
+                "improvements",
+                "required",
+                "Describe your group's areas for improvement",
+                "Décrivez les points à améliorer de votre groupe",
+            ));
         }
         let mut goals = Vec::new();
         for (i, g) in d.goals.iter().enumerate() {
             let n = i + 1;
-            let mut need = |ok: bool, name: &str, msg: &str| {
+            let mut need = |ok: bool, name: &str, en: &str, fr: &str| {
                 if !ok {
-                    errors.push(FieldError::new(format!("goal_{n}_{name}"), format!("Goal {n}: {msg}")));
+                    let e = FieldError::tr(format!("goal_{n}_{name}"), "required", en, fr);
+                    errors.push(e.prefixed(&format!("Goal {n}: "), &format!("Objectif {n}\u{a0}: ")));
                 }
             };
-            need(g.kind.is_some(), "kind", "choose practice improvement or physician health and self-care");
-            need(!g.aim.is_empty(), "aim", "write an aim statement");
-            need(!g.measure.is_empty(), "measure", "say how you will measure it");
-            need(!g.baseline.is_empty(), "baseline", "give the baseline (where you start)");
-            need(!g.target.is_empty(), "target", "give the target you aim for");
-            need(g.target_date.is_some(), "target_date", "give a target date");
-            need(!g.change_ideas.is_empty(), "change_ideas", "list the change ideas you will test");
+            need(
+                g.kind.is_some(),
+                "kind",
+                "choose practice improvement or physician health and self-care",
+                "choisissez un objectif d’amélioration de la pratique ou de santé personnelle",
+            );
+            need(!g.aim.is_empty(), "aim", "write an aim statement", "rédigez un énoncé d’objectif");
+            need(!g.measure.is_empty(), "measure", "say how you will measure it", "indiquez comment vous le mesurerez");
+            need(
+                !g.baseline.is_empty(),
+                "baseline",
+                "give the baseline (where you start)",
+                "indiquez le niveau de départ (votre point de départ)",
+            );
+            need(!g.target.is_empty(), "target", "give the target you aim for", "indiquez la cible que vous visez");
+            need(g.target_date.is_some(), "target_date", "give a target date", "indiquez une date cible");
+            need(
+                !g.change_ideas.is_empty(),
+                "change_ideas",
+                "list the change ideas you will test",
+                "énumérez les idées de changement que vous mettrez à l’essai",
+            );
             if let (Some(kind), Some(target_date)) = (g.kind, g.target_date) {
                 goals.push(Goal {
                     id: g.id,
@@ -341,14 +376,28 @@ impl Pip {
         let counting_goals = d.counting_goals();
         if counting_goals < MIN_COUNTING_GOALS {
             let self_care = d.goals.iter().filter(|g| g.kind == Some(GoalKind::SelfCare)).count();
-            let msg = if self_care >= 2 && counting_goals < MIN_COUNTING_GOALS {
-                "A PIP needs at least two goals, and at most one physician health and self-care goal counts toward the two: add a practice-improvement goal".to_string()
+            let (en, fr) = if self_care >= 2 && counting_goals < MIN_COUNTING_GOALS {
+                (
+                    "A PIP needs at least two goals, and at most one physician health and self-care goal counts toward the two: add a practice-improvement goal".to_string(),
+                    "Un PAP doit comprendre au moins deux objectifs, et un seul objectif de santé personnelle peut compter parmi ces deux\u{a0}: \
+                     ajoutez un objectif d’amélioration de la pratique"
+                        .to_string(),
+                )
             } else {
-                format!(
-                    "A PIP needs at least two goals (at most one physician health and self-care goal counts toward the two); it has {counting_goals}"
+                let has_fr = match counting_goals {
+                    0 => "il n’en comprend aucun".to_string(),
+                    n => format!("il en comprend {n}"),
+                };
+                (
+                    format!(
+                        "A PIP needs at least two goals (at most one physician health and self-care goal counts toward the two); it has {counting_goals}"
+                    ),
+                    format!(
+                        "Un PAP doit comprendre au moins deux objectifs (un seul objectif de santé personnelle peut compter parmi ces deux); {has_fr}"
+                    ),
                 )
             };
-            errors.push(FieldError::new("goals", msg));
+            errors.push(FieldError::tr("goals", "too_few", en, fr));
         }
         if errors.is_empty() {
             Ok(Pip { strengths: d.strengths.clone(), improvements: d.improvements.clone(), goals })
@@ -424,6 +473,10 @@ mod tests {
         let e = Pip::from_draft(&draft(&["self_care", "self_care"])).unwrap_err();
         assert_eq!(e[0].field, "goals");
         assert!(e[0].message.contains("at most one"));
+        assert_eq!(e[0].code, "too_few");
+        assert!(e[0].fr.ends_with("\u{a0}: ajoutez un objectif d’amélioration de la pratique"), "{e:?}");
+        let e = Pip::from_draft(&draft(&["practice"])).unwrap_err();
+        assert!(e[0].fr.ends_with("; il en comprend 1"), "{e:?}");
         assert!(Pip::from_draft(&draft(&["practice"])).is_err());
         assert!(Pip::from_draft(&draft(&[])).is_err());
         assert!(Pip::from_draft(&draft(&["self_care", "self_care", "practice"])).is_ok());
@@ -441,6 +494,10 @@ mod tests {
         let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
         assert!(fields.contains(&"goal_2_measure"), "{fields:?}");
         assert!(fields.contains(&"goal_2_target_date"), "{fields:?}");
+        let measure = e.iter().find(|e| e.field == "goal_2_measure").unwrap();
+        assert_eq!(measure.code, "required");
+        assert_eq!(measure.message, "Goal 2: say how you will measure it");
+        assert_eq!(measure.fr, "Objectif 2\u{a0}: indiquez comment vous le mesurerez");
     }
 
     #[test]
@@ -457,6 +514,10 @@ mod tests {
         let e = PipDraft::parse(&"x".repeat(SECTION_MAX + 1), "", vec![(3, g)]).unwrap_err();
         let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(fields, vec!["strengths", "goal_3_kind", "goal_3_target_date"]);
+        assert_eq!(e[0].code, "too_long");
+        assert_eq!(e[0].message, "Areas of strength has at most 4000 characters");
+        assert_eq!(e[0].fr, "Points forts\u{a0}: 4\u{a0}000 caractères au maximum");
+        assert_eq!(e[2].fr, "Saisissez une date valide, avec le jour, le mois et l’année");
         // Blank rows are ignored; an incomplete draft is fine.
         let ok =
             PipDraft::parse("", "", vec![(1, GoalInput::default()), (2, GoalInput { aim: "x".into(), ..Default::default() })]).unwrap();

@@ -33,6 +33,8 @@ use std::cmp::Ordering;
 
 use serde::Serialize;
 
+use super::values::Language;
+
 /// The fewest useful points for a judgement, and the fewest baseline points
 /// for a frozen baseline median.
 pub const MIN_USEFUL: usize = 10;
@@ -89,6 +91,13 @@ impl Side {
         match self {
             Side::Above => "above",
             Side::Below => "below",
+        }
+    }
+    /// The side in French, with its preposition: "au-dessus de", "au-dessous de".
+    pub fn fr(self) -> &'static str {
+        match self {
+            Side::Above => "au-dessus de",
+            Side::Below => "au-dessous de",
         }
     }
 }
@@ -325,6 +334,24 @@ fn times(n: usize) -> String {
     }
 }
 
+fn fois(n: usize) -> String {
+    if n == 1 {
+        "une fois".to_string()
+    } else {
+        format!("{n} fois")
+    }
+}
+
+/// "de" before a period's label, elided before a vowel ("d’avril 2026").
+pub(crate) fn de(label: &str) -> String {
+    let vowel = label.chars().next().is_some_and(|c| "aeiouyàâéèêëîïôûüAEIOUYÀÂÉÈÊËÎÏÔÛÜ".contains(c));
+    if vowel {
+        format!("d’{label}")
+    } else {
+        format!("de {label}")
+    }
+}
+
 impl Analysis {
     /// The side of the centre line a value is on (`None`: on it, or no median).
     pub fn side(&self, value: f64) -> Option<Side> {
@@ -343,6 +370,13 @@ impl Analysis {
         }
     }
 
+    fn median_name_fr(&self) -> &'static str {
+        match self.centre {
+            Centre::Baseline => "la médiane de la période de départ",
+            Centre::FirstPoints | Centre::AllPoints => "la médiane",
+        }
+    }
+
     /// The signalling run in words: "the last 8 points are above the median".
     fn run_words(&self, run: &Run) -> String {
         let (side, median) = (run.side.as_str(), self.median_name());
@@ -355,6 +389,80 @@ impl Analysis {
             1 => format!("{} of the last {span} points are {side} {median} (1 is on it)", run.len),
             on => format!("{} of the last {span} points are {side} {median} ({on} are on it)", run.len),
         }
+    }
+
+    /// [`Analysis::run_words`] in French: "les 8 derniers points sont au-dessus de la médiane".
+    fn run_words_fr(&self, run: &Run) -> String {
+        let (side, median) = (run.side.fr(), self.median_name_fr());
+        let span = run.last - run.first + 1;
+        if Some(run.last) != self.last_index {
+            return format!(
+                "{} points consécutifs, {} à {}, se situaient {side} {median}",
+                run.len,
+                de(&run.first_period),
+                run.last_period
+            );
+        }
+        match span - run.len {
+            0 => format!("les {} derniers points sont {side} {median}", run.len),
+            1 => format!("{} des {span} derniers points sont {side} {median} (1 se trouve sur la médiane)", run.len),
+            on => format!("{} des {span} derniers points sont {side} {median} ({on} se trouvent sur la médiane)", run.len),
+        }
+    }
+
+    /// [`Analysis::summary`] in `lang`.
+    pub fn summary_in(&self, lang: Language) -> String {
+        match lang {
+            Language::En => self.summary(),
+            Language::Fr => self.summary_fr(),
+        }
+    }
+
+    /// [`Analysis::summary`] in French, in the words the French guidance
+    /// pages quote.
+    fn summary_fr(&self) -> String {
+        let median = self.median_name_fr();
+        if !self.enough_data {
+            let not_counted = self.points - self.useful;
+            let mut s =
+                format!("Pas encore assez de données pour se prononcer\u{a0}: {} des {MIN_USEFUL} points nécessaires.", self.useful);
+            if not_counted > 0 && self.points > 0 {
+                let are = if not_counted == 1 {
+                    "point se trouve sur la médiane et n’est pas compté"
+                } else {
+                    "points se trouvent sur la médiane et ne sont pas comptés"
+                };
+                s.push_str(&format!(" {not_counted} {are}."));
+            }
+            return s;
+        }
+        let signal = match (&self.signal_run, self.few_crossings) {
+            (Some(run), false) => {
+                format!("Déplacement\u{a0}: {}, ce qui a peu de chances d’être dû au hasard.", self.run_words_fr(run))
+            }
+            (Some(run), true) => format!(
+                "Déplacement\u{a0}: {}, et les points ne la croisent que {} alors qu’on en attendrait au moins {}; \
+                 il est peu probable que l’un ou l’autre soit dû au hasard.",
+                self.run_words_fr(run),
+                fois(self.crossings),
+                self.crossings_limit
+            ),
+            (None, true) => format!(
+                "Trop peu de croisements\u{a0}: les points croisent {median} {} alors qu’on en attendrait au moins {}, \
+                 ce qui laisse supposer un changement.",
+                fois(self.crossings),
+                self.crossings_limit
+            ),
+            (None, false) => return format!("Aucun signal\u{a0}: les points varient autour de {median} comme le voudrait le hasard."),
+        };
+        let verdict = match (self.improvement, self.direction) {
+            (Some(true), Direction::HigherIsBetter) => " Une hausse est souhaitable\u{a0}: il s’agit donc d’une amélioration.",
+            (Some(true), Direction::LowerIsBetter) => " Une baisse est souhaitable\u{a0}: il s’agit donc d’une amélioration.",
+            (Some(false), Direction::HigherIsBetter) => " Une hausse est souhaitable\u{a0}: il s’agit donc d’une détérioration.",
+            (Some(false), Direction::LowerIsBetter) => " Une baisse est souhaitable\u{a0}: il s’agit donc d’une détérioration.",
+            (None, _) => "",
+        };
+        signal + verdict
     }
 
     /// One or two plain-language sentences saying what the chart shows.
@@ -679,6 +787,8 @@ mod tests {
         assert_eq!(a.improvement, None);
         assert_eq!(a.last_run, Some((Side::Below, 1)));
         assert_eq!(a.summary(), "No signal: the points vary around the median as chance would.");
+        assert_eq!(a.summary_in(Language::En), a.summary());
+        assert_eq!(a.summary_in(Language::Fr), "Aucun signal\u{a0}: les points varient autour de la médiane comme le voudrait le hasard.");
     }
 
     #[test]
@@ -714,6 +824,16 @@ mod tests {
         assert_eq!(worse.improvement, Some(false));
         assert_eq!(worse.target_met, Some(false));
         assert!(worse.summary().ends_with("Lower is better, so this is a change for the worse."), "{}", worse.summary());
+        assert_eq!(
+            a.summary_in(Language::Fr),
+            "Déplacement\u{a0}: les 8 derniers points sont au-dessus de la médiane de la période de départ, \
+             ce qui a peu de chances d’être dû au hasard. Une hausse est souhaitable\u{a0}: il s’agit donc d’une amélioration."
+        );
+        assert!(
+            worse.summary_in(Language::Fr).ends_with(" Une baisse est souhaitable\u{a0}: il s’agit donc d’une détérioration."),
+            "{}",
+            worse.summary_in(Language::Fr)
+        );
     }
 
     #[test]
@@ -759,6 +879,21 @@ mod tests {
             "Shift: 8 points in a row, from P5 to P12, were below the baseline median, and the points cross it only 2 times \
              where at least 4 would be expected; neither is likely to be chance. Lower is better, so this is an improvement."
         );
+        assert_eq!(
+            a.summary_in(Language::Fr),
+            "Déplacement\u{a0}: 8 points consécutifs, de P5 à P12, se situaient au-dessous de la médiane de la période de départ, \
+             et les points ne la croisent que 2 fois alors qu’on en attendrait au moins 4; il est peu probable que l’un ou l’autre \
+             soit dû au hasard. Une baisse est souhaitable\u{a0}: il s’agit donc d’une amélioration."
+        );
+    }
+
+    #[test]
+    fn french_periods_are_elided() {
+        assert_eq!(de("avril 2026"), "d’avril 2026");
+        assert_eq!(de("août 2026"), "d’août 2026");
+        assert_eq!(de("mai 2026"), "de mai 2026");
+        assert_eq!(fois(1), "une fois");
+        assert_eq!(fois(3), "3 fois");
     }
 
     #[test]
@@ -778,6 +913,11 @@ mod tests {
             a.summary(),
             "Too few crossings: the points cross the baseline median 3 times where at least 8 would be expected, which suggests a change. \
              Higher is better, so this is an improvement."
+        );
+        assert_eq!(
+            a.summary_in(Language::Fr),
+            "Trop peu de croisements\u{a0}: les points croisent la médiane de la période de départ 3 fois alors qu’on en attendrait \
+             au moins 8, ce qui laisse supposer un changement. Une hausse est souhaitable\u{a0}: il s’agit donc d’une amélioration."
         );
     }
 
@@ -818,6 +958,13 @@ mod tests {
             "Shift: 9 of the last 10 points are above the baseline median (1 is on it), which is unlikely to be chance. \
              Higher is better, so this is an improvement."
         );
+        assert!(
+            a.summary_in(Language::Fr).starts_with(
+                "Déplacement\u{a0}: 9 des 10 derniers points sont au-dessus de la médiane de la période de départ (1 se trouve sur la médiane), "
+            ),
+            "{}",
+            a.summary_in(Language::Fr)
+        );
     }
 
     #[test]
@@ -828,6 +975,7 @@ mod tests {
         assert!(!a.shift && !a.few_crossings);
         assert_eq!(a.improvement, None);
         assert_eq!(a.summary(), "Not enough data yet to judge: 6 of the 10 points needed.");
+        assert_eq!(a.summary_in(Language::Fr), "Pas encore assez de données pour se prononcer\u{a0}: 6 des 10 points nécessaires.");
 
         // Even a run of 9 says nothing with 9 useful points: a frozen
         // baseline of ten 5s (all on its median), then nine 8s.
@@ -844,6 +992,11 @@ mod tests {
         assert_eq!((a.points, a.useful), (11, 8));
         assert!(!a.enough_data);
         assert_eq!(a.summary(), "Not enough data yet to judge: 8 of the 10 points needed. 3 points are on the median and not counted.");
+        assert_eq!(
+            a.summary_in(Language::Fr),
+            "Pas encore assez de données pour se prononcer\u{a0}: 8 des 10 points nécessaires. \
+             3 points se trouvent sur la médiane et ne sont pas comptés."
+        );
     }
 
     #[test]

@@ -9,14 +9,19 @@ use serde::{Deserialize, Serialize};
 
 use super::random::{Random, RandomUnavailable};
 
-/// Why a value was rejected: a message meant for the person who typed it.
+/// Why a value was rejected: a sentence for the person who typed it, in
+/// English and French, and a stable `code` for programs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Invalid(pub String);
+#[error("{en}")]
+pub struct Invalid {
+    pub code: &'static str,
+    pub en: String,
+    pub fr: String,
+}
 
 impl Invalid {
-    pub fn new(msg: impl Into<String>) -> Self {
-        Invalid(msg.into())
+    pub fn tr(code: &'static str, en: impl Into<String>, fr: impl Into<String>) -> Self {
+        Invalid { code, en: en.into(), fr: fr.into() }
     }
 }
 
@@ -83,7 +88,7 @@ impl GroupId {
         if ok {
             Ok(GroupId(input.to_string()))
         } else {
-            Err(Invalid::new("not a group id"))
+            Err(Invalid::tr("invalid_format", "not a group id", "ce n’est pas un identifiant de groupe"))
         }
     }
 }
@@ -98,16 +103,28 @@ impl Cpso {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
         if s.is_empty() {
-            return Err(Invalid::new("Enter a CPSO number"));
+            return Err(Invalid::tr("required", "Enter a CPSO number", "Saisissez un numéro d’inscription à l’OMCO"));
         }
         if !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(Invalid::new("Enter a CPSO number using digits only, like 123456"));
+            return Err(Invalid::tr(
+                "invalid_format",
+                "Enter a CPSO number using digits only, like 123456",
+                "Saisissez un numéro d’inscription à l’OMCO composé uniquement de chiffres, par exemple 123456",
+            ));
         }
         if s.len() > limits::CPSO_DIGITS {
-            return Err(Invalid::new(format!("A CPSO number has at most {} digits", limits::CPSO_DIGITS)));
+            return Err(Invalid::tr(
+                "too_long",
+                format!("A CPSO number has at most {} digits", limits::CPSO_DIGITS),
+                format!("Un numéro d’inscription à l’OMCO compte au plus {} chiffres", limits::CPSO_DIGITS),
+            ));
         }
         if s.starts_with('0') {
-            return Err(Invalid::new("A CPSO number does not start with 0"));
+            return Err(Invalid::tr(
+                "invalid_format",
+                "A CPSO number does not start with 0",
+                "Un numéro d’inscription à l’OMCO ne commence pas par 0",
+            ));
         }
         Ok(Cpso(s.to_string()))
     }
@@ -124,13 +141,21 @@ impl PersonName {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
         if s.is_empty() {
-            return Err(Invalid::new("Enter a name"));
+            return Err(Invalid::tr("required", "Enter a name", "Saisissez un nom"));
         }
         if s.chars().count() > Self::MAX {
-            return Err(Invalid::new(format!("A name has at most {} characters", Self::MAX)));
+            return Err(Invalid::tr(
+                "too_long",
+                format!("A name has at most {} characters", Self::MAX),
+                format!("Un nom ne peut pas dépasser {} caractères", Self::MAX),
+            ));
         }
         if !no_control_chars(s) {
-            return Err(Invalid::new("A name cannot contain line breaks or control characters"));
+            return Err(Invalid::tr(
+                "not_allowed_characters",
+                "A name cannot contain line breaks or control characters",
+                "Un nom ne peut pas contenir de sauts de ligne ni de caractères de contrôle",
+            ));
         }
         Ok(PersonName(s.to_string()))
     }
@@ -153,22 +178,31 @@ string_newtype!(Email);
 
 impl Email {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
-        const HINT: &str = "Enter an email address like name@example.org";
+        let hint = || {
+            Invalid::tr(
+                "invalid_format",
+                "Enter an email address like name@example.org",
+                "Saisissez une adresse courriel sous la forme nom@example.org",
+            )
+        };
         let s = input.trim();
         if s.is_empty() {
-            return Err(Invalid::new("Enter an email address"));
+            return Err(Invalid::tr("required", "Enter an email address", "Saisissez une adresse courriel"));
         }
         if s.len() > limits::EMAIL || !no_control_chars(s) || s.chars().any(char::is_whitespace) {
-            return Err(Invalid::new(HINT));
+            return Err(hint());
         }
         let Some((local, domain)) = s.split_once('@') else {
-            return Err(Invalid::new(HINT));
+            return Err(hint());
         };
         // Amazon SES delivers only to an ASCII local part; a domain in another
         // script is converted to its ASCII (punycode) form.
         if !local.is_ascii() {
-            return Err(Invalid::new(
+            return Err(Invalid::tr(
+                "not_allowed_characters",
                 "Enter the part before the @ in Latin letters, digits and . _ - + only: we cannot deliver to other characters",
+                "Saisissez la partie avant le @ uniquement avec des lettres sans accents, des chiffres et . _ - +\u{a0}: \
+                 nous ne pouvons pas livrer de courriel à une adresse qui contient d’autres caractères",
             ));
         }
         let domain = if domain.is_ascii() {
@@ -176,7 +210,7 @@ impl Email {
         } else {
             match idna::domain_to_ascii(domain) {
                 Ok(d) => d,
-                Err(_) => return Err(Invalid::new(HINT)),
+                Err(_) => return Err(hint()),
             }
         };
         let domain = domain.as_str();
@@ -189,7 +223,7 @@ impl Email {
             && domain.chars().all(|c| c.is_alphanumeric() || c == '.' || c == '-');
         let local_ok = !local.is_empty() && local.len() <= limits::EMAIL_LOCAL && !local.contains(['<', '>', '"', ',', ';', '\\']);
         if !domain_ok || !local_ok {
-            return Err(Invalid::new(HINT));
+            return Err(hint());
         }
         Ok(Email(format!("{local}@{}", domain.to_lowercase())))
     }
@@ -210,7 +244,7 @@ impl Language {
         match input.trim().to_ascii_lowercase().as_str() {
             "" | "en" => Ok(Language::En),
             "fr" => Ok(Language::Fr),
-            _ => Err(Invalid::new("Choose English (en) or French (fr)")),
+            _ => Err(Invalid::tr("invalid_format", "Choose English (en) or French (fr)", "Choisissez l’anglais (en) ou le français (fr)")),
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -232,13 +266,21 @@ impl GroupName {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
         if s.is_empty() {
-            return Err(Invalid::new("Enter a name for your group"));
+            return Err(Invalid::tr("required", "Enter a name for your group", "Saisissez un nom pour votre groupe"));
         }
         if s.chars().count() > Self::MAX {
-            return Err(Invalid::new(format!("A group name has at most {} characters", Self::MAX)));
+            return Err(Invalid::tr(
+                "too_long",
+                format!("A group name has at most {} characters", Self::MAX),
+                format!("Le nom d’un groupe ne peut pas dépasser {} caractères", Self::MAX),
+            ));
         }
         if !no_control_chars(s) {
-            return Err(Invalid::new("A group name cannot contain line breaks or control characters"));
+            return Err(Invalid::tr(
+                "not_allowed_characters",
+                "A group name cannot contain line breaks or control characters",
+                "Le nom d’un groupe ne peut pas contenir de sauts de ligne ni de caractères de contrôle",
+            ));
         }
         Ok(GroupName(s.to_string()))
     }
@@ -255,13 +297,21 @@ impl PracticeSetting {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
         if s.is_empty() {
-            return Err(Invalid::new("Describe your practice setting"));
+            return Err(Invalid::tr("required", "Describe your practice setting", "Décrivez votre milieu de pratique"));
         }
         if s.chars().count() > Self::MAX {
-            return Err(Invalid::new(format!("A practice setting has at most {} characters", Self::MAX)));
+            return Err(Invalid::tr(
+                "too_long",
+                format!("A practice setting has at most {} characters", Self::MAX),
+                format!("La description du milieu de pratique ne peut pas dépasser {} caractères", Self::MAX),
+            ));
         }
         if !no_control_chars(s) {
-            return Err(Invalid::new("A practice setting cannot contain line breaks or control characters"));
+            return Err(Invalid::tr(
+                "not_allowed_characters",
+                "A practice setting cannot contain line breaks or control characters",
+                "La description du milieu de pratique ne peut pas contenir de sauts de ligne ni de caractères de contrôle",
+            ));
         }
         Ok(PracticeSetting(s.to_string()))
     }
@@ -277,35 +327,68 @@ impl Cycle {
     pub fn parse(input: &str) -> Result<Self, Invalid> {
         let s = input.trim();
         if s.is_empty() || s.len() > limits::CYCLE || !s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-            return Err(Invalid::new("A cycle is 1–20 letters, digits or dashes, like 2026"));
+            return Err(Invalid::tr(
+                "invalid_format",
+                "A cycle is 1–20 letters, digits or dashes, like 2026",
+                "Un cycle s’écrit avec 1 à 20 lettres, chiffres ou traits d’union, par exemple 2026",
+            ));
         }
         Ok(Cycle(s.to_string()))
     }
 }
 
 /// Free text of a bounded length (PIP fields, coaching messages). Trimmed;
-/// line breaks allowed, other control characters not.
-pub fn parse_text(input: &str, max_chars: usize, what: &str) -> Result<String, Invalid> {
+/// line breaks allowed, other control characters not. The text is named in
+/// both languages: `what_en` as a sentence's subject ("The aim statement"),
+/// `what_fr` as a field's label ("Énoncé d’objectif", which the French
+/// message puts before a colon).
+pub fn parse_text_tr(input: &str, max_chars: usize, what_en: &str, what_fr: &str) -> Result<String, Invalid> {
     let s = input.trim();
     if s.chars().count() > max_chars {
-        return Err(Invalid::new(format!("{what} has at most {max_chars} characters")));
+        return Err(Invalid::tr(
+            "too_long",
+            format!("{what_en} has at most {max_chars} characters"),
+            format!("{what_fr}\u{a0}: {} caractères au maximum", number_fr(max_chars)),
+        ));
     }
     if s.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(Invalid::new(format!("{what} cannot contain control characters")));
+        return Err(Invalid::tr(
+            "not_allowed_characters",
+            format!("{what_en} cannot contain control characters"),
+            format!("{what_fr}\u{a0}: les caractères de contrôle ne sont pas acceptés"),
+        ));
     }
     Ok(s.replace("\r\n", "\n"))
+}
+
+/// A whole number as French writes it: `4\u{a0}000` (a non-breaking space
+/// between thousands).
+pub(crate) fn number_fr(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 2);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{a0}');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A calendar date written `YYYY-MM-DD`.
 pub fn parse_date(input: &str) -> Result<chrono::NaiveDate, Invalid> {
     let s = input.trim();
     if s.is_empty() {
-        return Err(Invalid::new("Enter a date"));
+        return Err(Invalid::tr("required", "Enter a date", "Saisissez une date"));
     }
     let ok_shape = s.len() == 10 && s.as_bytes()[4] == b'-' && s.as_bytes()[7] == b'-';
     match chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         Ok(d) if ok_shape => Ok(d),
-        _ => Err(Invalid::new("Enter a real date, with the day, month and year")),
+        _ => Err(Invalid::tr(
+            "invalid_format",
+            "Enter a real date, with the day, month and year",
+            "Saisissez une date valide, avec le jour, le mois et l’année",
+        )),
     }
 }
 
@@ -343,7 +426,11 @@ mod tests {
         assert_eq!(Email::parse(" a.b+c@Example.ORG ").unwrap().as_str(), "a.b+c@example.org");
         // IDN domains become punycode (what SES delivers to); non-ASCII local parts are refused.
         assert_eq!(Email::parse("marie@médecins.example").unwrap().as_str(), "marie@xn--mdecins-bya.example");
-        assert!(Email::parse("hélène@example.org").unwrap_err().0.contains("Latin letters"));
+        let e = Email::parse("hélène@example.org").unwrap_err();
+        assert!(e.en.contains("Latin letters"));
+        assert_eq!(e.code, "not_allowed_characters");
+        assert!(e.fr.starts_with("Saisissez la partie avant le @ uniquement avec des lettres sans accents"), "{}", e.fr);
+        assert_eq!(Email::parse("plain").unwrap_err().fr, "Saisissez une adresse courriel sous la forme nom@example.org");
         for bad in [
             "",
             "plain",
@@ -376,6 +463,29 @@ mod tests {
         assert!(parse_date("2026-2-3").is_err());
         assert!(parse_date("31/12/2026").is_err());
         assert!(parse_date("").is_err());
+    }
+
+    #[test]
+    fn messages_in_both_languages() {
+        let e = Cpso::parse("").unwrap_err();
+        assert_eq!(
+            (e.code, e.en.as_str(), e.fr.as_str()),
+            ("required", "Enter a CPSO number", "Saisissez un numéro d’inscription à l’OMCO")
+        );
+        assert_eq!(PersonName::parse(&"x".repeat(101)).unwrap_err().code, "too_long");
+        let e = parse_text_tr(&"x".repeat(4001), 4000, "Your message", "Votre message").unwrap_err();
+        assert_eq!(e.code, "too_long");
+        assert_eq!(e.en, "Your message has at most 4000 characters");
+        assert_eq!(e.fr, "Votre message\u{a0}: 4\u{a0}000 caractères au maximum");
+        let e = parse_text_tr("a\u{1}b", 10, "The plan", "Plan").unwrap_err();
+        assert_eq!((e.code, e.en.as_str()), ("not_allowed_characters", "The plan cannot contain control characters"));
+        assert_eq!(e.fr, "Plan\u{a0}: les caractères de contrôle ne sont pas acceptés");
+        assert_eq!(parse_text_tr("ok\r\n", 10, "The plan", "Plan").unwrap(), "ok");
+        let e = parse_date("2026-02-30").unwrap_err();
+        assert_eq!((e.code, e.fr.as_str()), ("invalid_format", "Saisissez une date valide, avec le jour, le mois et l’année"));
+        assert_eq!(parse_date(" ").unwrap_err().code, "required");
+        assert_eq!(number_fr(120), "120");
+        assert_eq!(number_fr(1234567), "1\u{a0}234\u{a0}567");
     }
 
     #[test]

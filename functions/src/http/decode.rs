@@ -4,14 +4,16 @@ use std::collections::BTreeSet;
 
 use super::error::ApiError;
 use super::input::Fields;
-use crate::domain::{values, Cpso, Email, FieldError, GoalInput, Invalid, Language, LeadDetails, PersonDetails, PersonName, PipDraft};
+use crate::domain::{
+    values, Cpso, Email, FieldError, GoalInput, Invalid, Language, LeadDetails, PersonDetails, PersonName, PipDraft, Text,
+};
 
 /// `r`'s value, or its message recorded under `name`.
 pub fn field<T>(errors: &mut Vec<FieldError>, name: &str, r: Result<T, Invalid>) -> Option<T> {
     match r {
         Ok(v) => Some(v),
         Err(e) => {
-            errors.push(FieldError::new(name, e.0));
+            errors.push(FieldError::invalid(name, e));
             None
         }
     }
@@ -45,8 +47,13 @@ pub fn row_numbers(f: &Fields, noun: &str) -> Result<Vec<usize>, ApiError> {
                 if let Ok(n) = n.parse::<usize>() {
                     if n == 0 || n > 50 {
                         return Err(ApiError::validation(
-                            format!("Unexpected field {key}"),
-                            vec![FieldError::new(key.clone(), "Rows are numbered from 1")],
+                            Text::new(format!("Unexpected field {key}"), format!("Champ inattendu\u{a0}: {key}")),
+                            vec![FieldError::tr(
+                                key.clone(),
+                                "out_of_range",
+                                "Rows are numbered from 1",
+                                "Les lignes sont numérotées à partir de 1",
+                            )],
                         ));
                     }
                     rows.insert(n);
@@ -62,14 +69,19 @@ pub fn done(s: &str) -> Result<bool, Invalid> {
     match s.trim().to_ascii_lowercase().as_str() {
         "" | "true" | "on" | "1" | "yes" => Ok(true),
         "false" | "off" | "0" | "no" => Ok(false),
-        _ => Err(Invalid::new("Say true (done) or false (not done)")),
+        _ => Err(Invalid::tr("invalid_format", "Say true (done) or false (not done)", "Indiquez true (terminée) ou false (non terminée)")),
     }
 }
 
 /// A completion date, required when the activity is done.
 pub fn completion_date(f: &Fields, errors: &mut Vec<FieldError>) -> Option<chrono::NaiveDate> {
     if f.get("completed_on").trim().is_empty() {
-        errors.push(FieldError::new("completed_on", "Enter the date you finished this activity"));
+        errors.push(FieldError::tr(
+            "completed_on",
+            "required",
+            "Enter the date you finished this activity",
+            "Inscrivez la date à laquelle vous avez terminé cette activité",
+        ));
         return None;
     }
     field(errors, "completed_on", values::parse_date(f.get("completed_on")))
@@ -109,12 +121,42 @@ pub fn pip_draft(f: &Fields) -> Result<PipDraft, ApiError> {
             },
         ));
     }
-    PipDraft::parse(f.get("strengths"), f.get("improvements"), goals)
-        .map_err(|e| ApiError::validation("The plan could not be saved; nothing was changed", e))
+    PipDraft::parse(f.get("strengths"), f.get("improvements"), goals).map_err(|e| {
+        ApiError::validation(
+            Text::new("The plan could not be saved; nothing was changed", "Le plan n’a pas pu être enregistré; rien n’a été modifié"),
+            e,
+        )
+    })
 }
 
 /// A plain form post from one of the server-rendered pages (hidden field
 /// `from=page`): the answer goes back to that page.
 pub fn from_page(f: &Fields) -> bool {
     f.get("from") == "page"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn problems_are_said_in_both_languages_under_their_field() {
+        let mut f = Fields::default();
+        f.insert("done", "maybe");
+        let mut errors = Vec::new();
+        assert_eq!(field(&mut errors, "done", done(f.get("done"))), None);
+        assert_eq!(completion_date(&f, &mut errors), None);
+        assert_eq!(errors[0].field, "done");
+        assert_eq!(errors[0].code, "invalid_format");
+        assert_eq!(errors[0].message, "Say true (done) or false (not done)");
+        assert_eq!(errors[0].fr, "Indiquez true (terminée) ou false (non terminée)");
+        assert_eq!((errors[1].field.as_str(), errors[1].code.as_str()), ("completed_on", "required"));
+        assert_eq!(errors[1].fr, "Inscrivez la date à laquelle vous avez terminé cette activité");
+
+        f.insert("goal_0_aim", "x");
+        let Err(e) = row_numbers(&f, "goal") else { panic!("row 0 accepted") };
+        assert_eq!(e.fields()[0].code, "out_of_range");
+        assert_eq!(e.fields()[0].fr, "Les lignes sont numérotées à partir de 1");
+        assert_eq!(e.message(Language::Fr), "Champ inattendu\u{a0}: goal_0_aim");
+    }
 }

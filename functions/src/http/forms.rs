@@ -26,8 +26,9 @@ pub struct Refused {
 }
 
 impl Refused {
+    /// The refusal in the request's language.
     pub fn new(fields: Fields, err: &ApiError) -> Refused {
-        Refused { fields, errors: err.fields().to_vec(), message: err.message() }
+        Refused { fields, errors: err.fields().to_vec(), message: err.message(super::lang::current()) }
     }
 
     /// The template values of the refused form: `values` (field → what was
@@ -38,7 +39,7 @@ impl Refused {
         let values: Map<String, Value> = self.fields.keys().map(|k| (k.clone(), json!(self.fields.get(k)))).collect();
         let mut errors = Map::new();
         for e in &self.errors {
-            errors.entry(e.field.clone()).or_insert_with(|| json!(e.message));
+            errors.entry(e.field.clone()).or_insert_with(|| json!(e.text(super::lang::current())));
         }
         let list = error_list(&self.errors, href);
         let linked = list.iter().any(|e| !e["href"].is_null());
@@ -127,7 +128,7 @@ fn rank(field: &str) -> (usize, usize, usize) {
 }
 
 /// The summary's entries, in form order, each linked to its field when
-/// `href` knows where it is.
+/// `href` knows where it is, in the request's language.
 pub fn error_list(errors: &[FieldError], href: impl Fn(&str) -> Option<String>) -> Vec<Value> {
     let mut sorted: Vec<&FieldError> = errors.iter().collect();
     sorted.sort_by_key(|e| rank(&e.field));
@@ -137,17 +138,23 @@ pub fn error_list(errors: &[FieldError], href: impl Fn(&str) -> Option<String>) 
 /// A summary entry says which row it is about ("Peer 2: Enter an email
 /// address"); beside the field, inside the row, the message alone is enough.
 fn summary_line(e: &FieldError) -> String {
-    for (prefix, noun) in [("peer_", "Peer"), ("goal_", "Goal")] {
+    let lang = super::lang::current();
+    let message = e.text(lang);
+    let nouns = match lang {
+        crate::domain::Language::En => [("peer_", "Peer", ":"), ("goal_", "Goal", ":")],
+        crate::domain::Language::Fr => [("peer_", "Collègue", "\u{a0}:"), ("goal_", "Objectif", "\u{a0}:")],
+    };
+    for (prefix, noun, colon) in nouns {
         if let Some((n, _)) = e.field.strip_prefix(prefix).and_then(|r| r.split_once('_')) {
             if n.parse::<usize>().is_ok()
-                && !e.message.contains(&format!("{noun} {n}"))
-                && !e.message.contains(&format!("{} {n}", noun.to_lowercase()))
+                && !message.contains(&format!("{noun} {n}"))
+                && !message.contains(&format!("{} {n}", noun.to_lowercase()))
             {
-                return format!("{noun} {n}: {}", e.message);
+                return format!("{noun} {n}{colon} {message}");
             }
         }
     }
-    e.message.clone()
+    message.to_string()
 }
 
 /// Where the forms put a field: its own id, the first of a date's three
@@ -165,13 +172,14 @@ pub fn default_href(field: &str) -> String {
     }
 }
 
-/// The site's form a route answers: its name, its page's heading, and the
-/// page's path (which the navigation marks as current).
-fn site_form(route: Route) -> Option<(&'static str, &'static str, &'static str)> {
+/// The site's form a route answers: its name, its page's heading (English,
+/// French: the pages' titles), and the page's English path (which the
+/// navigation marks as current).
+fn site_form(route: Route) -> Option<(&'static str, (&'static str, &'static str), &'static str)> {
     match route {
-        Route::Groups => Some(("sign-up", "Form a QI Group", "/groups/sign-up/")),
-        Route::Recover => Some(("new-link", "Get a new sign-in link", "/me/new-link/")),
-        Route::Coaching => Some(("ask", "Ask a QI Coach", "/support/ask/")),
+        Route::Groups => Some(("sign-up", ("Form a QI Group", "Former un groupe AQ"), "/groups/sign-up/")),
+        Route::Recover => Some(("new-link", ("Get a new sign-in link", "Obtenir un nouveau lien de connexion"), "/me/new-link/")),
+        Route::Coaching => Some(("ask", ("Ask a QI Coach", "Poser une question à un coach en AQ"), "/support/ask/")),
         _ => None,
     }
 }
@@ -210,11 +218,13 @@ pub fn refused_site_form(route: Route, fields: Fields, err: &ApiError) -> Option
     if !answerable {
         return None;
     }
+    let lang = super::lang::current();
     let refused = Refused::new(fields, err);
     let mut values = refused.values(|f| on_site_form(form, f).then(|| default_href(f)));
     values["form"] = json!(form);
-    values["title"] = json!(title);
-    let html = super::html::render_or_fallback("member/refused.html", page, values);
+    values["title"] = json!(if lang == crate::domain::Language::Fr { title.1 } else { title.0 });
+    let page = super::lang::localized_path(page, lang);
+    let html = super::html::render_or_fallback("member/refused.html", &page, values);
     let mut r = with_body(err.status(), "text/html; charset=utf-8", html);
     r.headers_mut().insert("content-security-policy", HeaderValue::from_static(super::html::CSP));
     Some(r)
@@ -223,9 +233,10 @@ pub fn refused_site_form(route: Route, fields: Fields, err: &ApiError) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::Text;
 
     fn errors(names: &[&str]) -> Vec<FieldError> {
-        names.iter().map(|n| FieldError::new(*n, format!("about {n}"))).collect()
+        names.iter().map(|n| FieldError::tr(*n, "invalid", format!("about {n}"), format!("à propos de {n}"))).collect()
     }
 
     #[test]
@@ -253,8 +264,11 @@ mod tests {
             f.insert(k, v);
         }
         let err = ApiError::validation(
-            "Check the form",
-            vec![FieldError::new("group_name", "Enter a name for the group"), FieldError::new("lead_cpso", "Enter a CPSO number")],
+            Text::new("Check the form", "Vérifiez le formulaire"),
+            vec![
+                FieldError::tr("group_name", "required", "Enter a name for the group", "Entrez un nom pour le groupe"),
+                FieldError::tr("lead_cpso", "required", "Enter a CPSO number", "Entrez un numéro d’inscription à l’OMCO"),
+            ],
         );
         let r = refused_site_form(Route::Groups, f, &err).unwrap();
         assert_eq!(r.status(), 400);
@@ -279,7 +293,7 @@ mod tests {
         let mut f = Fields::default();
         f.insert("message", "How do we choose a measure?");
         f.insert("topic", "measures");
-        let err = ApiError::Unauthorized("You are not signed in".into());
+        let err = ApiError::Unauthorized(Text::new("You are not signed in", "Vous n’êtes pas connecté"));
         let r = refused_site_form(Route::Coaching, f, &err).unwrap();
         assert_eq!(r.status(), 401);
         let html = std::str::from_utf8(r.body()).unwrap();

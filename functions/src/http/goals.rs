@@ -11,10 +11,72 @@ use super::chart::{data_table_html, run_chart_svg, Marker};
 use super::forms::Refused;
 use super::html::render_or_fallback;
 use crate::app::measures::{open_for_data, DataError};
-use crate::domain::measure::{MeasureDefinition, MeasureKind, Period, PeriodId, PointValue};
+use crate::domain::measure::{DataSource, MeasureDefinition, MeasureKind, Period, PeriodId, PointValue};
 use crate::domain::pdsa::Decision;
-use crate::domain::runchart::{analyse, Analysis, Point};
+use crate::domain::runchart::{analyse, Analysis, Direction, Point};
 use crate::domain::{long_day, requirement_met_until, GoalDraft, Group, Language};
+
+/// The reader's language (the request's).
+fn lang() -> Language {
+    super::lang::current()
+}
+
+/// `en` or `fr`, whichever the reader reads.
+fn tr<'a>(en: &'a str, fr: &'a str) -> &'a str {
+    match lang() {
+        Language::En => en,
+        Language::Fr => fr,
+    }
+}
+
+/// A measure kind's name (the French beside [`MeasureKind::label`]).
+pub(crate) fn kind_label(kind: &MeasureKind, lang: Language) -> &'static str {
+    match (kind, lang) {
+        (_, Language::En) => kind.label(),
+        (MeasureKind::Proportion, Language::Fr) => "Proportion (numérateur et dénominateur)",
+        (MeasureKind::Count, Language::Fr) => "Nombre par période",
+        (MeasureKind::Value { .. }, Language::Fr) => "Valeur avec une unité",
+    }
+}
+
+/// A data source's name (the French beside [`DataSource::label`]; for
+/// `Other`, the group's own description).
+pub(crate) fn source_label(source: &DataSource, lang: Language) -> &str {
+    match (source, lang) {
+        (_, Language::En) | (DataSource::Other(_), _) => source.label(),
+        (DataSource::EmrReport, Language::Fr) => "Rapport du DME",
+        (DataSource::ChartAudit, Language::Fr) => "Vérification de dossiers",
+        (DataSource::Tally, Language::Fr) => "Décompte",
+    }
+}
+
+/// A PDSA decision as the timeline shows it (beside [`Decision::word`]).
+fn decision_word(d: Decision, lang: Language) -> &'static str {
+    match (d, lang) {
+        (_, Language::En) => d.word(),
+        (Decision::Adopt, Language::Fr) => "Adoptée",
+        (Decision::Adapt, Language::Fr) => "Adaptée",
+        (Decision::Abandon, Language::Fr) => "Abandonnée",
+    }
+}
+
+/// A PDSA decision as the cycle form offers it (beside [`Decision::label`]).
+fn decision_label(d: Decision, lang: Language) -> &'static str {
+    match (d, lang) {
+        (_, Language::En) => d.label(),
+        (Decision::Adopt, Language::Fr) => "Adopter\u{a0}: conserver le changement",
+        (Decision::Adapt, Language::Fr) => "Adapter\u{a0}: le modifier et le mettre à l’essai de nouveau",
+        (Decision::Abandon, Language::Fr) => "Abandonner\u{a0}: cesser de le mettre à l’essai",
+    }
+}
+
+/// "75% by 30 June 2027" / "75 % d’ici le 30 juin 2027".
+fn target_text(def: &MeasureDefinition, t: f64, d: NaiveDate) -> String {
+    match lang() {
+        Language::En => format!("{} by {}", fmt(def, t), long_day(d, Language::En)),
+        Language::Fr => format!("{} d’ici le {}", fmt(def, t), long_day(d, Language::Fr)),
+    }
+}
 
 /// How far back the record form offers periods (older ones the member
 /// recorded are offered too, to correct them).
@@ -34,7 +96,7 @@ pub struct GoalChart {
 pub fn goal_chart(g: &Group, id: u16, def: &MeasureDefinition) -> GoalChart {
     let series = g.series(id).unwrap_or_else(|| crate::domain::measure::Series::new(def));
     let values = series.group_values();
-    let points = series.to_runchart_points(g.baseline_end(id, def), Language::En);
+    let points = series.to_runchart_points(g.baseline_end(id, def), lang());
     let analysis = analyse(&points, def.direction, def.target_value());
     let markers = g
         .cycles_of(id)
@@ -49,42 +111,55 @@ pub fn goal_chart(g: &Group, id: u16, def: &MeasureDefinition) -> GoalChart {
 }
 
 fn fmt(def: &MeasureDefinition, v: f64) -> String {
-    def.kind.format(v, Language::En)
+    def.kind.format(v, lang())
 }
 
-/// A point's value as the tables write it: "12 of 20 (60%)", "8", "8.5 minutes".
+/// A point's value as the tables write it: "12 of 20 (60%)", "8", "8.5 minutes"
+/// (French: "12 sur 20 (60 %)", "8,5 minutes").
 fn point_text(def: &MeasureDefinition, v: &PointValue) -> String {
     match v {
-        PointValue::Proportion { numerator, denominator } => format!("{numerator} of {denominator} ({})", fmt(def, v.value())),
+        PointValue::Proportion { numerator, denominator } => match lang() {
+            Language::En => format!("{numerator} of {denominator} ({})", fmt(def, v.value())),
+            Language::Fr => format!("{numerator} sur {denominator} ({})", fmt(def, v.value())),
+        },
         PointValue::Number(n) => fmt(def, *n),
     }
 }
 
 /// The definition as summary-list rows (label, text).
 fn definition_rows(goal: &GoalDraft, def: &MeasureDefinition) -> Vec<Value> {
+    let not_set = tr("Not set", "Non définie");
     let mut rows = vec![
-        json!({ "label": "What is counted", "text": def.counted }),
-        json!({ "label": "Type", "text": match &def.kind {
-            MeasureKind::Proportion => "Proportion: a numerator out of a denominator, shown as a percentage".to_string(),
-            MeasureKind::Count => "Count per period".to_string(),
-            MeasureKind::Value { unit } => format!("Value, in {unit}"),
+        json!({ "label": tr("What is counted", "Ce qui est compté"), "text": def.counted }),
+        json!({ "label": tr("Type", "Type"), "text": match (&def.kind, lang()) {
+            (MeasureKind::Proportion, Language::En) => "Proportion: a numerator out of a denominator, shown as a percentage".to_string(),
+            (MeasureKind::Proportion, Language::Fr) => "Proportion\u{a0}: un numérateur sur un dénominateur, exprimée en pourcentage".to_string(),
+            (MeasureKind::Count, Language::En) => "Count per period".to_string(),
+            (MeasureKind::Count, Language::Fr) => "Nombre par période".to_string(),
+            (MeasureKind::Value { unit }, Language::En) => format!("Value, in {unit}"),
+            (MeasureKind::Value { unit }, Language::Fr) => format!("Valeur, en {unit}"),
         } }),
-        json!({ "label": "Data source", "text": def.source.label() }),
+        json!({ "label": tr("Data source", "Source des données"), "text": source_label(&def.source, lang()) }),
     ];
     if !def.sampling.is_empty() {
-        rows.push(json!({ "label": "Sampling", "text": def.sampling }));
+        rows.push(json!({ "label": tr("Sampling", "Échantillonnage"), "text": def.sampling }));
     }
-    rows.push(json!({ "label": "Recorded", "text": match def.period { Period::Month => "Every month", Period::Week => "Every week" } }));
-    rows.push(json!({ "label": "Better when", "text": match def.direction {
-        crate::domain::runchart::Direction::HigherIsBetter => "Higher",
-        crate::domain::runchart::Direction::LowerIsBetter => "Lower",
+    rows.push(json!({ "label": tr("Recorded", "Fréquence"), "text": match def.period {
+        Period::Month => tr("Every month", "Chaque mois"),
+        Period::Week => tr("Every week", "Chaque semaine"),
     } }));
-    rows.push(json!({ "label": "Baseline", "text": def.baseline.map(|b| fmt(def, b)).unwrap_or_else(|| "Not set".into()) }));
+    rows.push(json!({ "label": tr("Better when", "Sens de l’amélioration"), "text": match def.direction {
+        Direction::HigherIsBetter => tr("Higher", "À la hausse"),
+        Direction::LowerIsBetter => tr("Lower", "À la baisse"),
+    } }));
+    rows.push(json!({ "label": tr("Baseline", "Niveau de départ"), "text": def.baseline.map(|b| fmt(def, b)).unwrap_or_else(|| {
+        tr("Not set", "Non défini").to_string()
+    }) }));
     let target = match (def.target, goal.target_date) {
-        (Some((t, d)), _) => format!("{} by {}", fmt(def, t), long_day(d, Language::En)),
-        (None, _) => "Not set".into(),
+        (Some((t, d)), _) => target_text(def, t, d),
+        (None, _) => not_set.to_string(),
     };
-    rows.push(json!({ "label": "Target", "text": target }));
+    rows.push(json!({ "label": tr("Target", "Cible"), "text": target }));
     rows
 }
 
@@ -99,12 +174,14 @@ pub fn goal_summary(g: &Group, n: usize, goal: &GoalDraft) -> Value {
     let chart = goal_chart(g, goal.id, def);
     let latest = g.series(goal.id).and_then(|s| s.latest());
     let signal = if !chart.analysis.enough_data {
-        json!({ "kind": "todo", "text": "Not enough data yet" })
+        json!({ "kind": "todo", "text": tr("Not enough data yet", "Pas encore assez de données") })
     } else {
         match chart.analysis.improvement {
-            Some(true) => json!({ "kind": "done", "text": "Signal of improvement" }),
-            Some(false) => json!({ "kind": "action", "text": "Signal: a change for the worse" }),
-            None => json!({ "kind": "progress", "text": "No signal" }),
+            Some(true) => json!({ "kind": "done", "text": tr("Signal of improvement", "Signal d’amélioration") }),
+            Some(false) => {
+                json!({ "kind": "action", "text": tr("Signal: a change for the worse", "Signal\u{a0}: un changement défavorable") })
+            }
+            None => json!({ "kind": "progress", "text": tr("No signal", "Aucun signal") }),
         }
     };
     json!({
@@ -113,20 +190,21 @@ pub fn goal_summary(g: &Group, n: usize, goal: &GoalDraft) -> Value {
         "title": title,
         "defined": true,
         "url": format!("/api/me/goals/{}", goal.id),
-        "latest": latest.map(|l| json!({ "value": fmt(def, l.value), "period": l.period.label(Language::En) })),
+        "latest": latest.map(|l| json!({ "value": fmt(def, l.value), "period": l.period.label(lang()) })),
         "baseline": def.baseline.map(|b| fmt(def, b)),
-        "target": def.target.map(|(t, d)| format!("{} by {}", fmt(def, t), long_day(d, Language::En))),
+        "target": def.target.map(|(t, d)| target_text(def, t, d)),
         "points": chart.points.len(),
         "signal": signal,
-        "summary": chart.analysis.summary(),
+        "summary": chart.analysis.summary_in(lang()),
     })
 }
 
 fn goal_title(n: usize, goal: &GoalDraft) -> String {
-    if goal.aim.is_empty() {
-        format!("Goal {n}")
-    } else {
-        format!("Goal {n}: {}", goal.aim)
+    match (goal.aim.is_empty(), lang()) {
+        (true, Language::En) => format!("Goal {n}"),
+        (true, Language::Fr) => format!("Objectif {n}"),
+        (false, Language::En) => format!("Goal {n}: {}", goal.aim),
+        (false, Language::Fr) => format!("Objectif {n}\u{a0}: {}", goal.aim),
     }
 }
 
@@ -201,7 +279,8 @@ fn period_options(def: &MeasureDefinition, today: NaiveDate, mine: &[PeriodId], 
         .map(|p| {
             let key = p.key();
             let recorded = mine.contains(p);
-            json!({ "key": key, "label": format!("{}{}", p.label(Language::En), if recorded { " (recorded)" } else { "" }), "selected": key == default })
+            let mark = if recorded { tr(" (recorded)", " (donnée saisie)") } else { "" };
+            json!({ "key": key, "label": format!("{}{mark}", p.label(lang())), "selected": key == default })
         })
         .collect()
 }
@@ -222,24 +301,38 @@ pub fn goal_page(
     let title = goal_title(n, goal);
     let open = match open_for_data(g, today) {
         Ok(()) => None,
-        Err(DataError::RequirementEnded { until }) => Some(format!(
-            "Your group's requirement ended on {}: the data stays here, and no more can be added.",
-            long_day(until, Language::En)
-        )),
-        Err(_) => Some("This group is no longer active, so no more data can be added.".to_string()),
+        Err(DataError::RequirementEnded { until }) => Some(match lang() {
+            Language::En => {
+                format!("Your group's requirement ended on {}: the data stays here, and no more can be added.", long_day(until, Language::En))
+            }
+            Language::Fr => format!(
+                "La période pendant laquelle votre groupe satisfait à l’exigence de qualité a pris fin le {}\u{a0}: les données restent ici, mais aucune autre ne peut être ajoutée.",
+                long_day(until, Language::Fr)
+            ),
+        }),
+        Err(_) => Some(
+            tr(
+                "This group is no longer active, so no more data can be added.",
+                "Ce groupe n’est plus actif, alors aucune donnée ne peut plus être ajoutée.",
+            )
+            .to_string(),
+        ),
     };
     let mut values = json!({
         "group": { "name": g.name.as_str() },
         "goal": { "id": id, "n": n, "title": title, "aim": goal.aim, "measure": goal.measure, "defined": goal.definition.is_some() },
         "closed": open,
-        "flash": flash.as_ref().map(|f| match f {
-            GoalFlash::Recorded { period, corrected: false } => format!("Your data for {period} is recorded."),
-            GoalFlash::Recorded { period, corrected: true } => format!("Your data for {period} is corrected."),
-            GoalFlash::Deleted { period } => format!("Your data point for {period} is deleted."),
-            GoalFlash::CycleSaved => "The PDSA cycle is saved.".to_string(),
-            GoalFlash::CycleDeleted => "The PDSA cycle is deleted.".to_string(),
+        "flash": flash.as_ref().map(|f| match (f, lang()) {
+            (GoalFlash::Recorded { period, corrected: false }, Language::En) => format!("Your data for {period} is recorded."),
+            (GoalFlash::Recorded { period, corrected: false }, Language::Fr) => format!("Vos données de {period} sont enregistrées."),
+            (GoalFlash::Recorded { period, corrected: true }, Language::En) => format!("Your data for {period} is corrected."),
+            (GoalFlash::Recorded { period, corrected: true }, Language::Fr) => format!("Vos données de {period} sont corrigées."),
+            (GoalFlash::Deleted { period }, Language::En) => format!("Your data point for {period} is deleted."),
+            (GoalFlash::Deleted { period }, Language::Fr) => format!("Votre donnée de {period} est supprimée."),
+            (GoalFlash::CycleSaved, _) => tr("The PDSA cycle is saved.", "Le cycle PFEA est enregistré.").to_string(),
+            (GoalFlash::CycleDeleted, _) => tr("The PDSA cycle is deleted.", "Le cycle PFEA est supprimé.").to_string(),
         }),
-        "example_date": long_day(today, Language::En),
+        "example_date": long_day(today, lang()),
     });
     let o = values.as_object_mut()?;
 
@@ -248,16 +341,19 @@ pub fn goal_page(
         .cycles_of(id)
         .into_iter()
         .map(|c| {
-            let by = g.member(c.by).map(|m| m.member.name.to_string()).unwrap_or_else(|| "A former member".into());
+            let by = g
+                .member(c.by)
+                .map(|m| m.member.name.to_string())
+                .unwrap_or_else(|| tr("A former member", "Une personne qui a quitté le groupe").to_string());
             json!({
                 "id": c.id,
                 "change_idea": c.change_idea,
                 "plan": c.plan,
                 "prediction": c.prediction,
                 "study": c.study,
-                "started_on": long_day(c.started_on, Language::En),
-                "ended_on": c.ended_on.map(|d| long_day(d, Language::En)),
-                "decision": c.decision.map(|d| d.word()),
+                "started_on": long_day(c.started_on, lang()),
+                "ended_on": c.ended_on.map(|d| long_day(d, lang())),
+                "decision": c.decision.map(|d| decision_word(d, lang())),
                 "by": by,
                 "mine": c.by == slot,
             })
@@ -268,13 +364,16 @@ pub fn goal_page(
     if let Some(def) = goal.definition.as_ref() {
         o.insert("definition".into(), json!(definition_rows(goal, def)));
         let chart = goal_chart(g, id, def);
-        let caption = format!("{title}: the group's value for each period");
+        let caption = match lang() {
+            Language::En => format!("{title}: the group's value for each period"),
+            Language::Fr => format!("{title}\u{a0}: la valeur du groupe pour chaque période"),
+        };
         o.insert(
             "chart".into(),
             json!({
                 "svg": run_chart_svg(&title, &chart.points, &chart.analysis, def.target_value(), &chart.markers, chart.unit),
                 "table": data_table_html(&caption, &chart.points, &chart.analysis, &chart.markers, chart.unit),
-                "summary": chart.analysis.summary(),
+                "summary": chart.analysis.summary_in(lang()),
                 "points": chart.points.len(),
                 "enough": chart.analysis.enough_data,
             }),
@@ -288,7 +387,7 @@ pub fn goal_page(
                 .iter()
                 .map(|p| json!({
                     "period": p.point.period.key(),
-                    "label": p.point.period.label(Language::En),
+                    "label": p.point.period.label(lang()),
                     "value": point_text(def, &p.point.value),
                     "note": p.point.note,
                 }))
@@ -303,7 +402,7 @@ pub fn goal_page(
         if let Some(p) = editing {
             let (num, den, val) = match p.point.value {
                 PointValue::Proportion { numerator, denominator } => (numerator.to_string(), denominator.to_string(), String::new()),
-                PointValue::Number(v) => (String::new(), String::new(), crate::domain::measure::format_number(v, Language::En)),
+                PointValue::Number(v) => (String::new(), String::new(), crate::domain::measure::format_number(v, lang())),
             };
             form = json!({ "period": p.point.period.key(), "numerator": num, "denominator": den, "value": val, "note": p.point.note });
         }
@@ -323,12 +422,12 @@ pub fn goal_page(
                 "key": def.kind.key(),
                 "unit": def.kind.unit().map(|u| u.to_string()),
                 "counted": def.counted,
-                "period_word": match def.period { Period::Month => "month", Period::Week => "week" },
+                "period_word": match def.period { Period::Month => tr("month", "mois"), Period::Week => tr("week", "semaine") },
             }),
         );
         o.insert("point_form".into(), form);
         o.insert("point_errors".into(), point_errors);
-        o.insert("editing_point".into(), json!(editing.map(|p| p.point.period.label(Language::En))));
+        o.insert("editing_point".into(), json!(editing.map(|p| p.point.period.label(lang()))));
     }
 
     // The cycle form: refused answers, else the cycle being updated.
@@ -353,9 +452,12 @@ pub fn goal_page(
     o.insert("cycle_form".into(), Value::Object(cform));
     o.insert("cycle_errors".into(), cycle_errors);
     o.insert("editing_cycle".into(), json!(editing_cycle.map(|c| json!({ "id": c.id, "change_idea": c.change_idea }))));
-    o.insert("decisions".into(), json!(Decision::ALL.iter().map(|d| json!({ "key": d.key(), "label": d.label() })).collect::<Vec<_>>()));
+    o.insert(
+        "decisions".into(),
+        json!(Decision::ALL.iter().map(|d| json!({ "key": d.key(), "label": decision_label(*d, lang()) })).collect::<Vec<_>>()),
+    );
     if g.pip.is_submitted() {
-        o.insert("until".into(), json!(g.pip.submitted_on().map(|d| long_day(requirement_met_until(d), Language::En))));
+        o.insert("until".into(), json!(g.pip.submitted_on().map(|d| long_day(requirement_met_until(d), lang()))));
     }
     Some(render_or_fallback("member/goal.html", "/me/", super::pages::with_area(values, g, slot, "/api/me/measures")))
 }
@@ -498,9 +600,18 @@ mod tests {
             f.insert(k, v);
         }
         let err = crate::http::error::ApiError::validation(
-            "The data point could not be saved; nothing was changed",
-            vec![crate::domain::FieldError::new("numerator", "The numerator is at most the denominator")],
+            crate::domain::Text::new(
+                "The data point could not be saved; nothing was changed",
+                "La donnée n’a pas pu être enregistrée; rien n’a été modifié",
+            ),
+            vec![crate::domain::FieldError::tr(
+                "numerator",
+                "inconsistent",
+                "The numerator is at most the denominator",
+                "Le numérateur ne peut pas dépasser le dénominateur",
+            )],
         );
+        assert_eq!(err.fields()[0].fr, "Le numérateur ne peut pas dépasser le dénominateur");
         let refused = Refused::new(f, &err);
         let html = goal_page(&g, 1, 1, d("2026-12-02"), None, &GoalEdit::default(), Some((GoalForm::Point, &refused))).unwrap();
         assert!(html.contains("<title>Error: "), "{html}");
@@ -508,6 +619,26 @@ mod tests {
         assert!(html.contains("id=\"point-numerator-error\""));
         assert!(html.contains("name=\"numerator\" maxlength=\"12\" autocomplete=\"off\" value=\"12\""), "{html}");
         assert!(html.contains("<option value=\"2026-11\" selected>"), "the period sent stays chosen");
+    }
+
+    #[tokio::test]
+    async fn a_french_reader_reads_the_summaries_and_the_measure_in_french() {
+        let mut g = measured();
+        record(&mut g, 0, "2026-10", 4, 10);
+        record(&mut g, 1, "2026-11", 6, 10);
+        let goal = g.pip.draft().unwrap().goals[0].clone();
+        let (en, fr) = (goal_summary(&g, 1, &goal), super::super::lang::scope_in(Language::Fr, async { goal_summary(&g, 1, &goal) }).await);
+        assert_eq!(en["title"], "Goal 1: Record allergies");
+        assert_eq!(fr["title"], "Objectif 1\u{a0}: Record allergies");
+        assert_eq!(fr["signal"]["text"], "Pas encore assez de données");
+        assert_eq!(fr["latest"]["period"], "novembre 2026");
+        assert_eq!(fr["latest"]["value"], "60\u{a0}%");
+        assert_eq!(fr["target"], "75\u{a0}% d’ici le 30 juin 2027");
+        assert_eq!(en["target"], "75% by 30 June 2027");
+        let def = goal.definition.as_ref().unwrap();
+        let rows = super::super::lang::scope_in(Language::Fr, async { definition_rows(&goal, def) }).await;
+        assert!(rows.iter().any(|r| r["label"] == "Niveau de départ" && r["text"] == "40\u{a0}%"), "{rows:?}");
+        assert_eq!(decision_word(Decision::Adopt, Language::Fr), "Adoptée");
     }
 
     #[test]

@@ -107,6 +107,8 @@ struct NavItem {
 }
 
 struct Renderer {
+    /// The French address of each English page the server links to.
+    french_paths: HashMap<String, String>,
     /// Per language (`en`, `fr`): the templates, whose `t`, `get_url` and
     /// `long_date` speak it, and what every page's context holds (`config`,
     /// `nav`, `facts`, `lang`) in the shape the site's templates read them.
@@ -124,13 +126,12 @@ impl Renderer {
         base.set_escape_fn(qi_facts::escape_html);
         base.add_raw_templates(TEMPLATES.iter().copied())?;
         base.register_function("asset", stable_asset);
-        base.register_filter("thousands", |v: &Value, _: &HashMap<String, Value>| {
-            v.as_i64().map(|n| Value::String(qi_facts::thousands(n))).ok_or_else(|| format!("thousands: {v} is not a whole number").into())
-        });
 
         let site: SiteSettings = toml::from_str(SITE_TOML)?;
         let nav: Nav = toml::from_str(NAV_TOML)?;
         let urls_fr = std::sync::Arc::new(nav.urls_fr.clone());
+        let french_paths =
+            nav.urls_fr.iter().filter_map(|(key, fr)| english_url(key).map(|en| (en, fr.clone()))).collect::<HashMap<String, String>>();
         let languages: Vec<Value> = ["en", "fr"]
             .iter()
             .map(|code| json!({ "code": code, "name": site.languages.get(*code).map(|l| l.name.as_str()).unwrap_or(code) }))
@@ -146,6 +147,11 @@ impl Renderer {
             let french = lang == "fr";
             let urls = urls_fr.clone();
             tera.register_function("get_url", move |args: &HashMap<String, Value>| content_url(args, french.then_some(&*urls)));
+            tera.register_filter("thousands", move |v: &Value, _: &HashMap<String, Value>| {
+                v.as_i64()
+                    .map(|n| Value::String(qi_facts::thousands_in(n, lang)))
+                    .ok_or_else(|| format!("thousands: {v} is not a whole number").into())
+            });
             tera.register_filter("long_date", move |v: &Value, _: &HashMap<String, Value>| {
                 v.as_str()
                     .and_then(|s| qi_facts::dates::long_date_of_iso(s, lang))
@@ -177,11 +183,11 @@ impl Renderer {
                 .map(|i| json!({ "path": i.path, "url": i.url.as_ref().unwrap_or(&i.path), "title": i.title }))
                 .collect();
             globals.insert("nav", &items);
-            globals.insert("facts", &qi_facts::Facts::get());
+            globals.insert("facts", &qi_facts::Facts::json_in(lang));
             globals.insert("lang", lang);
             by_lang.insert(lang, (tera, globals));
         }
-        Ok(Renderer { by_lang })
+        Ok(Renderer { french_paths, by_lang })
     }
 }
 
@@ -245,9 +251,23 @@ fn content_url(args: &HashMap<String, Value>, french: Option<&HashMap<String, St
             None => Err(format!("get_url: `{key}` has no French address in functions/templates/nav.toml [urls_fr]").into()),
         };
     }
-    let stem = key.strip_suffix(".md").ok_or_else(|| format!("get_url: `{path}` is not a content file"))?;
+    let url = english_url(key).ok_or_else(|| format!("get_url: `{path}` is not a content file"))?;
+    Ok(Value::String(format!("{url}{anchor}")))
+}
+
+/// The English address of a content file (`groups/sign-up.md` → `/groups/sign-up/`).
+fn english_url(key: &str) -> Option<String> {
+    let stem = key.strip_suffix(".md")?;
     let dir = stem.strip_suffix("_index").unwrap_or(stem).trim_end_matches('/');
-    Ok(Value::String(if dir.is_empty() { format!("/{anchor}") } else { format!("/{dir}/{anchor}") }))
+    Some(if dir.is_empty() { "/".to_string() } else { format!("/{dir}/") })
+}
+
+/// The French address of the site page at `path` (English), if the server
+/// knows it (nav.toml's `urls_fr`); a query string or anchor is kept.
+pub fn french_path(path: &str) -> Option<String> {
+    let r = RENDERER.as_ref().ok()?;
+    let cut = path.find(['?', '#']).unwrap_or(path.len());
+    r.french_paths.get(&path[..cut]).map(|fr| format!("{fr}{}", &path[cut..]))
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -266,8 +286,10 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// language of its `lang` value (`en` or `fr`; English without one).
 pub fn render(template: &'static str, current_path: &str, values: Value) -> Result<String, RenderError> {
     let r = RENDERER.as_ref().map_err(|m| RenderError::Load(m.clone()))?;
-    let lang = values.get("lang").and_then(Value::as_str).unwrap_or("en");
-    let (tera, globals) = r.by_lang.get(lang).or_else(|| r.by_lang.get("en")).ok_or_else(|| RenderError::Load("no English templates".into()))?;
+    let current = super::lang::current();
+    let lang = values.get("lang").and_then(Value::as_str).unwrap_or(current.as_str());
+    let (tera, globals) =
+        r.by_lang.get(lang).or_else(|| r.by_lang.get("en")).ok_or_else(|| RenderError::Load("no English templates".into()))?;
     let mut ctx = globals.clone();
     ctx.insert("current_path", current_path);
     if let Value::Object(map) = values {

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::error::ApiError;
 pub use super::error::BODY_LIMIT;
-use crate::domain::{FieldError, SessionToken};
+use crate::domain::{FieldError, SessionToken, Text};
 
 /// The session cookie over https: `__Host-` makes the browser keep it to
 /// this exact host, path `/`, `Secure` (nothing else can set or shadow it).
@@ -91,10 +91,22 @@ pub fn read_fields(req: &http::Request<Bytes>) -> Result<Fields, ApiError> {
             Ok(f)
         }
         "application/json" => {
-            let v: Value = serde_json::from_slice(body)
-                .map_err(|e| ApiError::validation("The request body is not valid JSON", vec![FieldError::new("body", e.to_string())]))?;
+            let v: Value = serde_json::from_slice(body).map_err(|e| {
+                ApiError::validation(
+                    Text::new("The request body is not valid JSON", "Le corps de la requête n’est pas du JSON valide"),
+                    vec![FieldError::tr(
+                        "body",
+                        "invalid_format",
+                        e.to_string(),
+                        format!("JSON non valide à la ligne {}, colonne {}", e.line(), e.column()),
+                    )],
+                )
+            })?;
             let Value::Object(obj) = v else {
-                return Err(ApiError::validation("The request body must be a JSON object", vec![]));
+                return Err(ApiError::validation(
+                    Text::new("The request body must be a JSON object", "Le corps de la requête doit être un objet JSON"),
+                    vec![],
+                ));
             };
             let mut f = Fields { json: true, ..Default::default() };
             let mut errors = Vec::new();
@@ -110,7 +122,7 @@ pub fn read_fields(req: &http::Request<Bytes>) -> Result<Fields, ApiError> {
             if errors.is_empty() {
                 Ok(f)
             } else {
-                Err(ApiError::validation("Some values have the wrong type", errors))
+                Err(ApiError::validation(Text::new("Some values have the wrong type", "Certaines valeurs ne sont pas du bon type"), errors))
             }
         }
         _ => Err(ApiError::UnsupportedMediaType),
@@ -148,7 +160,12 @@ fn put_scalar(f: &mut Fields, errors: &mut Vec<FieldError>, key: String, v: Valu
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
         Value::Array(_) | Value::Object(_) => {
-            errors.push(FieldError::new(key, "Expected text, a number or true/false here"));
+            errors.push(FieldError::tr(
+                key,
+                "invalid_format",
+                "Expected text, a number or true/false here",
+                "Ce champ attend du texte, un nombre ou true/false",
+            ));
             return;
         }
     };
@@ -165,7 +182,12 @@ fn flatten_array(f: &mut Fields, errors: &mut Vec<FieldError>, noun: &str, items
     for (i, item) in items.into_iter().enumerate() {
         match item {
             Value::Object(o) => flatten_object(f, errors, &format!("{noun}_{}_", i + 1), o),
-            _ => errors.push(FieldError::new(format!("{noun}s"), format!("Each entry of {noun}s must be an object"))),
+            _ => errors.push(FieldError::tr(
+                format!("{noun}s"),
+                "invalid_format",
+                format!("Each entry of {noun}s must be an object"),
+                format!("Chaque élément de {noun}s doit être un objet"),
+            )),
         }
     }
 }
@@ -271,5 +293,25 @@ mod tests {
         assert!(from_another_site(&post(&[("origin", "null")]), own));
         // Where the site's origin is not configured, only the headers' own word counts.
         assert!(!from_another_site(&post(&[("origin", "https://qi.example.org")]), ""));
+    }
+
+    fn json_post(body: &str) -> http::Request<Bytes> {
+        let b = http::Request::builder().method("POST").uri("/api/groups").header("content-type", "application/json");
+        b.body(Bytes::from(body.to_string())).unwrap_or_default()
+    }
+
+    #[test]
+    fn json_mistakes_are_said_in_both_languages() {
+        let Err(e) = read_fields(&json_post("{\"group_name\": [1], \"peers\": [3]}")) else { panic!("accepted") };
+        let fields = e.fields();
+        assert_eq!(fields.len(), 2, "{fields:?}");
+        assert_eq!((fields[0].field.as_str(), fields[0].code.as_str()), ("group_name", "invalid_format"));
+        assert_eq!(fields[0].message, "Expected text, a number or true/false here");
+        assert_eq!(fields[0].fr, "Ce champ attend du texte, un nombre ou true/false");
+        assert_eq!(fields[1].fr, "Chaque élément de peers doit être un objet");
+        assert_eq!(e.message(crate::domain::Language::Fr), "Certaines valeurs ne sont pas du bon type");
+        let Err(e) = read_fields(&json_post("{\"a\":")) else { panic!("accepted") };
+        assert_eq!(e.fields()[0].code, "invalid_format");
+        assert!(e.fields()[0].fr.starts_with("JSON non valide à la ligne 1, colonne "), "{:?}", e.fields());
     }
 }

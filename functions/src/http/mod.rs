@@ -10,6 +10,7 @@ pub mod forms;
 pub mod goals;
 pub mod html;
 pub mod input;
+pub mod lang;
 pub mod pages;
 pub mod respond;
 mod routes;
@@ -20,7 +21,7 @@ use bytes::Bytes;
 use http::HeaderValue;
 
 pub use crate::app::{App, Config};
-use crate::domain::random_hex;
+use crate::domain::{random_hex, Text};
 use error::ApiError;
 use input::Wants;
 use respond::{error_response, secure};
@@ -59,6 +60,7 @@ pub enum Route {
     MeGoalCycles,
     ReminderOptOut,
     MeReminders,
+    MeLanguage,
 }
 
 impl Route {
@@ -94,6 +96,7 @@ impl Route {
         Route::MeGoalCycles,
         Route::ReminderOptOut,
         Route::MeReminders,
+        Route::MeLanguage,
     ];
 
     pub fn template(self) -> &'static str {
@@ -129,6 +132,7 @@ impl Route {
             Route::MeGoalCycles => "/api/me/goals/{id}/cycles",
             Route::ReminderOptOut => "/api/reminders/opt-out",
             Route::MeReminders => "/api/me/reminders",
+            Route::MeLanguage => "/api/me/language",
         }
     }
 
@@ -155,7 +159,8 @@ impl Route {
             | Route::Leave
             | Route::Dissolve
             | Route::Coaching
-            | Route::MeReminders => &["POST"],
+            | Route::MeReminders
+            | Route::MeLanguage => &["POST"],
         }
     }
 
@@ -178,7 +183,7 @@ impl Route {
     pub fn form_page(self) -> &'static str {
         match self {
             Route::Groups => "/groups/sign-up/",
-            Route::Access | Route::Me => "/api/me",
+            Route::Access | Route::Me | Route::MeLanguage => "/api/me",
             Route::Group | Route::MeStatus => "/api/me/status",
             Route::Activities | Route::MeActivities => "/api/me/activities",
             Route::Pip | Route::PipSubmit | Route::MePip | Route::MePipSubmit => "/api/me/pip",
@@ -235,6 +240,7 @@ impl Route {
             ["me", "goals", id, "cycles"] => (Route::MeGoalCycles, Some(*id)),
             ["reminders", "opt-out"] => (Route::ReminderOptOut, None),
             ["me", "reminders"] => (Route::MeReminders, None),
+            ["me", "language"] => (Route::MeLanguage, None),
             _ => return None,
         };
         if r.1.is_some_and(|id| id.is_empty()) {
@@ -278,6 +284,7 @@ pub mod lambda_routes {
         Route::Dissolve,
         Route::ReminderOptOut,
         Route::MeReminders,
+        Route::MeLanguage,
     ];
     pub const COACHING: &[Route] = &[Route::Coaching];
 }
@@ -299,28 +306,38 @@ pub async fn handle(app: &App, req: http::Request<Bytes>) -> http::Response<Byte
 /// Handle one request, serving only `routes` (others are 404). Logs one JSON
 /// line: request id, method, route template, status, outcome, latency.
 pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route]) -> http::Response<Bytes> {
+    let scoped = lang::scope(&req, async { handle_in_language(app, &req, routes).await });
+    scoped.await
+}
+
+/// [`handle_routes`] once the request's language is set (`lang::current`).
+async fn handle_in_language(app: &App, req: &http::Request<Bytes>, routes: &[Route]) -> http::Response<Bytes> {
     let started = Instant::now();
-    let rid = request_id(app, &req);
+    let rid = request_id(app, req);
     let method = req.method().clone();
     let matched = Route::match_path(req.uri().path()).filter(|(r, _)| routes.contains(r));
     // The emailed link is opened by whatever the mail client hands it to: redirect by default.
     let default = if matches!(matched, Some((Route::Access, _))) && method == http::Method::GET { Wants::Html } else { Wants::Json };
-    let wants = input::wants(&req, default);
-    let back = input::referer_path(&req);
+    let wants = input::wants(req, default);
+    let back = input::referer_path(req);
     let (label, result) = match matched {
-        None => ("(unmatched)".to_string(), Err(ApiError::NotFound("There is nothing at this address".into()))),
+        None => (
+            "(unmatched)".to_string(),
+            Err(ApiError::NotFound(Text::new("There is nothing at this address", "Il n’y a rien à cette adresse"))),
+        ),
         Some((route, id)) => {
             let label = format!("{} {}", method, route.template());
             let id = id.map(str::to_string);
             let changes_state = !matches!(method, http::Method::GET | http::Method::HEAD);
             let r = if !route.methods().contains(&method.as_str()) {
                 Err(ApiError::MethodNotAllowed(route.methods()))
-            } else if changes_state && input::from_another_site(&req, &app.config.origin()) {
-                Err(ApiError::Forbidden(
-                    "This form was sent from another website, so it was refused: open QI Groups directly and try again".into(),
-                ))
+            } else if changes_state && input::from_another_site(req, &app.config.origin()) {
+                Err(ApiError::Forbidden(Text::new(
+                    "This form was sent from another website, so it was refused: open QI Groups directly and try again",
+                    "Ce formulaire a été envoyé depuis un autre site Web et a donc été refusé\u{a0}: ouvrez directement Groupes AQ et réessayez",
+                )))
             } else {
-                routes::dispatch(app, &req, route, id.as_deref(), wants).await
+                routes::dispatch(app, req, route, id.as_deref(), wants).await
             };
             (label, r)
         }
@@ -334,7 +351,7 @@ pub async fn handle_routes(app: &App, req: http::Request<Bytes>, routes: &[Route
             let mut resp = error_response(&e, wants, &back);
             if let (Wants::Html, Some((route, _))) = (wants, matched) {
                 // Same status and headers (Retry-After, CSP); the form as the body.
-                if let Some(form) = input::read_fields(&req).ok().and_then(|f| forms::refused_site_form(route, f, &e)) {
+                if let Some(form) = input::read_fields(req).ok().and_then(|f| forms::refused_site_form(route, f, &e)) {
                     *resp.body_mut() = form.into_body();
                 }
             }

@@ -25,22 +25,41 @@ use crate::mail::messages::long_date;
 
 pub use super::html::CSP;
 
-/// "1 December 2026": the one way the pages write a date.
-fn day(d: NaiveDate) -> String {
-    long_day(d, Language::En)
+/// The reader's language (the request's).
+fn lang() -> Language {
+    super::lang::current()
 }
 
-/// The member area's pages, as its navigation lists them (url, label). A
-/// member who has not joined yet (a proposal to review, an invitation to
-/// answer) or whose group is dissolved has only the task list and the
-/// group page: the others show the work of a group they are not working in.
-const AREA: [(&str, &str); 6] = [
-    ("/api/me", "Tasks"),
-    ("/api/me/activities", "My activities"),
-    ("/api/me/pip", "Group plan"),
-    ("/api/me/measures", "Measures"),
-    ("/api/me/status", "Group progress"),
-    ("/api/me/group", "Members"),
+/// `en` or `fr`, whichever the reader reads.
+fn tr<'a>(en: &'a str, fr: &'a str) -> &'a str {
+    match lang() {
+        Language::En => en,
+        Language::Fr => fr,
+    }
+}
+
+/// "1 December 2026" / "1er décembre 2026": the one way the pages write a date.
+fn day(d: NaiveDate) -> String {
+    long_day(d, lang())
+}
+
+/// An activity's name for the reader.
+fn label(a: Activity) -> &'static str {
+    a.label_in(lang())
+}
+
+/// The member area's pages, as its navigation lists them (url, label,
+/// French label). A member who has not joined yet (a proposal to review,
+/// an invitation to answer) or whose group is dissolved has only the task
+/// list and the group page: the others show the work of a group they are
+/// not working in.
+const AREA: [(&str, &str, &str); 6] = [
+    ("/api/me", "Tasks", "Tâches"),
+    ("/api/me/activities", "My activities", "Mes activités"),
+    ("/api/me/pip", "Group plan", "Plan du groupe"),
+    ("/api/me/measures", "Measures", "Mesures"),
+    ("/api/me/status", "Group progress", "Progression du groupe"),
+    ("/api/me/group", "Members", "Membres"),
 ];
 
 /// Whether the member works in the group (sees its activities and plan).
@@ -54,8 +73,8 @@ fn area(g: &Group, slot: u8, current: &str) -> Value {
     let working = g.member(slot).is_some_and(|gm| works_in(g, gm));
     let nav: Vec<Value> = AREA
         .iter()
-        .filter(|(url, _)| working || matches!(*url, "/api/me" | "/api/me/group"))
-        .map(|(url, label)| json!({ "url": url, "label": label, "current": *url == current }))
+        .filter(|(url, _, _)| working || matches!(*url, "/api/me" | "/api/me/group"))
+        .map(|(url, en, fr)| json!({ "url": url, "label": tr(en, fr), "current": *url == current }))
         .collect();
     let name = g.member(slot).map(|m| m.member.name.as_str()).unwrap_or_default();
     json!({ "member_nav": nav, "signed_in_as": name })
@@ -64,7 +83,7 @@ fn area(g: &Group, slot: u8, current: &str) -> Value {
 /// The breadcrumb trail (as the site's `breadcrumbs` macro reads it) of a
 /// page outside the member area: Home, then the page.
 fn crumbs(title: &str, url: &str) -> Value {
-    json!({ "crumbs": [{ "url": "/", "title": "Home" }], "crumb_title": title, "crumb_url": url })
+    json!({ "crumbs": [{ "url": "/", "title": tr("Home", "Accueil") }], "crumb_title": title, "crumb_url": url })
 }
 
 /// The task of measuring the plan's goals: how many have a measure and data.
@@ -72,14 +91,26 @@ fn measure_task(g: &Group) -> Value {
     let goals = g.pip.draft().map(|d| d.goals.as_slice()).unwrap_or_default();
     let measured: Vec<_> = g.pip.draft().map(|d| d.measured().map(|(_, goal, _)| goal).collect()).unwrap_or_default();
     let with_data = measured.iter().filter(|goal| g.points_of(goal.id).next().is_some()).count();
-    let (hint, t) = match (measured.len(), with_data) {
-        (0, _) => {
-            ("Define each goal’s measure in the plan, then record a data point every period.".to_string(), tag("todo", "Not started"))
+    let n = goals.len();
+    // French agrees the verb with one goal ("1 des 3 objectifs a une mesure").
+    let have = |k: usize| if k == 1 { "a" } else { "ont" };
+    let (hint, t) = match ((measured.len(), with_data), lang()) {
+        ((0, _), _) => (
+            tr(
+                "Define each goal’s measure in the plan, then record a data point every period.",
+                "Définissez la mesure de chaque objectif dans le plan, puis saisissez une donnée à chaque période.",
+            )
+            .to_string(),
+            not_started(),
+        ),
+        ((m, 0), Language::En) => (format!("{m} of {n} goals have a measure; no data is recorded yet."), in_progress()),
+        ((m, 0), Language::Fr) => {
+            (format!("{m} des {n} objectifs {} une mesure; aucune donnée n’est encore saisie.", have(m)), in_progress())
         }
-        (m, 0) => (format!("{m} of {} goals have a measure; no data is recorded yet.", goals.len()), tag("progress", "In progress")),
-        (m, d) => (format!("{m} of {} goals have a measure; {d} have data.", goals.len()), tag("progress", "In progress")),
+        ((m, d), Language::En) => (format!("{m} of {n} goals have a measure; {d} have data."), in_progress()),
+        ((m, d), Language::Fr) => (format!("{m} des {n} objectifs {} une mesure; {d} {} des données.", have(m), have(d)), in_progress()),
     };
-    json!({ "label": "Measure the goals", "url": "/api/me/measures", "hint": hint, "tag": t })
+    json!({ "label": tr("Measure the goals", "Mesurer les objectifs"), "url": "/api/me/measures", "hint": hint, "tag": t })
 }
 
 /// After submission: record last period's data, if a measured goal lacks
@@ -90,10 +121,20 @@ fn record_next(g: &Group, me: &GroupMember, today: NaiveDate) -> Option<Value> {
             crate::domain::measure::PeriodId::of(d.period, crate::domain::measure::PeriodId::of(d.period, today).start().pred_opt()?);
         me.point(goal.id, last).is_none().then_some((goal, last))
     })?;
+    let text = match lang() {
+        Language::En => format!("Record your data for {} for your goals.", period.label(Language::En)),
+        // "de novembre 2026", "de la semaine 47, 2026".
+        Language::Fr => match period.period() {
+            crate::domain::measure::Period::Month => format!("Saisissez vos données de {} pour vos objectifs.", period.label(Language::Fr)),
+            crate::domain::measure::Period::Week => {
+                format!("Saisissez vos données de la {} pour vos objectifs.", period.label(Language::Fr).to_lowercase())
+            }
+        },
+    };
     Some(json!({
-        "text": format!("Record your data for {} for your goals.", period.label(Language::En)),
+        "text": text,
         "url": format!("/api/me/goals/{}", goal.id),
-        "link": "Record your data",
+        "link": tr("Record your data", "Saisir vos données"),
     }))
 }
 
@@ -115,14 +156,15 @@ fn missing(g: &Group) -> Vec<Value> {
         .into_iter()
         .map(|(c, a)| {
             let name = g.member_by_cpso(&c).map(|x| x.member.name.to_string()).unwrap_or_default();
-            json!({ "name": name, "activity": a.label() })
+            json!({ "name": name, "activity": label(a) })
         })
         .collect()
 }
 
 /// The kind of a goal as the read-only plan names it ("Practice improvement").
 fn kind_phrase(kind: Option<GoalKind>) -> Option<&'static str> {
-    kind.and_then(|k| qi_facts::Facts::label_of(&qi_facts::GOAL_KINDS, k.as_str()))
+    let k = kind?;
+    qi_facts::GOAL_KINDS.iter().find(|n| n.key == k.as_str()).map(|n| n.label_in(lang().as_str()))
 }
 
 /// A saved or submitted plan for the read-only view.
@@ -140,14 +182,34 @@ fn plan_value(d: &PipDraft) -> Value {
                 "target_date": g.target_date.map(|d| vec![day(d)]).unwrap_or_default(),
                 "change_ideas": lines(&g.change_ideas),
                 "tracked": g.definition.as_ref().map(|def| {
-                    let how = format!(
-                        "{}, {} from {}{}; {} is better",
-                        def.kind.label(),
-                        match def.period { crate::domain::measure::Period::Month => "monthly", crate::domain::measure::Period::Week => "weekly" },
-                        def.source.label().to_lowercase(),
-                        if def.sampling.is_empty() { String::new() } else { format!(" ({})", def.sampling) },
-                        match def.direction { crate::domain::runchart::Direction::HigherIsBetter => "higher", crate::domain::runchart::Direction::LowerIsBetter => "lower" },
-                    );
+                    use crate::domain::measure::{DataSource, Period};
+                    use crate::domain::runchart::Direction;
+                    let sampling = if def.sampling.is_empty() { String::new() } else { format!(" ({})", def.sampling) };
+                    let how = match lang() {
+                        Language::En => format!(
+                            "{}, {} from {}{sampling}; {} is better",
+                            def.kind.label(),
+                            match def.period { Period::Month => "monthly", Period::Week => "weekly" },
+                            def.source.label().to_lowercase(),
+                            match def.direction { Direction::HigherIsBetter => "higher", Direction::LowerIsBetter => "lower" },
+                        ),
+                        Language::Fr => {
+                            // The program's sources start lower-case inside the sentence; a group's own description stays as written.
+                            let source = match &def.source {
+                                DataSource::Other(d) => d.clone(),
+                                s => lower_first(super::goals::source_label(s, Language::Fr)),
+                            };
+                            format!(
+                                "{}, {}, source\u{a0}: {source}{sampling}; {}",
+                                super::goals::kind_label(&def.kind, Language::Fr),
+                                match def.period { Period::Month => "chaque mois", Period::Week => "chaque semaine" },
+                                match def.direction {
+                                    Direction::HigherIsBetter => "une valeur plus élevée est meilleure",
+                                    Direction::LowerIsBetter => "une valeur plus basse est meilleure",
+                                },
+                            )
+                        }
+                    };
                     json!({ "how": how, "url": format!("/api/me/goals/{}", g.id) })
                 }),
             })
@@ -171,42 +233,80 @@ fn pip_value(g: &Group) -> Value {
     })
 }
 
-/// "Dr Ada Lee on 1 December 2026": who submitted the plan, and when.
-fn submitted_by(g: &Group) -> Option<String> {
-    g.submitted_by().map(|e| format!("{} on {}", e.by.name(), long_date(e.at, Language::En)))
+/// `s` with its first letter in lower case ("Rapport du DME" → "rapport du DME").
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    c.next().map(|f| f.to_lowercase().chain(c).collect()).unwrap_or_default()
 }
 
-/// What the member area says of each activity, and where its guidance is.
-fn activity_guide(a: Activity) -> (&'static str, &'static str) {
-    match a {
-        Activity::QiSurvey => ("Questions about your practice setting: where and how you work. About 30 minutes.", "/activities/qi-survey/"),
+/// "Dr Ada Lee on 1 December 2026": who submitted the plan, and when.
+fn submitted_by(g: &Group) -> Option<String> {
+    g.submitted_by().map(|e| match lang() {
+        Language::En => format!("{} on {}", e.by.name(), long_date(e.at, Language::En)),
+        Language::Fr => format!("{} le {}", e.by.name(), long_date(e.at, Language::Fr)),
+    })
+}
+
+/// What the member area says of each activity, and where its guidance is
+/// (the French page where there is one).
+fn activity_guide(a: Activity) -> (&'static str, String) {
+    let (what, what_fr, guide) = match a {
+        Activity::QiSurvey => (
+            "Questions about your practice setting: where and how you work. About 30 minutes.",
+            "Des questions sur votre milieu de pratique\u{a0}: où et comment vous travaillez. Environ 30 minutes.",
+            "/activities/qi-survey/",
+        ),
         Activity::PracticeProfile => (
             "A self-assessment of the evidence-based risk and support factors in your practice. 45 to 60 minutes.",
+            "Une autoévaluation des facteurs de risque et de soutien fondés sur des données probantes dans votre pratique. De 45 à 60 minutes.",
             "/activities/practice-profile/",
         ),
         Activity::ChartReview => (
             "A review of some of your charts against the documentation expectations for medical records, followed by a conversation with a trusted peer. About 2 hours.",
+            "Une revue de certains de vos dossiers au regard des attentes en matière de tenue des dossiers médicaux, suivie d’une conversation avec une ou un collègue de confiance. Environ 2 heures.",
             "/activities/chart-review/",
         ),
-        Activity::DataDrivenQi => {
-            ("A review of your practice-level data to find opportunities for improvement. Time depends on your data.", "/activities/data-driven-qi/")
-        }
-    }
+        Activity::DataDrivenQi => (
+            "A review of your practice-level data to find opportunities for improvement. Time depends on your data.",
+            "Un examen des données de votre pratique pour repérer des possibilités d’amélioration. La durée dépend de vos données.",
+            "/activities/data-driven-qi/",
+        ),
+    };
+    (tr(what, what_fr), super::lang::localized_path(guide, lang()))
 }
 
 /// How many goals of the saved draft count, against the minimum.
 fn goals_hint(counting: usize) -> String {
     let needed = qi_facts::limits::MIN_COUNTING_GOALS;
-    match counting {
-        0 => format!("No goals yet: at least {needed} that count are needed."),
-        n if n < needed => format!("{n} of the {needed} goals needed so far."),
-        n => format!("{n} goals that count (at least {needed} are needed)."),
+    match (counting, lang()) {
+        (0, Language::En) => format!("No goals yet: at least {needed} that count are needed."),
+        (0, Language::Fr) => format!("Aucun objectif pour l’instant\u{a0}: il en faut au moins {needed} qui comptent."),
+        (n, Language::En) if n < needed => format!("{n} of the {needed} goals needed so far."),
+        (n, Language::Fr) if n < needed => format!("{n} des {needed} objectifs requis jusqu’à présent."),
+        (n, Language::En) => format!("{n} goals that count (at least {needed} are needed)."),
+        (n, Language::Fr) => format!("{n} objectifs qui comptent (il en faut au moins {needed})."),
     }
 }
 
 /// A tag's kind and words.
 fn tag(kind: &str, text: &str) -> Value {
     json!({ "kind": kind, "text": text })
+}
+
+fn done_tag() -> Value {
+    tag("done", tr("Done", "Terminé"))
+}
+
+fn not_started() -> Value {
+    tag("todo", tr("Not started", "Non commencé"))
+}
+
+fn in_progress() -> Value {
+    tag("progress", tr("In progress", "En cours"))
+}
+
+fn action_needed() -> Value {
+    tag("action", tr("Action needed", "Action requise"))
 }
 
 /// The member area's first page (`GET /api/me`): what is done and what is
@@ -228,30 +328,51 @@ pub fn tasks_page(g: &Group, slot: u8, today: NaiveDate) -> String {
     let mut sections = Vec::new();
     let next = match pending {
         Some("review") => {
-            let expires =
-                g.proposal_expires_at.map(|t| format!("If you do not confirm it by {}, it is deleted.", long_date(t, Language::En)));
-            sections.push(json!({ "title": "Your group", "summary": null, "tasks": [{
-                "label": "Review and confirm the proposal", "url": "/api/me/group",
-                "hint": format!("Check the peers’ names and addresses, then confirm to invite them. {}", expires.unwrap_or_default()),
-                "tag": tag("action", "Action needed"),
+            let expires = g.proposal_expires_at.map(|t| match lang() {
+                Language::En => format!("If you do not confirm it by {}, it is deleted.", long_date(t, Language::En)),
+                Language::Fr => format!("Si vous ne la confirmez pas d’ici le {}, elle sera supprimée.", long_date(t, Language::Fr)),
+            });
+            let check = tr(
+                "Check the peers’ names and addresses, then confirm to invite them.",
+                "Vérifiez les noms et les adresses des collègues, puis confirmez pour les inviter.",
+            );
+            sections.push(json!({ "title": tr("Your group", "Votre groupe"), "summary": null, "tasks": [{
+                "label": tr("Review and confirm the proposal", "Examiner et confirmer la proposition"), "url": "/api/me/group",
+                "hint": format!("{check} {}", expires.unwrap_or_default()),
+                "tag": action_needed(),
             }]}));
-            Some(
-                json!({ "text": "Review your group’s proposal, then confirm it to invite your peers.", "url": "/api/me/group", "link": "Review the proposal" }),
-            )
+            Some(json!({
+                "text": tr(
+                    "Review your group’s proposal, then confirm it to invite your peers.",
+                    "Examinez la proposition de votre groupe, puis confirmez-la pour inviter vos collègues.",
+                ),
+                "url": "/api/me/group",
+                "link": tr("Review the proposal", "Examiner la proposition"),
+            }))
         }
         Some("respond") => {
-            let by = crate::app::membership::lapses_at(me).map(|t| format!("Answer by {}.", long_date(t, Language::En)));
-            sections.push(json!({ "title": "Your invitation", "summary": null, "tasks": [{
-                "label": "Accept or decline the invitation", "url": "/api/me/group",
-                "hint": by, "tag": tag("action", "Action needed"),
+            let by = crate::app::membership::lapses_at(me).map(|t| match lang() {
+                Language::En => format!("Answer by {}.", long_date(t, Language::En)),
+                Language::Fr => format!("Répondez d’ici le {}.", long_date(t, Language::Fr)),
+            });
+            sections.push(json!({ "title": tr("Your invitation", "Votre invitation"), "summary": null, "tasks": [{
+                "label": tr("Accept or decline the invitation", "Accepter ou refuser l’invitation"), "url": "/api/me/group",
+                "hint": by, "tag": action_needed(),
             }]}));
-            Some(
-                json!({ "text": "Read what joining means, then accept or decline the invitation.", "url": "/api/me/group", "link": "Respond to your invitation" }),
-            )
+            Some(json!({
+                "text": tr(
+                    "Read what joining means, then accept or decline the invitation.",
+                    "Lisez ce qu’implique votre participation, puis acceptez ou refusez l’invitation.",
+                ),
+                "url": "/api/me/group",
+                "link": tr("Respond to your invitation", "Répondre à votre invitation"),
+            }))
         }
-        Some(_) => {
-            Some(json!({ "text": "The group’s history shows what happened.", "url": "/api/me/group", "link": "See the group’s history" }))
-        }
+        Some(_) => Some(json!({
+            "text": tr("The group’s history shows what happened.", "L’historique du groupe montre ce qui s’est passé."),
+            "url": "/api/me/group",
+            "link": tr("See the group’s history", "Voir l’historique du groupe"),
+        })),
         None => {
             let locked = !g.is_open();
             let done = Activity::ALL.iter().filter(|a| me.activities.completed_on(**a).is_some()).count();
@@ -260,16 +381,23 @@ pub fn tasks_page(g: &Group, slot: u8, today: NaiveDate) -> String {
                 .map(|a| {
                     let on = me.activities.completed_on(*a);
                     json!({
-                        "label": a.label(),
+                        "label": label(*a),
                         "url": format!("/api/me/activities#activity-{}", a.key()),
-                        "hint": on.map(|d| format!("Finished on {}", day(d))),
-                        "tag": if on.is_some() { tag("done", "Done") } else { tag("todo", "Not started") },
+                        "hint": on.map(|d| match lang() {
+                            Language::En => format!("Finished on {}", day(d)),
+                            Language::Fr => format!("Terminée le {}", day(d)),
+                        }),
+                        "tag": if on.is_some() { done_tag() } else { not_started() },
                     })
                 })
                 .collect();
+            let all = Activity::ALL.len();
             sections.push(json!({
-                "title": "Your activities",
-                "summary": format!("You have completed {done} of {} activities.", Activity::ALL.len()),
+                "title": tr("Your activities", "Vos activités"),
+                "summary": match lang() {
+                    Language::En => format!("You have completed {done} of {all} activities."),
+                    Language::Fr => format!("Vous avez terminé {done} des {all} activités."),
+                },
                 "tasks": mine,
             }));
             let accepted = g.accepted().count();
@@ -278,57 +406,97 @@ pub fn tasks_page(g: &Group, slot: u8, today: NaiveDate) -> String {
             let group_done: usize =
                 g.accepted().map(|m| Activity::ALL.iter().filter(|a| m.activities.completed_on(**a).is_some()).count()).sum();
             let formed = matches!(phase, Phase::Formed | Phase::Submitted);
-            let members_hint = match (accepted, invited) {
-                (n, 0) => format!("{n} members have joined."),
-                (n, i) => format!("{n} members have joined; {i} invitation{} not answered yet.", if i == 1 { " is" } else { "s are" }),
+            let members_hint = match ((accepted, invited), lang()) {
+                ((n, 0), Language::En) => format!("{n} members have joined."),
+                ((n, i), Language::En) => {
+                    format!("{n} members have joined; {i} invitation{} not answered yet.", if i == 1 { " is" } else { "s are" })
+                }
+                ((n, i), Language::Fr) => {
+                    let joined =
+                        if n == 1 { "1 membre fait partie du groupe".to_string() } else { format!("{n} membres font partie du groupe") };
+                    match i {
+                        0 => format!("{joined}."),
+                        1 => format!("{joined}; 1 invitation est toujours sans réponse."),
+                        i => format!("{joined}; {i} invitations sont toujours sans réponse."),
+                    }
+                }
             };
             let counting = g.pip.draft().map(|d| d.counting_goals()).unwrap_or(0);
             let ready = g.ready_to_submit().is_ok();
             let plan_tag = match &g.pip {
-                PipState::Submitted { .. } => tag("done", "Done"),
-                PipState::Draft { draft } if crate::domain::Pip::from_draft(draft).is_ok() => tag("done", "Done"),
-                PipState::Draft { .. } => tag("progress", "In progress"),
-                PipState::None => tag("todo", "Not started"),
+                PipState::Submitted { .. } => done_tag(),
+                PipState::Draft { draft } if crate::domain::Pip::from_draft(draft).is_ok() => done_tag(),
+                PipState::Draft { .. } => in_progress(),
+                PipState::None => not_started(),
             };
             let submit_tag = match (&g.pip, ready) {
-                (PipState::Submitted { .. }, _) => tag("done", "Done"),
-                (_, true) => tag("action", "Ready to submit"),
-                _ => tag("locked", "Cannot submit yet"),
+                (PipState::Submitted { .. }, _) => done_tag(),
+                (_, true) => tag("action", tr("Ready to submit", "Prêt à soumettre")),
+                _ => tag("locked", tr("Cannot submit yet", "Pas encore prêt à soumettre")),
+            };
+            let activities_hint = match lang() {
+                Language::En => format!("{group_done} of {total} activities done across the group."),
+                Language::Fr => format!("{group_done} des {total} activités terminées dans l’ensemble du groupe."),
             };
             let tasks = vec![
-                json!({ "label": "Members join the group", "url": "/api/me/group", "hint": members_hint,
-                        "tag": if formed { tag("done", "Done") } else { tag("progress", "Waiting for a peer") } }),
-                json!({ "label": "Everyone finishes their activities", "url": "/api/me/status",
-                        "hint": format!("{group_done} of {total} activities done across the group."),
-                        "tag": if total > 0 && group_done == total { tag("done", "Done") } else if group_done > 0 { tag("progress", "In progress") } else { tag("todo", "Not started") } }),
-                json!({ "label": "Write the group’s plan", "url": "/api/me/pip",
+                json!({ "label": tr("Members join the group", "Les membres se joignent au groupe"), "url": "/api/me/group", "hint": members_hint,
+                        "tag": if formed { done_tag() } else { tag("progress", tr("Waiting for a peer", "En attente d’une ou d’un collègue")) } }),
+                json!({ "label": tr("Everyone finishes their activities", "Chaque membre termine ses activités"), "url": "/api/me/status",
+                        "hint": activities_hint,
+                        "tag": if total > 0 && group_done == total { done_tag() } else if group_done > 0 { in_progress() } else { not_started() } }),
+                json!({ "label": tr("Write the group’s plan", "Rédiger le plan du groupe"), "url": "/api/me/pip",
                         "hint": goals_hint(counting), "tag": plan_tag }),
-                json!({ "label": "Submit the plan", "url": if locked { "/api/me/pip" } else { "/api/me/pip#submit" },
-                        "hint": "Once every member has finished and the plan has enough goals. It then meets every member’s requirement for five years.",
+                json!({ "label": tr("Submit the plan", "Soumettre le plan"), "url": if locked { "/api/me/pip" } else { "/api/me/pip#submit" },
+                        "hint": tr(
+                            "Once every member has finished and the plan has enough goals. It then meets every member’s requirement for five years.",
+                            "Lorsque chaque membre a terminé et que le plan compte assez d’objectifs. Il satisfait alors à l’exigence de qualité de chaque membre pendant cinq ans.",
+                        ),
                         "tag": submit_tag }),
                 measure_task(g),
             ];
-            sections.push(json!({ "title": "Your group", "summary": null, "tasks": tasks }));
+            sections.push(json!({ "title": tr("Your group", "Votre groupe"), "summary": null, "tasks": tasks }));
             match (&g.pip, done < Activity::ALL.len()) {
                 (PipState::Submitted { .. }, _) => record_next(g, me, today),
                 (_, true) => {
                     let a = Activity::ALL.iter().find(|a| me.activities.completed_on(**a).is_none()).copied().unwrap_or(Activity::QiSurvey);
-                    Some(
-                        json!({ "text": format!("Do the {} and check it off.", a.label()), "url": format!("/api/me/activities#activity-{}", a.key()), "link": format!("Go to the {}", a.label()) }),
-                    )
+                    let (text, link) = match lang() {
+                        Language::En => (format!("Do the {} and check it off.", a.label()), format!("Go to the {}", a.label())),
+                        Language::Fr => (
+                            format!("Faites l’activité {} et indiquez-la comme terminée.", label(a)),
+                            format!("Aller à l’activité {}", label(a)),
+                        ),
+                    };
+                    Some(json!({ "text": text, "url": format!("/api/me/activities#activity-{}", a.key()), "link": link }))
                 }
-                (_, false) if ready => Some(
-                    json!({ "text": "Everything is ready: any member can submit the plan.", "url": "/api/me/pip#submit", "link": "Submit the plan" }),
-                ),
-                (_, false) if !formed => Some(
-                    json!({ "text": "Your activities are done. The group is formed once a peer accepts an invitation.", "url": "/api/me/group", "link": "See who has answered" }),
-                ),
-                (_, false) if g.missing_activities().is_empty() => Some(
-                    json!({ "text": "Every member has finished: write the plan’s goals together.", "url": "/api/me/pip", "link": "Work on the plan" }),
-                ),
-                (_, false) => Some(
-                    json!({ "text": "Your activities are done. While the others finish theirs, start the group’s plan.", "url": "/api/me/pip", "link": "Work on the plan" }),
-                ),
+                (_, false) if ready => Some(json!({
+                    "text": tr("Everything is ready: any member can submit the plan.", "Tout est prêt\u{a0}: n’importe quel membre peut soumettre le plan."),
+                    "url": "/api/me/pip#submit",
+                    "link": tr("Submit the plan", "Soumettre le plan"),
+                })),
+                (_, false) if !formed => Some(json!({
+                    "text": tr(
+                        "Your activities are done. The group is formed once a peer accepts an invitation.",
+                        "Vos activités sont terminées. Le groupe sera formé dès qu’une ou un collègue acceptera une invitation.",
+                    ),
+                    "url": "/api/me/group",
+                    "link": tr("See who has answered", "Voir qui a répondu"),
+                })),
+                (_, false) if g.missing_activities().is_empty() => Some(json!({
+                    "text": tr(
+                        "Every member has finished: write the plan’s goals together.",
+                        "Chaque membre a terminé\u{a0}: rédigez ensemble les objectifs du plan.",
+                    ),
+                    "url": "/api/me/pip",
+                    "link": tr("Work on the plan", "Travailler au plan"),
+                })),
+                (_, false) => Some(json!({
+                    "text": tr(
+                        "Your activities are done. While the others finish theirs, start the group’s plan.",
+                        "Vos activités sont terminées. Pendant que les autres terminent les leurs, commencez le plan du groupe.",
+                    ),
+                    "url": "/api/me/pip",
+                    "link": tr("Work on the plan", "Travailler au plan"),
+                })),
             }
         }
     };
@@ -354,7 +522,7 @@ pub fn status_page(g: &Group, slot: u8, credits: &Credits) -> String {
         .accepted()
         .map(|gm| {
             let activities: Vec<Value> =
-                Activity::ALL.iter().map(|a| json!({ "label": a.label(), "done_on": gm.activities.completed_on(*a).map(day) })).collect();
+                Activity::ALL.iter().map(|a| json!({ "label": label(*a), "done_on": gm.activities.completed_on(*a).map(day) })).collect();
             json!({
                 "name": gm.member.name.as_str(),
                 "role": gm.member.role.as_str(),
@@ -365,7 +533,7 @@ pub fn status_page(g: &Group, slot: u8, credits: &Credits) -> String {
         .collect();
     let values = json!({
         "group": { "name": g.name.as_str() },
-        "activity_labels": Activity::ALL.map(|a| a.label()),
+        "activity_labels": Activity::ALL.map(label),
         "members": members,
         "pip": pip_value(g),
         "missing": missing(g),
@@ -483,11 +651,16 @@ pub fn activities_page(g: &Group, slot: u8, saved: Option<(Activity, bool)>, ref
                     for part in ["day", "month", "year"] {
                         v.insert(format!("d-{part}"), json!(r.fields.get(&format!("completed_on-{part}"))));
                     }
-                    error = r.errors.iter().find(|e| e.field != "activity").map(|e| e.message.clone()).or_else(|| Some(r.message.clone()));
+                    error = r
+                        .errors
+                        .iter()
+                        .find(|e| e.field != "activity")
+                        .map(|e| e.text(lang()).to_string())
+                        .or_else(|| Some(r.message.clone()));
                 }
             }
             json!({
-                "key": a.key(), "label": a.label(), "what": what, "guide": guide,
+                "key": a.key(), "label": label(*a), "what": what, "guide": guide,
                 "done_on": on.map(day),
                 "day": v["d-day"], "month": v["d-month"], "year": v["d-year"],
                 "error": error,
@@ -496,14 +669,18 @@ pub fn activities_page(g: &Group, slot: u8, saved: Option<(Activity, bool)>, ref
         .collect();
     let error_list: Vec<Value> = refused
         .map(|(a, r)| {
-            let message = r.errors.iter().find(|e| e.field != "activity").map(|e| e.message.as_str()).unwrap_or(&r.message);
-            vec![json!({ "href": format!("#completed_on-{}-day", a.key()), "message": format!("{}: {message}", a.label()) })]
+            let message = r.errors.iter().find(|e| e.field != "activity").map(|e| e.text(lang())).unwrap_or(&r.message);
+            let line = match lang() {
+                Language::En => format!("{}: {message}", a.label()),
+                Language::Fr => format!("{}\u{a0}: {message}", label(a)),
+            };
+            vec![json!({ "href": format!("#completed_on-{}-day", a.key()), "message": line })]
         })
         .unwrap_or_default();
     let done = Activity::ALL.iter().filter(|a| gm.activities.completed_on(**a).is_some()).count();
     let values = json!({
         "group": { "name": g.name.as_str() },
-        "saved": saved.map(|(a, done)| json!({ "label": a.label(), "done": done })),
+        "saved": saved.map(|(a, done)| json!({ "label": label(a), "done": done })),
         "done": done,
         "activities": activities,
         "error_list": error_list,
@@ -539,39 +716,62 @@ impl GroupNotice {
             .find(|n| n.key() == s)
     }
     fn sentence(self) -> &'static str {
-        match self {
-            GroupNotice::Confirmed => "You confirmed the group. Each peer has been emailed an invitation to accept or decline.",
-            GroupNotice::Accepted => "You have joined the group. You can now check off your four activities.",
-            GroupNotice::Invited => "The invitation has been sent.",
-            GroupNotice::Removed => "The peer is no longer in the group, and has been told by email.",
-            GroupNotice::Dissolved => "The group is dissolved. Its members are free to join another group.",
-        }
+        let (en, fr) = match self {
+            GroupNotice::Confirmed => (
+                "You confirmed the group. Each peer has been emailed an invitation to accept or decline.",
+                "Vous avez confirmé le groupe. Chaque collègue a reçu par courriel une invitation à accepter ou à refuser.",
+            ),
+            GroupNotice::Accepted => (
+                "You have joined the group. You can now check off your four activities.",
+                "Vous faites maintenant partie du groupe. Vous pouvez désormais indiquer vos quatre activités comme terminées.",
+            ),
+            GroupNotice::Invited => ("The invitation has been sent.", "L’invitation a été envoyée."),
+            GroupNotice::Removed => (
+                "The peer is no longer in the group, and has been told by email.",
+                "Cette personne ne fait plus partie du groupe; elle en a été informée par courriel.",
+            ),
+            GroupNotice::Dissolved => (
+                "The group is dissolved. Its members are free to join another group.",
+                "Le groupe est dissous. Ses membres peuvent se joindre à un autre groupe.",
+            ),
+        };
+        tr(en, fr)
     }
 }
 
 /// The page an emailed link opens (`code`: the valid code, else the
 /// "not valid" variant).
 pub fn sign_in_page(code: Option<&str>) -> String {
-    let values = json!({ "code": code, "invalid": code.is_none(), "title": "Sign in to QI Groups" });
-    render_or_fallback("member/sign-in.html", "/me/", merge(values, crumbs("Sign in", "/api/access")))
+    let values = json!({ "code": code, "invalid": code.is_none(), "title": tr("Sign in to QI Groups", "Se connecter à Groupes AQ") });
+    render_or_fallback("member/sign-in.html", "/me/", merge(values, crumbs(tr("Sign in", "Se connecter"), "/api/access")))
 }
 
 fn status_label(m: &GroupMember) -> String {
-    match m.status {
-        MemberStatus::Proposed => "Proposed: not invited yet".to_string(),
-        MemberStatus::Invited { expires_at } => format!("Invitation sent, open until {}", long_date(expires_at, Language::En)),
-        MemberStatus::Accepted { .. } => "Accepted".to_string(),
+    match (&m.status, lang()) {
+        (MemberStatus::Proposed, _) => tr("Proposed: not invited yet", "Proposition\u{a0}: invitation pas encore envoyée").to_string(),
+        (MemberStatus::Invited { expires_at }, Language::En) => {
+            format!("Invitation sent, open until {}", long_date(*expires_at, Language::En))
+        }
+        (MemberStatus::Invited { expires_at }, Language::Fr) => {
+            format!("Invitation envoyée, valide jusqu’au {}", long_date(*expires_at, Language::Fr))
+        }
+        (MemberStatus::Accepted { .. }, _) => tr("Accepted", "Invitation acceptée").to_string(),
     }
 }
 
 fn phase_label(p: Phase) -> &'static str {
-    match p {
-        Phase::Proposed => "Proposed: waiting for the lead to confirm",
-        Phase::Confirmed => "Confirmed: waiting for a peer to accept",
-        Phase::Formed => "Formed",
-        Phase::Submitted => "Plan submitted",
-        Phase::Dissolved => "Dissolved",
-    }
+    let (en, fr) = match p {
+        Phase::Proposed => {
+            ("Proposed: waiting for the lead to confirm", "Proposé\u{a0}: en attente de la confirmation de la personne responsable")
+        }
+        Phase::Confirmed => {
+            ("Confirmed: waiting for a peer to accept", "Confirmé\u{a0}: en attente de l’acceptation d’une ou d’un collègue")
+        }
+        Phase::Formed => ("Formed", "Formé"),
+        Phase::Submitted => ("Plan submitted", "Plan soumis"),
+        Phase::Dissolved => ("Dissolved", "Dissous"),
+    };
+    tr(en, fr)
 }
 
 /// The member's group page (`GET /api/me/group`): the proposal to review,
@@ -603,8 +803,7 @@ pub fn group_page(
             v
         })
         .collect();
-    let audit: Vec<Value> =
-        g.audit_trail().iter().map(|e| json!({ "date": long_date(e.at, Language::En), "text": e.describe() })).collect();
+    let audit: Vec<Value> = g.audit_trail().iter().map(|e| json!({ "date": long_date(e.at, lang()), "text": e.describe() })).collect();
     // What the viewer may do is what the domain's own steps would allow now.
     let can = json!({
         "confirm": step::confirm(g, slot, now, Duration::days(1)).is_ok() && !in_other_group,
@@ -634,13 +833,13 @@ pub fn group_page(
             "phase": phase.key(),
             "phase_label": phase_label(phase),
         },
-        "proposal_expires": g.proposal_expires_at.map(|t| long_date(t, Language::En)),
+        "proposal_expires": g.proposal_expires_at.map(|t| long_date(t, lang())),
         "me": {
             "slot": slot,
             "name": me.member.name.as_str(),
             "role": me.member.role.as_str(),
             "status": me.status.key(),
-            "invitation_expires": crate::app::membership::lapses_at(me).map(|t| long_date(t, Language::En)),
+            "invitation_expires": crate::app::membership::lapses_at(me).map(|t| long_date(t, lang())),
         },
         "lead_name": g.lead().map(|l| l.member.name.as_str()),
         "members": members,
@@ -750,8 +949,13 @@ mod tests {
             f.insert(k, v);
         }
         let e = crate::http::error::ApiError::validation(
-            "x",
-            vec![crate::domain::FieldError::new("completed_on", "Enter a real date, with the day, month and year")],
+            crate::domain::Text::new("x", "x"),
+            vec![crate::domain::FieldError::tr(
+                "completed_on",
+                "invalid_format",
+                "Enter a real date, with the day, month and year",
+                "Inscrivez une date réelle, avec le jour, le mois et l’année",
+            )],
         );
         let r = Refused::new(f, &e);
         let html = activities_page(&g, 1, None, Some((Activity::ChartReview, &r)));
@@ -774,6 +978,24 @@ mod tests {
         assert!(html.contains("<a href=\"/api/me\" aria-current=\"page\">Tasks</a>"));
         assert!(html.contains("Sign out"));
         assert!(!html.contains("Sign-in code"), "no code entry once signed in");
+    }
+
+    #[tokio::test]
+    async fn a_french_reader_reads_the_pages_words_in_french() {
+        let (g, _) = sample_group("100", &["101"], "2026-01-05T10:00:00Z");
+        assert_eq!(phase_label(Phase::Formed), "Formed", "English outside a request");
+        super::super::lang::scope_in(Language::Fr, async {
+            assert_eq!(phase_label(Phase::Formed), "Formé");
+            assert_eq!(goals_hint(0), "Aucun objectif pour l’instant\u{a0}: il en faut au moins 2 qui comptent.");
+            assert_eq!(GroupNotice::Invited.sentence(), "L’invitation a été envoyée.");
+            assert_eq!(status_label(&g.members[1]), "Invitation acceptée");
+            assert_eq!(day(feb(1)), "1er février 2026");
+            assert_eq!(label(Activity::ChartReview), "Revue de dossiers autodirigée");
+            let nav = area(&g, 1, "/api/me");
+            assert_eq!(nav["member_nav"][0]["label"], "Tâches");
+            assert_eq!(measure_task(&g)["label"], "Mesurer les objectifs");
+        })
+        .await;
     }
 
     #[test]

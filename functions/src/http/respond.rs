@@ -4,6 +4,8 @@ use http::{header, HeaderValue, Response, StatusCode};
 use serde::Serialize;
 use serde_json::json;
 
+use crate::domain::Language;
+
 pub use super::error::ApiError;
 use super::input::Wants;
 
@@ -43,8 +45,23 @@ pub fn no_content() -> Resp {
     r
 }
 
-/// 303 to a path of ours (a route's own constant or a checked same-site path).
+/// 303 to a path of ours (a route's own constant or a checked same-site path),
+/// in the request's language: a site page's French version for a French
+/// reader, and the member pages with `?lang=` when the request chose it.
 pub fn see_other(location: &str) -> Resp {
+    let lang = super::lang::current();
+    let location = if location.starts_with("/api/") {
+        if super::lang::chosen() && !location.contains("lang=") {
+            let (path, anchor) = location.split_once('#').map(|(p, a)| (p, format!("#{a}"))).unwrap_or((location, String::new()));
+            let sep = if path.contains('?') { '&' } else { '?' };
+            format!("{path}{sep}lang={}{anchor}", lang.as_str())
+        } else {
+            location.to_string()
+        }
+    } else {
+        super::lang::localized_path(location, lang)
+    };
+    let location = location.as_str();
     let mut r = with_body(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", format!("See {location}\n"));
     match HeaderValue::from_str(location) {
         Ok(v) => {
@@ -82,36 +99,40 @@ pub fn session_cookie(token: Option<&str>, secure: bool) -> cookie::Cookie<'stat
         .build()
 }
 
-/// The label people see for a form field name (used on the HTML error page).
-pub fn field_label(field: &str) -> String {
+/// The label people see for a form field name (used on the HTML error
+/// page), in `lang`.
+pub fn field_label(field: &str, lang: Language) -> String {
+    let fr = lang == Language::Fr;
+    let pick = |en: &'static str, f: &'static str| if fr { f } else { en };
     let simple = match field {
-        "group_name" => Some("Group name"),
-        "practice_setting" => Some("Practice setting"),
-        "lead_cpso" => Some("Your CPSO number"),
-        "lead_name" => Some("Your name"),
-        "lead_email" => Some("Your email address"),
-        "lead_language" => Some("Your preferred language"),
-        "peers" => Some("Peers"),
-        "website" => Some("Website"),
-        "activity" => Some("Activity"),
-        "completed_on" => Some("Date completed"),
-        "done" => Some("Done"),
-        "activities" => Some("Group activities"),
-        "strengths" => Some("Areas of strength"),
-        "improvements" => Some("Areas for improvement"),
-        "goals" => Some("Goals"),
-        "topic" => Some("Topic"),
-        "message" => Some("Your question"),
-        "code" => Some("Personal link"),
-        "cpso" => Some("CPSO number"),
-        "email" => Some("Email address"),
-        "draft_version" => Some("Plan version"),
-        "peer_cpso" => Some("Peer's CPSO number"),
-        "peer_name" => Some("Peer's name"),
-        "peer_email" => Some("Peer's email address"),
-        "peer_language" => Some("Peer's preferred language"),
-        "body" => Some("Request"),
-        "action" => Some("Action"),
+        "group_name" => Some(pick("Group name", "Nom du groupe")),
+        "practice_setting" => Some(pick("Practice setting", "Milieu de pratique")),
+        "lead_cpso" => Some(pick("Your CPSO number", "Votre numéro d’inscription à l’OMCO")),
+        "lead_name" => Some(pick("Your name", "Votre nom")),
+        "lead_email" => Some(pick("Your email address", "Votre adresse courriel")),
+        "lead_language" => Some(pick("Your preferred language", "Votre langue de préférence")),
+        "peers" => Some(pick("Peers", "Collègues")),
+        "website" => Some(pick("Website", "Site Web")),
+        "activity" => Some(pick("Activity", "Activité")),
+        "completed_on" => Some(pick("Date completed", "Date de fin")),
+        "done" => Some(pick("Done", "Terminée")),
+        "activities" => Some(pick("Group activities", "Activités du groupe")),
+        "strengths" => Some(pick("Areas of strength", "Points forts")),
+        "improvements" => Some(pick("Areas for improvement", "Points à améliorer")),
+        "goals" => Some(pick("Goals", "Objectifs")),
+        "topic" => Some(pick("Topic", "Sujet")),
+        "message" => Some(pick("Your question", "Votre question")),
+        "code" => Some(pick("Personal link", "Lien personnel")),
+        "cpso" => Some(pick("CPSO number", "Numéro d’inscription à l’OMCO")),
+        "email" => Some(pick("Email address", "Adresse courriel")),
+        "draft_version" => Some(pick("Plan version", "Version du plan")),
+        "peer_cpso" => Some(pick("Peer's CPSO number", "Numéro d’inscription à l’OMCO de la ou du collègue")),
+        "peer_name" => Some(pick("Peer's name", "Nom de la ou du collègue")),
+        "peer_email" => Some(pick("Peer's email address", "Adresse courriel de la ou du collègue")),
+        "peer_language" => Some(pick("Peer's preferred language", "Langue de préférence de la ou du collègue")),
+        "body" => Some(pick("Request", "Requête")),
+        "action" => Some(pick("Action", "Action")),
+        "lang" => Some(pick("Language", "Langue")),
         _ => None,
     };
     if let Some(s) = simple {
@@ -119,26 +140,31 @@ pub fn field_label(field: &str) -> String {
     }
     let part = |rest: &str| -> Option<&'static str> {
         Some(match rest {
-            "cpso" => "CPSO number",
-            "name" => "name",
-            "email" => "email address",
-            "language" => "preferred language",
-            "kind" => "kind of goal",
-            "aim" => "aim statement",
-            "measure" => "measure",
-            "baseline" => "baseline",
-            "target" => "target",
-            "target_date" => "target date",
-            "change_ideas" => "change ideas",
+            "cpso" => pick("CPSO number", "numéro d’inscription à l’OMCO"),
+            "name" => pick("name", "nom"),
+            "email" => pick("email address", "adresse courriel"),
+            "language" => pick("preferred language", "langue de préférence"),
+            "kind" => pick("kind of goal", "type d’objectif"),
+            "aim" => pick("aim statement", "énoncé d’objectif"),
+            "measure" => pick("measure", "mesure"),
+            "baseline" => pick("baseline", "niveau de départ"),
+            "target" => pick("target", "cible"),
+            "target_date" => pick("target date", "date cible"),
+            "change_ideas" => pick("change ideas", "idées de changement"),
             _ => return None,
         })
     };
-    for (prefix, noun) in [("peer_", "Peer"), ("goal_", "Goal")] {
+    // French: "Date cible (objectif 2)", as the noun phrase reads best first.
+    for (prefix, noun_en, noun_fr) in [("peer_", "Peer", "Collègue"), ("goal_", "Goal", "Objectif")] {
         if let Some(rest) = field.strip_prefix(prefix) {
             if let Some((n, what)) = rest.split_once('_') {
                 if n.bytes().all(|b| b.is_ascii_digit()) {
                     if let Some(w) = part(what) {
-                        return format!("{noun} {n} {w}");
+                        return if fr {
+                            format!("{}{} ({} {n})", w[..1].to_uppercase(), &w[1..], noun_fr.to_lowercase())
+                        } else {
+                            format!("{noun_en} {n} {w}")
+                        };
                     }
                 }
             }
@@ -151,12 +177,17 @@ pub fn field_label(field: &str) -> String {
 /// each error by field with a link back to the form (`back`).
 pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
     let status = err.status();
+    let lang = super::lang::current();
     let mut r = match wants {
         Wants::Json => {
+            // Stable codes (`error`, each field's `code`) beside the messages in the reader's language.
+            let fields: Vec<serde_json::Value> =
+                err.fields().iter().map(|f| json!({ "field": f.field, "code": f.code, "message": f.text(lang) })).collect();
             let mut body = json!({
                 "error": err.code(),
-                "message": err.message(),
-                "fields": err.fields(),
+                "message": err.message(lang),
+                "language": lang.as_str(),
+                "fields": fields,
             });
             if let ApiError::Conflict { extra: Some(serde_json::Value::Object(extra)), .. } = err {
                 for (k, v) in extra {
@@ -166,22 +197,27 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
             json(status, &body)
         }
         Wants::Html => {
-            let title = match status.as_u16() {
-                400 => "There is a problem",
-                401 => "Sign in with your personal link",
-                403 => "Not allowed",
-                404 => "Page not found",
-                409 => "This cannot be done",
-                413 => "Too much text",
-                429 => "Please try again tomorrow",
-                503 => "Please try again",
-                _ => "Something went wrong",
+            let (en, fr) = match status.as_u16() {
+                400 => ("There is a problem", "Il y a un problème"),
+                401 => ("Sign in with your personal link", "Connectez-vous avec votre lien personnel"),
+                403 => ("Not allowed", "Action non permise"),
+                404 => ("Page not found", "Page introuvable"),
+                409 => ("This cannot be done", "Impossible de faire ceci"),
+                413 => ("Too much text", "Texte trop long"),
+                429 => ("Please try again tomorrow", "Veuillez réessayer demain"),
+                503 => ("Please try again", "Veuillez réessayer"),
+                _ => ("Something went wrong", "Un problème est survenu"),
             };
-            let fields: Vec<serde_json::Value> =
-                err.fields().iter().map(|f| json!({ "field": f.field, "label": field_label(&f.field), "message": f.message })).collect();
+            let title = if lang == Language::Fr { fr } else { en };
+            let fields: Vec<serde_json::Value> = err
+                .fields()
+                .iter()
+                .map(|f| json!({ "field": f.field, "label": field_label(&f.field, lang), "message": f.text(lang) }))
+                .collect();
             let values = json!({
+                "lang": lang.as_str(),
                 "title": title,
-                "message": err.message(),
+                "message": err.message(lang),
                 "fields": fields,
                 "back": back,
                 // Not signed in: say where a new link comes from.
@@ -214,21 +250,47 @@ pub fn error_response(err: &ApiError, wants: Wants, back: &str) -> Resp {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::FieldError;
+    use crate::domain::{FieldError, Text};
 
     #[test]
     fn labels() {
-        assert_eq!(field_label("peer_2_email"), "Peer 2 email address");
-        assert_eq!(field_label("goal_10_target_date"), "Goal 10 target date");
-        assert_eq!(field_label("lead_cpso"), "Your CPSO number");
-        assert_eq!(field_label("weird"), "weird");
+        assert_eq!(field_label("peer_2_email", Language::En), "Peer 2 email address");
+        assert_eq!(field_label("goal_10_target_date", Language::En), "Goal 10 target date");
+        assert_eq!(field_label("lead_cpso", Language::En), "Your CPSO number");
+        assert_eq!(field_label("weird", Language::En), "weird");
+        assert_eq!(field_label("goal_2_target_date", Language::Fr), "Date cible (objectif 2)");
+        assert_eq!(field_label("peer_3_email", Language::Fr), "Adresse courriel (collègue 3)");
+        assert_eq!(field_label("strengths", Language::Fr), "Points forts");
+    }
+
+    #[tokio::test]
+    async fn errors_are_in_the_requests_language_with_stable_codes() {
+        let e = ApiError::validation(
+            Text::new("Check the form", "Vérifiez le formulaire"),
+            vec![FieldError::tr("lead_email", "required", "Enter an email", "Entrez une adresse courriel")],
+        );
+        let req = http::Request::builder().uri("/api/groups?lang=fr").body(Bytes::new()).unwrap();
+        let (json_body, html) = super::super::lang::scope(&req, async {
+            (error_response(&e, Wants::Json, "/"), error_response(&e, Wants::Html, "/groups/sign-up/"))
+        })
+        .await;
+        let v: serde_json::Value = serde_json::from_slice(json_body.body()).unwrap();
+        assert_eq!(v["error"], "validation");
+        assert_eq!(v["message"], "Vérifiez le formulaire");
+        assert_eq!(v["fields"][0], json!({ "field": "lead_email", "code": "required", "message": "Entrez une adresse courriel" }));
+        let body = std::str::from_utf8(html.body()).unwrap();
+        assert!(body.contains("<html lang=\"fr\">") && body.contains("<h1>Il y a un problème</h1>"), "{body}");
+        assert!(body.contains("Entrez une adresse courriel"));
     }
 
     #[test]
     fn html_error_page_escapes_and_lists_fields() {
         let e = ApiError::validation(
-            "Check <these>",
-            vec![FieldError::new("peer_1_name", "Bad \"name\" <script>"), FieldError::new("lead_email", "Enter an email")],
+            Text::new("Check <these>", "Vérifiez <ceci>"),
+            vec![
+                FieldError::tr("peer_1_name", "invalid_format", "Bad \"name\" <script>", "Mauvais \"nom\" <script>"),
+                FieldError::tr("lead_email", "required", "Enter an email", "Entrez une adresse courriel"),
+            ],
         );
         let r = error_response(&e, Wants::Html, "/groups/sign-up/?a=1&b=<x>");
         assert_eq!(r.status(), 400);

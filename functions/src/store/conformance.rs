@@ -369,6 +369,32 @@ pub async fn a_new_link_ends_every_session(store: Arc<dyn Store>) {
     assert_eq!((g.session_member(&t1, now1()), g.session_member(&t2, now1())), (None, None));
 }
 
+/// A member's preferred language changes with one write their live session
+/// makes, without touching the group's version; an ended session cannot.
+pub async fn a_members_language_is_recorded_by_their_session(store: Arc<dyn Store>) {
+    let g = formed(store.as_ref(), "100", &["101"], &[1]).await;
+    let t = sign_in(store.as_ref(), &g.id, 1, now1()).await;
+    let g = read(store.as_ref(), &g.id, now1()).await;
+    assert_eq!(g.members[1].member.language, Language::En);
+    let mut w = Write::new(&g, now1(), vec![Effect::SetLanguage { slot: 1, language: Language::Fr }]);
+    w.expect_version = None;
+    w.actor_session = Some((1, t.hash()));
+    store.write(&w).await.unwrap();
+    let after = read(store.as_ref(), &g.id, now1()).await;
+    assert_eq!(after.members[1].member.language, Language::Fr);
+    assert_eq!(after.version, g.version, "a preference is not a change to the group");
+    assert_eq!(after.members[0].member.language, g.members[0].member.language, "only the member's own record");
+    // Once signed out, the same write is refused and changes nothing.
+    let mut out = Write::new(&after, now1(), vec![Effect::EndSessions { slot: 1 }]);
+    out.expect_version = None;
+    store.write(&out).await.unwrap();
+    let mut again = Write::new(&after, now1(), vec![Effect::SetLanguage { slot: 1, language: Language::En }]);
+    again.expect_version = None;
+    again.actor_session = Some((1, t.hash()));
+    assert!(store.write(&again).await.is_err());
+    assert_eq!(read(store.as_ref(), &g.id, now1()).await.members[1].member.language, Language::Fr);
+}
+
 pub async fn check_off_and_uncheck(store: Arc<dyn Store>) {
     let g = formed(store.as_ref(), "100", &["101"], &[1]).await;
     let t = sign_in(store.as_ref(), &g.id, 1, now1()).await;
@@ -976,6 +1002,7 @@ macro_rules! store_conformance_cases {
     concurrent_accepts_of_one_physician_yield_one_group,
     sessions_start_end_and_expire,
     a_new_link_ends_every_session,
+    a_members_language_is_recorded_by_their_session,
     check_off_and_uncheck,
     check_off_refusals,
     concurrent_check_offs_leave_exact_progress,

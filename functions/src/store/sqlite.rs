@@ -300,6 +300,7 @@ fn check(tx: &Connection, w: &Write, g: Option<&Group>) -> StoreResult<()> {
         let all_present = w.effects.iter().all(|e| match e {
             Effect::SetStatus { slot, .. }
             | Effect::SetEmail { slot, .. }
+            | Effect::SetLanguage { slot, .. }
             | Effect::RemoveMember { slot }
             | Effect::SetCode { slot, .. }
             | Effect::AddSession { slot, .. }

@@ -48,8 +48,9 @@ pub struct Theme {
     /// A copy per language, whose `t`, `get_url` and `long_date` speak it
     /// (tera functions see their arguments, not the page): see `localize`.
     by_lang: HashMap<String, Tera>,
-    /// The value of the global `facts` every template context holds.
-    pub facts: Value,
+    /// The value of the global `facts` every template context holds, per
+    /// language (names in that language).
+    pub facts: HashMap<String, Value>,
     sources: HashMap<String, Source>,
 }
 
@@ -91,7 +92,7 @@ pub fn load(config: &Config) -> Result<Theme, Problem> {
     register_filters(&mut tera);
     tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.text.as_str())))
         .map_err(|e| Problem::in_file(shown, error_chain(&e)))?;
-    let facts = serde_json::to_value(qi_facts::Facts::get()).unwrap_or(Value::Null);
+    let facts = config.languages.iter().map(|l| (l.code.clone(), qi_facts::Facts::json_in(&l.code))).collect();
     Ok(Theme { tera, by_lang: HashMap::new(), facts, sources })
 }
 
@@ -134,7 +135,12 @@ impl Translations {
             for key in s.keys() {
                 for (other, o) in &self.strings {
                     if o.get(key).is_none() {
-                        out.push(Problem::at(self.file(lang), s.line_of(key), 1, format!("`{key}` has no translation in {}", self.file(other))));
+                        out.push(Problem::at(
+                            self.file(lang),
+                            s.line_of(key),
+                            1,
+                            format!("`{key}` has no translation in {}", self.file(other)),
+                        ));
                     }
                 }
             }
@@ -193,7 +199,12 @@ impl Theme {
             for (key, line, col) in qi_facts::i18n::keys_used(&src.text) {
                 for (lang, strings) in &tr.strings {
                     if strings.get(&key).is_none() {
-                        problems.push(Problem::at(src.file.clone(), line, col, format!("translation key `{key}` is missing from {}", tr.file(lang))));
+                        problems.push(Problem::at(
+                            src.file.clone(),
+                            line,
+                            col,
+                            format!("translation key `{key}` is missing from {}", tr.file(lang)),
+                        ));
                     }
                 }
             }
@@ -206,6 +217,11 @@ impl Theme {
             let suffix = if *lang == config.language { String::new() } else { format!(".{lang}") };
             functions::register_get_url(&mut tera, config, urls.clone(), suffix);
             let code = lang.clone();
+            tera.register_filter("thousands", move |v: &Value, _: &HashMap<String, Value>| {
+                let n = v.as_i64().ok_or_else(|| tera::Error::msg(format!("thousands: {v} is not a whole number")))?;
+                Ok(Value::String(qi_facts::thousands_in(n, &code)))
+            });
+            let code = lang.clone();
             tera.register_filter("long_date", move |v: &Value, _: &HashMap<String, Value>| {
                 let s = v.as_str().ok_or_else(|| tera::Error::msg(format!("long_date: {v} is not a date")))?;
                 qi_facts::dates::long_date_of_iso(s, &code)
@@ -214,6 +230,11 @@ impl Theme {
             });
             self.by_lang.insert(lang.clone(), tera);
         }
+    }
+
+    /// The global `facts` in `lang`.
+    pub fn facts_for(&self, lang: &str) -> Value {
+        self.facts.get(lang).cloned().unwrap_or(Value::Null)
     }
 
     /// The templates that speak `lang` (the shared ones before `localize`).

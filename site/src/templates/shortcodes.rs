@@ -29,7 +29,10 @@ impl Shortcodes for TeraShortcodes<'_> {
         }
         map.insert("page".into(), page.clone());
         map.insert("config".into(), self.config.clone());
-        map.insert("facts".into(), self.theme.facts.clone());
+        let lang = page.get("lang").and_then(Value::as_str).unwrap_or("en").to_string();
+        map.insert("facts".into(), self.theme.facts_for(&lang));
+        // Forms post the page's language (`<input name="lang">`).
+        map.insert("lang".into(), Value::String(lang));
         if let Some(b) = body {
             map.insert("body".into(), Value::String(b.to_string()));
         }

@@ -21,6 +21,24 @@
     return;
   }
 
+  /* The page's strings, in its language: the layout's JSON block #qi-strings
+     (site/i18n/*.toml, the keys under `js.`). s('key', { n: 2 }) fills
+     {n}; a missing key shows as itself, so it is easy to spot. */
+  var STRINGS = JSON.parse((document.getElementById('qi-strings') || {}).textContent || '{}');
+  function s(key, args) {
+    var text = Object.prototype.hasOwnProperty.call(STRINGS, key) ? STRINGS[key] : key;
+    return String(text).replace(/\{\{|\{(\w+)\}/g, function (m, name) {
+      if (m === '{{') return '{';
+      return args && args[name] != null ? String(args[name]) : m;
+    });
+  }
+
+  /* The repeated rows' own strings, by the container's data-qi-noun. */
+  var ROW_STRINGS = {
+    peer: { add: 'rows_add_peer', remove: 'rows_remove_peer', added: 'rows_peer_added', removed: 'rows_peer_removed' },
+    goal: { add: 'rows_add_goal', remove: 'rows_remove_goal', added: 'rows_goal_added', removed: 'rows_goal_removed' }
+  };
+
   function $(sel, root) { return (root || document).querySelector(sel); }
   function $$(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
   function el(tag, attrs, text) {
@@ -69,7 +87,7 @@
     var old = $('[data-qi-error-summary]');
     if (old) old.parentNode.removeChild(old);
     var summary = el('div', { 'class': 'qi-error-summary', role: 'alert', tabindex: '-1', 'aria-labelledby': 'error-summary-title', 'data-qi-error-summary': '' });
-    summary.appendChild(el('h2', { 'class': 'qi-error-summary__title', id: 'error-summary-title' }, 'There is a problem'));
+    summary.appendChild(el('h2', { 'class': 'qi-error-summary__title', id: 'error-summary-title' }, s('error_summary_title')));
     summary.appendChild(el('p', null, message));
     form.parentNode.insertBefore(summary, form);
     focusOn(summary);
@@ -138,7 +156,7 @@
       var heading = $('main h1', doc);
       var why = $('main .qi-error-summary p', doc) || $('main p', doc);
       problem(form, [heading && heading.textContent, why && why.textContent].filter(Boolean).join('. ').replace(/\.\./g, '.') ||
-        'Something went wrong (' + res.status + '). Your answers are still here; try again.');
+        s('something_went_wrong', { status: res.status }));
       return;
     }
     window.location.assign(res.url);
@@ -167,11 +185,11 @@
         return res.text().then(function (html) {
           setBusy(form, false);
           if (/text\/html/.test(res.headers.get('content-type') || '')) show(form, res, html);
-          else problem(form, 'Something went wrong (' + res.status + '). Your answers are still here; try again.');
+          else problem(form, s('something_went_wrong', { status: res.status }));
         });
       }, function () {
         setBusy(form, false);
-        problem(form, 'Could not reach QI Groups. Check your connection; your answers are still here. Then try again.');
+        problem(form, s('unreachable'));
       });
     });
   }
@@ -212,6 +230,7 @@
     box.qiEnhanced = true;
     var prefix = box.getAttribute('data-qi-rows');
     var noun = box.getAttribute('data-qi-noun') || prefix;
+    var rowText = ROW_STRINGS[noun] || ROW_STRINGS.peer;
     var max = Number(box.getAttribute('data-qi-max')) || 6;
     var keep = Math.max(1, Number(box.getAttribute('data-qi-keep') || 1));
     var rows = $$('[data-qi-row]', box);
@@ -220,13 +239,13 @@
     $$('input, textarea', template).forEach(function (f) {
       if (f.type === 'radio' || f.type === 'checkbox') f.checked = false; else f.value = '';
     });
-    $$('select', template).forEach(function (s) { s.selectedIndex = 0; });
+    $$('select', template).forEach(function (sel) { sel.selectedIndex = 0; });
     /* Keep rows up to the last one with content (a restored or autofilled form). */
     var last = 0;
     rows.forEach(function (r, i) { if (!rowIsEmpty(r)) last = i + 1; });
     rows.slice(Math.max(keep, last)).forEach(function (r) { r.parentNode.removeChild(r); });
 
-    var addButton = el('button', { type: 'button', 'class': 'qi-button--secondary', 'data-qi-add': prefix }, 'Add another ' + noun);
+    var addButton = el('button', { type: 'button', 'class': 'qi-button--secondary', 'data-qi-add': prefix }, s(rowText.add));
     box.parentNode.insertBefore(addButton, box.nextSibling);
 
     function current() { return $$('[data-qi-row]', box); }
@@ -242,11 +261,11 @@
         } else if (all.length <= 1 && rm) {
           r.removeChild(rm);
         }
-        if (rm) rm.textContent = 'Remove ' + noun + ' ' + (i + 1);
+        if (rm) rm.textContent = s(rowText.remove, { n: i + 1 });
       });
       addButton.hidden = all.length >= max;
       var counter = box.getAttribute('data-qi-count-target') && document.getElementById(box.getAttribute('data-qi-count-target'));
-      if (counter) counter.textContent = all.length + ' of at most ' + max;
+      if (counter) counter.textContent = s('rows_count', { n: all.length, max: max });
       box.dispatchEvent(new Event('qi:rows', { bubbles: true }));
     }
     function addRow(focus) {
@@ -257,7 +276,7 @@
       if (focus !== false) {
         var first = $('input:not([type="radio"]), select, textarea, input', row);
         if (first) first.focus();
-        announce(noun.charAt(0).toUpperCase() + noun.slice(1) + ' ' + current().length + ' added.');
+        announce(s(rowText.added, { n: current().length }));
       }
       return row;
     }
@@ -269,7 +288,7 @@
       var next = all[Math.min(index, all.length - 1)];
       var focusTarget = next ? $('input, select, textarea', next) : addButton;
       if (focusTarget) focusTarget.focus();
-      announce(noun.charAt(0).toUpperCase() + noun.slice(1) + ' ' + (index + 1) + ' removed.');
+      announce(s(rowText.removed, { n: index + 1 }));
       box.dispatchEvent(new Event('input', { bubbles: true }));
     }
     addButton.addEventListener('click', function () { addRow(true); });

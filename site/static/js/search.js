@@ -9,6 +9,18 @@
   var list = document.getElementById("search-results");
   var index = null;
 
+  // The page's strings, in its language: the layout's JSON block #qi-strings
+  // (site/i18n/*.toml, the keys under `js.`). s("key", { n: 2 }) fills {n};
+  // a missing key shows as itself.
+  var STRINGS = JSON.parse((document.getElementById("qi-strings") || {}).textContent || "{}");
+  function s(key, args) {
+    var text = Object.prototype.hasOwnProperty.call(STRINGS, key) ? STRINGS[key] : key;
+    return String(text).replace(/\{\{|\{(\w+)\}/g, function (m, name) {
+      if (m === "{{") return "{";
+      return args && args[name] != null ? String(args[name]) : m;
+    });
+  }
+
   function words(text) {
     return text.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "")
       .split(/[^a-z0-9]+/).filter(function (w) { return w.length > 0; });
@@ -27,12 +39,12 @@
   function score(entry, terms) {
     var total = 0;
     for (var i = 0; i < terms.length; i++) {
-      var t = terms[i], s = 0;
-      if (entry.title.indexOf(" " + t) >= 0) s += 10;
+      var t = terms[i], points = 0;
+      if (entry.title.indexOf(" " + t) >= 0) points += 10;
       var at = entry.body.indexOf(" " + t);
-      while (at >= 0 && s < 30) { s += 1; at = entry.body.indexOf(" " + t, at + 1); }
-      if (s === 0) return 0; // every word must match
-      total += s;
+      while (at >= 0 && points < 30) { points += 1; at = entry.body.indexOf(" " + t, at + 1); }
+      if (points === 0) return 0; // every word must match
+      total += points;
     }
     return total;
   }
@@ -48,14 +60,14 @@
   function show(query) {
     var terms = words(query);
     list.textContent = "";
-    if (terms.length === 0) { status.textContent = "Type a word or two to search."; return; }
+    if (terms.length === 0) { status.textContent = s("search_empty"); return; }
     var hits = index.map(function (e) { return { e: e, s: score(e, terms) }; })
       .filter(function (h) { return h.s > 0; })
       .sort(function (a, b) { return b.s - a.s; })
       .slice(0, 50);
     status.textContent = hits.length === 0
-      ? "No pages match “" + query + "”. Try fewer or different words."
-      : hits.length + (hits.length === 1 ? " page matches" : " pages match") + " “" + query + "”.";
+      ? s("search_none", { query: query })
+      : s(hits.length === 1 ? "search_one" : "search_many", { n: hits.length, query: query });
     hits.forEach(function (h) {
       var d = h.e.doc;
       var li = document.createElement("li");
@@ -64,10 +76,10 @@
       a.textContent = d.title;
       li.appendChild(a);
       if (d.section) {
-        var s = document.createElement("p");
-        s.className = "search-section";
-        s.textContent = d.section;
-        li.appendChild(s);
+        var sec = document.createElement("p");
+        sec.className = "search-section";
+        sec.textContent = d.section;
+        li.appendChild(sec);
       }
       var p = document.createElement("p");
       p.textContent = d.description || excerpt(d.text, terms);
@@ -78,11 +90,11 @@
 
   function run(query) {
     if (index) { show(query); return; }
-    status.textContent = "Searching…";
+    status.textContent = s("search_busy");
     fetch(form.getAttribute("data-search-index"))
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (docs) { index = prepare(docs); show(query); })
-      .catch(function () { status.textContent = "Search is not available right now. Please use the menu to find a page."; });
+      .catch(function () { status.textContent = s("search_unavailable"); });
   }
 
   form.addEventListener("submit", function (ev) {

@@ -22,7 +22,7 @@ pub(super) fn serve(built: &Built, path: &str) -> Response {
     let (status, key) = match resolve(path, |k| files.contains_key(k)) {
         Lookup::Redirect(to) => return (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, to.as_str()), NO_CACHE]).into_response(),
         Lookup::Found(key) => (StatusCode::OK, key),
-        Lookup::Missing => (StatusCode::NOT_FOUND, "404.html".to_string()),
+        Lookup::Missing => (StatusCode::NOT_FOUND, not_found_page(path, |k| files.contains_key(k))),
     };
     let content_type = content_type(&key);
     let is_html = content_type.starts_with("text/html");
@@ -34,6 +34,18 @@ pub(super) fn serve(built: &Built, path: &str) -> Response {
         Some(bytes) => (status, [(header::CONTENT_TYPE, content_type.as_str()), NO_CACHE], Body::from(Bytes::from(bytes.as_ref().clone())))
             .into_response(),
         None => plain(StatusCode::NOT_FOUND, "Not found."),
+    }
+}
+
+/// The 404 page in the language of the missing address: `/fr/…` gets the
+/// French one (`fr/404.html`), when the site has it.
+fn not_found_page(path: &str, exists: impl Fn(&str) -> bool) -> String {
+    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    let localized = format!("{first}/404.html");
+    if !first.is_empty() && path.trim_start_matches('/').contains('/') && exists(&localized) {
+        localized
+    } else {
+        "404.html".to_string()
     }
 }
 
@@ -122,6 +134,16 @@ mod tests {
         assert_eq!(resolve("/%5Cx", exists), Lookup::Missing);
         assert_eq!(resolve("/%ff", exists), Lookup::Missing);
         assert_eq!(resolve("/gr%6Fups/", exists), Lookup::Found("groups/index.html".into()));
+    }
+
+    #[test]
+    fn a_missing_french_page_gets_the_french_404() {
+        let files = ["404.html", "fr/404.html"];
+        let exists = |k: &str| files.contains(&k);
+        assert_eq!(not_found_page("/fr/nope/", exists), "fr/404.html");
+        assert_eq!(not_found_page("/nope/", exists), "404.html");
+        assert_eq!(not_found_page("/fr", exists), "404.html");
+        assert_eq!(not_found_page("/de/nope/", exists), "404.html");
     }
 
     #[test]

@@ -8,10 +8,11 @@ use serde_json::json;
 use super::{caller, html_page, Req, Res};
 use crate::app::access::{self, AuthError};
 use crate::app::App;
-use crate::domain::{Cpso, Email, FieldError, MemberStatus, Phase};
+use crate::domain::{Cpso, Email, FieldError, Language, MemberStatus, Phase, Text};
 use crate::http::decode::field;
 use crate::http::error::ApiError;
 use crate::http::input::{query, read_fields, Wants};
+use crate::http::lang;
 use crate::http::pages;
 use crate::http::respond::{json, see_other, session_cookie, with_cookie};
 
@@ -39,9 +40,10 @@ pub async fn link_page(app: &App, req: &Req, wants: Wants) -> Res {
 }
 
 fn invalid_link() -> ApiError {
-    ApiError::Unauthorized(
-        "This link is not valid, or it has been replaced by a newer one: use the latest email from QI Groups, or ask for a new link".into(),
-    )
+    ApiError::Unauthorized(Text::new(
+        "This link is not valid, or it has been replaced by a newer one: use the latest email from QI Groups, or ask for a new link",
+        "Ce lien n’est pas valide, ou il a été remplacé par un lien plus récent\u{a0}: utilisez le dernier courriel de Groupes AQ, ou demandez un nouveau lien",
+    ))
 }
 
 /// Exchange the code for a session: a cookie, and 303 to where the member
@@ -50,7 +52,10 @@ pub async fn sign_in(app: &App, req: &Req, wants: Wants) -> Res {
     let f = read_fields(req)?;
     let raw = f.get("code").trim();
     if raw.is_empty() {
-        return Err(ApiError::validation("Open the link from your email", vec![FieldError::new("code", "The link's code is missing")]));
+        return Err(ApiError::validation(
+            Text::new("Open the link from your email", "Ouvrez le lien reçu par courriel"),
+            vec![FieldError::tr("code", "required", "The link's code is missing", "Il manque le code du lien")],
+        ));
     }
     let (token, caller) = match access::sign_in(app, raw).await {
         Ok(x) => x,
@@ -85,6 +90,8 @@ pub async fn sign_out(app: &App, req: &Req, wants: Wants, everywhere: bool) -> R
 
 /// What the recovery form answers, whether or not anything matched.
 pub const RECOVER_ANSWER: &str = "If this CPSO number and email address match a member on file, we have emailed a new personal link to the address on file. The old link no longer works.";
+/// [`RECOVER_ANSWER`] in French.
+pub const RECOVER_ANSWER_FR: &str = "Si ce numéro d’inscription à l’OMCO et cette adresse courriel correspondent à un membre de nos dossiers, nous avons envoyé un nouveau lien personnel à l’adresse qui figure à son dossier. L’ancien lien ne fonctionne plus.";
 
 /// "Send me a new link": CPSO number and email. Only the form's shape is
 /// checked in the answer; whether they matched is never said.
@@ -94,11 +101,32 @@ pub async fn recover(app: &App, req: &Req, wants: Wants) -> Res {
     let cpso = field(&mut errors, "cpso", Cpso::parse(f.get("cpso")));
     let email = field(&mut errors, "email", Email::parse(f.get("email")));
     let (Some(cpso), Some(email)) = (cpso, email) else {
-        return Err(ApiError::validation("Some answers need correcting", errors));
+        return Err(ApiError::validation(Text::new("Some answers need correcting", "Certaines réponses doivent être corrigées"), errors));
     };
     access::request_new_link(app, &cpso, &email).await?;
     match wants {
-        Wants::Json => Ok(json(StatusCode::ACCEPTED, &json!({ "message": RECOVER_ANSWER }))),
+        Wants::Json => {
+            let message = match lang::current() {
+                Language::En => RECOVER_ANSWER,
+                Language::Fr => RECOVER_ANSWER_FR,
+            };
+            Ok(json(StatusCode::ACCEPTED, &json!({ "message": message })))
+        }
         Wants::Html => Ok(see_other("/me/new-link/sent/")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_invalid_link_is_said_in_both_languages() {
+        let e = invalid_link();
+        assert!(e.message(Language::En).starts_with("This link is not valid"));
+        assert_eq!(
+            e.message(Language::Fr),
+            "Ce lien n’est pas valide, ou il a été remplacé par un lien plus récent\u{a0}: utilisez le dernier courriel de Groupes AQ, ou demandez un nouveau lien"
+        );
     }
 }

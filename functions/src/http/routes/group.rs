@@ -8,7 +8,7 @@ use serde_json::json;
 use super::{caller, html_page, Req, Res};
 use crate::app::access::Caller;
 use crate::app::{membership, ActionError, App};
-use crate::domain::{Group, PersonDetails, Phase, Refusal};
+use crate::domain::{Group, PersonDetails, Phase, Refusal, Text};
 use crate::http::decode::person;
 use crate::http::error::ApiError;
 use crate::http::forms::Refused;
@@ -81,7 +81,7 @@ pub async fn act(app: &App, req: &Req, route: Route, wants: Wants) -> Res {
             return gone(app, wants, "left");
         }
         Route::Dissolve => (membership::dissolve(app, &c).await?, GroupNotice::Dissolved),
-        _ => return Err(ApiError::NotFound("There is nothing at this address".into())),
+        _ => return Err(ApiError::NotFound(Text::new("There is nothing at this address", "Il n’y a rien à cette adresse"))),
     };
     done(&after, &c, wants, notice)
 }
@@ -112,7 +112,7 @@ pub async fn invite(app: &App, req: &Req, wants: Wants) -> Res {
     };
     let p = match peer_fields(&f) {
         Ok(p) => p,
-        Err(errors) => return refused(ApiError::validation("Some answers need correcting; nobody was invited", errors)),
+        Err(errors) => return refused(ApiError::validation(nobody_invited(), errors)),
     };
     match membership::invite(app, &c, p).await {
         Ok(after) => done(&after, &c, wants, GroupNotice::Invited),
@@ -130,7 +130,28 @@ pub async fn invite(app: &App, req: &Req, wants: Wants) -> Res {
 /// The lead removes a peer or withdraws an invitation (`{id}` is the slot).
 pub async fn remove(app: &App, req: &Req, id: Option<&str>, wants: Wants) -> Res {
     let c = caller(app, req, None).await?;
-    let slot: u8 = id.and_then(|s| s.parse().ok()).ok_or_else(|| ApiError::NotFound("There is no such member in the group".into()))?;
+    let slot: u8 = id.and_then(|s| s.parse().ok()).ok_or_else(no_such_member)?;
     let after = membership::remove(app, &c, slot).await?;
     done(&after, &c, wants, GroupNotice::Removed)
+}
+
+fn nobody_invited() -> Text {
+    Text::new("Some answers need correcting; nobody was invited", "Certaines réponses doivent être corrigées; personne n’a été invité")
+}
+
+fn no_such_member() -> ApiError {
+    ApiError::NotFound(Text::new("There is no such member in the group", "Ce membre ne fait pas partie du groupe"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Language;
+
+    #[test]
+    fn refusals_are_said_in_both_languages() {
+        assert_eq!(nobody_invited().get(Language::En), "Some answers need correcting; nobody was invited");
+        assert_eq!(nobody_invited().get(Language::Fr), "Certaines réponses doivent être corrigées; personne n’a été invité");
+        assert_eq!(no_such_member().message(Language::Fr), "Ce membre ne fait pas partie du groupe");
+    }
 }

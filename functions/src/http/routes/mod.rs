@@ -5,6 +5,7 @@ mod access;
 mod activities;
 mod coaching;
 mod group;
+mod language;
 mod measures;
 mod outbox;
 mod pip;
@@ -21,6 +22,7 @@ use super::respond::{with_body, Resp};
 use super::Route;
 use crate::app::access::{AuthError, Caller};
 use crate::app::App;
+use crate::domain::Text;
 
 type Req = http::Request<Bytes>;
 type Res = Result<Resp, ApiError>;
@@ -69,13 +71,15 @@ async fn route_to(app: &App, req: &Req, route: Route, id: Option<&str>, wants: W
         Route::ReminderOptOut if get => reminders::page(req, wants),
         Route::ReminderOptOut => reminders::opt_out(app, req, wants).await,
         Route::MeReminders => reminders::set(app, req, wants).await,
+        Route::MeLanguage => language::set(app, req, wants).await,
     }
 }
 
 fn unauthorized() -> ApiError {
-    ApiError::Unauthorized(
-        "You are not signed in, or your session has ended: open the personal link from your QI Groups email, or ask for a new link".into(),
-    )
+    ApiError::Unauthorized(Text::new(
+        "You are not signed in, or your session has ended: open the personal link from your QI Groups email, or ask for a new link",
+        "Votre session n’est pas ouverte, ou elle a pris fin\u{a0}: ouvrez le lien personnel de votre courriel de Groupes AQ, ou demandez un nouveau lien",
+    ))
 }
 
 impl From<AuthError> for ApiError {
@@ -88,9 +92,13 @@ impl From<AuthError> for ApiError {
 }
 
 /// The caller, from the session token the request carries.
+/// The caller, from the session token the request carries; their recorded
+/// language becomes the answer's, unless the request chose one.
 async fn caller(app: &App, req: &Req, _fields: Option<&Fields>) -> Result<Caller, ApiError> {
     let token = session_token(req, app.config.secure_cookies()).map_err(|_| unauthorized())?.ok_or_else(unauthorized)?;
-    Ok(crate::app::access::authenticate(app, &token).await?)
+    let c = crate::app::access::authenticate(app, &token).await?;
+    super::lang::prefer_member(c.member().member.language);
+    Ok(c)
 }
 
 /// A caller who has accepted (the lead by confirming): only members see the
@@ -101,10 +109,10 @@ async fn member(app: &App, req: &Req, fields: Option<&Fields>) -> Result<Caller,
     if c.member().status.is_accepted() && matches!(c.group.phase(), Phase::Confirmed | Phase::Formed | Phase::Submitted) {
         Ok(c)
     } else {
-        Err(ApiError::Forbidden(
-            "You are not a member of an active group: confirm the proposal or accept the invitation on your group's page (/api/me/group) first; a dissolved group's page shows only its history"
-                .into(),
-        ))
+        Err(ApiError::Forbidden(Text::new(
+            "You are not a member of an active group: confirm the proposal or accept the invitation on your group's page (/api/me/group) first; a dissolved group's page shows only its history",
+            "Vous n’êtes pas membre d’un groupe actif\u{a0}: confirmez d’abord la proposition ou acceptez l’invitation sur la page de votre groupe (/api/me/group); la page d’un groupe dissous n’en montre que l’historique",
+        )))
     }
 }
 
@@ -112,9 +120,10 @@ async fn member(app: &App, req: &Req, fields: Option<&Fields>) -> Result<Caller,
 async fn caller_in(app: &App, req: &Req, fields: Option<&Fields>, path_id: Option<&str>) -> Result<Caller, ApiError> {
     let c = member(app, req, fields).await?;
     match path_id {
-        Some(id) if id != c.group.id.as_str() => {
-            Err(ApiError::Forbidden("You are signed in to another group: you can only see and change your own group".into()))
-        }
+        Some(id) if id != c.group.id.as_str() => Err(ApiError::Forbidden(Text::new(
+            "You are signed in to another group: you can only see and change your own group",
+            "Votre session est ouverte pour un autre groupe\u{a0}: vous ne pouvez consulter et modifier que votre propre groupe",
+        ))),
         _ => Ok(c),
     }
 }
@@ -124,4 +133,19 @@ fn html_page(body: String) -> Resp {
     let mut r = with_body(StatusCode::OK, "text/html; charset=utf-8", body);
     r.headers_mut().insert("content-security-policy", http::HeaderValue::from_static(super::pages::CSP));
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signing_in_is_asked_for_in_both_languages() {
+        let e = unauthorized();
+        assert!(e.message(crate::domain::Language::En).starts_with("You are not signed in, or your session has ended: "));
+        assert_eq!(
+            e.message(crate::domain::Language::Fr),
+            "Votre session n’est pas ouverte, ou elle a pris fin\u{a0}: ouvrez le lien personnel de votre courriel de Groupes AQ, ou demandez un nouveau lien"
+        );
+    }
 }

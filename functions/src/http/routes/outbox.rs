@@ -5,9 +5,13 @@ use crate::http::error::ApiError;
 
 pub fn list(app: &App) -> Res {
     let Some(dir) = &app.config.outbox_dir else {
-        return Err(ApiError::NotFound("There is nothing at this address".into()));
+        return Err(nothing_here());
     };
     listing(dir)
+}
+
+fn nothing_here() -> ApiError {
+    ApiError::NotFound(crate::domain::Text::new("There is nothing at this address", "Il n’y a rien à cette adresse"))
 }
 
 #[cfg(feature = "outbox")]
@@ -19,5 +23,15 @@ fn listing(dir: &std::path::Path) -> Res {
 /// Only a build with the dev outbox can list it (the Lambda functions have none).
 #[cfg(not(feature = "outbox"))]
 fn listing(_dir: &std::path::Path) -> Res {
-    Err(ApiError::NotFound("There is nothing at this address".into()))
+    Err(nothing_here())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nothing_here_is_said_in_both_languages() {
+        let e = super::nothing_here();
+        assert_eq!(e.message(crate::domain::Language::En), "There is nothing at this address");
+        assert_eq!(e.message(crate::domain::Language::Fr), "Il n’y a rien à cette adresse");
+    }
 }

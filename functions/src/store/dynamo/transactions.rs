@@ -470,6 +470,7 @@ fn plan_group(
             }
             Effect::SetStatus { slot, .. }
             | Effect::SetEmail { slot, .. }
+            | Effect::SetLanguage { slot, .. }
             | Effect::SetCode { slot, .. }
             | Effect::AddSession { slot, .. }
             | Effect::EndSession { slot, .. }
@@ -589,6 +590,9 @@ fn member_effect(p: &mut MemberPlan, e: &Effect) {
         }
         Effect::SetEmail { email, .. } => {
             p.fields.insert(attr::EMAIL, Some(s(email.as_str())));
+        }
+        Effect::SetLanguage { language, .. } => {
+            p.fields.insert(attr::LANGUAGE, Some(s(language.as_str())));
         }
         Effect::SetCode { hash, .. } => {
             p.fields.insert(attr::CODE_HASH, Some(s(hash.to_hex())));
