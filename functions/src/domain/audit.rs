@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::activity::Activity;
 use super::measure::PeriodId;
-use super::values::PersonName;
+use super::values::{Language, PersonName};
 
 /// Who caused an event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,37 +115,117 @@ impl AuditEvent {
     }
 
     /// The event as a sentence for the group's trail ("Dr Ada Lovelace
-    /// checked off QI Survey (completed 1 March 2026)").
+    /// checked off QI Survey (completed 1 March 2026)"), in English (the
+    /// staff export's language).
     pub fn describe(&self) -> String {
-        let who = self.by.name();
+        self.describe_in(Language::En)
+    }
+
+    /// [`AuditEvent::describe`] in `lang`.
+    pub fn describe_in(&self, lang: Language) -> String {
+        let fr = lang == Language::Fr;
+        let who = match (&self.by, fr) {
+            (Actor::Staff, true) => "Le personnel du Programme".to_string(),
+            (Actor::Service, true) => "Le service".to_string(),
+            (by, _) => by.name(),
+        };
+        let pick = |en: &str, f: &str| if fr { f.to_string() } else { en.to_string() };
+        let day = |d: &NaiveDate| super::long_day(*d, lang);
         let what = match &self.action {
-            Action::Proposed => "proposed the group".to_string(),
-            Action::Confirmed => "confirmed the group and invited the peers".to_string(),
-            Action::Invited { name } => format!("invited {name}"),
-            Action::Accepted => "accepted the invitation".to_string(),
-            Action::Declined => "declined the invitation".to_string(),
-            Action::Withdrew { name } => format!("withdrew the invitation of {name}"),
-            Action::Removed { name } => format!("removed {name} from the group"),
-            Action::Left => "left the group".to_string(),
+            Action::Proposed => pick("proposed the group", "a proposé le groupe"),
+            Action::Confirmed => pick("confirmed the group and invited the peers", "a confirmé le groupe et invité les collègues"),
+            Action::Invited { name } => if fr { format!("a invité {name}") } else { format!("invited {name}") },
+            Action::Accepted => pick("accepted the invitation", "a accepté l’invitation"),
+            Action::Declined => pick("declined the invitation", "a refusé l’invitation"),
+            Action::Withdrew { name } => if fr { format!("a annulé l’invitation de {name}") } else { format!("withdrew the invitation of {name}") },
+            Action::Removed { name } => if fr { format!("a retiré {name} du groupe") } else { format!("removed {name} from the group") },
+            Action::Left => pick("left the group", "a quitté le groupe"),
             Action::CheckedOff { activity, on } => {
-                format!("checked off {} (completed {})", activity.label(), super::long_day(*on, super::Language::En))
+                if fr {
+                    format!("a indiqué l’activité {} comme terminée (terminée le {})", activity.label_in(lang), day(on))
+                } else {
+                    format!("checked off {} (completed {})", activity.label(), day(on))
+                }
             }
-            Action::Unchecked { activity } => format!("marked {} as not done", activity.label()),
-            Action::DraftSaved => "saved the plan's draft".to_string(),
-            Action::Submitted => "submitted the plan".to_string(),
-            Action::Lapsed { name } => format!("closed the pending invitation of {name} (the plan was submitted)"),
-            Action::NewLink { name } => format!("sent a new personal link to {name}"),
-            Action::EmailCorrected { name } => format!("corrected the email address of {name}"),
-            Action::Dissolved => "dissolved the group".to_string(),
-            Action::PointRecorded { period, value, corrected, .. } => {
-                let verb = if *corrected { "corrected" } else { "recorded" };
-                format!("{verb} {value} for {}", period.label(super::Language::En))
+            Action::Unchecked { activity } => {
+                if fr {
+                    format!("a indiqué l’activité {} comme non terminée", activity.label_in(lang))
+                } else {
+                    format!("marked {} as not done", activity.label())
+                }
             }
-            Action::PointDeleted { period, .. } => format!("deleted their data point for {}", period.label(super::Language::En)),
-            Action::CycleLogged { change_idea, updated: false, .. } => format!("logged a PDSA cycle: {change_idea}"),
-            Action::CycleLogged { change_idea, updated: true, .. } => format!("updated the PDSA cycle {change_idea}"),
-            Action::CycleDeleted { change_idea, .. } => format!("deleted the PDSA cycle {change_idea}"),
+            Action::DraftSaved => pick("saved the plan's draft", "a enregistré le brouillon du plan"),
+            Action::Submitted => pick("submitted the plan", "a soumis le plan"),
+            Action::Lapsed { name } => {
+                if fr {
+                    format!("a clos l’invitation en attente de {name} (le plan a été soumis)")
+                } else {
+                    format!("closed the pending invitation of {name} (the plan was submitted)")
+                }
+            }
+            Action::NewLink { name } => if fr { format!("a envoyé un nouveau lien personnel à {name}") } else { format!("sent a new personal link to {name}") },
+            Action::EmailCorrected { name } => {
+                if fr {
+                    format!("a corrigé l’adresse courriel de {name}")
+                } else {
+                    format!("corrected the email address of {name}")
+                }
+            }
+            Action::Dissolved => pick("dissolved the group", "a dissous le groupe"),
+            Action::PointRecorded { period, value, corrected, .. } => match (fr, *corrected) {
+                (false, c) => format!("{} {value} for {}", if c { "corrected" } else { "recorded" }, period.label(lang)),
+                (true, false) => format!("a saisi {value} pour {}", period.label(lang)),
+                (true, true) => format!("a corrigé sa donnée pour {}\u{a0}: {value}", period.label(lang)),
+            },
+            Action::PointDeleted { period, .. } => {
+                if fr {
+                    format!("a supprimé sa donnée pour {}", period.label(lang))
+                } else {
+                    format!("deleted their data point for {}", period.label(lang))
+                }
+            }
+            Action::CycleLogged { change_idea, updated: false, .. } => {
+                if fr {
+                    format!("a consigné un cycle PFEA\u{a0}: {change_idea}")
+                } else {
+                    format!("logged a PDSA cycle: {change_idea}")
+                }
+            }
+            Action::CycleLogged { change_idea, updated: true, .. } => {
+                if fr {
+                    format!("a mis à jour le cycle PFEA {change_idea}")
+                } else {
+                    format!("updated the PDSA cycle {change_idea}")
+                }
+            }
+            Action::CycleDeleted { change_idea, .. } => {
+                if fr {
+                    format!("a supprimé le cycle PFEA {change_idea}")
+                } else {
+                    format!("deleted the PDSA cycle {change_idea}")
+                }
+            }
         };
         format!("{who} {what}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trail_reads_in_each_language() {
+        let at = DateTime::parse_from_rfc3339("2026-12-01T15:00:00Z").unwrap().with_timezone(&Utc);
+        let by = Actor::Member { slot: 1, name: PersonName::parse("Dre Ada Roy").unwrap() };
+        let on = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let e = AuditEvent::new(at, by, Action::CheckedOff { activity: Activity::QiSurvey, on });
+        assert_eq!(e.describe(), "Dre Ada Roy checked off QI Survey (completed 1 December 2026)");
+        assert_eq!(
+            e.describe_in(Language::Fr),
+            "Dre Ada Roy a indiqué l’activité Sondage sur l’AQ comme terminée (terminée le 1er décembre 2026)"
+        );
+        let staff = AuditEvent::new(at, Actor::Staff, Action::Dissolved);
+        assert_eq!(staff.describe_in(Language::Fr), "Le personnel du Programme a dissous le groupe");
     }
 }

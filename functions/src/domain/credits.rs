@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::activity::{Activities, Activity};
 use super::group::PipState;
+use super::{Language, Text};
 
 /// The credits file shipped with the functions (embedded at build time; the
 /// one copy lives in `functions/data/credits.toml`, shared through `qi-facts`).
@@ -68,11 +69,11 @@ struct GoalEntry {
 pub struct Credits {
     pub program: String,
     pub maximum: u32,
-    /// Label and credits of each activity, in [`Activity::ALL`] order.
-    activities: [(String, u32); 4],
-    pub pip_label: String,
+    /// Label (English, French) and credits of each activity, in [`Activity::ALL`] order.
+    activities: [(Text, u32); 4],
+    pub pip_label: Text,
     pub pip_credits: u32,
-    pub goal_label: String,
+    pub goal_label: Text,
     pub goal_credits: u32,
     pub max_goals: u32,
 }
@@ -80,7 +81,19 @@ pub struct Credits {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CreditItem {
     pub label: String,
+    /// The label in French.
+    #[serde(skip)]
+    pub label_fr: String,
     pub credits: u32,
+}
+
+impl CreditItem {
+    pub fn label_in(&self, lang: Language) -> &str {
+        match lang {
+            Language::En => &self.label,
+            Language::Fr => &self.label_fr,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -115,7 +128,7 @@ impl Credits {
         for a in Activity::ALL {
             let entries: Vec<_> = f.activity.iter().filter(|e| e.key == a.key()).collect();
             match entries.as_slice() {
-                [e] => activities.push((e.label.clone(), e.credits)),
+                [e] => activities.push((Text::new(e.label.clone(), e.label_fr.clone()), e.credits)),
                 [] => return Err(CreditsError::MissingActivity { file: file(), key: a.key() }),
                 _ => return Err(CreditsError::DuplicateActivity { file: file(), key: a.key() }),
             }
@@ -124,21 +137,21 @@ impl Credits {
             return Err(CreditsError::UnknownActivity { file: file(), key: e.key.clone() });
         }
         // One entry per activity was pushed above, so the conversion cannot fail.
-        let activities: [(String, u32); 4] =
+        let activities: [(Text, u32); 4] =
             activities.try_into().map_err(|_| CreditsError::MissingActivity { file: file(), key: Activity::ALL[0].key() })?;
         Ok(Credits {
             program: f.program,
             maximum: f.maximum,
             activities,
-            pip_label: f.pip.label,
+            pip_label: Text::new(f.pip.label, f.pip.label_fr),
             pip_credits: f.pip.credits,
-            goal_label: f.goal.label,
+            goal_label: Text::new(f.goal.label, f.goal.label_fr),
             goal_credits: f.goal.credits,
             max_goals: f.goal.max_goals,
         })
     }
 
-    pub fn activity(&self, a: Activity) -> (&str, u32) {
+    pub fn activity(&self, a: Activity) -> (&Text, u32) {
         let (label, credits) = &self.activities[a as usize];
         (label, *credits)
     }
@@ -152,14 +165,16 @@ impl Credits {
         for a in Activity::ALL {
             if activities.is_done(a) {
                 let (label, credits) = self.activity(a);
-                items.push(CreditItem { label: label.to_string(), credits });
+                items.push(CreditItem { label: label.en.clone(), label_fr: label.fr.clone(), credits });
             }
         }
         if let PipState::Submitted { pip, .. } = pip {
-            items.push(CreditItem { label: self.pip_label.clone(), credits: self.pip_credits });
+            items.push(CreditItem { label: self.pip_label.en.clone(), label_fr: self.pip_label.fr.clone(), credits: self.pip_credits });
             for (n, goal) in pip.counted_goals().take(self.max_goals as usize) {
+                let aim = first_line(&goal.aim);
                 items.push(CreditItem {
-                    label: format!("Goal {n}: {} ({})", first_line(&goal.aim), self.goal_label),
+                    label: format!("Goal {n}: {aim} ({})", self.goal_label.en),
+                    label_fr: format!("Objectif {n}\u{a0}: {aim} ({})", self.goal_label.fr),
                     credits: self.goal_credits,
                 });
             }
@@ -254,6 +269,9 @@ max_goals = 2
         let s = c.for_member(&acts, &PipState::Submitted { pip, submitted_on: day });
         assert_eq!(s.total, 5 + 16 + 32);
         assert_eq!(s.items.len(), 4);
+        // Each line in both languages.
+        assert_eq!((s.items[2].label_in(Language::En), s.items[2].label_in(Language::Fr)), ("PIP", "PIP (fr)"));
+        assert_eq!(s.items[3].label_in(Language::Fr), "Objectif 1\u{a0}:  (G (fr))");
     }
 
     #[test]

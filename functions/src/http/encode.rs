@@ -116,7 +116,7 @@ pub fn group(g: &Group, slot: u8) -> Value {
     let members: Vec<Value> =
         g.members.iter().filter(|m| insider || m.status.is_accepted() || m.slot == slot).map(|m| member(m, is_lead)).collect();
     let audit: Vec<Value> = if insider {
-        g.audit_trail().iter().map(|e| json!({ "at": e.at.to_rfc3339(), "text": e.describe() })).collect()
+        g.audit_trail().iter().map(|e| json!({ "at": e.at.to_rfc3339(), "text": e.describe_in(crate::http::lang::current()) })).collect()
     } else {
         Vec::new()
     };

@@ -616,7 +616,7 @@ pub fn pip_page(g: &Group, slot: u8, flash: Option<PipFlash>, credits: &Credits,
             "maximum": credits.maximum,
             "max_goals": credits.max_goals,
             "total": mine.as_ref().map(|c| c.total).unwrap_or(0),
-            "items": mine.as_ref().map(|c| c.items.iter().map(|i| json!({ "label": i.label, "credits": i.credits })).collect::<Vec<_>>()).unwrap_or_default(),
+            "items": mine.as_ref().map(|c| c.items.iter().map(|i| json!({ "label": i.label_in(lang()), "credits": i.credits })).collect::<Vec<_>>()).unwrap_or_default(),
         },
     });
     if let Some(r) = refused {
@@ -803,7 +803,7 @@ pub fn group_page(
             v
         })
         .collect();
-    let audit: Vec<Value> = g.audit_trail().iter().map(|e| json!({ "date": long_date(e.at, lang()), "text": e.describe() })).collect();
+    let audit: Vec<Value> = g.audit_trail().iter().map(|e| json!({ "date": long_date(e.at, lang()), "text": e.describe_in(lang()) })).collect();
     // What the viewer may do is what the domain's own steps would allow now.
     let can = json!({
         "confirm": step::confirm(g, slot, now, Duration::days(1)).is_ok() && !in_other_group,
