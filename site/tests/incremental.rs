@@ -34,10 +34,14 @@ fn copy_dir(from: &Path, to: &Path) {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::of("good")
+    }
+
+    fn of(site: &str) -> Fixture {
         let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("site");
-        copy_dir(&repo.join("tests/sites/good"), &root);
+        copy_dir(&repo.join("tests/sites").join(site), &root);
         // The fixture finds its theme relative to itself: point at it.
         let theme = repo.join("tests/sites/_theme");
         let toml = std::fs::read_to_string(root.join("site.toml")).unwrap();
@@ -197,4 +201,27 @@ fn an_unchanged_file_re_renders_nothing() {
     let r = f.rebuild(&[path]).unwrap();
     assert_eq!(pages(&r), 0, "{r}");
     f.assert_current();
+}
+
+#[test]
+fn translations_follow_each_others_edits() {
+    let mut f = Fixture::of("bilingual");
+    // A French title shows on the English page too (its alternates and
+    // switcher name each version): both are re-rendered, nothing else.
+    let r = f.edit("guide/measure.fr.md", "title = \"Mesurer\"", "title = \"Mesurer les progrès\"").unwrap();
+    assert!(pages(&r) >= 2, "{r}");
+    f.assert_current();
+    assert!(String::from_utf8_lossy(&f.files["fr/parcours/mesurer/index.html"]).contains("<h1>Mesurer les progrès</h1>"));
+    // An English body edit leaves the French pages alone.
+    let r = f.edit("guide/measure.md", "Back [home]", "Go back [home]").unwrap();
+    assert_eq!(pages(&r), 1, "{r}");
+    f.assert_current();
+    // A new translation is structural: everything is rebuilt, and it is linked.
+    std::fs::write(f.path("news/second.md"), "+++\ntitle = \"Second\"\ndate = 2026-12-02\n+++\nMore.\n").unwrap();
+    std::fs::write(f.path("news/second.fr.md"), "+++\ntitle = \"Deuxième\"\nslug = \"deuxieme\"\ndate = 2026-12-02\n+++\nEncore.\n").unwrap();
+    let (en, fr) = (f.path("news/second.md"), f.path("news/second.fr.md"));
+    let r = f.rebuild(&[en, fr]).unwrap();
+    assert!(is_full(&r), "{r}");
+    f.assert_current();
+    assert!(String::from_utf8_lossy(&f.files["news/second/index.html"]).contains("href=\"/fr/nouvelles/deuxieme/\""));
 }
