@@ -6,6 +6,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use qi_functions::domain::runchart::{analyse, Direction, Point};
+use qi_functions::domain::Language;
 use qi_functions::http::chart::{data_table_html, run_chart_svg, Marker};
 
 /// 500 weekly values: noise around 40 (a fixed pseudo-random sequence), a
@@ -29,16 +30,18 @@ fn charts(c: &mut Criterion) {
     let mut g = c.benchmark_group("run chart, 500 points");
     g.bench_function("analyse (Anhøj rules)", |b| b.iter(|| analyse(black_box(&points), Direction::LowerIsBetter, Some(35.0))));
     g.bench_function("render SVG", |b| {
-        b.iter(|| run_chart_svg("Wait for a call back (minutes)", black_box(&points), &analysis, Some(35.0), &markers, " min"))
+        b.iter(|| {
+            run_chart_svg("Wait for a call back (minutes)", black_box(&points), &analysis, Some(35.0), &markers, " min", Language::En)
+        })
     });
     g.bench_function("render data table", |b| {
-        b.iter(|| data_table_html("Wait for a call back", black_box(&points), &analysis, &markers, " min"))
+        b.iter(|| data_table_html("Wait for a call back", black_box(&points), &analysis, &markers, " min", Language::En))
     });
     g.bench_function("analyse, SVG and table", |b| {
         b.iter(|| {
             let analysis = analyse(black_box(&points), Direction::LowerIsBetter, Some(35.0));
-            let svg = run_chart_svg("Wait for a call back (minutes)", &points, &analysis, Some(35.0), &markers, " min");
-            let table = data_table_html("Wait for a call back", &points, &analysis, &markers, " min");
+            let svg = run_chart_svg("Wait for a call back (minutes)", &points, &analysis, Some(35.0), &markers, " min", Language::En);
+            let table = data_table_html("Wait for a call back", &points, &analysis, &markers, " min", Language::En);
             (svg, table)
         })
     });

@@ -218,7 +218,8 @@ fn translations_follow_each_others_edits() {
     f.assert_current();
     // A new translation is structural: everything is rebuilt, and it is linked.
     std::fs::write(f.path("news/second.md"), "+++\ntitle = \"Second\"\ndate = 2026-12-02\n+++\nMore.\n").unwrap();
-    std::fs::write(f.path("news/second.fr.md"), "+++\ntitle = \"Deuxième\"\nslug = \"deuxieme\"\ndate = 2026-12-02\n+++\nEncore.\n").unwrap();
+    std::fs::write(f.path("news/second.fr.md"), "+++\ntitle = \"Deuxième\"\nslug = \"deuxieme\"\ndate = 2026-12-02\n+++\nEncore.\n")
+        .unwrap();
     let (en, fr) = (f.path("news/second.md"), f.path("news/second.fr.md"));
     let r = f.rebuild(&[en, fr]).unwrap();
     assert!(is_full(&r), "{r}");

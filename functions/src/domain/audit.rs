@@ -134,11 +134,29 @@ impl AuditEvent {
         let what = match &self.action {
             Action::Proposed => pick("proposed the group", "a proposé le groupe"),
             Action::Confirmed => pick("confirmed the group and invited the peers", "a confirmé le groupe et invité les collègues"),
-            Action::Invited { name } => if fr { format!("a invité {name}") } else { format!("invited {name}") },
+            Action::Invited { name } => {
+                if fr {
+                    format!("a invité {name}")
+                } else {
+                    format!("invited {name}")
+                }
+            }
             Action::Accepted => pick("accepted the invitation", "a accepté l’invitation"),
             Action::Declined => pick("declined the invitation", "a refusé l’invitation"),
-            Action::Withdrew { name } => if fr { format!("a annulé l’invitation de {name}") } else { format!("withdrew the invitation of {name}") },
-            Action::Removed { name } => if fr { format!("a retiré {name} du groupe") } else { format!("removed {name} from the group") },
+            Action::Withdrew { name } => {
+                if fr {
+                    format!("a annulé l’invitation de {name}")
+                } else {
+                    format!("withdrew the invitation of {name}")
+                }
+            }
+            Action::Removed { name } => {
+                if fr {
+                    format!("a retiré {name} du groupe")
+                } else {
+                    format!("removed {name} from the group")
+                }
+            }
             Action::Left => pick("left the group", "a quitté le groupe"),
             Action::CheckedOff { activity, on } => {
                 if fr {
@@ -163,7 +181,13 @@ impl AuditEvent {
                     format!("closed the pending invitation of {name} (the plan was submitted)")
                 }
             }
-            Action::NewLink { name } => if fr { format!("a envoyé un nouveau lien personnel à {name}") } else { format!("sent a new personal link to {name}") },
+            Action::NewLink { name } => {
+                if fr {
+                    format!("a envoyé un nouveau lien personnel à {name}")
+                } else {
+                    format!("sent a new personal link to {name}")
+                }
+            }
             Action::EmailCorrected { name } => {
                 if fr {
                     format!("a corrigé l’adresse courriel de {name}")

@@ -6,6 +6,12 @@
 //! the median, the target and the changes marked), so a screen reader hears
 //! what a sighted reader sees; the table gives every value.
 //!
+//! Both are written in the language the caller gives (English or French):
+//! the words, the verdict ([`Analysis::summary_in`]) and the numbers (French
+//! writes `39,8 %`: a decimal comma, and a non-breaking space before the
+//! unit). The periods and the marker labels are the caller's, already in
+//! that language ("janvier 2025").
+//!
 //! Pages are served with a Content-Security-Policy without inline styles, so
 //! nothing here uses a `style` attribute: the look comes from classes in the
 //! site's stylesheet, and presentation attributes with `currentColor` (lines,
@@ -24,11 +30,13 @@
 //! | `qi-chart__marker`, `qi-chart__marker-label` | a change idea or PDSA cycle: its line and label |
 //! | `qi-chart__empty` | the text of a chart with no points |
 //! | `qi-chart-table` | the data table; `qi-chart-table__row--signal`: a row in the signalling run |
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use qi_facts::escape_html;
 
-use crate::domain::runchart::{Analysis, Point, Side};
+use crate::domain::runchart::{de, Analysis, Point, Side};
+use crate::domain::Language;
 
 /// A change marked on the chart (a PDSA cycle or change idea), at the point
 /// with this index in the series.
@@ -51,8 +59,82 @@ const CHAR_WIDTH: f64 = 6.5;
 /// Longest marker label drawn (the full label is in the description and the table).
 const MARKER_CHARS: usize = 18;
 
+/// The chart's fixed words, in one language.
+struct Words {
+    /// The text of a chart with no points, and its description.
+    no_data: &'static str,
+    no_points: &'static str,
+    /// The labels of the two lines, and their names in the description.
+    median: &'static str,
+    target: &'static str,
+    changes_marked: &'static str,
+    /// Between a name and its value ("Median: 45%"; French puts a
+    /// non-breaking space before the colon).
+    colon: &'static str,
+    /// The table's column headings.
+    period: &'static str,
+    value: &'static str,
+    against: &'static str,
+    notes: &'static str,
+    /// A value against the median, in the table.
+    above: &'static str,
+    below: &'static str,
+    on_median: &'static str,
+    missing: &'static str,
+    /// The table's notes.
+    baseline: &'static str,
+    in_shift: &'static str,
+}
+
+const EN: Words = Words {
+    no_data: "No data yet",
+    no_points: "No data points yet.",
+    median: "Median",
+    target: "Target",
+    changes_marked: "Changes marked",
+    colon: ": ",
+    period: "Period",
+    value: "Value",
+    against: "Against the median",
+    notes: "Notes",
+    above: "Above",
+    below: "Below",
+    on_median: "On the median",
+    missing: "Missing",
+    baseline: "Baseline",
+    in_shift: "In the shift",
+};
+
+/// In the glossary's words (docs/glossary-fr.md).
+const FR: Words = Words {
+    no_data: "Aucune donnée pour l’instant",
+    no_points: "Aucune donnée pour l’instant.",
+    median: "Médiane",
+    target: "Cible",
+    changes_marked: "Changements indiqués",
+    colon: "\u{a0}: ",
+    period: "Période",
+    value: "Valeur",
+    against: "Par rapport à la médiane",
+    notes: "Notes",
+    above: "Au-dessus",
+    below: "Au-dessous",
+    on_median: "Sur la médiane",
+    missing: "Manquante",
+    baseline: "Période de départ",
+    in_shift: "Dans le déplacement",
+};
+
+fn words(lang: Language) -> &'static Words {
+    match lang {
+        Language::En => &EN,
+        Language::Fr => &FR,
+    }
+}
+
 /// A number as people read it: about three significant digits, no trailing
-/// zeros ("42", "42.5", "0.417", "1235").
+/// zeros ("42", "42.5", "0.417", "1235"), the English way ([`number_in`]
+/// for French).
 pub fn number(v: f64) -> String {
     if !v.is_finite() {
         return "–".to_string();
@@ -70,10 +152,54 @@ pub fn number(v: f64) -> String {
     }
 }
 
-/// A value with its unit, escaped for HTML. The unit is appended as given
-/// ("%", " min").
-fn with_unit(v: f64, unit: &str) -> String {
-    escape_html(&format!("{}{unit}", number(v)))
+/// [`number`] in `lang`: French writes a decimal comma and groups the
+/// digits of 1000 and over by three with a non-breaking space ("42,5",
+/// "0,417", "12\u{a0}500").
+pub fn number_in(v: f64, lang: Language) -> String {
+    match lang {
+        Language::En => number(v),
+        Language::Fr => french_digits(&number(v)),
+    }
+}
+
+/// A number written the English way ("-1234.5") written the French way
+/// ("-1\u{a0}234,5"); anything else (the "–" of a missing value) as it is.
+fn french_digits(s: &str) -> String {
+    let (sign, rest) = s.strip_prefix('-').map_or(("", s), |r| ("-", r));
+    let (int, frac) = rest.split_once('.').map_or((rest, None), |(i, f)| (i, Some(f)));
+    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 4);
+    out.push_str(sign);
+    for (i, digit) in int.chars().enumerate() {
+        if i > 0 && int.len() >= 4 && (int.len() - i).is_multiple_of(3) {
+            out.push('\u{a0}');
+        }
+        out.push(digit);
+    }
+    if let Some(f) = frac {
+        out.push(',');
+        out.push_str(f);
+    }
+    out
+}
+
+/// The unit as written after a number in `lang`. English: as given ("%",
+/// " min"); French: after a non-breaking space ("\u{a0}%", "\u{a0}min").
+fn unit_in(unit: &str, lang: Language) -> Cow<'_, str> {
+    match lang {
+        Language::En => Cow::Borrowed(unit),
+        Language::Fr => match unit.trim_start() {
+            "" => Cow::Borrowed(""),
+            u => Cow::Owned(format!("\u{a0}{u}")),
+        },
+    }
+}
+
+/// A value with its unit (already as [`unit_in`] writes it), escaped for HTML.
+fn with_unit(v: f64, unit: &str, lang: Language) -> String {
+    escape_html(&format!("{}{unit}", number_in(v, lang)))
 }
 
 /// A coordinate to one decimal, written with integer arithmetic (float
@@ -135,10 +261,14 @@ impl Axis {
         (0..self.count).map(|i| self.lo + self.step * i as f64)
     }
 
-    fn label(&self, v: f64, unit: &str) -> String {
+    /// A tick's label, with the unit as [`unit_in`] writes it.
+    fn label(&self, v: f64, unit: &str, lang: Language) -> String {
         let decimals = self.decimals;
         let v = if v.abs() < self.step * 1e-6 { 0.0 } else { v };
-        escape_html(&format!("{v:.decimals$}{unit}"))
+        match lang {
+            Language::En => escape_html(&format!("{v:.decimals$}{unit}")),
+            Language::Fr => escape_html(&format!("{}{unit}", french_digits(&format!("{v:.decimals$}")))),
+        }
     }
 }
 
@@ -171,48 +301,79 @@ fn short(label: &str, max: usize) -> String {
     }
 }
 
-/// The description: the summary, then the data in words.
-fn description(points: &[Point], analysis: &Analysis, target: Option<f64>, markers: &[Marker], unit: &str) -> String {
+/// The description: the summary, then the data in words. `unit` as
+/// [`unit_in`] writes it.
+fn description(points: &[Point], analysis: &Analysis, target: Option<f64>, markers: &[Marker], unit: &str, lang: Language) -> String {
+    let w = words(lang);
     let finite: Vec<&Point> = points.iter().filter(|p| p.value.is_finite()).collect();
     let (Some(first), Some(last)) = (finite.first(), finite.last()) else {
-        return "No data points yet.".to_string();
+        return w.no_points.to_string();
     };
     let min = finite.iter().map(|p| p.value).fold(f64::INFINITY, f64::min);
     let max = finite.iter().map(|p| p.value).fold(f64::NEG_INFINITY, f64::max);
-    let mut d = analysis.summary();
-    if finite.len() == 1 {
-        let _ = write!(d, " 1 value, for {}: {}{unit}.", first.period, number(first.value));
-    } else {
-        let _ = write!(
-            d,
-            " {} values from {} to {}, ranging from {}{unit} to {}{unit}; the latest is {}{unit}.",
-            finite.len(),
-            first.period,
-            last.period,
-            number(min),
-            number(max),
-            number(last.value)
-        );
+    let num = |v: f64| number_in(v, lang);
+    let mut d = analysis.summary_in(lang);
+    match (finite.len(), lang) {
+        (1, Language::En) => {
+            let _ = write!(d, " 1 value, for {}: {}{unit}.", first.period, num(first.value));
+        }
+        (1, Language::Fr) => {
+            let _ = write!(d, " Une seule valeur, celle {}\u{a0}: {}{unit}.", de(&first.period), num(first.value));
+        }
+        (n, Language::En) => {
+            let _ = write!(
+                d,
+                " {n} values from {} to {}, ranging from {}{unit} to {}{unit}; the latest is {}{unit}.",
+                first.period,
+                last.period,
+                num(min),
+                num(max),
+                num(last.value)
+            );
+        }
+        (n, Language::Fr) => {
+            let _ = write!(
+                d,
+                " {n} valeurs, {} à {}, comprises entre {}{unit} et {}{unit}; la plus récente est de {}{unit}.",
+                de(&first.period),
+                last.period,
+                num(min),
+                num(max),
+                num(last.value)
+            );
+        }
     }
     if let Some(m) = analysis.median {
-        let _ = write!(d, " Median: {}{unit}.", number(m));
+        let _ = write!(d, " {}{}{}{unit}.", w.median, w.colon, num(m));
     }
     if let Some(t) = target.filter(|t| t.is_finite()) {
-        let _ = write!(d, " Target: {}{unit}.", number(t));
+        let _ = write!(d, " {}{}{}{unit}.", w.target, w.colon, num(t));
     }
     let marked: Vec<String> = markers.iter().filter_map(|m| points.get(m.index).map(|p| format!("{} ({})", m.label, p.period))).collect();
     if !marked.is_empty() {
-        let _ = write!(d, " Changes marked: {}.", marked.join("; "));
+        let _ = write!(d, " {}{}{}.", w.changes_marked, w.colon, marked.join("; "));
     }
     d
 }
 
 /// A run chart as inline SVG: the series with its points, the median
-/// (dashed, "Median"), the target ("Target"), vertical lines at the
-/// `markers`, period labels along the x axis (thinned out when there are
-/// many) and 4 to 6 round values up the y axis. `unit` is appended to every
-/// value ("%", " min"). Every text is escaped.
-pub fn run_chart_svg(title: &str, points: &[Point], analysis: &Analysis, target: Option<f64>, markers: &[Marker], unit: &str) -> String {
+/// (dashed, "Median", « Médiane »), the target ("Target", « Cible »),
+/// vertical lines at the `markers`, period labels along the x axis (thinned
+/// out when there are many) and 4 to 6 round values up the y axis. `unit` is appended to every
+/// value ("%", " min"; in French after a non-breaking space). Every text is
+/// escaped. The chart's words and numbers are in `lang`; the title, the
+/// periods and the marker labels are written as given.
+pub fn run_chart_svg(
+    title: &str,
+    points: &[Point],
+    analysis: &Analysis,
+    target: Option<f64>,
+    markers: &[Marker],
+    unit: &str,
+    lang: Language,
+) -> String {
+    let w = words(lang);
+    let unit = &*unit_in(unit, lang);
     let id = chart_id(title, points);
     let target = target.filter(|t| t.is_finite());
     let mut svg = String::with_capacity(2048 + points.len() * 160);
@@ -220,16 +381,17 @@ pub fn run_chart_svg(title: &str, points: &[Point], analysis: &Analysis, target:
         svg,
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="qi-chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-labelledby="{id}-title {id}-desc"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
         escape_html(title),
-        escape_html(&description(points, analysis, target, markers, unit)),
+        escape_html(&description(points, analysis, target, markers, unit, lang)),
     );
 
     let values: Vec<f64> = points.iter().map(|p| p.value).filter(|v| v.is_finite()).collect();
     if values.is_empty() {
         let _ = write!(
             svg,
-            r#"<text class="qi-chart__empty" x="{}" y="{}" text-anchor="middle" font-size="14" fill="currentColor">No data yet</text></svg>"#,
+            r#"<text class="qi-chart__empty" x="{}" y="{}" text-anchor="middle" font-size="14" fill="currentColor">{}</text></svg>"#,
             WIDTH / 2.0,
-            HEIGHT / 2.0
+            HEIGHT / 2.0,
+            w.no_data
         );
         return svg;
     }
@@ -241,7 +403,7 @@ pub fn run_chart_svg(title: &str, points: &[Point], analysis: &Analysis, target:
     let axis = Axis::new(min, max);
 
     // The plot area, leaving room for the labels around it.
-    let widest_tick = axis.ticks().map(|t| axis.label(t, unit).chars().count()).max().unwrap_or(1);
+    let widest_tick = axis.ticks().map(|t| axis.label(t, unit, lang).chars().count()).max().unwrap_or(1);
     let left = (widest_tick as f64 * CHAR_WIDTH + 14.0).max(36.0);
     let right = WIDTH - 60.0;
     let top = if markers.is_empty() { 16.0 } else { 44.0 };
@@ -260,7 +422,7 @@ pub fn run_chart_svg(title: &str, points: &[Point], analysis: &Analysis, target:
             r#"<line class="qi-chart__grid" x1="{left:.1}" x2="{right:.1}" y1="{ty:.1}" y2="{ty:.1}" stroke="currentColor" stroke-opacity="0.15"/><text class="qi-chart__tick" x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
             left - 6.0,
             ty + 4.0,
-            axis.label(t, unit)
+            axis.label(t, unit, lang)
         );
     }
     let _ = write!(
@@ -303,9 +465,10 @@ pub fn run_chart_svg(title: &str, points: &[Point], analysis: &Analysis, target:
     if let Some(my) = median_y {
         let _ = write!(
             svg,
-            r#"<line class="qi-chart__median" x1="{left:.1}" x2="{right:.1}" y1="{my:.1}" y2="{my:.1}" stroke="currentColor" stroke-width="1.5" stroke-dasharray="8 5"/><text class="qi-chart__label qi-chart__label--median" x="{:.1}" y="{:.1}" font-size="11" fill="currentColor">Median</text>"#,
+            r#"<line class="qi-chart__median" x1="{left:.1}" x2="{right:.1}" y1="{my:.1}" y2="{my:.1}" stroke="currentColor" stroke-width="1.5" stroke-dasharray="8 5"/><text class="qi-chart__label qi-chart__label--median" x="{:.1}" y="{:.1}" font-size="11" fill="currentColor">{}</text>"#,
             right + 6.0,
-            my + 4.0
+            my + 4.0,
+            w.median
         );
     }
     if let Some(t) = target {
@@ -323,9 +486,10 @@ pub fn run_chart_svg(title: &str, points: &[Point], analysis: &Analysis, target:
         };
         let _ = write!(
             svg,
-            r#"<line class="qi-chart__target" x1="{left:.1}" x2="{right:.1}" y1="{ty:.1}" y2="{ty:.1}" stroke="currentColor" stroke-width="2" stroke-dasharray="2 3"/><text class="qi-chart__label qi-chart__label--target" x="{:.1}" y="{:.1}" font-size="11" fill="currentColor">Target</text>"#,
+            r#"<line class="qi-chart__target" x1="{left:.1}" x2="{right:.1}" y1="{ty:.1}" y2="{ty:.1}" stroke="currentColor" stroke-width="2" stroke-dasharray="2 3"/><text class="qi-chart__label qi-chart__label--target" x="{:.1}" y="{:.1}" font-size="11" fill="currentColor">{}</text>"#,
             right + 6.0,
-            label_y + 4.0
+            label_y + 4.0,
+            w.target
         );
     }
 
@@ -348,11 +512,12 @@ pub fn run_chart_svg(title: &str, points: &[Point], analysis: &Analysis, target:
         let r = if signal { &signal_radius } else { &radius };
         let _ = write!(
             svg,
-            r#"<circle class="{class}" cx="{}" cy="{}" r="{r}"><title>{}: {}</title></circle>"#,
+            r#"<circle class="{class}" cx="{}" cy="{}" r="{r}"><title>{}{}{}</title></circle>"#,
             Tenths(x(i)),
             Tenths(y(p.value)),
             escape_html(&p.period),
-            with_unit(p.value, unit)
+            w.colon,
+            with_unit(p.value, unit, lang)
         );
     }
     svg.push_str("</g></svg>");
@@ -361,33 +526,39 @@ pub fn run_chart_svg(title: &str, points: &[Point], analysis: &Analysis, target:
 
 /// The chart's data as an accessible table: each period, its value, its
 /// side of the median, and notes (baseline, in the signalling run, the
-/// changes marked at it).
-pub fn data_table_html(caption: &str, points: &[Point], analysis: &Analysis, markers: &[Marker], unit: &str) -> String {
+/// changes marked at it), in `lang` as [`run_chart_svg`] is.
+pub fn data_table_html(caption: &str, points: &[Point], analysis: &Analysis, markers: &[Marker], unit: &str, lang: Language) -> String {
+    let w = words(lang);
+    let unit = &*unit_in(unit, lang);
     let mut html = String::with_capacity(512 + points.len() * 120);
     let _ = write!(
         html,
-        r#"<table class="qi-chart-table"><caption>{}</caption><thead><tr><th scope="col">Period</th><th scope="col">Value</th><th scope="col">Against the median</th><th scope="col">Notes</th></tr></thead><tbody>"#,
-        escape_html(caption)
+        r#"<table class="qi-chart-table"><caption>{}</caption><thead><tr><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th><th scope="col">{}</th></tr></thead><tbody>"#,
+        escape_html(caption),
+        w.period,
+        w.value,
+        w.against,
+        w.notes
     );
     for (i, p) in points.iter().enumerate() {
         let signal = analysis.in_signal_run(i);
         let (value, against) = if p.value.is_finite() {
             let against = match (analysis.median, analysis.side(p.value)) {
                 (None, _) => "–",
-                (Some(_), Some(Side::Above)) => "Above",
-                (Some(_), Some(Side::Below)) => "Below",
-                (Some(_), None) => "On the median",
+                (Some(_), Some(Side::Above)) => w.above,
+                (Some(_), Some(Side::Below)) => w.below,
+                (Some(_), None) => w.on_median,
             };
-            (with_unit(p.value, unit), against)
+            (with_unit(p.value, unit, lang), against)
         } else {
-            ("–".to_string(), "Missing")
+            ("–".to_string(), w.missing)
         };
         let mut notes: Vec<String> = Vec::new();
         if p.baseline {
-            notes.push("Baseline".to_string());
+            notes.push(w.baseline.to_string());
         }
         if signal {
-            notes.push("In the shift".to_string());
+            notes.push(w.in_shift.to_string());
         }
         notes.extend(markers.iter().filter(|m| m.index == i).map(|m| escape_html(&m.label)));
         let row_class = if signal { r#" class="qi-chart-table__row--signal""# } else { "" };
@@ -406,6 +577,7 @@ pub fn data_table_html(caption: &str, points: &[Point], analysis: &Analysis, mar
 mod tests {
     use super::*;
     use crate::domain::runchart::{analyse, Direction};
+    use Language::{En, Fr};
 
     /// A rough check that the markup is well formed: every element opened is
     /// closed in order, and no attribute is a `style`.
@@ -461,18 +633,18 @@ mod tests {
             let axis = Axis::new(min, max);
             assert!((4..=6).contains(&axis.count), "{min}..{max}: {axis:?}");
             assert!(axis.lo <= min && axis.hi >= max, "{min}..{max}: {axis:?}");
-            let labels: Vec<String> = axis.ticks().map(|t| axis.label(t, "")).collect();
+            let labels: Vec<String> = axis.ticks().map(|t| axis.label(t, "", En)).collect();
             for l in &labels {
                 // round: at most one significant decimal beyond the step's
                 assert!(l.len() <= 6, "{min}..{max}: {labels:?}");
             }
         }
         let axis = Axis::new(0.0, 100.0);
-        assert_eq!(axis.ticks().map(|t| axis.label(t, "%")).collect::<Vec<_>>(), ["0%", "20%", "40%", "60%", "80%", "100%"]);
+        assert_eq!(axis.ticks().map(|t| axis.label(t, "%", En)).collect::<Vec<_>>(), ["0%", "20%", "40%", "60%", "80%", "100%"]);
         let axis = Axis::new(1.0, 1234.0);
-        assert_eq!(axis.ticks().map(|t| axis.label(t, "")).collect::<Vec<_>>(), ["0", "250", "500", "750", "1000", "1250"]);
+        assert_eq!(axis.ticks().map(|t| axis.label(t, "", En)).collect::<Vec<_>>(), ["0", "250", "500", "750", "1000", "1250"]);
         let axis = Axis::new(0.1, 0.9);
-        assert_eq!(axis.ticks().map(|t| axis.label(t, "")).collect::<Vec<_>>(), ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]);
+        assert_eq!(axis.ticks().map(|t| axis.label(t, "", En)).collect::<Vec<_>>(), ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"]);
     }
 
     #[test]
@@ -482,7 +654,7 @@ mod tests {
         points[3].period = "Apr <2025> & \"more\"".to_string();
         let analysis = analyse(&points, Direction::HigherIsBetter, Some(60.0));
         let markers = [Marker::new(10, "PDSA 1: <reminder> & call"), Marker::new(14, "PDSA 2"), Marker::new(99, "beyond the data")];
-        let svg = run_chart_svg("Allergy status <recorded> & \"checked\"", &points, &analysis, Some(60.0), &markers, "%");
+        let svg = run_chart_svg("Allergy status <recorded> & \"checked\"", &points, &analysis, Some(60.0), &markers, "%", En);
         check_tags(&svg);
         assert!(svg.starts_with("<svg "));
         assert!(svg.contains(r#"role="img""#));
@@ -524,7 +696,7 @@ mod tests {
             values.iter().enumerate().map(|(i, &v)| Point { period: format!("W{}", i + 1), value: v, baseline: i < 20 }).collect();
         let analysis = analyse(&points, Direction::LowerIsBetter, Some(45.0));
         let markers: Vec<Marker> = (0..10).map(|k| Marker::new(k * 50, format!("PDSA {}", k + 1))).collect();
-        let svg = run_chart_svg("Wait time", &points, &analysis, Some(45.0), &markers, " min");
+        let svg = run_chart_svg("Wait time", &points, &analysis, Some(45.0), &markers, " min", En);
         check_tags(&svg);
         assert_eq!(svg.matches("<circle ").count(), 500);
         // the period labels are thinned out to fit, the first one kept
@@ -535,7 +707,7 @@ mod tests {
         for cy in svg.split(" cy=\"").skip(1).map(|s| s[..s.find('"').unwrap()].parse::<f64>().unwrap()) {
             assert!((0.0..=HEIGHT).contains(&cy), "{cy}");
         }
-        let table = data_table_html("Wait time", &points, &analysis, &markers, " min");
+        let table = data_table_html("Wait time", &points, &analysis, &markers, " min", En);
         check_tags(&table);
         assert_eq!(table.matches("<tr").count(), 501);
     }
@@ -543,14 +715,14 @@ mod tests {
     #[test]
     fn charts_with_few_or_no_points() {
         let empty = analyse(&[], Direction::HigherIsBetter, None);
-        let svg = run_chart_svg("Nothing yet", &[], &empty, None, &[], "");
+        let svg = run_chart_svg("Nothing yet", &[], &empty, None, &[], "", En);
         check_tags(&svg);
         assert!(svg.contains("No data yet") && svg.contains("No data points yet."));
         assert_eq!(svg.matches("<circle").count(), 0);
 
         let one = vec![Point::new("March 2026", 12.0)];
         let analysis = analyse(&one, Direction::HigherIsBetter, Some(12.0));
-        let svg = run_chart_svg("One", &one, &analysis, Some(12.0), &[Marker::new(0, "Start")], "");
+        let svg = run_chart_svg("One", &one, &analysis, Some(12.0), &[Marker::new(0, "Start")], "", En);
         check_tags(&svg);
         assert_eq!(svg.matches("<circle ").count(), 1);
         assert!(svg.contains("Not enough data yet to judge: 0 of the 10 points needed. 1 point is on the median and not counted. 1 value, for March 2026: 12."), "{svg}");
@@ -561,7 +733,7 @@ mod tests {
         let mut points = monthly(&[5.0, 9.0, 1.0, 5.0, f64::NAN]);
         points[1].period = "Feb <b>".to_string();
         let analysis = analyse(&points, Direction::HigherIsBetter, None);
-        let table = data_table_html("Data <for> the chart", &points, &analysis, &[Marker::new(2, "Idea & test")], "%");
+        let table = data_table_html("Data <for> the chart", &points, &analysis, &[Marker::new(2, "Idea & test")], "%", En);
         check_tags(&table);
         assert!(table.contains("<caption>Data &lt;for&gt; the chart</caption>"));
         assert!(table.contains(r#"<th scope="row">Feb &lt;b&gt;</th><td>9%</td><td>Above</td><td>Baseline</td>"#), "{table}");
@@ -569,5 +741,127 @@ mod tests {
         assert!(table.contains("<td>5%</td><td>On the median</td>"));
         assert!(table.contains("<td>–</td><td>Missing</td>"));
         assert_eq!(table.matches("<tr>").count(), 6);
+    }
+
+    /// [`monthly`] with French month labels ("janvier 2025").
+    fn monthly_fr(values: &[f64]) -> Vec<Point> {
+        let mut points = monthly(values);
+        for (i, p) in points.iter_mut().enumerate() {
+            p.period = format!("{} {}", crate::domain::month_name((i % 12) as u32, Fr), 2025 + i / 12);
+        }
+        points
+    }
+
+    #[test]
+    fn french_numbers_have_a_decimal_comma_and_a_space_before_the_unit() {
+        assert_eq!(number_in(42.1667, Fr), "42,2");
+        assert_eq!(number_in(0.41666, Fr), "0,417");
+        assert_eq!(number_in(42.0, Fr), "42");
+        assert_eq!(number_in(-3.5, Fr), "-3,5");
+        assert_eq!(number_in(1234.5, Fr), "1\u{a0}234");
+        assert_eq!(number_in(12_500.0, Fr), "12\u{a0}500");
+        assert_eq!(number_in(-1_234_567.0, Fr), "-1\u{a0}234\u{a0}567");
+        assert_eq!(number_in(999.0, Fr), "999");
+        assert_eq!(number_in(f64::NAN, Fr), "–");
+        assert_eq!(number_in(1234.5, En), "1234");
+        assert_eq!(unit_in("%", Fr), "\u{a0}%");
+        assert_eq!(unit_in(" min", Fr), "\u{a0}min");
+        assert_eq!(unit_in("", Fr), "");
+        assert_eq!(unit_in(" min", En), " min");
+        assert_eq!(with_unit(39.75, &unit_in("%", Fr), Fr), "39,8\u{a0}%");
+        let axis = Axis::new(0.1, 0.9);
+        assert_eq!(axis.ticks().map(|t| axis.label(t, "", Fr)).collect::<Vec<_>>(), ["0,0", "0,2", "0,4", "0,6", "0,8", "1,0"]);
+        let axis = Axis::new(0.0, 100.0);
+        assert_eq!(axis.ticks().map(|t| axis.label(t, "\u{a0}%", Fr)).collect::<Vec<_>>()[..2], ["0\u{a0}%", "20\u{a0}%"]);
+        let axis = Axis::new(1.0, 1234.0);
+        assert_eq!(axis.ticks().map(|t| axis.label(t, "", Fr)).collect::<Vec<_>>()[4..], ["1\u{a0}000", "1\u{a0}250"]);
+    }
+
+    #[test]
+    fn a_french_chart_is_in_french() {
+        let points =
+            monthly_fr(&[40.0, 42.0, 38.0, 41.0, 39.0, 43.0, 37.0, 40.5, 39.5, 39.0, 50.0, 51.0, 52.0, 53.0, 54.0, 55.0, 56.0, 57.0]);
+        let analysis = analyse(&points, Direction::HigherIsBetter, Some(60.0));
+        let markers = [Marker::new(10, "PFEA 1\u{a0}: rappels"), Marker::new(14, "PFEA 2")];
+        let title = "Statut allergique consigné";
+        let svg = run_chart_svg(title, &points, &analysis, Some(60.0), &markers, "%", Fr);
+        check_tags(&svg);
+        let id = chart_id(title, &points);
+        let desc_start = svg.find(&format!(r#"<desc id="{id}-desc">"#)).unwrap();
+        let desc = &svg[desc_start..svg[desc_start..].find("</desc>").unwrap() + desc_start];
+        // the verdict, as the analysis words it in French
+        assert!(desc.contains(&escape_html(&analysis.summary_in(Fr))), "{desc}");
+        assert!(
+            desc.contains(
+                "Déplacement\u{a0}: les 8 derniers points sont au-dessus de la médiane de la période de départ, \
+                 ce qui a peu de chances d’être dû au hasard. Une hausse est souhaitable\u{a0}: il s’agit donc d’une amélioration."
+            ),
+            "{desc}"
+        );
+        assert!(
+            desc.contains(
+                "18 valeurs, de janvier 2025 à juin 2026, comprises entre 37\u{a0}% et 57\u{a0}%; la plus récente est de 57\u{a0}%."
+            ),
+            "{desc}"
+        );
+        assert!(desc.contains("Médiane\u{a0}: 39,8\u{a0}%. Cible\u{a0}: 60\u{a0}%."), "{desc}");
+        assert!(desc.contains("Changements indiqués\u{a0}: PFEA 1\u{a0}: rappels (novembre 2025); PFEA 2 (mars 2026)."), "{desc}");
+        // the lines' labels, the ticks and the points' tooltips
+        assert!(svg.contains(">Médiane</text>") && svg.contains(">Cible</text>"), "{svg}");
+        assert!(svg.contains(">40\u{a0}%</text>"), "{svg}");
+        assert!(svg.contains("<title>avril 2025\u{a0}: 41\u{a0}%</title>"), "{svg}");
+        assert!(svg.contains("<title>août 2025\u{a0}: 40,5\u{a0}%</title>"), "{svg}");
+        for english in ["Median", "Target", "Shift", "values", "Changes marked", "40%"] {
+            assert!(!svg.contains(english), "no {english:?} in the French chart: {svg}");
+        }
+
+        let table = data_table_html("Les données", &points, &analysis, &markers, "%", Fr);
+        check_tags(&table);
+        assert!(table.contains(
+            r#"<th scope="col">Période</th><th scope="col">Valeur</th><th scope="col">Par rapport à la médiane</th><th scope="col">Notes</th>"#
+        ));
+        assert!(
+            table.contains("<th scope=\"row\">février 2025</th><td>42\u{a0}%</td><td>Au-dessus</td><td>Période de départ</td>"),
+            "{table}"
+        );
+        assert!(table.contains("<th scope=\"row\">août 2025</th><td>40,5\u{a0}%</td><td>Au-dessus</td>"), "{table}");
+        assert!(
+            table.contains("<th scope=\"row\">mars 2025</th><td>38\u{a0}%</td><td>Au-dessous</td><td>Période de départ</td>"),
+            "{table}"
+        );
+        assert!(
+            table.contains("<th scope=\"row\">novembre 2025</th><td>50\u{a0}%</td><td>Au-dessus</td><td>Dans le déplacement; PFEA 1\u{a0}: rappels</td>"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn a_french_table_says_on_the_median_and_missing() {
+        let points = monthly_fr(&[5.0, 9.0, 1.0, 5.0, f64::NAN]);
+        let analysis = analyse(&points, Direction::HigherIsBetter, None);
+        let table = data_table_html("Données", &points, &analysis, &[], " min", Fr);
+        assert!(table.contains("<td>9\u{a0}min</td><td>Au-dessus</td><td>Période de départ</td>"), "{table}");
+        assert!(table.contains("<td>5\u{a0}min</td><td>Sur la médiane</td>"), "{table}");
+        assert!(table.contains("<td>–</td><td>Manquante</td>"), "{table}");
+    }
+
+    #[test]
+    fn french_charts_with_few_or_no_points() {
+        let empty = analyse(&[], Direction::HigherIsBetter, None);
+        let svg = run_chart_svg("Rien encore", &[], &empty, None, &[], "", Fr);
+        check_tags(&svg);
+        assert!(svg.contains(">Aucune donnée pour l’instant</text>") && svg.contains(">Aucune donnée pour l’instant.</desc>"), "{svg}");
+
+        let one = vec![Point::new("avril 2026", 12.5)];
+        let analysis = analyse(&one, Direction::LowerIsBetter, None);
+        let svg = run_chart_svg("Une", &one, &analysis, None, &[], " min", Fr);
+        check_tags(&svg);
+        assert!(
+            svg.contains(
+                "Pas encore assez de données pour se prononcer\u{a0}: 0 des 10 points nécessaires. \
+                 1 point se trouve sur la médiane et n’est pas compté. Une seule valeur, celle d’avril 2026\u{a0}: 12,5\u{a0}min. Médiane\u{a0}: 12,5\u{a0}min.</desc>"
+            ),
+            "{svg}"
+        );
     }
 }

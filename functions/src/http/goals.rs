@@ -371,8 +371,8 @@ pub fn goal_page(
         o.insert(
             "chart".into(),
             json!({
-                "svg": run_chart_svg(&title, &chart.points, &chart.analysis, def.target_value(), &chart.markers, chart.unit),
-                "table": data_table_html(&caption, &chart.points, &chart.analysis, &chart.markers, chart.unit),
+                "svg": run_chart_svg(&title, &chart.points, &chart.analysis, def.target_value(), &chart.markers, chart.unit, lang()),
+                "table": data_table_html(&caption, &chart.points, &chart.analysis, &chart.markers, chart.unit, lang()),
                 "summary": chart.analysis.summary_in(lang()),
                 "points": chart.points.len(),
                 "enough": chart.analysis.enough_data,

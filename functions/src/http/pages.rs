@@ -803,7 +803,8 @@ pub fn group_page(
             v
         })
         .collect();
-    let audit: Vec<Value> = g.audit_trail().iter().map(|e| json!({ "date": long_date(e.at, lang()), "text": e.describe_in(lang()) })).collect();
+    let audit: Vec<Value> =
+        g.audit_trail().iter().map(|e| json!({ "date": long_date(e.at, lang()), "text": e.describe_in(lang()) })).collect();
     // What the viewer may do is what the domain's own steps would allow now.
     let can = json!({
         "confirm": step::confirm(g, slot, now, Duration::days(1)).is_ok() && !in_other_group,
