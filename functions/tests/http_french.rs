@@ -74,6 +74,7 @@ async fn the_browsers_language_then_the_members_preference_choose_the_pages() {
         .await
         .unwrap();
     assert!(html.contains("<html lang=\"fr\">"), "{html}");
+    assert!(html.contains("<a href=\"/api/me?lang=en\" lang=\"en\" hreflang=\"en\">English</a>"), "the same page in English: {html}");
 
     // A peer recorded as French reads French pages whatever the browser says;
     // `?lang=en` still shows English.

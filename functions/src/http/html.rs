@@ -292,6 +292,15 @@ pub fn render(template: &'static str, current_path: &str, values: Value) -> Resu
         r.by_lang.get(lang).or_else(|| r.by_lang.get("en")).ok_or_else(|| RenderError::Load("no English templates".into()))?;
     let mut ctx = globals.clone();
     ctx.insert("current_path", current_path);
+    // The header's link to this page in the other language (a GET page
+    // that is not a member page: those have their own, recorded switch).
+    if values.get("member_nav").is_none() {
+        let other = if lang == "fr" { crate::domain::Language::En } else { crate::domain::Language::Fr };
+        if let Some(href) = super::lang::address_in(other) {
+            let name = if other == crate::domain::Language::Fr { "Français" } else { "English" };
+            ctx.insert("versions", &json!([{ "lang": other.as_str(), "name": name, "url": href, "current": false }]));
+        }
+    }
     if let Value::Object(map) = values {
         for (k, v) in map {
             if k != "lang" {

@@ -250,6 +250,11 @@ pub fn query(req: &http::Request<Bytes>) -> BTreeMap<String, String> {
     req.uri().query().map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect()).unwrap_or_default()
 }
 
+/// A query string's pairs, in order.
+pub fn query_pairs(q: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(q.as_bytes()).into_owned().collect()
+}
+
 /// The path of the `Referer`, if it is a plain same-site path (used as the
 /// "go back" link of an HTML error page; the host is dropped, so it can only
 /// point into this site).

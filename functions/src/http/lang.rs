@@ -37,6 +37,32 @@ struct State {
 
 tokio::task_local! {
     static CURRENT: Cell<State>;
+    /// The address the request was for (path and query, without `lang`),
+    /// for the pages' link to the same page in the other language.
+    static ADDRESS: String;
+}
+
+/// The address of the request being handled in `lang` (`/api/me?lang=fr`),
+/// for a GET: what the header's language link of a server page opens.
+pub fn address_in(lang: Language) -> Option<String> {
+    ADDRESS
+        .try_with(|a| {
+            let sep = if a.contains('?') { '&' } else { '?' };
+            (!a.is_empty()).then(|| format!("{a}{sep}lang={}", lang.as_str()))
+        })
+        .ok()
+        .flatten()
+}
+
+/// `/api/me?x=1&lang=fr` → `/api/me?x=1`.
+fn without_lang(uri: &http::Uri) -> String {
+    let kept: Vec<(String, String)> = input::query_pairs(uri.query().unwrap_or("")).into_iter().filter(|(k, _)| k != "lang").collect();
+    if kept.is_empty() {
+        uri.path().to_string()
+    } else {
+        let q: String = form_urlencoded::Serializer::new(String::new()).extend_pairs(kept).finish();
+        format!("{}?{q}", uri.path())
+    }
 }
 
 /// The language of the request being handled (English outside one).
@@ -67,7 +93,8 @@ pub fn prefer_member(lang: Language) {
 pub async fn scope<F: Future>(req: &http::Request<Bytes>, f: F) -> F::Output {
     let (lang, source) = negotiate(req);
     let fallback = from_accept_language(input::header(req, "accept-language")).unwrap_or(Language::En);
-    CURRENT.scope(Cell::new(State { lang, source, fallback }), f).await
+    let address = if req.method() == http::Method::GET { without_lang(req.uri()) } else { String::new() };
+    CURRENT.scope(Cell::new(State { lang, source, fallback }), ADDRESS.scope(address, f)).await
 }
 
 /// Run `f` in `lang` (a test, or a job writing to a member in theirs).
@@ -144,6 +171,18 @@ mod tests {
         assert_eq!(negotiate(&req("/api/me?lang=xx", &[], "")), (Language::En, Source::Default));
         assert_eq!(from_accept_language("fr;q=0, en;q=0.1"), Some(Language::En));
         assert_eq!(from_accept_language("*"), None);
+    }
+
+    #[tokio::test]
+    async fn a_page_links_its_address_in_the_other_language() {
+        scope(&req("/api/me/goals/g1?edit_period=2026-11&lang=fr", &[], ""), async {
+            assert_eq!(address_in(Language::En).as_deref(), Some("/api/me/goals/g1?edit_period=2026-11&lang=en"));
+        })
+        .await;
+        scope(&req("/api/me", &[], ""), async { assert_eq!(address_in(Language::Fr).as_deref(), Some("/api/me?lang=fr")) }).await;
+        let post = req("/api/groups", &[("content-type", "application/x-www-form-urlencoded")], "lang=fr");
+        scope(&post, async { assert_eq!(address_in(Language::En), None, "an answer to a POST has no address of its own") }).await;
+        assert_eq!(address_in(Language::En), None);
     }
 
     #[tokio::test]
