@@ -16,18 +16,7 @@ use crate::domain::pdsa::Decision;
 use crate::domain::runchart::{analyse, Analysis, Direction, Point};
 use crate::domain::{long_day, requirement_met_until, GoalDraft, Group, Language};
 
-/// The reader's language (the request's).
-fn lang() -> Language {
-    super::lang::current()
-}
-
-/// `en` or `fr`, whichever the reader reads.
-fn tr<'a>(en: &'a str, fr: &'a str) -> &'a str {
-    match lang() {
-        Language::En => en,
-        Language::Fr => fr,
-    }
-}
+use super::lang::{current as lang, tr};
 
 /// A measure kind's name (the French beside [`MeasureKind::label`]).
 pub(crate) fn kind_label(kind: &MeasureKind, lang: Language) -> &'static str {

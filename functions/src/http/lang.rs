@@ -70,6 +70,14 @@ pub fn current() -> Language {
     CURRENT.try_with(|c| c.get().lang).unwrap_or(Language::En)
 }
 
+/// `en` or `fr`, whichever the reader of the request reads.
+pub fn tr<'a>(en: &'a str, fr: &'a str) -> &'a str {
+    match current() {
+        Language::En => en,
+        Language::Fr => fr,
+    }
+}
+
 /// Whether the request chose a language (a form's field or `?lang=`) other
 /// than the one the reader gets without choosing.
 pub fn chosen() -> bool {

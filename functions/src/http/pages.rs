@@ -25,18 +25,7 @@ use crate::mail::messages::long_date;
 
 pub use super::html::CSP;
 
-/// The reader's language (the request's).
-fn lang() -> Language {
-    super::lang::current()
-}
-
-/// `en` or `fr`, whichever the reader reads.
-fn tr<'a>(en: &'a str, fr: &'a str) -> &'a str {
-    match lang() {
-        Language::En => en,
-        Language::Fr => fr,
-    }
-}
+use super::lang::{current as lang, tr};
 
 /// "1 December 2026" / "1er décembre 2026": the one way the pages write a date.
 fn day(d: NaiveDate) -> String {
