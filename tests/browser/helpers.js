@@ -156,15 +156,16 @@ export async function fillSignUp(page, { lead, group, peers }, { js = true } = {
 
 /* A group to propose: an invited lead (email = the address on file) and
    `peers` peers whose addresses carry the tag. */
+/* Everyone reads English (their pages follow their recorded language):
+   french.test.js makes French-speaking groups. */
 export function makeGroup(ids, tag, peers = 2) {
   const cpso = ids.lead();
-  const langs = ['fr', 'en'];
   const words = ['One', 'Two', 'Three', 'Four', 'Five', 'Six'];
   return {
     lead: { cpso, name: `Dr. Lead ${tag}`, email: addressOnFile(cpso), language: 'en' },
     group: { name: `Group ${tag}`, setting: 'Family health team, Sudbury' },
     peers: Array.from({ length: peers }, (_, i) => ({
-      cpso: ids.peer(), name: `Dr. Peer ${words[i]} ${tag}`, email: `peer${i + 1}.${tag}@example.org`, language: langs[i % 2],
+      cpso: ids.peer(), name: `Dr. Peer ${words[i]} ${tag}`, email: `peer${i + 1}.${tag}@example.org`, language: 'en',
     })),
   };
 }

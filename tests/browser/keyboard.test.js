@@ -48,6 +48,7 @@ async function submitWithKey(page, key, target) {
 
 test('proposing, signing in, confirming and accepting with the keyboard alone', async () => {
   const g = makeGroup(cpsoBlock(4), 'kbd');
+  g.peers[1].language = 'fr'; // chosen with the arrow keys below
   const { context, page, problems } = await person(browser);
   await page.goto(url('/groups/sign-up/'));
 
@@ -92,7 +93,7 @@ test('proposing, signing in, confirming and accepting with the keyboard alone', 
     await tabTo(page, byId(`peer_${n}_language`), `peer ${n} language`);
     await page.keyboard.press(p.language === 'fr' ? 'ArrowDown' : 'ArrowUp');
   }
-  assert.equal(await page.inputValue('#peer_1_language'), 'fr');
+  assert.equal(await page.inputValue('#peer_2_language'), 'fr', 'the keyboard chooses the second peer\'s language');
 
   // Add a third row by mistake, then remove it with the keyboard.
   await tabTo(page, (x) => x.tag === 'BUTTON' && /Add another peer/.test(x.text), 'Add another peer');
@@ -110,7 +111,8 @@ test('proposing, signing in, confirming and accepting with the keyboard alone', 
   await page.goto(await linkFor(g.lead.email, mark));
   await tabTo(page, (i) => i.tag === 'BUTTON' && i.text === 'Sign in', 'the Sign in button');
   await submitWithKey(page, 'Enter', '/api/me/group');
-  await tabTo(page, (i) => i.tag === 'BUTTON' && i.text === 'Confirm and invite the peers', 'Confirm and invite the peers');
+  // The lead chose French above: once signed in, their pages are in French.
+  await tabTo(page, (i) => i.tag === 'BUTTON' && i.text === 'Confirmer et inviter les collègues', 'Confirm and invite the peers (in French)');
   mark = await outboxMark();
   await submitWithKey(page, 'Enter', '/api/me/group?done=confirmed');
   assert.deepEqual(problems, []);
