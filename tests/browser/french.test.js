@@ -149,6 +149,9 @@ async function frenchJourney(js, tag) {
 
   // The peer accepts, in French.
   const peer = await person(browser, opts);
+  const invitation = mailTo(await mailsSince(confirmed), g.peers[0].email)[0];
+  assert.ok(invitation, 'the peer is emailed an invitation');
+  assert.doesNotMatch(String(invitation.subject || ''), ENGLISH, `a French invitation: ${invitation.subject}`);
   const peerLink = await linkFor(g.peers[0].email, confirmed);
   await peer.page.goto(peerLink);
   await press(peer.page, 'main form button', '/api/me/group');
@@ -194,8 +197,12 @@ async function frenchJourney(js, tag) {
   await lp.waitForFunction(() => !document.querySelector('button[name="action"][value="submit"]'));
   await assertFrench(lp, 'the submitted plan', { typed: [...typed, ...plan, ...aims] });
   await assertAccessibleIfJs(lp, 'the submitted plan');
+  for (const page of ['/api/me', '/api/me/status', '/api/me/measures', '/api/me/group', '/api/me/activities']) {
+    await lp.goto(url(page));
+    await assertFrench(lp, `${page} once the plan is submitted`, { typed: [...typed, ...plan, ...aims] });
+    await assertAccessibleIfJs(lp, `${page} once the plan is submitted`);
+  }
   await lp.goto(url('/api/me/status'));
-  await assertFrench(lp, 'the progress page', { typed: [...typed, ...aims] });
 
   // The member switches their pages to English: recorded, and shown.
   await press(lp, '.qi-member-bar__language button', (u) => u.pathname === '/api/me/status');
