@@ -125,6 +125,11 @@ test('screenshots of the main pages at desktop and phone widths', async () => {
     await shoot(v, 'sign-up-refused', '[data-qi-error-summary]');
     await v.goto(url('/api/me'));
     await shoot(v, 'member-signed-out', 'a[href="/me/new-link/"]');
+    // The same pages in French.
+    await v.goto(url('/fr/'));
+    await shoot(v, 'fr-home', 'h1');
+    await v.goto(url('/fr/groupes/inscription/'));
+    await shoot(v, 'fr-sign-up', 'form#sign-up-form');
     await visitor.context.close();
 
     const member = await signedIn(browser, working.links.lead, { context: { viewport } });
@@ -144,6 +149,14 @@ test('screenshots of the main pages at desktop and phone widths', async () => {
     await m.goto(url('/api/me/group'));
     await shoot(m, 'group', '.qi-member-list');
     await member.context.close();
+
+    // Dr. Tremblay reads French: the measures and the goal's page in French.
+    const french = await signedIn(browser, working.links.peers[0], { context: { viewport } });
+    await french.page.goto(url('/api/me/measures'));
+    await shoot(french.page, 'fr-measures', '.qi-measure');
+    await french.page.goto(url('/api/me/goals/1'));
+    await shoot(french.page, 'fr-goal', 'svg.qi-chart');
+    await french.context.close();
 
     const finished = await signedIn(browser, done.links.lead, { context: { viewport } });
     const f = finished.page;
