@@ -396,10 +396,12 @@ pub fn tasks_page(g: &Group, slot: u8, today: NaiveDate) -> String {
                 g.accepted().map(|m| Activity::ALL.iter().filter(|a| m.activities.completed_on(**a).is_some()).count()).sum();
             let formed = matches!(phase, Phase::Formed | Phase::Submitted);
             let members_hint = match ((accepted, invited), lang()) {
-                ((n, 0), Language::En) => format!("{n} members have joined."),
-                ((n, i), Language::En) => {
-                    format!("{n} members have joined; {i} invitation{} not answered yet.", if i == 1 { " is" } else { "s are" })
-                }
+                ((n, 0), Language::En) => format!("{n} {} joined.", if n == 1 { "member has" } else { "members have" }),
+                ((n, i), Language::En) => format!(
+                    "{n} {} joined; {i} invitation{} not answered yet.",
+                    if n == 1 { "member has" } else { "members have" },
+                    if i == 1 { " is" } else { "s are" }
+                ),
                 ((n, i), Language::Fr) => {
                     let joined =
                         if n == 1 { "1 membre fait partie du groupe".to_string() } else { format!("{n} membres font partie du groupe") };
