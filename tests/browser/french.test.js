@@ -84,6 +84,11 @@ test('every French page is French, accessible, and switches to its English versi
     assert.equal(await back.getAttribute('lang'), 'fr');
     assert.equal(new URL(await back.getAttribute('href'), url('/')).pathname, where, `${english} switches back to ${where}`);
   }
+  // A peer row added on the French form proposes French, like the form's own rows.
+  await page.goto(url('/fr/groupes/inscription/'));
+  assert.equal(await page.inputValue('#peer_1_language'), 'fr');
+  await page.click('button[data-qi-add="peer"]');
+  assert.equal(await page.inputValue('#peer_2_language'), 'fr', 'an added row proposes the page\'s language');
   // The check finds English where there is some: an English page fails it.
   await page.goto(url('/groups/'));
   await page.evaluate(() => document.documentElement.setAttribute('lang', 'fr'));

@@ -239,7 +239,14 @@
     $$('input, textarea', template).forEach(function (f) {
       if (f.type === 'radio' || f.type === 'checkbox') f.checked = false; else f.value = '';
     });
-    $$('select', template).forEach(function (sel) { sel.selectedIndex = 0; });
+    /* A new peer's preferred language starts as the page's, as the server's blank rows do. */
+    $$('select', template).forEach(function (sel) {
+      sel.selectedIndex = 0;
+      if (/_language$/.test(sel.name)) {
+        var lang = document.documentElement.lang;
+        $$('option', sel).forEach(function (o) { if (o.value === lang) sel.value = lang; });
+      }
+    });
     /* Keep rows up to the last one with content (a restored or autofilled form). */
     var last = 0;
     rows.forEach(function (r, i) { if (!rowIsEmpty(r)) last = i + 1; });
