@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Infrastructure checks: cfn-lint (no errors, no warnings), checkov (no failed
-# checks; every skip carries a reason), and infra/deploy --dry-run (every step
-# printed, nothing called). The template-vs-code table schema test runs with
+# checks; every skip carries a reason), the CloudFront function's redirect
+# cases in node, and infra/deploy --dry-run (every step printed, nothing
+# called). The template-vs-code table schema test runs with
 # the Rust tests (functions/tests/dynamo_schema.rs).
 set -euo pipefail
 cd "${QI_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 [ -d .venv/bin ] && export PATH="$PWD/.venv/bin:$PATH"
-for tool in cfn-lint checkov python3; do
+for tool in cfn-lint checkov python3 node; do
   command -v "$tool" >/dev/null || { echo "40-infra: missing prerequisite $tool (run scripts/install-test-deps)" >&2; exit 1; }
 done
 TEMPLATE=infra/template.yaml
@@ -48,6 +49,9 @@ if len(res["passed_checks"]) < 20:
     sys.exit("40-infra: checkov evaluated suspiciously few checks; did it parse the template?")
 print(f"checkov: {len(res['passed_checks'])} passed, {len(res['skipped_checks'])} skipped (each with a reason), 0 failed")
 EOF
+
+echo "-- the CloudFront function, in node (tests/infra/pretty-urls.test.mjs)"
+node --test tests/infra/pretty-urls.test.mjs || fail "the pretty-URL CloudFront function"
 
 echo "-- template content checks"
 python3 - "$TEMPLATE" <<'EOF'
