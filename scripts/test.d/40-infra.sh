@@ -53,6 +53,20 @@ EOF
 echo "-- the CloudFront function, in node (tests/infra/pretty-urls.test.mjs)"
 node --test tests/infra/pretty-urls.test.mjs || fail "the pretty-URL CloudFront function"
 
+echo "-- the API's headers policy keeps the API's own CSP"
+python3 - "$TEMPLATE" functions/src/http/html.rs <<'EOF'
+import re, sys
+t, code = open(sys.argv[1]).read(), open(sys.argv[2]).read()
+csp = re.search(r'pub const CSP: &str = "([^"]+)"', code).group(1)
+policy = t.split("ApiHeadersPolicy:\n", 1)[1].split("\n  # ", 1)[0]
+if csp not in policy or "Override: false" not in policy.split("StrictTransportSecurity")[0]:
+    sys.exit("40-infra: ApiHeadersPolicy must carry the API's CSP (functions/src/http/html.rs) with Override: false")
+api = t.split("- PathPattern: /api/*", 1)[1].split("- PathPattern:", 1)[0]
+if "ResponseHeadersPolicyId: !Ref ApiHeadersPolicy" not in api:
+    sys.exit("40-infra: /api/* must use ApiHeadersPolicy, not the site's")
+print("API headers policy: the API's CSP, not overridden")
+EOF
+
 echo "-- template content checks"
 python3 - "$TEMPLATE" <<'EOF'
 import re, sys
