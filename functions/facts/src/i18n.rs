@@ -42,6 +42,27 @@ impl Strings {
         self.map.keys().map(String::as_str)
     }
 
+    /// What a template's `t(key="…", name=…)` gives: the string for `key`,
+    /// each `{name}` filled from the call's other arguments (the site's and
+    /// the functions' templates both call this).
+    pub fn translate(&self, args: &HashMap<String, serde_json::Value>) -> Result<String, String> {
+        let key = args.get("key").and_then(serde_json::Value::as_str).ok_or("t needs a `key` argument, such as t(key=\"nav.home\")")?;
+        let text = self.get(key).ok_or_else(|| format!("t: there is no `{key}`"))?;
+        let values: HashMap<String, String> = args
+            .iter()
+            .filter(|(k, _)| *k != "key")
+            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+            .collect();
+        fill(text, &values).map_err(|m| format!("t(key=\"{key}\"): {m}"))
+    }
+
+    /// What `t_all(prefix="js")` gives: every string under `prefix.`, by the
+    /// rest of its key (the browser scripts' strings).
+    pub fn under(&self, prefix: &str) -> serde_json::Map<String, serde_json::Value> {
+        let prefix = format!("{prefix}.");
+        self.map.iter().filter_map(|(k, (text, _))| k.strip_prefix(&prefix).map(|rest| (rest.to_string(), text.clone().into()))).collect()
+    }
+
     /// Add every string of `other` (the functions' own strings over the site's).
     pub fn extend(&mut self, other: Strings) {
         self.map.extend(other.map);
@@ -151,6 +172,18 @@ mod tests {
         let err = Strings::parse("[nav]\nhome = 3\n").unwrap_err();
         assert_eq!(err.0, 2);
         assert!(Strings::parse("[nav\n").is_err());
+    }
+
+    #[test]
+    fn template_calls_are_answered() {
+        let s = Strings::parse("[pip]\ngoal = \"Goal {n}\"\n[js]\na = \"A\"\nb = \"B\"\n").unwrap();
+        let args = |pairs: &[(&str, serde_json::Value)]| pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        assert_eq!(s.translate(&args(&[("key", "pip.goal".into()), ("n", 2.into())])).unwrap(), "Goal 2");
+        assert!(s.translate(&args(&[("key", "pip.nope".into())])).unwrap_err().contains("no `pip.nope`"));
+        assert!(s.translate(&args(&[("key", "pip.goal".into())])).unwrap_err().contains("`n`"));
+        assert!(s.translate(&args(&[])).unwrap_err().contains("needs a `key`"));
+        let js = s.under("js");
+        assert_eq!((js.len(), js["a"].as_str(), js["b"].as_str()), (2, Some("A"), Some("B")));
     }
 
     #[test]

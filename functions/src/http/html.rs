@@ -193,27 +193,14 @@ impl Renderer {
 
 /// `t(key="nav.home", n=2)`: the string in one language, placeholders filled.
 fn translate(strings: qi_facts::i18n::Strings) -> impl tera::Function {
-    move |args: &HashMap<String, Value>| -> tera::Result<Value> {
-        let key = args.get("key").and_then(Value::as_str).ok_or("t needs a `key` argument")?;
-        let text = strings.get(key).ok_or_else(|| format!("t: there is no `{key}`"))?;
-        let fill: HashMap<String, String> = args
-            .iter()
-            .filter(|(k, _)| *k != "key")
-            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-            .collect();
-        qi_facts::i18n::fill(text, &fill).map(Value::String).map_err(Into::into)
-    }
+    move |args: &HashMap<String, Value>| -> tera::Result<Value> { strings.translate(args).map(Value::String).map_err(Into::into) }
 }
 
 /// `t_all(prefix="js")`: the browser scripts' strings.
 fn strings_under(strings: qi_facts::i18n::Strings) -> impl tera::Function {
     move |args: &HashMap<String, Value>| -> tera::Result<Value> {
-        let prefix = format!("{}.", args.get("prefix").and_then(Value::as_str).ok_or("t_all needs a `prefix` argument")?);
-        let map: serde_json::Map<String, Value> = strings
-            .keys()
-            .filter_map(|k| k.strip_prefix(&prefix).map(|rest| (rest.to_string(), json!(strings.get(k).unwrap_or("")))))
-            .collect();
-        Ok(Value::Object(map))
+        let prefix = args.get("prefix").and_then(Value::as_str).ok_or("t_all needs a `prefix` argument")?;
+        Ok(Value::Object(strings.under(prefix)))
     }
 }
 

@@ -149,36 +149,18 @@ impl Translations {
     }
 }
 
-/// `t_all(prefix="js")`: every string under `js.`, by the rest of its key
-/// (the browser scripts' strings, handed over as JSON).
-fn all_under(strings: Strings) -> impl tera::Function {
-    move |args: &HashMap<String, Value>| -> tera::Result<Value> {
-        let prefix = match args.get("prefix") {
-            Some(Value::String(p)) => format!("{p}."),
-            _ => return Err("t_all needs a `prefix` argument, such as t_all(prefix=\"js\")".into()),
-        };
-        let map: serde_json::Map<String, Value> = strings
-            .keys()
-            .filter_map(|k| k.strip_prefix(&prefix).map(|rest| (rest.to_string(), Value::String(strings.get(k).unwrap_or("").to_string()))))
-            .collect();
-        Ok(Value::Object(map))
-    }
-}
-
 /// `t(key="nav.home", n=2)`: the string in one language, placeholders filled.
 fn translator(strings: Strings, file: String) -> impl tera::Function {
     move |args: &HashMap<String, Value>| -> tera::Result<Value> {
-        let key = match args.get("key") {
-            Some(Value::String(k)) => k,
-            _ => return Err("t needs a `key` argument, such as t(key=\"nav.home\")".into()),
-        };
-        let text = strings.get(key).ok_or_else(|| format!("t: there is no `{key}` in {file}"))?;
-        let fill: HashMap<String, String> = args
-            .iter()
-            .filter(|(k, _)| *k != "key")
-            .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-            .collect();
-        qi_facts::i18n::fill(text, &fill).map(Value::String).map_err(|m| format!("t(key=\"{key}\"): {m}").into())
+        strings.translate(args).map(Value::String).map_err(|m| format!("{m} (in {file})").into())
+    }
+}
+
+/// `t_all(prefix="js")`: the browser scripts' strings.
+fn all_under(strings: Strings) -> impl tera::Function {
+    move |args: &HashMap<String, Value>| -> tera::Result<Value> {
+        let prefix = args.get("prefix").and_then(Value::as_str).ok_or("t_all needs a `prefix` argument, such as t_all(prefix=\"js\")")?;
+        Ok(Value::Object(strings.under(prefix)))
     }
 }
 
