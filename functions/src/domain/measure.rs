@@ -97,6 +97,15 @@ impl MeasureKind {
             MeasureKind::Value { .. } => "Value with a unit",
         }
     }
+    /// [`MeasureKind::label`] in `lang`.
+    pub fn label_in(&self, lang: Language) -> &'static str {
+        match (self, lang) {
+            (_, Language::En) => self.label(),
+            (MeasureKind::Proportion, Language::Fr) => "Proportion (numérateur et dénominateur)",
+            (MeasureKind::Count, Language::Fr) => "Nombre par période",
+            (MeasureKind::Value { .. }, Language::Fr) => "Valeur avec une unité",
+        }
+    }
     pub fn unit(&self) -> Option<&Unit> {
         match self {
             MeasureKind::Value { unit } => Some(unit),

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use super::access::{CodeHash, Session, MAX_SESSIONS};
 use super::audit::{Action, Actor, AuditEvent};
 use super::group::{Group, GroupMember, MemberStatus, PersonDetails, Phase, PipState, Role, SubmitBlocked, MAX_PEERS};
-use super::measure::{MeasureKind, Period};
+use super::measure::Period;
 use super::pip::PipDraft;
 use super::values::{Cpso, Cycle, Email, GroupId, Language};
 use super::{Activities, FieldError, Member};
@@ -433,7 +433,9 @@ fn data_kept(g: &Group, draft: &PipDraft) -> Vec<FieldError> {
                 if !fits {
                     let old_def = old.definition.as_ref();
                     let was = old_def.map(|d| format!(" ({}, per {})", d.kind.label().to_lowercase(), d.period.key())).unwrap_or_default();
-                    let was_fr = old_def.map(|d| format!(" ({}, {})", kind_label_fr(&d.kind), per_period_fr(d.period))).unwrap_or_default();
+                    let was_fr = old_def
+                        .map(|d| format!(" ({}, {})", d.kind.label_in(Language::Fr).to_lowercase(), per_period_fr(d.period)))
+                        .unwrap_or_default();
                     let count = points.len();
                     let recorded_fr =
                         if count == 1 { "1 donnée est enregistrée".to_string() } else { format!("{count} données sont enregistrées") };
@@ -455,16 +457,6 @@ fn data_kept(g: &Group, draft: &PipDraft) -> Vec<FieldError> {
         }
     }
     problems
-}
-
-/// A measure's kind as the French text of [`data_kept`] names it (the
-/// French of [`MeasureKind::label`], lower-cased).
-fn kind_label_fr(kind: &MeasureKind) -> &'static str {
-    match kind {
-        MeasureKind::Proportion => "proportion (numérateur et dénominateur)",
-        MeasureKind::Count => "nombre par période",
-        MeasureKind::Value { .. } => "valeur avec unité",
-    }
 }
 
 /// "per week" / "per month", in French.

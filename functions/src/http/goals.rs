@@ -18,16 +18,6 @@ use crate::domain::{long_day, requirement_met_until, GoalDraft, Group, Language}
 
 use super::lang::{current as lang, tr};
 
-/// A measure kind's name (the French beside [`MeasureKind::label`]).
-pub(crate) fn kind_label(kind: &MeasureKind, lang: Language) -> &'static str {
-    match (kind, lang) {
-        (_, Language::En) => kind.label(),
-        (MeasureKind::Proportion, Language::Fr) => "Proportion (numérateur et dénominateur)",
-        (MeasureKind::Count, Language::Fr) => "Nombre par période",
-        (MeasureKind::Value { .. }, Language::Fr) => "Valeur avec une unité",
-    }
-}
-
 /// A data source's name (the French beside [`DataSource::label`]; for
 /// `Other`, the group's own description).
 pub(crate) fn source_label(source: &DataSource, lang: Language) -> &str {

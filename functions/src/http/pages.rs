@@ -190,7 +190,7 @@ fn plan_value(d: &PipDraft) -> Value {
                             };
                             format!(
                                 "{}, {}, source\u{a0}: {source}{sampling}; {}",
-                                super::goals::kind_label(&def.kind, Language::Fr),
+                                def.kind.label_in(Language::Fr),
                                 match def.period { Period::Month => "chaque mois", Period::Week => "chaque semaine" },
                                 match def.direction {
                                     Direction::HigherIsBetter => "une valeur plus élevée est meilleure",
