@@ -5,7 +5,7 @@
 //! or CR) gets a leading `'`.
 use crate::domain::measure::{direction_key, format_number, MeasureDefinition, PeriodId};
 use crate::domain::runchart::{self, Analysis};
-use crate::domain::{requirement_met_until, Activity, CoachingRequest, Credits, Group, Invitation, Language};
+use crate::domain::{requirement_met_until, Activity, CoachingRequest, Credits, Group, Invitation, Language, MailRecord, Undeliverable};
 
 /// A cell as a spreadsheet must see it: text it would run as a formula
 /// gets a leading `'` (the csv crate does the RFC 4180 quoting).
@@ -92,9 +92,15 @@ pub fn groups_csv(groups: &[Group]) -> String {
 }
 
 /// One row per member: who, their activities' dates, their credits.
-pub fn members_csv(groups: &[Group], credits: &Credits) -> String {
+///
+/// `email_undeliverable` is `bounce` or `complaint` when SES reported that
+/// email to the member's address cannot be delivered (`undeliverable`: those
+/// records), else empty.
+pub fn members_csv(groups: &[Group], credits: &Credits, undeliverable: &[Undeliverable]) -> String {
     let mut header: Vec<String> =
-        ["group_id", "group_name", "cycle", "role", "status", "cpso", "name", "email", "language"].map(String::from).to_vec();
+        ["group_id", "group_name", "cycle", "role", "status", "cpso", "name", "email", "email_undeliverable", "language"]
+            .map(String::from)
+            .to_vec();
     header.extend(Activity::ALL.iter().map(|a| a.key().to_string()));
     header.extend(["pip_state", "submitted_on", "requirement_met_until", "credits"].map(String::from));
     let mut out = row(&header);
@@ -110,6 +116,7 @@ pub fn members_csv(groups: &[Group], credits: &Credits) -> String {
                 m.member.cpso.to_string(),
                 m.member.name.to_string(),
                 m.member.email.to_string(),
+                undeliverable_reason(undeliverable, &m.member.email),
                 m.member.language.as_str().to_string(),
             ];
             r.extend(Activity::ALL.iter().map(|a| m.activities.completed_on(*a).map(|d| d.to_string()).unwrap_or_default()));
@@ -128,6 +135,29 @@ pub fn members_csv(groups: &[Group], credits: &Credits) -> String {
             r.push(credits.for_member(&m.activities, &g.pip).total.to_string());
             out.push_str(&row(&r));
         }
+    }
+    out
+}
+
+fn undeliverable_reason(list: &[Undeliverable], email: &crate::domain::Email) -> String {
+    let k = crate::domain::address_key(email);
+    list.iter().find(|u| u.address == k).map(|u| u.reason.as_str().to_string()).unwrap_or_default()
+}
+
+/// Every queued email's delivery record (no names, addresses or text).
+pub fn outbox_csv(records: &[MailRecord]) -> String {
+    let header = ["id", "kind", "queued_at", "state", "attempts", "next_attempt_at", "last_error"].map(String::from);
+    let mut out = row(&header);
+    for r in records {
+        out.push_str(&row(&[
+            r.id.clone(),
+            r.kind.clone(),
+            r.queued_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            r.state.as_str().to_string(),
+            r.attempts.to_string(),
+            r.next_attempt_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            r.last_error.clone().unwrap_or_default(),
+        ]));
     }
     out
 }
@@ -379,11 +409,19 @@ mod tests {
         assert!(lines[0].starts_with("group_id,group_name"));
         assert!(lines[1].contains(",8,8,submitted,2028-02-29,2033-02-28,"), "{}", lines[1]);
         assert!(lines[1].contains("\"Group of 100 — \"\"north\"\" & co\""), "{}", lines[1]);
-        let csv = members_csv(std::slice::from_ref(&g), &Credits::embedded());
+        let csv = members_csv(std::slice::from_ref(&g), &Credits::embedded(), &[]);
         assert_eq!(csv.split("\r\n").count(), 4);
         assert!(csv.contains("member101@example.org"));
         assert!(csv.contains(",34\r\n"));
         assert!(csv.contains(",accepted,101,"), "{csv}");
+        assert!(csv.contains("member101@example.org,,"), "no undeliverable mark without a record: {csv}");
+        let bounced = Undeliverable {
+            address: crate::domain::address_key(&crate::domain::Email::parse("Member101@example.org").unwrap()),
+            reason: crate::domain::UndeliverableReason::Bounce,
+            at: chrono::Utc::now(),
+        };
+        let csv = members_csv(std::slice::from_ref(&g), &Credits::embedded(), &[bounced]);
+        assert!(csv.contains("member101@example.org,bounce,"), "the address's case does not matter: {csv}");
         let audit = audit_csv(std::slice::from_ref(&g));
         assert!(audit.starts_with("group_id,group_name,at,by,event\r\n"));
         assert!(audit.contains("confirmed the group"), "{audit}");

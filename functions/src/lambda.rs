@@ -3,14 +3,16 @@
 //! router speaks.
 //!
 //! Environment: `QI_TABLE_NAME` (DynamoDB table), `QI_PUBLIC_BASE_URL`
-//! (e.g. `https://qi.example.org`; personal links point there), `QI_MAIL_FROM`
-//! (a verified SES identity, e.g. `QI Groups <no-reply@qi.example.org>`),
+//! (e.g. `https://qi.example.org`; personal links point there), optional
+//! `QI_ORIGIN_SECRET` (the value CloudFront sends in `X-Qi-Origin-Verify`:
+//! a request without it did not come through CloudFront and is refused),
 //! optional `QI_COACHING_INBOX` (coaching requests are emailed there),
 //! optional `QI_CYCLE` (default: the current year), `QI_CREDITS_FILE`
 //! (default: the embedded `data/credits.toml`), optional
 //! `QI_REMINDER_AFTER_PERIODS` (the reminder job: default 2); region and
 //! credentials from the standard AWS variables. Nothing touches the network
-//! at start-up.
+//! at start-up. These functions send no email: their writes queue it, and
+//! the mailer function (`crate::mail_lambda`) sends it.
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -19,14 +21,13 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use crate::domain::{Credits, SystemClock};
 use crate::env::{credits_from, cycle_from_env, email, optional, required, ConfigError};
 use crate::http::{handle_routes, App, Config, Route};
-use crate::mail::SesMailer;
+use crate::mail::NoMailer;
 use crate::store::dynamo::{sdk_config_from_env, DynamoStore};
 
 /// Build the App from the environment, with the AWS SDK clients created once.
 pub async fn app_from_env() -> Result<App, ConfigError> {
     // Empty when the stack has no domain yet: links are then site-relative.
     let base = optional("QI_PUBLIC_BASE_URL").unwrap_or_default();
-    let from = required("QI_MAIL_FROM")?;
     let table = required("QI_TABLE_NAME")?;
     let credits = match optional("QI_CREDITS_FILE") {
         Some(p) => credits_from(std::path::Path::new(&p))?,
@@ -34,13 +35,13 @@ pub async fn app_from_env() -> Result<App, ConfigError> {
     };
     let sdk = sdk_config_from_env().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), table);
-    let mailer = SesMailer::new(aws_sdk_sesv2::Client::new(&sdk), from);
     let mut config = Config::new(&base, cycle_from_env()?);
     crate::env::timing_from_env(&mut config)?;
     config.coaching_inbox = optional("QI_COACHING_INBOX").map(|a| email("QI_COACHING_INBOX", &a)).transpose()?;
     Ok(App {
         store: Arc::new(store),
-        mailer: Arc::new(mailer),
+        // Emails are queued by the writes, and sent by the mailer function.
+        mailer: Arc::new(NoMailer),
         config,
         credits,
         clock: Arc::new(SystemClock),
@@ -87,9 +88,32 @@ pub fn to_lambda(resp: http::Response<Bytes>) -> Response<Body> {
     Response::from_parts(parts, body)
 }
 
-/// Handle one Lambda request with `routes`.
-pub async fn serve(app: &App, req: Request, routes: &[Route]) -> Response<Body> {
-    to_lambda(handle_routes(app, from_lambda(req), routes).await)
+/// The header CloudFront adds to every request it sends the API.
+pub const ORIGIN_HEADER: &str = "x-qi-origin-verify";
+
+/// Whether `req` came through CloudFront: it carries `secret` in
+/// [`ORIGIN_HEADER`] (compared in constant time). Without a secret
+/// configured, every request passes.
+pub fn via_origin(req: &http::Request<Bytes>, secret: Option<&str>) -> bool {
+    use subtle::ConstantTimeEq;
+    let Some(secret) = secret else { return true };
+    req.headers().get(ORIGIN_HEADER).is_some_and(|v| bool::from(v.as_bytes().ct_eq(secret.as_bytes())))
+}
+
+/// Handle one Lambda request with `routes`; a request that did not come
+/// through CloudFront (`origin_secret`) is refused with 403 before routing.
+pub async fn serve(app: &App, req: Request, routes: &[Route], origin_secret: Option<&str>) -> Response<Body> {
+    let req = from_lambda(req);
+    if !via_origin(&req, origin_secret) {
+        tracing::warn!(outcome = "not_via_cloudfront", status = 403, "request refused");
+        let mut answer = http::Response::new(Bytes::from_static(
+            br#"{"error":"forbidden","message":"Use the site's address.","language":"en","fields":[]}"#,
+        ));
+        *answer.status_mut() = http::StatusCode::FORBIDDEN;
+        answer.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        return to_lambda(answer);
+    }
+    to_lambda(handle_routes(app, req, routes).await)
 }
 
 /// The whole life of a function: logging, the App from the environment, the
@@ -100,9 +124,10 @@ pub async fn run(routes: &'static [Route]) -> Result<(), lambda_http::Error> {
         tracing::error!(problem = %e, "configuration");
         lambda_http::Error::from(e)
     })?);
+    let secret: Arc<Option<String>> = Arc::new(optional("QI_ORIGIN_SECRET"));
     lambda_http::run(lambda_http::service_fn(move |req: Request| {
-        let app = app.clone();
-        async move { Ok::<_, std::convert::Infallible>(serve(&app, req, routes).await) }
+        let (app, secret) = (app.clone(), secret.clone());
+        async move { Ok::<_, std::convert::Infallible>(serve(&app, req, routes, secret.as_deref()).await) }
     }))
     .await
 }
@@ -140,7 +165,6 @@ pub async fn run_reminders() -> Result<(), lambda_http::Error> {
                 "due": report.due,
                 "sent": report.sent,
                 "skipped": report.skipped,
-                "mail_failed": report.mail_failed,
             }))
         }
     }))
@@ -150,6 +174,22 @@ pub async fn run_reminders() -> Result<(), lambda_http::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_requests_through_cloudfront_pass() {
+        let req = |h: Option<&str>| {
+            let mut b = http::Request::builder().uri("/api/status");
+            if let Some(v) = h {
+                b = b.header(ORIGIN_HEADER, v);
+            }
+            b.body(Bytes::new()).unwrap()
+        };
+        assert!(via_origin(&req(None), None), "no secret configured: everything passes");
+        assert!(via_origin(&req(Some("s3cret")), Some("s3cret")));
+        assert!(!via_origin(&req(None), Some("s3cret")));
+        assert!(!via_origin(&req(Some("s3cre")), Some("s3cret")));
+        assert!(!via_origin(&req(Some("s3cret!")), Some("s3cret")));
+    }
 
     #[test]
     fn conversions_keep_query_body_and_headers() {

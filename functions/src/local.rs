@@ -1,5 +1,7 @@
 //! The local dev API (`qi serve`): SQLite store and outbox under a data
-//! directory, a starter invitation list, personal links printed on stdout.
+//! directory, a starter invitation list, personal links printed on stdout,
+//! and the background task that delivers the store's queued emails
+//! ([`spawn_drainer`]), as the mailer function does in AWS.
 use std::path::Path;
 use std::sync::Arc;
 
@@ -26,6 +28,34 @@ impl Mailer for PrintingMailer {
         }
         Ok(())
     }
+}
+
+/// Deliver `app`'s queued emails in the background: after each
+/// [`Notify::notify_one`](tokio::sync::Notify::notify_one) (the dev server
+/// notifies after every API request), and whenever a retry falls due.
+/// Returns the handle to notify.
+pub fn spawn_drainer(app: Arc<App>) -> Arc<tokio::sync::Notify> {
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let notified = wake.clone();
+    tokio::spawn(async move {
+        loop {
+            let d = app.deliverer();
+            if let Err(e) = d.drain().await {
+                tracing::warn!(cause = e.kind(), "delivering queued emails");
+            }
+            // Sleep until woken, or until the next retry is due (checked at
+            // least every 30 s, e.g. after `qi admin` queued something).
+            let wait = match d.next_due().await {
+                Ok(Some(at)) => (at - app.clock.now()).to_std().unwrap_or_default().min(std::time::Duration::from_secs(30)),
+                _ => std::time::Duration::from_secs(30),
+            };
+            tokio::select! {
+                _ = notified.notified() => {}
+                _ = tokio::time::sleep(wait.max(std::time::Duration::from_millis(50))) => {}
+            }
+        }
+    });
+    wake
 }
 
 /// CPD credit rates: `functions/data/credits.toml` under the working directory

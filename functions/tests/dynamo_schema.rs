@@ -52,6 +52,8 @@ fn template_table_matches_the_code() {
 
 fn assert_table_matches(p: &Value) {
     let p = p.clone();
+    let view = p.get("StreamSpecification").and_then(|s| s.get("StreamViewType")).and_then(Value::as_str);
+    assert_eq!(view, Some(qi_functions::store::schema::STREAM_VIEW_TYPE), "the table's stream (the mailer's input)");
     assert_eq!(key_schema(p.get("KeySchema").expect("KeySchema")), code_key(TABLE.key), "table KeySchema");
 
     let defs: BTreeSet<(String, String)> = p
@@ -118,6 +120,7 @@ fn a_drifted_template_is_detected() {
         ("PITR", Box::new(|p| p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] = Value::Bool(false))),
         ("time to live attribute", Box::new(|p| p["TimeToLiveSpecification"]["AttributeName"] = Value::String("expires".into()))),
         ("time to live", Box::new(|p| p["TimeToLiveSpecification"]["Enabled"] = Value::Bool(false))),
+        ("stream view", Box::new(|p| p["StreamSpecification"]["StreamViewType"] = Value::String("NEW_IMAGE".into()))),
     ];
     for (what, drift) in drifts {
         let mut p = original.clone();
@@ -147,15 +150,22 @@ fn function_policies_name_the_table() {
                     other => panic!("{name:?}: Action {other:?}"),
                 };
                 assert!(actions.iter().all(|a| !a.contains('*')), "{name:?}: wildcard action {actions:?}");
-                if actions.iter().any(|a| a.starts_with("dynamodb:")) {
-                    let res = format!("{:?}", st["Resource"]);
+                // The stream's actions (the mailer's event source mapping)
+                // have no keys to condition: they must name the stream.
+                const STREAM: [&str; 4] =
+                    ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"];
+                let res = format!("{:?}", st["Resource"]);
+                if actions.iter().any(|a| STREAM.contains(a)) {
+                    assert!(actions.iter().all(|a| STREAM.contains(a)), "{name:?}: stream and table actions in one statement");
+                    assert!(res.contains("/stream/"), "{name:?}: stream actions on {res}");
+                } else if actions.iter().any(|a| a.starts_with("dynamodb:")) {
                     assert!(res.contains("Table.Arn") || res.contains("Table"), "{name:?}: table actions on {res}");
                     assert!(st.get("Condition").is_some(), "{name:?}: table actions without a LeadingKeys condition");
                 }
             }
         }
     }
-    assert_eq!(functions, 6, "signup, activities, pip, status, coaching, reminders");
+    assert_eq!(functions, 8, "signup, activities, pip, status, coaching, reminders, mailer, mail-events");
 }
 
 /// The HTTP API in the template sends each (method, path) to the function

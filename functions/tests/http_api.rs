@@ -611,7 +611,11 @@ impl Store for Throttled {
     async fn set_reminders(&self, _: &qi_functions::store::ReminderSetting) -> StoreResult<()> {
         Err(StoreError::Throttled)
     }
-    async fn add_coaching_request(&self, _: &qi_functions::domain::CoachingRequest) -> StoreResult<()> {
+    async fn add_coaching_request(
+        &self,
+        _: &qi_functions::domain::CoachingRequest,
+        _: Option<&qi_functions::domain::QueuedMail>,
+    ) -> StoreResult<()> {
         Err(StoreError::Throttled)
     }
     async fn list_coaching_requests(&self) -> StoreResult<Vec<qi_functions::domain::CoachingRequest>> {
@@ -619,6 +623,30 @@ impl Store for Throttled {
     }
     async fn list_groups(&self) -> StoreResult<Vec<qi_functions::domain::Group>> {
         self.0.list_groups().await
+    }
+    async fn claim_mail(
+        &self,
+        _: &str,
+        _: &str,
+        _: chrono::DateTime<chrono::Utc>,
+        _: chrono::DateTime<chrono::Utc>,
+    ) -> StoreResult<qi_functions::domain::Claim> {
+        Err(StoreError::Throttled)
+    }
+    async fn settle_mail(&self, _: &str, _: &str, _: &qi_functions::domain::Settle, _: chrono::DateTime<chrono::Utc>) -> StoreResult<bool> {
+        Err(StoreError::Throttled)
+    }
+    async fn requeue_mail(&self, _: &str, _: &str, _: chrono::DateTime<chrono::Utc>) -> StoreResult<bool> {
+        Err(StoreError::Throttled)
+    }
+    async fn list_mail(&self, now: chrono::DateTime<chrono::Utc>) -> StoreResult<Vec<qi_functions::domain::MailRecord>> {
+        self.0.list_mail(now).await
+    }
+    async fn mark_undeliverable(&self, _: &qi_functions::domain::Undeliverable) -> StoreResult<()> {
+        Err(StoreError::Throttled)
+    }
+    async fn undeliverable(&self, _: &[qi_functions::domain::Email]) -> StoreResult<Vec<qi_functions::domain::Undeliverable>> {
+        Err(StoreError::Throttled)
     }
 }
 
@@ -861,4 +889,40 @@ async fn no_javascript_pages_show_the_saved_state_and_keep_it() {
     assert!(html.contains("Protect lunch breaks"));
     let html = html_get("/api/me/activities", peer).await.unwrap().text().await.unwrap();
     assert!(html.contains("You have completed 4 of 4 activities.") && !main_of(&html).contains("action=\"/api/me/activities\""));
+}
+
+/// SES reported a peer's address as bouncing: the lead and that peer see
+/// "we could not deliver email to …" on the group page, the other peer does
+/// not, and no email is sent to the address any more.
+#[tokio::test]
+async fn an_undeliverable_address_is_shown_to_the_lead_and_the_member() {
+    use qi_functions::domain::{address_key, Email, Undeliverable, UndeliverableReason};
+    let s = Server::start().await;
+    let (_, members) = formed(&s, "100", &["101", "102"]).await;
+    let bounced = Email::parse("peer101@example.org").unwrap();
+    let u = Undeliverable { address: address_key(&bounced), reason: UndeliverableReason::Bounce, at: now() };
+    s.app.store.mark_undeliverable(&u).await.unwrap();
+    let page = |token: String| {
+        let url = s.url("/api/me/group");
+        async move { client().get(url).bearer_auth(token).header("accept", "text/html").send().await.unwrap().text().await.unwrap() }
+    };
+    let lead = page(members[0].token.clone()).await;
+    assert!(lead.contains("We could not deliver email to peer101@example.org. Check the address with them"), "{lead}");
+    assert!(!lead.contains("deliver email to peer102"), "only the bouncing address");
+    let me = page(members[1].token.clone()).await;
+    // The harness's peers read French.
+    assert!(me.contains("Nous n’avons pas pu livrer de courriel à peer101@example.org. Demandez à l’équipe du programme"), "{me}");
+    let other = page(members[2].token.clone()).await;
+    assert!(!other.contains("pas pu livrer"), "another peer is not told about someone else's address");
+    // The next email to that address is not sent (it is suppressed); others are.
+    let before = mails(&s).len();
+    let r = client().post(s.url("/api/me/peers/1/remove")).bearer_auth(&members[0].token).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(mails(&s).len(), before, "no email to the bouncing address");
+    let records = s.app.store.list_mail(now()).await.unwrap();
+    let suppressed = records.iter().filter(|r| r.state == qi_functions::domain::MailState::Suppressed).count();
+    assert_eq!(suppressed, 1, "{records:?}");
+    let r = client().post(s.url("/api/me/leave")).bearer_auth(&members[2].token).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(mails(&s).len(), before + 1, "the lead is told that the other peer left");
 }

@@ -29,6 +29,7 @@ async fn staff_reissue_correct_remove_and_dissolve() {
 
     // Reissue: a new link to the address on file; the old code and every session end.
     access::reissue_link(app, group(&s, &gid).await, 1).await.unwrap();
+    app.deliverer().drain().await.unwrap(); // what the change queued, delivered
     let link = link_to(&s, "peer101@example.org").unwrap();
     assert_ne!(code_of(&link), members[1].code);
     assert_eq!(client().get(s.url("/api/me")).bearer_auth(&members[1].token).send().await.unwrap().status(), 401);
@@ -41,21 +42,25 @@ async fn staff_reissue_correct_remove_and_dissolve() {
     assert!(membership::correct_email_as_staff(app, group(&s, &gid).await, 1, taken).await.is_err());
     let fixed = Email::parse("dr.101@clinic.example").unwrap();
     membership::correct_email_as_staff(app, group(&s, &gid).await, 1, fixed).await.unwrap();
-    // The old address may have reached someone else: its link and sessions end,
-    // and a new link goes to the corrected address.
+    app.deliverer().drain().await.unwrap(); // what the change queued, delivered
+                                            // The old address may have reached someone else: its link and sessions end,
+                                            // and a new link goes to the corrected address.
     let r = client().post(s.url("/api/access")).json(&serde_json::json!({ "code": code_of(&link) })).send().await.unwrap();
     assert_eq!(r.status(), 401);
     assert_eq!(client().get(s.url("/api/me")).bearer_auth(&reissued).send().await.unwrap().status(), 401);
     sign_in(&s, &code_of(&link_to(&s, "dr.101@clinic.example").unwrap())).await;
     access::reissue_link(app, group(&s, &gid).await, 1).await.unwrap();
+    app.deliverer().drain().await.unwrap(); // what the change queued, delivered
 
     // Remove a peer: their lock is released, they are told.
     membership::remove_as_staff(app, group(&s, &gid).await, 2).await.unwrap();
+    app.deliverer().drain().await.unwrap(); // what the change queued, delivered
     assert_eq!(s.app.store.group_of(&Cpso::parse("102").unwrap()).await.unwrap(), None);
     assert!(mails(&s).iter().any(|m| m.to.contains("peer102@example.org") && m.link.is_none()));
 
     // Dissolve: every lock released, check-offs closed.
     membership::dissolve_as_staff(app, group(&s, &gid).await).await.unwrap();
+    app.deliverer().drain().await.unwrap(); // what the change queued, delivered
     for c in ["100", "101"] {
         assert_eq!(s.app.store.group_of(&Cpso::parse(c).unwrap()).await.unwrap(), None);
     }
@@ -127,7 +132,8 @@ async fn reminders_once_a_period_with_a_neutral_opt_out() {
     // The run: one email, to peer 101 only, in their language (French, as
     // the harness's peers), with the goal's link and an opt-out link.
     let r = reminders::run(app, &settings, false).await.unwrap();
-    assert_eq!((r.due, r.sent, r.skipped, r.mail_failed, r.store_failed), (1, 1, 0, 0, 0), "{r:?}");
+    app.deliverer().drain().await.unwrap(); // what the change queued, delivered
+    assert_eq!((r.due, r.sent, r.skipped, r.store_failed), (1, 1, 0, 0), "{r:?}");
     let sent = reminder_mails(&s, "peer101@example.org");
     assert_eq!(sent.len(), 1, "{:?}", mails(&s).iter().map(|m| (&m.to, &m.subject)).collect::<Vec<_>>());
     assert!(reminder_mails(&s, "peer102@example.org").is_empty() && reminder_mails(&s, &on_file("100")).is_empty());
@@ -141,6 +147,7 @@ async fn reminders_once_a_period_with_a_neutral_opt_out() {
     assert!(eml.contains(&opt_out));
     // At most once a period: the next run (or a retry) sends nothing more.
     let r = reminders::run(app, &settings, false).await.unwrap();
+    app.deliverer().drain().await.unwrap(); // what the change queued, delivered
     assert_eq!((r.due, r.sent), (0, 0), "{r:?}");
     assert_eq!(reminder_mails(&s, "peer101@example.org").len(), 1);
 
@@ -199,6 +206,7 @@ async fn reminders_once_a_period_with_a_neutral_opt_out() {
     assert_eq!(r.json::<Value>().await.unwrap()["reminders"], "on");
     assert!(!group(&s, &gid).await.member(1).unwrap().reminders.off);
     let r = reminders::run(&july, &settings, false).await.unwrap();
+    july.deliverer().drain().await.unwrap(); // what the change queued, delivered
     assert_eq!((r.due, r.sent), (1, 1), "July: peer 101 again (peer 102 has missed only June): {r:?}");
     let r = client().post(s.url("/api/me/reminders")).bearer_auth(&members[1].token).form(&[("reminders", "off")]).send().await.unwrap();
     assert_eq!(r.status(), 303);

@@ -16,8 +16,13 @@
 //! - `qi admin members reissue|email|remove --group ID --cpso N` and
 //!   `qi admin groups dissolve --group ID` — staff's corrections, each one
 //!   atomic write recorded in the group's audit trail (as "Program staff").
-//!   Emails go through the local outbox (`DIR/outbox/`) with the embedded
-//!   store, through Amazon SES (`QI_MAIL_FROM`) with DynamoDB.
+//!   Their emails are queued in the same write (the transactional outbox):
+//!   with the embedded store they are then delivered at once to the local
+//!   outbox (`DIR/outbox/`); with DynamoDB the mailer function sends them.
+//! - `qi admin outbox list` — every queued email's delivery record (id,
+//!   kind, state, attempts, last error; no names, addresses or text).
+//! - `qi admin outbox retry ID` — queue a dead email again (after fixing
+//!   what stopped it, e.g. leaving the SES sandbox).
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -90,6 +95,23 @@ pub enum Command {
     Reminders {
         #[command(subcommand)]
         command: RemindersCommand,
+    },
+    /// The queued emails (the transactional outbox).
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum OutboxCommand {
+    /// Every queued email's record as CSV: id, kind, queued_at, state,
+    /// attempts, next_attempt_at, last_error (never a name, address or text).
+    List,
+    /// Queue a dead email again, under a new id (due at once).
+    Retry {
+        /// The dead email's id (from `qi admin outbox list` or the dead-letter queue).
+        id: String,
     },
 }
 
@@ -254,8 +276,10 @@ mod real {
         }
     }
 
-    /// How staff's emails are sent: the local outbox with the embedded store,
-    /// SES with DynamoDB.
+    /// Who delivers the emails staff's changes queue: with the embedded
+    /// store, this command, to the local outbox ([`deliver_queued`]); with
+    /// DynamoDB the mailer function (fed by the table's stream), so this
+    /// command sends nothing itself.
     async fn mailer(args: &Args) -> anyhow::Result<Arc<dyn Mailer>> {
         match args.store {
             StoreKind::Sqlite => {
@@ -264,15 +288,20 @@ mod real {
                     .with_context(|| format!("opening the outbox {}", dir.display()))?;
                 Ok(Arc::new(m))
             }
-            #[cfg(feature = "dynamodb")]
-            StoreKind::Dynamodb => {
-                let from = qi_functions::env::required("QI_MAIL_FROM").map_err(|e| anyhow!("{e} (the sender of staff's emails)"))?;
-                let sdk = qi_functions::store::dynamo::sdk_config_from_env().await;
-                Ok(Arc::new(qi_functions::mail::SesMailer::new(qi_functions::aws_sdk_sesv2::Client::new(&sdk), from)))
-            }
-            #[cfg(not(feature = "dynamodb"))]
-            StoreKind::Dynamodb => bail!(NO_DYNAMODB),
+            StoreKind::Dynamodb => Ok(Arc::new(NoMailer)),
         }
+    }
+
+    /// Deliver what a staff change queued (embedded store only; see [`mailer`]).
+    async fn deliver_queued(app: &App, args: &Args) -> anyhow::Result<()> {
+        if args.store == StoreKind::Sqlite {
+            let done = app.deliverer().drain().await.context("delivering the queued emails")?;
+            let sent = done.iter().filter(|(_, a)| *a == qi_functions::mail::deliver::Attempt::Sent).count();
+            println!("{sent} email(s) written to {}", args.data_dir.join("outbox").display());
+        } else {
+            println!("the emails are queued in the table; the mailer function sends them");
+        }
+        Ok(())
     }
 
     async fn staff_app(args: &Args, site_url: Option<&str>) -> anyhow::Result<App> {
@@ -319,6 +348,7 @@ mod real {
                         println!("member removed (recorded in the group's history) and emailed");
                     }
                 }
+                deliver_queued(&app, &args).await?;
             }
             Command::Reminders { command: RemindersCommand::Run { dry_run, after_periods, site_url } } => {
                 let settings = match after_periods {
@@ -347,9 +377,10 @@ mod real {
                     }
                 } else {
                     println!(
-                        "reminders: {} sent; {} skipped (reminded already this period, or turned off, since the groups were read); {} recorded but not sent (mail failed); {} not recorded (store failed)",
-                        r.sent, r.skipped, r.mail_failed, r.store_failed
+                        "reminders: {} recorded and queued for sending; {} skipped (reminded already this period, or turned off, since the groups were read); {} not recorded (store failed)",
+                        r.sent, r.skipped, r.store_failed
                     );
+                    deliver_queued(&app, &args).await?;
                     if r.store_failed > 0 {
                         bail!("{} reminder(s) could not be recorded: run again (nobody is reminded twice)", r.store_failed);
                     }
@@ -360,6 +391,24 @@ mod real {
                 let (g, _) = member_of(&app, group, None).await?;
                 membership::dissolve_as_staff(&app, g).await.map_err(|e| anyhow!("not dissolved: {e}"))?;
                 println!("group dissolved (recorded in its history); its members were emailed");
+                deliver_queued(&app, &args).await?;
+            }
+            Command::Outbox { command: OutboxCommand::List } => {
+                let app = staff_app(&args, None).await?;
+                let records = app.store.list_mail(app.clock.now()).await?;
+                std::io::stdout().write_all(export::outbox_csv(&records).as_bytes())?;
+            }
+            Command::Outbox { command: OutboxCommand::Retry { id } } => {
+                let app = staff_app(&args, None).await?;
+                if !qi_functions::domain::QueuedMail::valid_id(id) {
+                    bail!("{id}: not an email id (32 lowercase hex digits, as `qi admin outbox list` shows)");
+                }
+                let new_id = qi_functions::domain::random_hex(app.random.as_ref(), 16)?;
+                if !app.store.requeue_mail(id, &new_id, app.clock.now()).await? {
+                    bail!("{id}: no dead email with this id (only a dead email can be queued again; see `qi admin outbox list`)");
+                }
+                println!("queued again as {new_id}");
+                deliver_queued(&app, &args).await?;
             }
             Command::Invitations { command: InvitationsCommand::Import { file, cycle: c, dry_run } } => {
                 let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
@@ -392,7 +441,14 @@ mod real {
                 let groups = store.list_groups().await?;
                 let csv = match what {
                     ExportWhat::Groups => export::groups_csv(&groups),
-                    ExportWhat::Members => export::members_csv(&groups, &Credits::embedded()),
+                    ExportWhat::Members => {
+                        let emails: Vec<Email> = groups.iter().flat_map(|g| g.members.iter().map(|m| m.member.email.clone())).collect();
+                        let mut undeliverable = Vec::new();
+                        for chunk in emails.chunks(25) {
+                            undeliverable.extend(store.undeliverable(chunk).await?);
+                        }
+                        export::members_csv(&groups, &Credits::embedded(), &undeliverable)
+                    }
                     ExportWhat::Audit => export::audit_csv(&groups),
                     ExportWhat::Measures => export::measures_csv(&groups),
                     ExportWhat::MeasuresSummary => export::measures_summary_csv(&groups),

@@ -98,14 +98,38 @@ impl<S: Store> Store for Timed<S> {
     async fn set_reminders(&self, r: &qi_functions::store::ReminderSetting) -> StoreResult<()> {
         timed!(self, self.inner.set_reminders(r))
     }
-    async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
-        timed!(self, self.inner.add_coaching_request(req))
+    async fn add_coaching_request(&self, req: &CoachingRequest, mail: Option<&qi_functions::domain::QueuedMail>) -> StoreResult<()> {
+        timed!(self, self.inner.add_coaching_request(req, mail))
     }
     async fn list_coaching_requests(&self) -> StoreResult<Vec<CoachingRequest>> {
         timed!(self, self.inner.list_coaching_requests())
     }
     async fn list_groups(&self) -> StoreResult<Vec<Group>> {
         timed!(self, self.inner.list_groups())
+    }
+    async fn claim_mail(
+        &self,
+        id: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<qi_functions::domain::Claim> {
+        timed!(self, self.inner.claim_mail(id, holder, now, until))
+    }
+    async fn settle_mail(&self, id: &str, holder: &str, settle: &qi_functions::domain::Settle, now: DateTime<Utc>) -> StoreResult<bool> {
+        timed!(self, self.inner.settle_mail(id, holder, settle, now))
+    }
+    async fn requeue_mail(&self, id: &str, new_id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        timed!(self, self.inner.requeue_mail(id, new_id, now))
+    }
+    async fn list_mail(&self, now: DateTime<Utc>) -> StoreResult<Vec<qi_functions::domain::MailRecord>> {
+        timed!(self, self.inner.list_mail(now))
+    }
+    async fn mark_undeliverable(&self, u: &qi_functions::domain::Undeliverable) -> StoreResult<()> {
+        timed!(self, self.inner.mark_undeliverable(u))
+    }
+    async fn undeliverable(&self, emails: &[qi_functions::domain::Email]) -> StoreResult<Vec<qi_functions::domain::Undeliverable>> {
+        timed!(self, self.inner.undeliverable(emails))
     }
 }
 

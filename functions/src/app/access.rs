@@ -1,7 +1,7 @@
 //! Who is calling. An emailed access code is exchanged, by a POST, for a
 //! session; the session token (in a cookie, or a bearer token for API
 //! clients) identifies one member of one group until it ends.
-use super::{change, mail_limit, ActionError, App, Failure, NEW_LINKS_PER_MEMBER_PER_DAY};
+use super::{change, change_mailing, mail_limit, ActionError, App, Failure, NEW_LINKS_PER_MEMBER_PER_DAY};
 use crate::domain::membership::new_link;
 use crate::domain::{AccessCode, Actor, CodeHash, Cpso, Effect, Email, Group, GroupMember, Language, Limit, Session, SessionToken, Write};
 use crate::mail::messages::{self, Recipient};
@@ -151,23 +151,24 @@ pub async fn request_new_link(app: &App, cpso: &Cpso, email: &Email) -> Result<(
     let slot = m.slot;
     let code = AccessCode::generate(&group.id, slot as usize, app.random.as_ref())?;
     let today = app.clock.today();
-    let result = change(app, group, None, |g| {
-        let m = g.member(slot).ok_or(ActionError::Gone)?;
-        let fx = new_link(g, slot, code.hash(), m.actor(), app.clock.now())?;
-        let limits = vec![
-            Limit { key: format!("links:{}:{}", g.id, slot), day: today, max: NEW_LINKS_PER_MEMBER_PER_DAY },
-            mail_limit(&m.member.email, today),
-        ];
-        Ok((fx, limits))
-    })
+    let result = change_mailing(
+        app,
+        group,
+        None,
+        |g| {
+            let m = g.member(slot).ok_or(ActionError::Gone)?;
+            let fx = new_link(g, slot, code.hash(), m.actor(), app.clock.now())?;
+            let limits = vec![
+                Limit { key: format!("links:{}:{}", g.id, slot), day: today, max: NEW_LINKS_PER_MEMBER_PER_DAY },
+                mail_limit(&m.member.email, today),
+            ];
+            Ok((fx, limits))
+        },
+        &|_, after| new_link_mail(app, after, slot, &code),
+    )
     .await;
     match result {
-        Ok((_, after)) => {
-            if let Some(m) = after.member(slot) {
-                app.send(&messages::new_link(&recipient(m), &personal_link(app, &code)), "new_link").await;
-            }
-            Ok(())
-        }
+        Ok(_) => Ok(()),
         Err(ActionError::Failed(f)) => Err(f),
         Err(e) => {
             tracing::info!(outcome = %e, "new link not sent");
@@ -180,9 +181,14 @@ pub async fn request_new_link(app: &App, cpso: &Cpso, email: &Email) -> Result<(
 /// [`request_new_link`] without the daily limit, recorded as staff's.
 pub async fn reissue_link(app: &App, group: Group, slot: u8) -> Result<(), ActionError> {
     let code = AccessCode::generate(&group.id, slot as usize, app.random.as_ref()).map_err(Failure::from)?;
-    let (_, after) = change(app, group, None, |g| Ok((new_link(g, slot, code.hash(), Actor::Staff, app.clock.now())?, vec![]))).await?;
-    if let Some(m) = after.member(slot) {
-        app.send(&messages::new_link(&recipient(m), &personal_link(app, &code)), "new_link").await;
-    }
+    change_mailing(app, group, None, |g| Ok((new_link(g, slot, code.hash(), Actor::Staff, app.clock.now())?, vec![])), &|_, after| {
+        new_link_mail(app, after, slot, &code)
+    })
+    .await?;
     Ok(())
+}
+
+/// The email carrying member `slot`'s new link.
+fn new_link_mail(app: &App, after: &Group, slot: u8, code: &AccessCode) -> Vec<(crate::mail::OutgoingMail, &'static str)> {
+    after.member(slot).map(|m| (messages::new_link(&recipient(m), &personal_link(app, code)), "new_link")).into_iter().collect()
 }

@@ -4,14 +4,14 @@ use super::{App, Failure};
 use crate::domain::{CoachingMessage, CoachingRequest, CoachingTopic, PersonName};
 use crate::mail::OutgoingMail;
 
-/// Record the caller's question, then email it to the coaches' inbox if one
-/// is configured (staff also see every request in `qi admin export`, so a
-/// failed email is logged by kind only).
+/// Record the caller's question and, in the same write, queue its copy to
+/// the coaches' inbox if one is configured (staff also see every request in
+/// `qi admin export`).
 pub async fn ask(app: &App, caller: &Caller, topic: CoachingTopic, message: CoachingMessage) -> Result<CoachingRequest, Failure> {
     let group = &caller.group;
     let m = &caller.member().member;
     let r = CoachingRequest::new(group.id.clone(), m.cpso.clone(), topic, message, app.clock.now(), app.random.as_ref())?;
-    app.store.add_coaching_request(&r).await?;
+    let mut queued = None;
     if let (Some(inbox), Ok(to_name)) = (&app.config.coaching_inbox, PersonName::parse("QI Coaches")) {
         let mail = OutgoingMail {
             to_name,
@@ -32,9 +32,8 @@ pub async fn ask(app: &App, caller: &Caller, topic: CoachingTopic, message: Coac
             link: None,
             role: None,
         };
-        if let Err(e) = app.mailer.send(&mail).await {
-            tracing::warn!(kind = e.kind.as_str(), "coaching notification email not sent");
-        }
+        queued = app.queue(vec![(mail, "coaching")])?.pop();
     }
+    app.store.add_coaching_request(&r, queued.as_ref()).await?;
     Ok(r)
 }

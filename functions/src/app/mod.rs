@@ -11,11 +11,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
-use sha2::{Digest, Sha256};
 
 use crate::domain::{
-    random_hex, Activity, Clock, Cpso, Credits, Cycle, Effect, Email, Group, Limit, OsRandom, Random, RandomUnavailable, Refusal,
-    SystemClock, Write,
+    random_hex, Activity, Clock, Cpso, Credits, Cycle, Effect, Email, Group, Limit, OsRandom, QueuedMail, Random, RandomUnavailable,
+    Refusal, SystemClock, Write,
 };
 use crate::mail::{Mailer, OutgoingMail};
 use crate::store::{ConflictKind, Store, StoreError};
@@ -130,11 +129,20 @@ impl App {
         Ok(random_hex(self.random.as_ref(), 16)?)
     }
 
-    /// Send `mail`; a failure is logged by kind only (the state change it
-    /// reports has happened; the person can ask for a new link).
-    pub(crate) async fn send(&self, mail: &OutgoingMail, what: &'static str) {
-        if let Err(e) = self.mailer.send(mail).await {
-            tracing::warn!(kind = e.kind.as_str(), mail = what, "email not sent");
+    /// `mails` as queued mail, to go in the write that causes them.
+    pub(crate) fn queue(&self, mails: Vec<(OutgoingMail, &'static str)>) -> Result<Vec<QueuedMail>, Failure> {
+        let now = self.clock.now();
+        Ok(mails.into_iter().map(|(m, kind)| QueuedMail::new(m, kind, now, self.random.as_ref())).collect::<Result<_, _>>()?)
+    }
+
+    /// The deliverer of this App's outbox (its store, mailer, clock).
+    pub fn deliverer(&self) -> crate::mail::deliver::Deliverer<'_> {
+        crate::mail::deliver::Deliverer {
+            store: self.store.as_ref(),
+            mailer: self.mailer.as_ref(),
+            clock: self.clock.as_ref(),
+            random: self.random.as_ref(),
+            retries: crate::mail::deliver::Retries::default(),
         }
     }
 }
@@ -142,8 +150,7 @@ impl App {
 /// The per-day limit on emails to `to` (the key holds a hash, not the address).
 pub(crate) fn mail_limit(to: &Email, day: NaiveDate) -> Limit {
     // Case aside, one mailbox: one counter.
-    let h = Sha256::digest(to.as_str().to_ascii_lowercase().as_bytes());
-    Limit { key: format!("mail:{}", hex::encode(&h[..16])), day, max: EMAILS_PER_ADDRESS_PER_DAY }
+    Limit { key: format!("mail:{}", crate::domain::address_key(to)), day, max: EMAILS_PER_ADDRESS_PER_DAY }
 }
 
 /// Why a change to a group was not made (nothing was written).
@@ -192,16 +199,35 @@ impl From<StoreError> for ActionError {
 /// How many times a change is recomputed when the group changed under it.
 const ATTEMPTS: usize = 4;
 
-/// One change to a group: `compute` turns the group as it stands into
-/// effects (plus any limits), and the store applies them conditioned on the
-/// version read and on `session` (the acting member's, if any). When another
-/// change got in first, the group is read again and `compute` runs again.
-/// Returns the group as read and as it is after the change.
+/// The emails a change causes, from the group before and after it.
+pub(crate) type Mails<'a> = &'a (dyn Fn(&Group, &Group) -> Vec<(OutgoingMail, &'static str)> + Sync);
+
+/// One change to a group that emails nobody (see [`change_mailing`]).
 pub(crate) async fn change<F>(
+    app: &App,
+    group: Group,
+    session: Option<(u8, crate::domain::CodeHash)>,
+    compute: F,
+) -> Result<(Group, Group), ActionError>
+where
+    F: Fn(&Group) -> Result<(Vec<Effect>, Vec<Limit>), ActionError>,
+{
+    change_mailing(app, group, session, compute, &|_, _| Vec::new()).await
+}
+
+/// One change to a group: `compute` turns the group as it stands into
+/// effects (plus any limits), `mails` says whom the change emails (from the
+/// group before and after it), and the store applies the effects and queues
+/// the emails in one atomic write, conditioned on the version read and on
+/// `session` (the acting member's, if any). When another change got in
+/// first, the group is read again and both run again. Returns the group as
+/// read and as it is after the change.
+pub(crate) async fn change_mailing<F>(
     app: &App,
     mut group: Group,
     session: Option<(u8, crate::domain::CodeHash)>,
     compute: F,
+    mails: Mails<'_>,
 ) -> Result<(Group, Group), ActionError>
 where
     F: Fn(&Group) -> Result<(Vec<Effect>, Vec<Limit>), ActionError>,
@@ -209,12 +235,13 @@ where
     for attempt in 0..ATTEMPTS {
         let now = app.clock.now();
         let (effects, limits) = compute(&group)?;
+        let mut after = group.clone();
+        after.apply(&effects, true);
         let mut w = Write::new(&group, now, effects).with_token(app.token()?).limited(limits);
         w.actor_session = session.clone();
+        w.outbox = app.queue(mails(&group, &after))?;
         match app.store.write(&w).await {
             Ok(()) => {
-                let mut after = group.clone();
-                after.apply(&w.effects, true);
                 return Ok((group, after));
             }
             Err(StoreError::Conflict(ConflictKind::Stale)) if attempt + 1 < ATTEMPTS => {

@@ -147,13 +147,12 @@ pub struct RunReport {
     pub groups: usize,
     /// Members due a reminder when their group was read.
     pub due: usize,
-    /// Reminders recorded and emailed (a dry run: 0).
+    /// Reminders recorded, each with its email queued in the same write
+    /// (a dry run: 0).
     pub sent: usize,
     /// Due members another run reminded first, or who turned reminders
     /// off, or left, since their group was read: nothing sent.
     pub skipped: usize,
-    /// Reminders recorded whose email could not be sent.
-    pub mail_failed: usize,
     /// Members whose reminder could not be recorded (the store failed): a
     /// later run tries again.
     pub store_failed: usize,
@@ -201,7 +200,6 @@ pub async fn run(app: &App, settings: &ReminderSettings, dry_run: bool) -> Resul
             match remind(app, &g, &d).await {
                 Ok(Reminded::Sent) => report.sent += 1,
                 Ok(Reminded::Skipped) => report.skipped += 1,
-                Ok(Reminded::MailFailed) => report.mail_failed += 1,
                 Err(e) => {
                     report.store_failed += 1;
                     tracing::warn!(cause = failure_kind(&e), "reminder not recorded");
@@ -214,7 +212,6 @@ pub async fn run(app: &App, settings: &ReminderSettings, dry_run: bool) -> Resul
         due = report.due,
         sent = report.sent,
         skipped = report.skipped,
-        mail_failed = report.mail_failed,
         store_failed = report.store_failed,
         dry_run,
         "reminders run"
@@ -225,10 +222,9 @@ pub async fn run(app: &App, settings: &ReminderSettings, dry_run: bool) -> Resul
 enum Reminded {
     Sent,
     Skipped,
-    MailFailed,
 }
 
-/// Record member `d.slot`'s reminder, then send it.
+/// Record member `d.slot`'s reminder, queuing its email in the same write.
 async fn remind(app: &App, g: &Group, d: &Due) -> Result<Reminded, Failure> {
     let Some(m) = g.member(d.slot) else { return Ok(Reminded::Skipped) };
     let token = AccessCode::generate(&g.id, usize::from(d.slot), app.random.as_ref())?;
@@ -236,12 +232,6 @@ async fn remind(app: &App, g: &Group, d: &Due) -> Result<Reminded, Failure> {
     tokens.push(token.hash());
     let excess = tokens.len().saturating_sub(REMINDER_TOKENS_KEPT);
     tokens.drain(..excess);
-    let mark = ReminderMark { group: g.id.clone(), slot: d.slot, period_start: d.period.start(), period_end: d.period.end(), tokens };
-    match app.store.mark_reminded(&mark).await {
-        Ok(true) => {}
-        Ok(false) | Err(StoreError::NotFound) => return Ok(Reminded::Skipped),
-        Err(e) => return Err(e.into()),
-    }
     let Some(plan) = g.pip.draft() else { return Ok(Reminded::Skipped) };
     let site = &app.config.public_base_url;
     let goals: Vec<ReminderGoal> = d
@@ -257,12 +247,14 @@ async fn remind(app: &App, g: &Group, d: &Due) -> Result<Reminded, Failure> {
         .collect();
     let to = Recipient { name: m.member.name.clone(), email: m.member.email.clone(), language: m.member.language, role: m.member.role };
     let mail = messages::reminder(&to, &goals, site, &opt_out_link(app, &token));
-    match app.mailer.send(&mail).await {
-        Ok(()) => Ok(Reminded::Sent),
-        Err(e) => {
-            tracing::warn!(kind = e.kind.as_str(), mail = "reminder", "email not sent");
-            Ok(Reminded::MailFailed)
-        }
+    // The reminder is queued in the write that records it: both or neither.
+    let outbox = app.queue(vec![(mail, "reminder")])?.pop();
+    let mark =
+        ReminderMark { group: g.id.clone(), slot: d.slot, period_start: d.period.start(), period_end: d.period.end(), tokens, outbox };
+    match app.store.mark_reminded(&mark).await {
+        Ok(true) => Ok(Reminded::Sent),
+        Ok(false) | Err(StoreError::NotFound) => Ok(Reminded::Skipped),
+        Err(e) => Err(e.into()),
     }
 }
 

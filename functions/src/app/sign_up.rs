@@ -1,6 +1,6 @@
 //! Proposing a group. The form names a lead (by CPSO number) and 1–6 peers;
 //! if the lead is on this cycle's invitation list, a *proposed* group is
-//! stored and one email goes to the lead's address on file. The caller is
+//! stored and one email to the lead's address on file is queued with it. The caller is
 //! told the same thing either way.
 use super::access::{personal_link, recipient};
 use super::{mail_limit, App, Failure, PROPOSALS_PER_LEAD_PER_DAY};
@@ -28,7 +28,7 @@ impl Skipped {
 
 /// Propose the group (one read of the invitation, one transaction that
 /// checks it again, counts the day's proposals and emails, and stores the
-/// proposal), then email the lead. `Ok(None)`: proposed and emailed;
+/// proposal and the lead's email). `Ok(None)`: proposed and emailed;
 /// `Ok(Some(why))`: nothing written, nothing sent.
 pub async fn sign_up(app: &App, signup: SignUp) -> Result<Option<Skipped>, Failure> {
     let cycle = app.config.cycle.clone();
@@ -45,6 +45,13 @@ pub async fn sign_up(app: &App, signup: SignUp) -> Result<Option<Skipped>, Failu
         Err(ProposalError::Random(e)) => return Err(e.into()),
     };
     let today = app.clock.today();
+    // The lead's email is queued in the same write as the proposal.
+    let mail = match (group.lead(), codes.first()) {
+        (Some(lead), Some(code)) => {
+            vec![(messages::proposal(&recipient(lead), &name, &setting, peers, &personal_link(app, code), lapses), "proposal")]
+        }
+        _ => Vec::new(),
+    };
     let w = Write {
         group: group.id.clone(),
         expect_version: None,
@@ -57,16 +64,13 @@ pub async fn sign_up(app: &App, signup: SignUp) -> Result<Option<Skipped>, Failu
         effects: vec![crate::domain::Effect::Create(Box::new(group.clone()))],
         now,
         token: app.token()?,
+        outbox: app.queue(mail)?,
     };
     match app.store.write(&w).await {
         Ok(()) => {}
         Err(StoreError::Conflict(ConflictKind::LeadNotInvited)) => return Ok(Some(Skipped::NotInvited)),
         Err(StoreError::Conflict(ConflictKind::LimitReached(_))) => return Ok(Some(Skipped::LimitReached)),
         Err(e) => return Err(e.into()),
-    }
-    if let (Some(lead), Some(code)) = (group.lead(), codes.first()) {
-        let mail = messages::proposal(&recipient(lead), &name, &setting, peers, &personal_link(app, code), lapses);
-        app.send(&mail, "proposal").await;
     }
     Ok(None)
 }

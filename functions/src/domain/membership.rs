@@ -109,6 +109,9 @@ pub struct Write {
     /// Idempotency: a write repeated with the same token after its first try
     /// committed is reported as done, not as a conflict.
     pub token: String,
+    /// The emails this change causes, queued in the same atomic write
+    /// ([`super::outbox`]): all of them or, if the write fails, none.
+    pub outbox: Vec<super::QueuedMail>,
 }
 
 impl Write {
@@ -122,6 +125,7 @@ impl Write {
             effects,
             now,
             token: String::new(),
+            outbox: Vec::new(),
         }
     }
     pub fn by_session(mut self, slot: u8, hash: CodeHash) -> Write {

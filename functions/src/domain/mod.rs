@@ -9,6 +9,7 @@ pub mod group;
 pub mod invitation;
 pub mod measure;
 pub mod membership;
+pub mod outbox;
 pub mod patient_data;
 pub mod pdsa;
 pub mod pip;
@@ -30,6 +31,7 @@ pub use group::{
 };
 pub use invitation::{DuplicateInvitation, Invitation, InvitationList, RowError};
 pub use membership::{Effect, Limit, Refusal, Write};
+pub use outbox::{address_key, Claim, MailRecord, MailState, OutgoingMail, QueuedMail, Settle, Undeliverable, UndeliverableReason};
 pub use pip::{requirement_met_until, Goal, GoalDraft, GoalInput, GoalKind, Pip, PipDraft};
 pub use random::{random_hex, OsRandom, Random, RandomUnavailable, SeededRandom};
 pub use values::{Cpso, Cycle, Email, GroupId, GroupName, Invalid, Language, PersonName, PracticeSetting};

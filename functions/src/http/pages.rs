@@ -750,6 +750,31 @@ fn status_label(m: &GroupMember) -> String {
     }
 }
 
+/// "We could not deliver email to …" when SES reported `m`'s address as
+/// undeliverable: shown to the member themself and to the lead (who sees
+/// the addresses), to nobody else.
+fn undeliverable_notice(m: &GroupMember, is_me: bool, viewer_is_lead: bool, list: &[crate::domain::Undeliverable]) -> Option<String> {
+    let key = crate::domain::address_key(&m.member.email);
+    if !list.iter().any(|u| u.address == key) || !(is_me || viewer_is_lead) {
+        return None;
+    }
+    let email = m.member.email.as_str();
+    Some(match (is_me, lang()) {
+        (true, Language::En) => {
+            format!("We could not deliver email to {email}. Ask program staff to correct your address, so that your links reach you.")
+        }
+        (true, Language::Fr) => format!(
+            "Nous n’avons pas pu livrer de courriel à {email}. Demandez à l’équipe du programme de corriger votre adresse pour recevoir vos liens."
+        ),
+        (false, Language::En) => {
+            format!("We could not deliver email to {email}. Check the address with them, then ask program staff to correct it.")
+        }
+        (false, Language::Fr) => format!(
+            "Nous n’avons pas pu livrer de courriel à {email}. Vérifiez l’adresse avec cette personne, puis demandez à l’équipe du programme de la corriger."
+        ),
+    })
+}
+
 fn phase_label(p: Phase) -> &'static str {
     let (en, fr) = match p {
         Phase::Proposed => {
@@ -770,12 +795,14 @@ fn phase_label(p: Phase) -> &'static str {
 /// and `refused` (the posted fields and the summary message): the invite
 /// form coming back with its answers. `in_other_group`: the viewer already
 /// holds another open group's lock (a lead cannot confirm then).
+#[allow(clippy::too_many_arguments)]
 pub fn group_page(
     g: &Group,
     slot: u8,
     notice: Option<GroupNotice>,
     refused: Option<&Refused>,
     in_other_group: bool,
+    undeliverable: &[crate::domain::Undeliverable],
     now: DateTime<Utc>,
 ) -> String {
     let Some(me) = g.member(slot) else {
@@ -791,6 +818,7 @@ pub fn group_page(
             let mut v = super::encode::member(m, is_lead);
             v["status_label"] = json!(status_label(m));
             v["is_me"] = json!(m.slot == slot);
+            v["undeliverable"] = json!(undeliverable_notice(m, m.slot == slot, is_lead, undeliverable));
             v
         })
         .collect();

@@ -7,8 +7,9 @@
 //! transports, no I/O of their own).
 use async_trait::async_trait;
 
-use crate::domain::{Email, PersonName, Role};
+pub use crate::domain::OutgoingMail;
 
+pub mod deliver;
 pub mod messages;
 
 #[cfg(feature = "outbox")]
@@ -20,21 +21,6 @@ mod ses;
 pub use outbox::{render_eml, OutboxEntry, OutboxMailer};
 #[cfg(feature = "ses")]
 pub use ses::{SesMailer, SesRequest};
-
-/// One message to one person.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutgoingMail {
-    pub to_name: PersonName,
-    pub to: Email,
-    pub subject: String,
-    /// Plain text, UTF-8, `\n` line ends.
-    pub body: String,
-    /// The personal link the message carries, if any (the dev outbox lists it).
-    pub link: Option<String>,
-    /// The recipient's role, if the mail is about group membership (the dev
-    /// server prints it next to the link; never a name or address).
-    pub role: Option<Role>,
-}
 
 /// Why a send failed. `kind` is safe to log; `detail` may contain personal
 /// data (e.g. an address echoed by SES) and must not be logged.

@@ -9,6 +9,9 @@ use super::{mailbox, MailError, MailErrorKind, Mailer, OutgoingMail};
 pub struct SesMailer {
     client: aws_sdk_sesv2::Client,
     from: String,
+    /// The SES configuration set that reports bounces and complaints
+    /// (`QI_SES_CONFIGURATION_SET`), if any.
+    configuration_set: Option<String>,
 }
 
 /// The parts of an SES `SendEmail` call, built without the network.
@@ -21,7 +24,14 @@ pub struct SesRequest {
 
 impl SesMailer {
     pub fn new(client: aws_sdk_sesv2::Client, from: impl Into<String>) -> Self {
-        SesMailer { client, from: from.into() }
+        SesMailer { client, from: from.into(), configuration_set: None }
+    }
+
+    /// Send through `name`, the configuration set whose event destination
+    /// reports bounces and complaints.
+    pub fn with_configuration_set(mut self, name: Option<String>) -> Self {
+        self.configuration_set = name;
+        self
     }
 
     /// Build the request for `mail` (simple content: UTF-8 subject and text body).
@@ -46,6 +56,7 @@ impl Mailer for SesMailer {
             .from_email_address(req.from)
             .destination(Destination::builder().set_to_addresses(Some(req.to)).build())
             .content(req.content)
+            .set_configuration_set_name(self.configuration_set.clone())
             .send()
             .await
             .map(|_| ())

@@ -110,6 +110,7 @@ pub fn create_write(g: &Group) -> Write {
         effects: vec![Effect::Create(Box::new(g.clone()))],
         now: g.created_at,
         token: String::new(),
+        outbox: Vec::new(),
     }
 }
 
@@ -685,8 +686,8 @@ pub async fn coaching_requests(store: Arc<dyn Store>) {
         &OsRandom,
     )
     .unwrap();
-    store.add_coaching_request(&later).await.unwrap();
-    store.add_coaching_request(&earlier).await.unwrap();
+    store.add_coaching_request(&later, None).await.unwrap();
+    store.add_coaching_request(&earlier, None).await.unwrap();
     assert_eq!(store.list_coaching_requests().await.unwrap(), vec![earlier, later]);
 }
 
@@ -891,7 +892,7 @@ fn opt_out_hash(g: &Group, slot: u8) -> CodeHash {
 
 fn reminder_mark(g: &Group, slot: u8, period: &str, tokens: &[CodeHash]) -> ReminderMark {
     let p = PeriodId::parse(period).unwrap();
-    ReminderMark { group: g.id.clone(), slot, period_start: p.start(), period_end: p.end(), tokens: tokens.to_vec() }
+    ReminderMark { group: g.id.clone(), slot, period_start: p.start(), period_end: p.end(), tokens: tokens.to_vec(), outbox: None }
 }
 
 pub async fn reminders_are_marked_once_per_period(store: Arc<dyn Store>) {
@@ -986,6 +987,166 @@ pub async fn concurrent_reminders_for_one_period(store: Arc<dyn Store>) {
     }
 }
 
+/// A queued mail to `to`, queued at `t`.
+fn queued(to: &str, t: DateTime<Utc>) -> QueuedMail {
+    let mail = OutgoingMail {
+        to_name: PersonName::parse("Dr. Ada Example").unwrap(),
+        to: Email::parse(to).unwrap(),
+        subject: "Your QI group".into(),
+        body: "Hello.\n".into(),
+        link: Some("https://qi.example/api/access?code=x".into()),
+        role: Some(Role::Lead),
+    };
+    QueuedMail::new(mail, "proposal", t, &OsRandom).unwrap()
+}
+
+fn pending_ids(records: &[MailRecord]) -> Vec<String> {
+    records.iter().filter(|r| r.state == MailState::Pending).map(|r| r.id.clone()).collect()
+}
+
+pub async fn mail_is_queued_with_its_write(store: Arc<dyn Store>) {
+    let g = formed(store.as_ref(), "100", &["101", "102"], &[]).await;
+    let before = store.list_mail(now1()).await.unwrap().len();
+    let m = queued("onfile100@example.org", now1());
+    let mut w = Write::new(&g, now1(), step::accept(&g, 1, now1()).unwrap());
+    w.outbox = vec![m.clone()];
+    store.write(&w).await.unwrap();
+    let list = store.list_mail(now1()).await.unwrap();
+    assert_eq!(list.len(), before + 1);
+    let rec = list.iter().find(|r| r.id == m.id).expect("queued with the write");
+    assert_eq!((rec.state, rec.attempts, rec.kind.as_str(), rec.mail.as_ref()), (MailState::Pending, 0, "proposal", Some(&m.mail)));
+    assert_eq!(rec.next_attempt_at, m.queued_at, "due at once");
+    // A refused write queues nothing.
+    let mut stale = Write::new(&g, now1(), step::accept(&g, 2, now1()).unwrap());
+    stale.outbox = vec![queued("peer102@example.org", now1())];
+    assert_conflict(store.write(&stale).await, ConflictKind::Stale);
+    assert_eq!(store.list_mail(now1()).await.unwrap().len(), before + 1, "nothing queued by a refused write");
+    // A reminder is queued with its record, and only then.
+    let (r, _) = measured(store.as_ref(), "200", &["201"], &[1]).await;
+    let mut mark = reminder_mark(&r, 1, "2026-02", &[opt_out_hash(&r, 1)]);
+    mark.outbox = Some(queued("peer201@example.org", now1()));
+    assert!(store.mark_reminded(&mark).await.unwrap());
+    mark.outbox = Some(queued("peer201@example.org", now1()));
+    assert!(!store.mark_reminded(&mark).await.unwrap(), "reminded already");
+    let list = store.list_mail(now1()).await.unwrap();
+    assert_eq!(list.len(), before + 2, "one reminder queued, the refused one not");
+    // A coaching request and its copy.
+    let c = CoachingRequest::new(
+        g.id.clone(),
+        cpso("100"),
+        CoachingTopic::ALL[0],
+        CoachingMessage::parse("How do we start?").unwrap(),
+        now1(),
+        &OsRandom,
+    )
+    .unwrap();
+    let copy = queued("coaches@example.org", now1());
+    store.add_coaching_request(&c, Some(&copy)).await.unwrap();
+    assert!(store.list_mail(now1()).await.unwrap().iter().any(|r| r.id == copy.id));
+    assert_eq!(store.list_coaching_requests().await.unwrap().len(), 1);
+}
+
+pub async fn queued_mail_is_claimed_and_settled_once(store: Arc<dyn Store>) {
+    let (g, _) = sample_group("100", &["101"], T0);
+    invite_leads(store.as_ref(), &["100"]).await;
+    let m = queued("onfile100@example.org", at(T0));
+    let mut w = create_write(&g);
+    w.outbox = vec![m.clone()];
+    store.write(&w).await.unwrap();
+    let t = at(T0) + Duration::seconds(1);
+    let hold = t + Duration::minutes(2);
+    assert_eq!(store.claim_mail("0123456789abcdef0123456789abcdef", "a", t, hold).await.unwrap(), Claim::Missing);
+    assert_eq!(store.claim_mail(&m.id, "a", t, hold).await.unwrap(), Claim::Claimed { mail: m.clone(), attempts: 0 });
+    assert_eq!(store.claim_mail(&m.id, "b", t, hold).await.unwrap(), Claim::Held(hold), "one attempt at a time");
+    let retry = Settle::Retry { attempts: 1, next_attempt_at: t + Duration::seconds(30), error: "ses_throttled".into() };
+    assert!(!store.settle_mail(&m.id, "b", &retry, t).await.unwrap(), "only the holder settles");
+    assert!(store.settle_mail(&m.id, "a", &retry, t).await.unwrap());
+    assert!(!store.settle_mail(&m.id, "a", &Settle::Sent, t).await.unwrap(), "the hold ended with the settlement");
+    assert_eq!(store.claim_mail(&m.id, "b", t, hold).await.unwrap(), Claim::NotDue(t + Duration::seconds(30)));
+    let later = t + Duration::seconds(31);
+    assert_eq!(
+        store.claim_mail(&m.id, "b", later, later + Duration::minutes(2)).await.unwrap(),
+        Claim::Claimed { mail: m.clone(), attempts: 1 }
+    );
+    let rec = store.list_mail(later).await.unwrap().into_iter().find(|r| r.id == m.id).unwrap();
+    assert_eq!((rec.attempts, rec.last_error.as_deref()), (1, Some("ses_throttled")));
+    assert!(store.settle_mail(&m.id, "b", &Settle::Sent, later).await.unwrap());
+    assert_eq!(store.claim_mail(&m.id, "c", later, hold).await.unwrap(), Claim::Settled(MailState::Sent), "sent once");
+    let rec = store.list_mail(later).await.unwrap().into_iter().find(|r| r.id == m.id).unwrap();
+    assert_eq!((rec.state, rec.mail), (MailState::Sent, None), "a sent mail's message is dropped");
+    assert!(
+        store.list_mail(later + outbox::keep_records() + Duration::seconds(1)).await.unwrap().iter().all(|r| r.id != m.id),
+        "its record expires"
+    );
+    assert_eq!(store.claim_mail(&m.id, "c", later + outbox::keep_records() + Duration::seconds(1), hold).await.unwrap(), Claim::Missing);
+}
+
+pub async fn dead_mail_is_kept_and_requeued_once(store: Arc<dyn Store>) {
+    let (g, _) = sample_group("100", &["101"], T0);
+    invite_leads(store.as_ref(), &["100"]).await;
+    let m = queued("onfile100@example.org", at(T0));
+    let mut w = create_write(&g);
+    w.outbox = vec![m.clone()];
+    store.write(&w).await.unwrap();
+    let t = at(T0);
+    assert!(!store.requeue_mail(&m.id, &random_hex(&OsRandom, 16).unwrap(), t).await.unwrap(), "a pending mail is not requeued");
+    assert!(matches!(store.claim_mail(&m.id, "a", t, t + Duration::minutes(2)).await.unwrap(), Claim::Claimed { .. }));
+    assert!(store.settle_mail(&m.id, "a", &Settle::Dead { attempts: 8, error: "ses_rejected".into() }, t).await.unwrap());
+    let rec = store.list_mail(t).await.unwrap().into_iter().find(|r| r.id == m.id).unwrap();
+    assert_eq!((rec.state, rec.attempts, rec.mail.as_ref()), (MailState::Dead, 8, Some(&m.mail)), "a dead mail keeps its message");
+    assert_eq!(store.claim_mail(&m.id, "b", t, t).await.unwrap(), Claim::Settled(MailState::Dead));
+    let again = random_hex(&OsRandom, 16).unwrap();
+    let t2 = t + Duration::hours(1);
+    assert!(store.requeue_mail(&m.id, &again, t2).await.unwrap());
+    assert!(!store.requeue_mail(&m.id, &random_hex(&OsRandom, 16).unwrap(), t2).await.unwrap(), "requeued once");
+    let list = store.list_mail(t2).await.unwrap();
+    assert_eq!(pending_ids(&list), vec![again.clone()]);
+    let old = list.iter().find(|r| r.id == m.id).unwrap();
+    assert_eq!((old.state, old.mail.as_ref()), (MailState::Requeued, None));
+    match store.claim_mail(&again, "c", t2, t2 + Duration::minutes(2)).await.unwrap() {
+        Claim::Claimed { mail, attempts } => assert_eq!((mail.mail, mail.kind.as_str(), attempts), (m.mail, "proposal", 0)),
+        other => panic!("{other:?}"),
+    }
+}
+
+pub async fn concurrent_claims_of_one_mail_one_wins(store: Arc<dyn Store>) {
+    let (g, _) = sample_group("100", &["101"], T0);
+    invite_leads(store.as_ref(), &["100"]).await;
+    let m = queued("onfile100@example.org", at(T0));
+    let mut w = create_write(&g);
+    w.outbox = vec![m.clone()];
+    store.write(&w).await.unwrap();
+    let t = at(T0) + Duration::seconds(1);
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let (s, id) = (store.clone(), m.id.clone());
+        tasks.push(tokio::spawn(async move { s.claim_mail(&id, &format!("h{i}"), t, t + Duration::minutes(2)).await }));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(Claim::Claimed { .. }) => won += 1,
+            Ok(Claim::Held(_)) | Err(StoreError::Throttled) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(won, 1, "exactly one attempt holds the mail");
+}
+
+pub async fn undeliverable_addresses_by_mailbox(store: Arc<dyn Store>) {
+    let ada = Email::parse("Ada@Example.org").unwrap();
+    let bob = Email::parse("bob@example.org").unwrap();
+    assert!(store.undeliverable(&[ada.clone(), bob.clone()]).await.unwrap().is_empty());
+    let u = Undeliverable { address: address_key(&ada), reason: UndeliverableReason::Bounce, at: at(T0) };
+    store.mark_undeliverable(&u).await.unwrap();
+    let same = Email::parse("ada@example.org").unwrap();
+    assert_eq!(store.undeliverable(&[same, bob.clone()]).await.unwrap(), vec![u.clone()], "one mailbox whatever the case");
+    let complaint = Undeliverable { reason: UndeliverableReason::Complaint, at: now1(), ..u };
+    store.mark_undeliverable(&complaint).await.unwrap();
+    assert_eq!(store.undeliverable(&[ada]).await.unwrap(), vec![complaint], "the latest report replaces the earlier");
+    assert!(store.undeliverable(&[bob]).await.unwrap().is_empty());
+}
+
 /// The list of cases, written once: calls `$callback!($($prefix)* case, …)`.
 /// [`CASES`], [`run_case`] and [`store_conformance_tests!`] are all made from it.
 #[doc(hidden)]
@@ -1024,6 +1185,11 @@ macro_rules! store_conformance_cases {
     reminders_are_marked_once_per_period,
     reminders_off_by_link_and_on_by_session,
     concurrent_reminders_for_one_period,
+    mail_is_queued_with_its_write,
+    queued_mail_is_claimed_and_settled_once,
+    dead_mail_is_kept_and_requeued_once,
+    concurrent_claims_of_one_mail_one_wins,
+    undeliverable_addresses_by_mailbox,
         );
     };
 }

@@ -35,8 +35,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::domain::{
-    Activities, Activity, CoachingRequest, CodeHash, Cpso, Cycle, DataChange, Group, GroupId, HistoryEntry, Invitation, InvitationList,
-    Write,
+    Activities, Activity, Claim, CoachingRequest, CodeHash, Cpso, Cycle, DataChange, Email, Group, GroupId, HistoryEntry, Invitation,
+    InvitationList, MailRecord, QueuedMail, Settle, Undeliverable, Write,
 };
 
 #[cfg(feature = "test-support")]
@@ -95,6 +95,8 @@ pub struct ReminderMark {
     /// The member's opt-out token hashes after the write: the new
     /// reminder's last, at most [`crate::domain::group::REMINDER_TOKENS_KEPT`].
     pub tokens: Vec<CodeHash>,
+    /// The reminder itself, queued in the same write.
+    pub outbox: Option<QueuedMail>,
 }
 
 /// Who turns a member's reminders on or off.
@@ -220,15 +222,47 @@ pub trait Store: Send + Sync {
     /// `Conflict(SessionEnded)`), recording its use. Nothing else changes.
     async fn set_reminders(&self, s: &ReminderSetting) -> StoreResult<()>;
 
-    /// Record a coaching request (ids are unique and random; a repeated id is
+    /// Record a coaching request and queue `mail` (the coaches' copy), in
+    /// ONE atomic write (ids are unique and random; a repeated id is
     /// `Internal(Invariant)`).
-    async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()>;
+    async fn add_coaching_request(&self, req: &CoachingRequest, mail: Option<&QueuedMail>) -> StoreResult<()>;
 
     /// Every coaching request, oldest first (by `created_at`, then id).
     async fn list_coaching_requests(&self) -> StoreResult<Vec<CoachingRequest>>;
 
     /// Every group as stored (for staff exports), ordered by `created_at` then id.
     async fn list_groups(&self) -> StoreResult<Vec<Group>>;
+
+    /// Hold queued mail `id` for one delivery attempt by `holder` until
+    /// `until`: ONE conditional write that succeeds only if the mail is
+    /// pending, due at `now`, and not held by another attempt past `now`.
+    /// Otherwise nothing changes and the answer says why (not due, held,
+    /// settled already, missing). Of two concurrent claims, one wins.
+    async fn claim_mail(&self, id: &str, holder: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<Claim>;
+
+    /// Record how `holder`'s attempt at mail `id` ended (ONE conditional
+    /// write: only while the mail is pending and held by `holder`; `Ok(false)`,
+    /// changing nothing, otherwise). `Sent` and `Suppressed` drop the message
+    /// and keep the record for [`crate::domain::outbox::keep_records`];
+    /// `Dead` keeps the message that long.
+    async fn settle_mail(&self, id: &str, holder: &str, settle: &Settle, now: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Queue dead mail `id`'s message again as new mail `new_id` (due at
+    /// once), in ONE atomic write that also marks `id` as requeued (so it is
+    /// never requeued twice). `Ok(false)` if `id` is not dead (or gone).
+    async fn requeue_mail(&self, id: &str, new_id: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Every queued mail's record as it stands at `now` (staff's view, the
+    /// dev server's drain), oldest first. Records expire
+    /// [`crate::domain::outbox::keep_records`] after they are settled.
+    async fn list_mail(&self, now: DateTime<Utc>) -> StoreResult<Vec<MailRecord>>;
+
+    /// Record that email to an address cannot be delivered (replacing an
+    /// earlier record of the same address).
+    async fn mark_undeliverable(&self, u: &Undeliverable) -> StoreResult<()>;
+
+    /// Which of `emails` are recorded as undeliverable (at most 25 at once).
+    async fn undeliverable(&self, emails: &[Email]) -> StoreResult<Vec<Undeliverable>>;
 }
 
 #[async_trait]
@@ -266,13 +300,31 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     async fn set_reminders(&self, s: &ReminderSetting) -> StoreResult<()> {
         (**self).set_reminders(s).await
     }
-    async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
-        (**self).add_coaching_request(req).await
+    async fn add_coaching_request(&self, req: &CoachingRequest, mail: Option<&QueuedMail>) -> StoreResult<()> {
+        (**self).add_coaching_request(req, mail).await
     }
     async fn list_coaching_requests(&self) -> StoreResult<Vec<CoachingRequest>> {
         (**self).list_coaching_requests().await
     }
     async fn list_groups(&self) -> StoreResult<Vec<Group>> {
         (**self).list_groups().await
+    }
+    async fn claim_mail(&self, id: &str, holder: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<Claim> {
+        (**self).claim_mail(id, holder, now, until).await
+    }
+    async fn settle_mail(&self, id: &str, holder: &str, settle: &Settle, now: DateTime<Utc>) -> StoreResult<bool> {
+        (**self).settle_mail(id, holder, settle, now).await
+    }
+    async fn requeue_mail(&self, id: &str, new_id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        (**self).requeue_mail(id, new_id, now).await
+    }
+    async fn list_mail(&self, now: DateTime<Utc>) -> StoreResult<Vec<MailRecord>> {
+        (**self).list_mail(now).await
+    }
+    async fn mark_undeliverable(&self, u: &Undeliverable) -> StoreResult<()> {
+        (**self).mark_undeliverable(u).await
+    }
+    async fn undeliverable(&self, emails: &[Email]) -> StoreResult<Vec<Undeliverable>> {
+        (**self).undeliverable(emails).await
     }
 }

@@ -77,6 +77,9 @@ pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
 /// The time-to-live attribute: items carrying it are deleted some time after.
 pub const TTL: &str = "ttl";
+/// The table's stream carries keys only (no personal data leaves the
+/// table): the mailer reads each new `OUTBOX#` item it names.
+pub const STREAM_VIEW_TYPE: &str = "KEYS_ONLY";
 
 pub const TABLE: TableSchema = TableSchema {
     attributes: &[(PK, AttrType::S), (SK, AttrType::S), (GSI1_PK, AttrType::S), (GSI1_SK, AttrType::S)],

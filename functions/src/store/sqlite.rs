@@ -22,7 +22,8 @@ use super::{
     StoreError, StoreResult, Unavailable, UnavailableKind,
 };
 use crate::domain::{
-    Activities, CoachingRequest, CodeHash, Cpso, Cycle, Effect, Email, Group, GroupId, Invitation, InvitationList, PersonName, Phase, Write,
+    address_key, Activities, Claim, CoachingRequest, CodeHash, Cpso, Cycle, Effect, Email, Group, GroupId, Invitation, InvitationList,
+    MailRecord, MailState, PersonName, Phase, QueuedMail, Settle, Undeliverable, UndeliverableReason, Write,
 };
 
 const SCHEMA: &str = r#"
@@ -64,6 +65,29 @@ CREATE TABLE IF NOT EXISTS limits (
 CREATE TABLE IF NOT EXISTS write_tokens (
     token TEXT PRIMARY KEY,
     at    TEXT NOT NULL
+);
+-- The transactional outbox: each email a write causes, queued by it.
+CREATE TABLE IF NOT EXISTS outbox (
+    id              TEXT PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    queued_at       TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    last_error      TEXT,
+    holder          TEXT,
+    held_until      TEXT,
+    -- The message (JSON) while it may still be sent; NULL once settled.
+    mail            TEXT,
+    -- Settled records are deleted after this instant.
+    expires_at      TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_by_queued ON outbox (queued_at, id);
+-- Addresses SES reported as undeliverable, by hash (never the address).
+CREATE TABLE IF NOT EXISTS undeliverable (
+    address TEXT PRIMARY KEY,
+    reason  TEXT NOT NULL,
+    at      TEXT NOT NULL
 );
 "#;
 
@@ -250,7 +274,50 @@ fn sweep(conn: &Connection, now: DateTime<Utc>) -> StoreResult<()> {
     conn.execute("DELETE FROM groups WHERE expires_at IS NOT NULL AND expires_at <= ?1", [ts(&now)]).map_err(sql_err)?;
     conn.execute("DELETE FROM limits WHERE day < ?1", [(now - chrono::Duration::days(3)).date_naive().to_string()]).map_err(sql_err)?;
     conn.execute("DELETE FROM write_tokens WHERE at < ?1", [ts(&(now - chrono::Duration::days(1)))]).map_err(sql_err)?;
+    conn.execute("DELETE FROM outbox WHERE expires_at IS NOT NULL AND expires_at <= ?1", [ts(&now)]).map_err(sql_err)?;
     Ok(())
+}
+
+/// Queue `m` inside the current transaction.
+fn enqueue(tx: &Connection, m: &QueuedMail) -> StoreResult<()> {
+    let doc = serde_json::to_string(&m.mail).map_err(encode_error)?;
+    tx.execute(
+        "INSERT INTO outbox (id, kind, queued_at, state, attempts, next_attempt_at, mail) VALUES (?1, ?2, ?3, 'pending', 0, ?3, ?4)",
+        params![m.id, m.kind, ts(&m.queued_at), doc],
+    )
+    .map_err(|e| match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => StoreError::invariant("queued mail ids are unique"),
+        _ => sql_err(e),
+    })?;
+    Ok(())
+}
+
+fn parse_ts(record: &'static str, column: &'static str, v: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(v).map(|t| t.with_timezone(&Utc)).map_err(bad_value(record, column))
+}
+
+/// An outbox row's columns ([`MAIL_COLUMNS`], in order), before parsing.
+type MailRow = (String, String, String, String, u32, String, Option<String>, Option<String>);
+
+/// One outbox row's columns.
+fn mail_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<MailRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?))
+}
+
+const MAIL_COLUMNS: &str = "id, kind, queued_at, state, attempts, next_attempt_at, last_error, mail";
+
+fn mail_record(row: MailRow) -> StoreResult<MailRecord> {
+    let (id, kind, queued_at, state, attempts, next, last_error, mail) = row;
+    Ok(MailRecord {
+        state: MailState::parse(&state).ok_or_else(|| StoreError::corrupt("queued mail", "state is not valid"))?,
+        queued_at: parse_ts("queued mail", "queued_at", &queued_at)?,
+        next_attempt_at: parse_ts("queued mail", "next_attempt_at", &next)?,
+        mail: mail.map(|m| serde_json::from_str(&m).map_err(bad_doc("queued mail"))).transpose()?,
+        id,
+        kind,
+        attempts,
+        last_error,
+    })
 }
 
 fn conflict(kind: ConflictKind) -> StoreError {
@@ -359,6 +426,9 @@ fn side_effects(tx: &Connection, w: &Write) -> StoreResult<()> {
     }
     if !w.token.is_empty() {
         tx.execute("INSERT INTO write_tokens (token, at) VALUES (?1, ?2)", params![w.token, ts(&w.now)]).map_err(sql_err)?;
+    }
+    for m in &w.outbox {
+        enqueue(tx, m)?;
     }
     Ok(())
 }
@@ -563,6 +633,9 @@ impl Store for SqliteStore {
             gm.reminders.through = Some(m.period_end);
             gm.reminders.tokens = m.tokens.clone();
             save_group(tx, &g)?;
+            if let Some(mail) = &m.outbox {
+                enqueue(tx, mail)?;
+            }
             Ok(true)
         })
         .await
@@ -594,9 +667,13 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
+    async fn add_coaching_request(&self, req: &CoachingRequest, mail: Option<&QueuedMail>) -> StoreResult<()> {
         let req = req.clone();
+        let mail = mail.cloned();
         self.transact(move |tx| {
+            if let Some(m) = &mail {
+                enqueue(tx, m)?;
+            }
             let doc = serde_json::to_string(&req).map_err(encode_error)?;
             tx.execute(
                 "INSERT INTO coaching_requests (id, created_at, doc) VALUES (?1, ?2, ?3)",
@@ -625,6 +702,131 @@ impl Store for SqliteStore {
             let mut stmt = c.prepare("SELECT doc FROM groups ORDER BY created_at, id").map_err(sql_err)?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0)).map_err(sql_err)?;
             rows.map(|r| serde_json::from_str(&r.map_err(sql_err)?).map_err(bad_doc("group"))).collect()
+        })
+        .await
+    }
+
+    async fn claim_mail(&self, id: &str, holder: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<Claim> {
+        let (id, holder) = (id.to_string(), holder.to_string());
+        self.transact(move |tx| {
+            let row = tx
+                .query_row(&format!("SELECT {MAIL_COLUMNS}, held_until, expires_at FROM outbox WHERE id = ?1"), [&id], |r| {
+                    Ok((mail_row(r)?, r.get::<_, Option<String>>(8)?, r.get::<_, Option<String>>(9)?))
+                })
+                .optional()
+                .map_err(sql_err)?;
+            let Some((row, held_until, expires_at)) = row else { return Ok(Claim::Missing) };
+            if expires_at.is_some_and(|e| e <= ts(&now)) {
+                return Ok(Claim::Missing);
+            }
+            let rec = mail_record(row)?;
+            if rec.state != MailState::Pending {
+                return Ok(Claim::Settled(rec.state));
+            }
+            if rec.next_attempt_at > now {
+                return Ok(Claim::NotDue(rec.next_attempt_at));
+            }
+            if let Some(h) = held_until.map(|h| parse_ts("queued mail", "held_until", &h)).transpose()? {
+                if h > now {
+                    return Ok(Claim::Held(h));
+                }
+            }
+            let Some(mail) = rec.mail else { return Err(StoreError::corrupt("queued mail", "a pending mail without its message")) };
+            tx.execute("UPDATE outbox SET holder = ?2, held_until = ?3 WHERE id = ?1", params![id, holder, ts(&until)]).map_err(sql_err)?;
+            Ok(Claim::Claimed { mail: QueuedMail { id: rec.id, kind: rec.kind, queued_at: rec.queued_at, mail }, attempts: rec.attempts })
+        })
+        .await
+    }
+
+    async fn settle_mail(&self, id: &str, holder: &str, settle: &Settle, now: DateTime<Utc>) -> StoreResult<bool> {
+        let (id, holder, settle) = (id.to_string(), holder.to_string(), settle.clone());
+        self.transact(move |tx| {
+            let expires = ts(&(now + crate::domain::outbox::keep_records()));
+            let sql = "WHERE id = ?1 AND state = 'pending' AND holder = ?2";
+            let n = match &settle {
+                Settle::Sent | Settle::Suppressed => {
+                    let state = if settle == Settle::Sent { MailState::Sent } else { MailState::Suppressed };
+                    tx.execute(
+                        &format!("UPDATE outbox SET state = ?3, mail = NULL, holder = NULL, held_until = NULL, expires_at = ?4 {sql}"),
+                        params![id, holder, state.as_str(), expires],
+                    )
+                }
+                Settle::Retry { attempts, next_attempt_at, error } => tx.execute(
+                    &format!(
+                        "UPDATE outbox SET attempts = ?3, next_attempt_at = ?4, last_error = ?5, holder = NULL, held_until = NULL {sql}"
+                    ),
+                    params![id, holder, attempts, ts(next_attempt_at), error],
+                ),
+                Settle::Dead { attempts, error } => tx.execute(
+                    &format!(
+                        "UPDATE outbox SET state = 'dead', attempts = ?3, last_error = ?4, holder = NULL, held_until = NULL, expires_at = ?5 {sql}"
+                    ),
+                    params![id, holder, attempts, error, expires],
+                ),
+            }
+            .map_err(sql_err)?;
+            Ok(n == 1)
+        })
+        .await
+    }
+
+    async fn requeue_mail(&self, id: &str, new_id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        let (id, new_id) = (id.to_string(), new_id.to_string());
+        self.transact(move |tx| {
+            let row = tx
+                .query_row(&format!("SELECT {MAIL_COLUMNS} FROM outbox WHERE id = ?1 AND state = 'dead'"), [&id], mail_row)
+                .optional()
+                .map_err(sql_err)?;
+            let Some(rec) = row.map(mail_record).transpose()? else { return Ok(false) };
+            let Some(mail) = rec.mail else { return Ok(false) };
+            let expires = ts(&(now + crate::domain::outbox::keep_records()));
+            tx.execute("UPDATE outbox SET state = 'requeued', mail = NULL, expires_at = ?2 WHERE id = ?1", params![id, expires])
+                .map_err(sql_err)?;
+            enqueue(tx, &QueuedMail { id: new_id, kind: rec.kind, queued_at: now, mail })?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn list_mail(&self, now: DateTime<Utc>) -> StoreResult<Vec<MailRecord>> {
+        let now = ts(&now);
+        self.with(move |c| {
+            let mut stmt = c
+                .prepare(&format!("SELECT {MAIL_COLUMNS} FROM outbox WHERE expires_at IS NULL OR expires_at > ?1 ORDER BY queued_at, id"))
+                .map_err(sql_err)?;
+            let rows = stmt.query_map([now], mail_row).map_err(sql_err)?;
+            rows.map(|r| mail_record(r.map_err(sql_err)?)).collect()
+        })
+        .await
+    }
+
+    async fn mark_undeliverable(&self, u: &Undeliverable) -> StoreResult<()> {
+        let u = u.clone();
+        self.transact(move |tx| {
+            tx.execute(
+                "INSERT OR REPLACE INTO undeliverable (address, reason, at) VALUES (?1, ?2, ?3)",
+                params![u.address, u.reason.as_str(), ts(&u.at)],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn undeliverable(&self, emails: &[Email]) -> StoreResult<Vec<Undeliverable>> {
+        let keys: Vec<String> = emails.iter().map(address_key).collect();
+        self.with(move |c| {
+            let mut stmt = c.prepare("SELECT reason, at FROM undeliverable WHERE address = ?1").map_err(sql_err)?;
+            let mut out = Vec::new();
+            for k in keys {
+                let row = stmt.query_row([&k], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).optional().map_err(sql_err)?;
+                if let Some((reason, at)) = row {
+                    let reason =
+                        UndeliverableReason::parse(&reason).ok_or_else(|| StoreError::corrupt("undeliverable address", "reason"))?;
+                    out.push(Undeliverable { address: k, reason, at: parse_ts("undeliverable address", "at", &at)? });
+                }
+            }
+            Ok(out)
         })
         .await
     }

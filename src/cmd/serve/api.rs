@@ -20,9 +20,15 @@ const MAX_BODY: usize = 2 * 1024 * 1024;
 pub(super) async fn local_api(data_dir: &Path, public_base_url: &str) -> anyhow::Result<ApiFn> {
     qi_functions::http::init_logging();
     let app = Arc::new(qi_functions::local::local_app(data_dir, public_base_url).await?);
+    // Emails are queued by the requests' writes and delivered by this task.
+    let drainer = qi_functions::local::spawn_drainer(app.clone());
     Ok(Arc::new(move |req| {
-        let app = app.clone();
-        Box::pin(async move { qi_functions::handle(&app, req).await })
+        let (app, drainer) = (app.clone(), drainer.clone());
+        Box::pin(async move {
+            let answer = qi_functions::handle(&app, req).await;
+            drainer.notify_one();
+            answer
+        })
     }))
 }
 

@@ -37,7 +37,8 @@ pub async fn page(app: &App, req: &Req, wants: Wants) -> Res {
             } else {
                 false
             };
-            Ok(html_page(pages::group_page(&c.group, c.slot, notice, None, in_other_group, app.clock.now())))
+            let bounced = undeliverable(app, &c.group).await;
+            Ok(html_page(pages::group_page(&c.group, c.slot, notice, None, in_other_group, &bounced, app.clock.now())))
         }
     }
 }
@@ -94,17 +95,31 @@ fn peer_fields(f: &Fields) -> Result<PersonDetails, Vec<crate::domain::FieldErro
     }
 }
 
+/// The group's addresses SES reported as undeliverable. The page is shown
+/// without the notices if they cannot be read (they help; they decide nothing).
+async fn undeliverable(app: &App, g: &crate::domain::Group) -> Vec<crate::domain::Undeliverable> {
+    let emails: Vec<crate::domain::Email> = g.members.iter().map(|m| m.member.email.clone()).collect();
+    match app.store.undeliverable(&emails).await {
+        Ok(list) => list,
+        Err(e) => {
+            tracing::warn!(cause = e.kind(), "undeliverable addresses not read");
+            Vec::new()
+        }
+    }
+}
+
 /// The lead invites one more peer (`peer_cpso`, `peer_name`, `peer_email`,
 /// `peer_language`). A refused form comes back with its answers.
 pub async fn invite(app: &App, req: &Req, wants: Wants) -> Res {
     let f = read_fields(req)?;
     let c = caller(app, req, Some(&f)).await?;
+    let bounced = if wants == Wants::Html { undeliverable(app, &c.group).await } else { Vec::new() };
     let refused = |e: ApiError| -> Res {
         match wants {
             Wants::Json => Err(e),
             Wants::Html => {
                 let refused = Refused::new(f.clone(), &e);
-                let mut r = html_page(pages::group_page(&c.group, c.slot, None, Some(&refused), false, app.clock.now()));
+                let mut r = html_page(pages::group_page(&c.group, c.slot, None, Some(&refused), false, &bounced, app.clock.now()));
                 *r.status_mut() = e.status();
                 Ok(r)
             }

@@ -63,7 +63,7 @@ async fn route_to(app: &App, req: &Req, route: Route, id: Option<&str>, wants: W
         Route::Peers => group::invite(app, req, wants).await,
         Route::PeerRemove => group::remove(app, req, id, wants).await,
         Route::Coaching => coaching::ask(app, req, wants).await,
-        Route::Outbox => outbox::list(app),
+        Route::Outbox => outbox::list(app).await,
         Route::MeMeasures => measures::overview(app, req, wants).await,
         Route::MeGoal => measures::goal(app, req, id, wants).await,
         Route::MeGoalPoints => measures::points(app, req, id, wants).await,

@@ -1,12 +1,16 @@
-//! `GET /api/outbox` (dev server only): the emails written to the local outbox.
+//! `GET /api/outbox` (dev server only): the emails written to the local
+//! outbox. What is due in the store's outbox is delivered first (as the
+//! background drainer would a moment later), so a test or a developer that
+//! has just acted sees its email.
 use super::Res;
 use crate::app::App;
 use crate::http::error::ApiError;
 
-pub fn list(app: &App) -> Res {
+pub async fn list(app: &App) -> Res {
     let Some(dir) = &app.config.outbox_dir else {
         return Err(nothing_here());
     };
+    app.deliverer().drain().await.map_err(ApiError::from)?;
     listing(dir)
 }
 

@@ -16,19 +16,19 @@ use crate::store::schema::{GSI1_PK, GSI1_SK, SK, TTL};
 use crate::store::{CurrentGroup, Internal, StoreError, StoreResult};
 
 /// One stored item being read back as a `record` (`group`, `member`, ...).
-struct Record<'a> {
+pub(super) struct Record<'a> {
     item: &'a Item,
     record: &'static str,
 }
 
 impl<'a> Record<'a> {
-    fn new(item: &'a Item, record: &'static str) -> Self {
+    pub(super) fn new(item: &'a Item, record: &'static str) -> Self {
         Record { item, record }
     }
     fn bad(&self, problem: String) -> StoreError {
         StoreError::corrupt(self.record, problem)
     }
-    fn s(&self, name: &str) -> StoreResult<&'a str> {
+    pub(super) fn s(&self, name: &str) -> StoreResult<&'a str> {
         opt_s(self.item, name).ok_or_else(|| self.bad(format!("attribute {name} missing or not a string")))
     }
     fn n(&self, name: &str) -> StoreResult<u64> {
@@ -38,7 +38,7 @@ impl<'a> Record<'a> {
         }
     }
     /// Attribute `name`, read with the domain's parser `f`.
-    fn parse<T, E>(&self, name: &str, f: impl FnOnce(&str) -> Result<T, E>) -> StoreResult<T> {
+    pub(super) fn parse<T, E>(&self, name: &str, f: impl FnOnce(&str) -> Result<T, E>) -> StoreResult<T> {
         f(self.s(name)?).map_err(|_| self.bad(format!("attribute {name} is not valid")))
     }
     /// Optional attribute `name`, read with `f` when present.

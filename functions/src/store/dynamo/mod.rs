@@ -11,6 +11,8 @@
 //! | coaching request | `COACHING#<id>` | `META` | `COACHING` / `<created>#<id>` | `group_id`, `cpso`, `topic`, `message`, `created_at` |
 //! | day counter | `LIMIT#<key>` | `DAY#<YYYY-MM-DD>` | – | `n` (N), `ttl` (two days after the day) |
 //! | write token | `TOKEN#<token>` | `TOKEN` | – | `group_id`, `at`, `ttl` (a day after the write) |
+//! | queued mail | `OUTBOX#<id>` | `OUTBOX` | `OUTBOX` / `<queued>#<id>` | `id`, `kind`, `queued_at`, `state` (`pending`/`sent`/`suppressed`/`dead`/`requeued`), `attempts` (N), `next_attempt_at`, `last_error` (a kind), `holder` and `held_until` while an attempt holds it, `mail` (the message, JSON) until settled; `ttl` once settled |
+//! | undeliverable address | `UNDELIVERABLE#<hash of the address>` | `ADDRESS` | – | `reason` (`bounce`/`complaint`), `at` |
 //!
 //! Instants are text `YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ` (sorts in time order,
 //! so conditions compare them as text) except in `sessions` (epoch
@@ -76,6 +78,7 @@ mod errors;
 mod guards;
 mod import;
 mod keys;
+mod outbox;
 mod store;
 pub(crate) mod table;
 mod transactions;
@@ -83,6 +86,7 @@ mod transactions;
 pub use client::{MAX_BATCH_GET, MAX_TRANSACTION_ITEMS};
 #[cfg(feature = "test-support")]
 pub use counter::{client_with_counter, RoundTripCounter};
+pub use outbox::mail_id_of_keys;
 
 /// The AWS configuration from the environment (region, credentials, and the
 /// endpoint from `AWS_ENDPOINT_URL_DYNAMODB` or `AWS_ENDPOINT_URL` when set,

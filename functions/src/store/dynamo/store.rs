@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure};
 use chrono::{DateTime, Utc};
 
+use super::client::TransactFailure;
 use super::codec::{
     activities_of, coaching_item, event_value, json_value, parse_coaching, parse_group, parse_invitation, parse_lock, reminder_tokens_value,
 };
@@ -14,7 +15,8 @@ use super::guards::{condition, first_failure, Expr, Guard};
 use super::keys::*;
 use super::DynamoStore;
 use crate::domain::{
-    Activities, CoachingRequest, CodeHash, Cpso, Cycle, DataChange, Group, GroupId, Invitation, InvitationList, Session, Write,
+    Activities, Claim, CoachingRequest, CodeHash, Cpso, Cycle, DataChange, Email, Group, GroupId, Invitation, InvitationList, MailRecord,
+    QueuedMail, Session, Settle, Undeliverable, Write,
 };
 use crate::store::schema::PK;
 use crate::store::{
@@ -219,12 +221,47 @@ impl Store for DynamoStore {
         let tokens = e.name(attr::REMINDER_TOKENS);
         let list = e.value(reminder_tokens_value(&m.tokens));
         let cond = condition(&guards, &mut e);
+        let k = key(group_pk(&m.group), member_sk(m.slot));
+        let update = format!("SET {through} = {end}, {tokens} = {list}");
+        if let Some(mail) = &m.outbox {
+            // The reminder is queued in the same transaction as its record.
+            let up = aws_sdk_dynamodb::types::Update::builder()
+                .table_name(&self.table)
+                .set_key(Some(k))
+                .update_expression(update)
+                .set_condition_expression(cond)
+                .set_expression_attribute_names(e.names())
+                .set_expression_attribute_values(e.values())
+                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+                .build()
+                .map_err(|_| StoreError::invariant("an update names its table and key"))?;
+            let items = vec![
+                aws_sdk_dynamodb::types::TransactWriteItem::builder().update(up).build(),
+                self.put_op(super::outbox::mail_item(mail)?, Some(super::outbox::MAIL_ABSENT))?,
+            ];
+            return match self.transact(items, None).await {
+                Ok(()) => Ok(true),
+                Err(TransactFailure::Cancelled(reasons)) => {
+                    let old = reasons.first().and_then(|r| r.item().cloned());
+                    if old.is_some() && reasons.get(1).is_some_and(|r| r.code() == Some("ConditionalCheckFailed")) {
+                        return Err(StoreError::invariant("queued mail ids are unique"));
+                    }
+                    match first_failure(&guards, old.as_ref()) {
+                        Some(Some(e)) => Err(e),
+                        Some(None) => Ok(false),
+                        None => Err(StoreError::Throttled),
+                    }
+                }
+                Err(TransactFailure::TokenMismatch) => Err(StoreError::Throttled),
+                Err(TransactFailure::Error(e)) => Err(e),
+            };
+        }
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key(group_pk(&m.group), member_sk(m.slot))))
-            .update_expression(format!("SET {through} = {end}, {tokens} = {list}"))
+            .set_key(Some(k))
+            .update_expression(update)
             .set_condition_expression(cond)
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
@@ -272,7 +309,20 @@ impl Store for DynamoStore {
         Ok(())
     }
 
-    async fn add_coaching_request(&self, req: &CoachingRequest) -> StoreResult<()> {
+    async fn add_coaching_request(&self, req: &CoachingRequest, mail: Option<&QueuedMail>) -> StoreResult<()> {
+        if let Some(mail) = mail {
+            // The request and the coaches' copy of it: one transaction.
+            let items = vec![
+                self.put_op(coaching_item(req), Some(super::outbox::MAIL_ABSENT))?,
+                self.put_op(super::outbox::mail_item(mail)?, Some(super::outbox::MAIL_ABSENT))?,
+            ];
+            return match self.transact(items, None).await {
+                Ok(()) => Ok(()),
+                Err(TransactFailure::Cancelled(_)) => Err(StoreError::invariant("coaching request and queued mail ids are unique")),
+                Err(TransactFailure::TokenMismatch) => Err(StoreError::Throttled),
+                Err(TransactFailure::Error(e)) => Err(e),
+            };
+        }
         let result = self
             .client
             .put_item()
@@ -332,5 +382,24 @@ impl Store for DynamoStore {
         }
         groups.sort_by(|a, b| (a.created_at, a.id.as_str()).cmp(&(b.created_at, b.id.as_str())));
         Ok(groups)
+    }
+
+    async fn claim_mail(&self, id: &str, holder: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<Claim> {
+        self.claim(id, holder, now, until).await
+    }
+    async fn settle_mail(&self, id: &str, holder: &str, settle: &Settle, now: DateTime<Utc>) -> StoreResult<bool> {
+        self.settle(id, holder, settle, now).await
+    }
+    async fn requeue_mail(&self, id: &str, new_id: &str, now: DateTime<Utc>) -> StoreResult<bool> {
+        self.requeue(id, new_id, now).await
+    }
+    async fn list_mail(&self, now: DateTime<Utc>) -> StoreResult<Vec<MailRecord>> {
+        self.mail_records(now).await
+    }
+    async fn mark_undeliverable(&self, u: &Undeliverable) -> StoreResult<()> {
+        self.put_undeliverable(u).await
+    }
+    async fn undeliverable(&self, emails: &[Email]) -> StoreResult<Vec<Undeliverable>> {
+        self.undeliverable_of(emails).await
     }
 }

@@ -56,6 +56,13 @@ pub fn create_table_request(client: &Client, table_name: &str, opts: CreateOptio
                 .build()?,
         );
     }
+    // The stream that feeds the mailer function (the transactional outbox).
+    req = req.stream_specification(
+        aws_sdk_dynamodb::types::StreamSpecification::builder()
+            .stream_enabled(true)
+            .stream_view_type(aws_sdk_dynamodb::types::StreamViewType::from(super::super::schema::STREAM_VIEW_TYPE))
+            .build()?,
+    );
     if TABLE.sse_kms {
         req = req.sse_specification(SseSpecification::builder().enabled(true).sse_type(SseType::Kms).build());
     }

@@ -87,6 +87,8 @@ enum Failure {
     LockNotOurs,
     /// A new member's slot has an item already.
     SlotTaken,
+    /// A queued mail's id is taken (ids are random: a bug).
+    MailIdTaken,
 }
 
 enum Action {
@@ -413,6 +415,13 @@ fn plan(w: &Write, read: Option<&[Item]>, trims: &HashMap<u8, Trim>) -> StoreRes
         let cap = i64::from(max) - times;
         let guard = if cap < 0 { Guard::Never } else { Guard::CountAtMost(cap) };
         op.guard(guard, Failure::Limit(limit_key.to_string()));
+        ops.push(op);
+    }
+
+    // The emails the change causes, queued with it (`dynamo/outbox.rs`).
+    for m in &w.outbox {
+        let mut op = Op::new(key(super::outbox::outbox_pk(&m.id), "OUTBOX"), Action::Put(super::outbox::mail_item(m)?));
+        op.guard(Guard::Absent, Failure::MailIdTaken);
         ops.push(op);
     }
     Ok(Built { ops, sessions })
@@ -765,6 +774,9 @@ fn explain(ops: &[(Vec<(Guard, Failure)>, usize)], reasons: &[CancellationReason
     }
     if any(&Failure::SlotTaken) {
         return Ok(Verdict::Refused(StoreError::invariant("a new member's slot is taken")));
+    }
+    if any(&Failure::MailIdTaken) {
+        return Ok(Verdict::Refused(StoreError::invariant("queued mail ids are unique")));
     }
     // A condition failed that its item's old image does not explain (the
     // item changed in between): the caller may try again.
