@@ -131,7 +131,7 @@ TABLE_ACTIONS = {
         {"dynamodb:Query": {"GROUP#*", "GROUPS"}, "dynamodb:UpdateItem": {"GROUP#*"}, "dynamodb:PutItem": {"OUTBOX#*"}},
         UNDELIVERABLE_READ,
     ),
-    "mailer": {"dynamodb:GetItem": {"OUTBOX#*", "UNDELIVERABLE#*"}, "dynamodb:UpdateItem": {"OUTBOX#*"}},
+    "mailer": merge({"dynamodb:GetItem": {"OUTBOX#*"}, "dynamodb:UpdateItem": {"OUTBOX#*"}}, UNDELIVERABLE_READ),
     "mail-events": {
         "dynamodb:GetItem": {"UNDELIVERABLE#*"},
         "dynamodb:PutItem": {"UNDELIVERABLE#*"},
