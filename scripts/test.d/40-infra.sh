@@ -297,12 +297,25 @@ params = yaml_parse(open(sys.argv[2]).read())["Parameters"]
 if set(given) != set(params):
     sys.exit("40-infra: sam deploy must pass every parameter (one left out keeps its previous value): "
              f"missing {sorted(set(params) - set(given))}, unknown {sorted(set(given) - set(params))}")
-differ = {k: (v, str(params[k].get("Default", ""))) for k, v in given.items() if k != "Stage" and v != str(params[k].get("Default", ""))}
+differ = {k: (v, str(params[k].get("Default", ""))) for k, v in given.items()
+          if k not in ("Stage", "ReleaseDigest") and v != str(params[k].get("Default", ""))}
 if differ:
     sys.exit(f"40-infra: infra/deploy's defaults differ from the template's: {differ}")
+import re
+if not re.fullmatch(r"[0-9a-f]{12}", given["ReleaseDigest"]):
+    sys.exit(f"40-infra: ReleaseDigest {given['ReleaseDigest']!r} is not 12 hex digits")
 print(f"dry run: checks, validation, stack state, table, build, deploy, site, upload, delete, invalidate, in that order; "
       f"all {len(given)} parameters passed, empty ones as \"\"")
 EOF
+
+# A changed setting changes ReleaseDigest (which names every function's
+# version), so it reaches the live alias; the same settings give the same one.
+digest_of() { grep -o "ReleaseDigest=[0-9a-f]*" "$1" | head -1; }
+dry_run "$WORK/dry-run-same.txt"
+dry_run "$WORK/dry-run-pending.txt" PendingDays=15
+[ "$(digest_of "$WORK/dry-run.txt")" = "$(digest_of "$WORK/dry-run-same.txt")" ] || fail "ReleaseDigest differs between two identical dry runs"
+[ "$(digest_of "$WORK/dry-run.txt")" != "$(digest_of "$WORK/dry-run-pending.txt")" ] || fail "ReleaseDigest did not change with PendingDays"
+echo "ReleaseDigest: stable for the same release, new when a setting changes"
 
 echo "-- infra/deploy --dry-run with the WAF, an existing table and a custom domain"
 dry_run "$WORK/dry-run-edge.txt" Waf=on TableName=qi-groups-restored DomainName=qi.example.org \

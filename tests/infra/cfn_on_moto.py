@@ -463,6 +463,15 @@ def main() -> None:
     template_path = sys.argv[1] if len(sys.argv) > 1 else TEMPLATE
     transformed = sam.transform(template_path, REGION, CODE_BUCKET)
     check_transformed(copy.deepcopy(transformed), stage)
+    # Every function's version is named by ReleaseDigest: another digest,
+    # another version of each (so a changed setting reaches the alias).
+    versions = {}
+    for digest in ("aaaaaaaaaaaa", "bbbbbbbbbbbb"):
+        t = sam.transform(template_path, REGION, CODE_BUCKET, {"ReleaseDigest": digest})
+        versions[digest] = {k for k, v in t["Resources"].items() if v["Type"] == "AWS::Lambda::Version"}
+    for logical in LOGICAL.values():
+        check(f"{logical}Versionaaaaaaaaaa" in versions["aaaaaaaaaaaa"] and f"{logical}Versionbbbbbbbbbb" in versions["bbbbbbbbbbbb"],
+              f"{logical}: its version is not named by ReleaseDigest (AutoPublishCodeSha256)")
     template, dropped = drop_unsupported(copy.deepcopy(transformed))
     by_type: dict = {}
     for logical, kind in dropped.items():
@@ -481,7 +490,8 @@ def main() -> None:
         s3.put_object(Bucket=CODE_BUCKET, Key=sam.code_key(name), Body=code)
 
     cfn = client("cloudformation")
-    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(template), Parameters=[{"ParameterKey": "Stage", "ParameterValue": stage}],
+    parameters = [{"ParameterKey": "Stage", "ParameterValue": stage}, {"ParameterKey": "ReleaseDigest", "ParameterValue": "0123456789ab"}]
+    cfn.create_stack(StackName=stack, TemplateBody=json.dumps(template), Parameters=parameters,
                      Capabilities=["CAPABILITY_IAM"])
     for _ in range(120):
         status = cfn.describe_stacks(StackName=stack)["Stacks"][0]["StackStatus"]
