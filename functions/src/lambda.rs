@@ -107,7 +107,7 @@ pub async fn serve(app: &App, req: Request, routes: &[Route], origin_secret: Opt
     if !via_origin(&req, origin_secret) {
         tracing::warn!(outcome = "not_via_cloudfront", status = 403, "request refused");
         let mut answer = http::Response::new(Bytes::from_static(
-            br#"{"error":"forbidden","message":"Use the site's address.","language":"en","fields":[]}"#,
+            "{\"error\":\"forbidden\",\"message\":\"Use the site\u{2019}s address. / Utilisez l\u{2019}adresse du site.\",\"language\":\"en\",\"fields\":[]}".as_bytes(),
         ));
         *answer.status_mut() = http::StatusCode::FORBIDDEN;
         answer.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));

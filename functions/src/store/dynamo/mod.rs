@@ -37,8 +37,17 @@
 //!   overwrite each other); a refusal is named from the item's old image
 //!   (`ReturnValuesOnConditionCheckFailure`), without another read.
 //! - `touch_session`: 1 conditional `UpdateItem`.
-//! - `mark_reminded`, `set_reminders`: 1 conditional `UpdateItem` of the
-//!   member item (a refused reminder is told from the old image).
+//! - `mark_reminded`: 1 `TransactWriteItems` (the member item's conditional
+//!   update and the reminder's queued mail; without a mail, 1 `UpdateItem`);
+//!   a refused reminder is told from the old image. `set_reminders`: 1
+//!   conditional `UpdateItem` of the member item.
+//! - `add_coaching_request`: 1 `TransactWriteItems` (the request and the
+//!   coaches' queued copy), or 1 `PutItem` without a copy.
+//! - The outbox (`dynamo/outbox.rs`): `claim_mail`, `settle_mail`: 1
+//!   conditional `UpdateItem` each; `requeue_mail`: 1 `GetItem` and 1
+//!   `TransactWriteItems`; `undeliverable`: 1 `BatchGetItem`;
+//!   `mark_undeliverable`: 1 `PutItem`; `list_mail`: `Query` pages of `gsi1`.
+//!   Every write's queued mails are items of its own transaction.
 //! - `get_group` (status): 1 consistent `Query` of the group's partition.
 //! - `group_of`, `invitation`: 1 consistent `GetItem`.
 //! - listings (`list_groups`, `list_invitations(None)`,
