@@ -10,7 +10,15 @@ pub async fn list(app: &App) -> Res {
     let Some(dir) = &app.config.outbox_dir else {
         return Err(nothing_here());
     };
-    app.deliverer().drain().await.map_err(ApiError::from)?;
+    // The background drainer may hold a mail this very moment: wait (for at
+    // most a few seconds) until it has settled it, so the list is complete.
+    for _ in 0..250 {
+        let done = app.deliverer().drain().await.map_err(ApiError::from)?;
+        if !done.iter().any(|(_, a)| matches!(a, crate::mail::deliver::Attempt::Held(_))) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     listing(dir)
 }
 
