@@ -40,8 +40,12 @@ pub fn spawn_drainer(app: Arc<App>) -> Arc<tokio::sync::Notify> {
     tokio::spawn(async move {
         loop {
             let d = app.deliverer();
-            if let Err(e) = d.drain().await {
-                tracing::warn!(cause = e.kind(), "delivering queued emails");
+            // Held only: another process (`qi admin`, or one that stopped
+            // mid-send) holds what is due; look again in a second, not at once.
+            let mut only_held = false;
+            match d.drain().await {
+                Ok(done) => only_held = !done.is_empty() && done.iter().all(|(_, a)| matches!(a, crate::mail::deliver::Attempt::Held(_))),
+                Err(e) => tracing::warn!(cause = e.kind(), "delivering queued emails"),
             }
             // Sleep until woken, or until the next retry is due (checked at
             // least every 30 s, e.g. after `qi admin` queued something).
@@ -49,9 +53,10 @@ pub fn spawn_drainer(app: Arc<App>) -> Arc<tokio::sync::Notify> {
                 Ok(Some(at)) => (at - app.clock.now()).to_std().unwrap_or_default().min(std::time::Duration::from_secs(30)),
                 _ => std::time::Duration::from_secs(30),
             };
+            let floor = if only_held { std::time::Duration::from_secs(1) } else { std::time::Duration::from_millis(50) };
             tokio::select! {
                 _ = notified.notified() => {}
-                _ = tokio::time::sleep(wait.max(std::time::Duration::from_millis(50))) => {}
+                _ = tokio::time::sleep(wait.max(floor)) => {}
             }
         }
     });

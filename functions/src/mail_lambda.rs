@@ -5,13 +5,17 @@
 //!   records, in the order they were written. Each names one queued mail,
 //!   which gets one attempt ([`crate::mail::deliver`]); a failure that may
 //!   pass (SES throttling, a timeout) is waited out inside the invocation
-//!   while its next attempt falls within the time left. Otherwise the
-//!   record is reported as the batch's first failure (`batchItemFailures`),
-//!   and Lambda invokes again from it: the records after it come again
-//!   too, and are found settled. A mail given up is put on the dead-letter
-//!   queue (its id and why: no personal data) and kept in the table for
-//!   `qi admin outbox retry`; if even that fails, the record fails, and after
-//!   the event source mapping's last retry Lambda puts its own failure record
+//!   while its next attempt falls within the time left; a mail due later
+//!   (or held by an attempt cut short) is left to the **sweep**: a schedule
+//!   invokes the same function every few minutes, and it attempts every
+//!   pending mail that is due ([`StreamMailer::sweep`]). So the stream is
+//!   never held up by one slow mail, and nothing waits on a stream record
+//!   that will not come again. A record is reported as the batch's first
+//!   failure (`batchItemFailures`, so Lambda invokes again from it) only when
+//!   the store failed or the dead-letter queue refused a message. A mail
+//!   given up is put on the dead-letter queue (its id and why: no personal
+//!   data) and kept in the table for `qi admin outbox retry`; after the
+//!   event source mapping's last retry, Lambda puts its own failure record
 //!   on the same queue.
 //! - **mail-events** ([`SesEvents`], [`run_mail_events`]): SES publishes
 //!   bounces and complaints of mail sent through the configuration set to an
@@ -105,8 +109,10 @@ impl StreamMailer {
         response
     }
 
-    /// Attempts at mail `id` until it is settled or the time left runs out.
-    /// `true` when nothing more is to be done for it now.
+    /// Attempts at mail `id` while it can be settled in the time left.
+    /// `false` only when the record should come again (the store failed, or
+    /// the dead-letter queue refused a given-up mail); a mail due later than
+    /// the time left is left to the sweep.
     async fn deliver(&self, id: &str, deadline: Instant) -> bool {
         loop {
             let outcome = match self.deliverer().attempt(id).await {
@@ -117,25 +123,63 @@ impl StreamMailer {
                 }
             };
             let due = match outcome {
-                Attempt::Dead { error } => {
-                    return match self.dead_letters.put(id, error.as_str()).await {
-                        Ok(()) => true,
-                        Err(kind) => {
-                            tracing::error!(kind = kind.as_str(), "queued mail given up, and the dead-letter queue refused it");
-                            false
-                        }
-                    };
-                }
+                Attempt::Dead { error } => return self.report_dead(id, error.as_str()).await,
+                // Given up by an earlier delivery whose report may not have
+                // reached the queue: report it (again; a duplicate is harmless).
+                Attempt::AlreadySettled(crate::domain::MailState::Dead) => return self.report_dead(id, "dead").await,
                 ref o if o.is_final() => return true,
                 Attempt::Retry { at, .. } | Attempt::NotDue(at) | Attempt::Held(at) => at,
-                _ => return false,
+                _ => return true,
             };
             let wait = (due - self.clock.now()).to_std().unwrap_or_default();
             if Instant::now() + wait + MARGIN > deadline {
-                return false;
+                tracing::info!(outcome = "left_to_sweep", "queued mail due after this invocation");
+                return true;
             }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Put a given-up mail's id on the dead-letter queue; `false` if refused.
+    async fn report_dead(&self, id: &str, error: &str) -> bool {
+        match self.dead_letters.put(id, error).await {
+            Ok(()) => true,
+            Err(kind) => {
+                tracing::error!(kind = kind.as_str(), "queued mail given up, and the dead-letter queue refused it");
+                false
+            }
+        }
+    }
+
+    /// The scheduled sweep: one attempt at every pending mail that is due,
+    /// oldest first, while the time left allows (what the stream left:
+    /// retries due later, attempts cut short). Returns how many were sent.
+    pub async fn sweep(&self, deadline: Instant) -> Result<usize, StoreError> {
+        let now = self.clock.now();
+        let due: Vec<String> = self
+            .store
+            .list_mail(now)
+            .await?
+            .into_iter()
+            .filter(|r| r.state == crate::domain::MailState::Pending && r.next_attempt_at <= now)
+            .map(|r| r.id)
+            .collect();
+        let mut sent = 0;
+        for id in due {
+            if Instant::now() + MARGIN > deadline {
+                break;
+            }
+            match self.deliverer().attempt(&id).await {
+                Ok(Attempt::Sent) => sent += 1,
+                Ok(Attempt::Dead { error }) => {
+                    self.report_dead(&id, error.as_str()).await;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(cause = e.kind(), "queued mail: the store failed; left for the next sweep"),
+            }
+        }
+        tracing::info!(sent, "outbox sweep");
+        Ok(sent)
     }
 }
 
@@ -163,11 +207,19 @@ pub async fn run_mailer() -> Result<(), lambda_http::Error> {
         tracing::error!(problem = %e, "configuration");
         lambda_http::Error::from(e)
     })?);
-    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<StreamEvent>| {
+    // Two callers: the stream's event source mapping (a batch of records)
+    // and the sweep's schedule (any other event).
+    lambda_runtime::run(lambda_runtime::service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let handler = handler.clone();
         async move {
             let deadline = deadline_of(&event.context);
-            Ok::<_, lambda_http::Error>(handler.handle(event.payload, deadline).await)
+            if event.payload.get("Records").is_some() {
+                let batch: StreamEvent = serde_json::from_value(event.payload)?;
+                Ok::<_, lambda_http::Error>(serde_json::to_value(handler.handle(batch, deadline).await)?)
+            } else {
+                let sent = handler.sweep(deadline).await.map_err(|e| lambda_http::Error::from(e.kind()))?;
+                Ok(serde_json::json!({ "swept": true, "sent": sent }))
+            }
         }
     }))
     .await

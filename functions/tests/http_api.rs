@@ -648,6 +648,9 @@ impl Store for Throttled {
     async fn undeliverable(&self, _: &[qi_functions::domain::Email]) -> StoreResult<Vec<qi_functions::domain::Undeliverable>> {
         Err(StoreError::Throttled)
     }
+    async fn clear_undeliverable(&self, _: &qi_functions::domain::Email) -> StoreResult<bool> {
+        Err(StoreError::Throttled)
+    }
 }
 
 #[tokio::test]

@@ -23,6 +23,8 @@
 //!   kind, state, attempts, last error; no names, addresses or text).
 //! - `qi admin outbox retry ID` — queue a dead email again (after fixing
 //!   what stopped it, e.g. leaving the SES sandbox).
+//! - `qi admin outbox deliverable ADDRESS` — forget that SES reported the
+//!   address as undeliverable (staff checked it works again).
 use std::path::PathBuf;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -112,6 +114,12 @@ pub enum OutboxCommand {
     Retry {
         /// The dead email's id (from `qi admin outbox list` or the dead-letter queue).
         id: String,
+    },
+    /// Forget that SES could not deliver to ADDRESS (after checking with
+    /// the member that it works again): email to it is sent again.
+    Deliverable {
+        /// The address (any case).
+        address: String,
     },
 }
 
@@ -336,16 +344,16 @@ mod real {
                 match command {
                     MembersCommand::Reissue(_) => {
                         access::reissue_link(&app, g, slot).await.map_err(|e| anyhow!("not reissued: {e}"))?;
-                        println!("a new link was emailed to the member's address on file; the old link no longer works");
+                        println!("a new link was queued for the member's address on file; the old link no longer works");
                     }
                     MembersCommand::Email { to, .. } => {
                         let email = Email::parse(to).map_err(|e| anyhow!("--to: {e}"))?;
                         membership::correct_email_as_staff(&app, g, slot, email).await.map_err(|e| anyhow!("not corrected: {e}"))?;
-                        println!("email address corrected (recorded in the group's history); a new link went to the corrected address, and the old link no longer works");
+                        println!("email address corrected (recorded in the group's history); a new link was queued for the corrected address, and the old link no longer works");
                     }
                     MembersCommand::Remove(_) => {
                         membership::remove_as_staff(&app, g, slot).await.map_err(|e| anyhow!("not removed: {e}"))?;
-                        println!("member removed (recorded in the group's history) and emailed");
+                        println!("member removed (recorded in the group's history); their email was queued");
                     }
                 }
                 deliver_queued(&app, &args).await?;
@@ -390,13 +398,22 @@ mod real {
                 let app = staff_app(&args, site_url.as_deref()).await?;
                 let (g, _) = member_of(&app, group, None).await?;
                 membership::dissolve_as_staff(&app, g).await.map_err(|e| anyhow!("not dissolved: {e}"))?;
-                println!("group dissolved (recorded in its history); its members were emailed");
+                println!("group dissolved (recorded in its history); its members' emails were queued");
                 deliver_queued(&app, &args).await?;
             }
             Command::Outbox { command: OutboxCommand::List } => {
                 let app = staff_app(&args, None).await?;
                 let records = app.store.list_mail(app.clock.now()).await?;
                 std::io::stdout().write_all(export::outbox_csv(&records).as_bytes())?;
+            }
+            Command::Outbox { command: OutboxCommand::Deliverable { address } } => {
+                let email = Email::parse(address).map_err(|e| anyhow!("ADDRESS: {e}"))?;
+                let store = open_store(&args).await?;
+                if store.clear_undeliverable(&email).await? {
+                    println!("the address is no longer marked undeliverable; emails to it are sent again");
+                } else {
+                    println!("the address was not marked undeliverable: nothing changed");
+                }
             }
             Command::Outbox { command: OutboxCommand::Retry { id } } => {
                 let app = staff_app(&args, None).await?;

@@ -131,7 +131,8 @@ TABLE_ACTIONS = {
         {"dynamodb:Query": {"GROUP#*", "GROUPS"}, "dynamodb:UpdateItem": {"GROUP#*"}, "dynamodb:PutItem": {"OUTBOX#*"}},
         UNDELIVERABLE_READ,
     ),
-    "mailer": merge({"dynamodb:GetItem": {"OUTBOX#*"}, "dynamodb:UpdateItem": {"OUTBOX#*"}}, UNDELIVERABLE_READ),
+    # The sweep lists the queued mails: the gsi1 partition OUTBOX.
+    "mailer": merge({"dynamodb:GetItem": {"OUTBOX#*"}, "dynamodb:UpdateItem": {"OUTBOX#*"}, "dynamodb:Query": {"OUTBOX"}}, UNDELIVERABLE_READ),
     "mail-events": {
         "dynamodb:GetItem": {"UNDELIVERABLE#*"},
         "dynamodb:PutItem": {"UNDELIVERABLE#*"},
@@ -308,6 +309,12 @@ def check_transformed(t: dict, stage: str) -> None:
     check(ref_of(sched["Arn"]) == alias_of["RemindersFunction"], "the schedule does not invoke the reminders alias")
     role_stmt = r["RemindersScheduleRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
     check(ref_of(role_stmt["Resource"]) == alias_of["RemindersFunction"], "the schedule's role may invoke more than the alias")
+    sweep = r["MailerSweepSchedule"]["Properties"]
+    check(ref_of(sweep["Target"]["Arn"]) == alias_of["MailerFunction"], "the mail sweep does not invoke the mailer's alias")
+    check(sweep["ScheduleExpression"] == "rate(5 minutes)", "the mail sweep runs every 5 minutes")
+    check("Records" not in sweep["Target"].get("Input", ""), "the sweep's input must not look like a stream batch")
+    sweep_stmt = r["MailerSweepScheduleRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0]
+    check(ref_of(sweep_stmt["Resource"]) == alias_of["MailerFunction"], "the sweep's role may invoke more than the mailer's alias")
 
     esm = r["MailerStreamMapping"]["Properties"]
     check(ref_of(esm["FunctionName"]) == alias_of["MailerFunction"], "the stream mapping does not invoke the mailer's alias")

@@ -131,6 +131,9 @@ impl<S: Store> Store for Timed<S> {
     async fn undeliverable(&self, emails: &[qi_functions::domain::Email]) -> StoreResult<Vec<qi_functions::domain::Undeliverable>> {
         timed!(self, self.inner.undeliverable(emails))
     }
+    async fn clear_undeliverable(&self, email: &qi_functions::domain::Email) -> StoreResult<bool> {
+        timed!(self, self.inner.clear_undeliverable(email))
+    }
 }
 
 /// The invitation list: leads 100000 + g for g in 0..groups.

@@ -27,7 +27,9 @@ pub struct Retries {
     pub first_wait: StdDuration,
     /// The longest wait between two attempts.
     pub max_wait: StdDuration,
-    /// How long one attempt holds a mail (longer than a send can take).
+    /// How long one attempt holds a mail: longer than a send can take, and
+    /// no longer than the mailer function's timeout, so that an attempt cut
+    /// short (a crash, a timeout) frees its mail for the next sweep.
     pub hold: StdDuration,
 }
 
@@ -40,7 +42,7 @@ impl Default for Retries {
             max_attempts: 8,
             first_wait: StdDuration::from_secs(1),
             max_wait: StdDuration::from_secs(64),
-            hold: StdDuration::from_secs(120),
+            hold: StdDuration::from_secs(60),
         }
     }
 }
@@ -174,7 +176,9 @@ impl Deliverer<'_> {
         Ok(outcome)
     }
 
-    /// Attempt every mail that is due now, oldest first. Returns how each ended.
+    /// Attempt every mail that is due now, oldest first. Returns how each
+    /// ended; a mail whose attempt fails in the store is logged and left for
+    /// the next drain (it does not stop the others).
     pub async fn drain(&self) -> Result<Vec<(String, Attempt)>, StoreError> {
         let now = self.clock.now();
         let due: Vec<String> = self
@@ -187,8 +191,10 @@ impl Deliverer<'_> {
             .collect();
         let mut out = Vec::with_capacity(due.len());
         for id in due {
-            let a = self.attempt(&id).await?;
-            out.push((id, a));
+            match self.attempt(&id).await {
+                Ok(a) => out.push((id, a)),
+                Err(e) => tracing::warn!(cause = e.kind(), "queued mail: the store failed; left for the next drain"),
+            }
         }
         Ok(out)
     }

@@ -1004,6 +1004,17 @@ fn pending_ids(records: &[MailRecord]) -> Vec<String> {
     records.iter().filter(|r| r.state == MailState::Pending).map(|r| r.id.clone()).collect()
 }
 
+/// A proposal stored with its lead's email queued (at `T0`); the email.
+async fn proposed_with_mail(store: &dyn Store) -> QueuedMail {
+    let (g, _) = sample_group("100", &["101"], T0);
+    invite_leads(store, &["100"]).await;
+    let m = queued("onfile100@example.org", at(T0));
+    let mut w = create_write(&g);
+    w.outbox = vec![m.clone()];
+    store.write(&w).await.unwrap();
+    m
+}
+
 pub async fn mail_is_queued_with_its_write(store: Arc<dyn Store>) {
     let g = formed(store.as_ref(), "100", &["101", "102"], &[]).await;
     let before = store.list_mail(now1()).await.unwrap().len();
@@ -1047,12 +1058,7 @@ pub async fn mail_is_queued_with_its_write(store: Arc<dyn Store>) {
 }
 
 pub async fn queued_mail_is_claimed_and_settled_once(store: Arc<dyn Store>) {
-    let (g, _) = sample_group("100", &["101"], T0);
-    invite_leads(store.as_ref(), &["100"]).await;
-    let m = queued("onfile100@example.org", at(T0));
-    let mut w = create_write(&g);
-    w.outbox = vec![m.clone()];
-    store.write(&w).await.unwrap();
+    let m = proposed_with_mail(store.as_ref()).await;
     let t = at(T0) + Duration::seconds(1);
     let hold = t + Duration::minutes(2);
     assert_eq!(store.claim_mail("0123456789abcdef0123456789abcdef", "a", t, hold).await.unwrap(), Claim::Missing);
@@ -1082,12 +1088,7 @@ pub async fn queued_mail_is_claimed_and_settled_once(store: Arc<dyn Store>) {
 }
 
 pub async fn dead_mail_is_kept_and_requeued_once(store: Arc<dyn Store>) {
-    let (g, _) = sample_group("100", &["101"], T0);
-    invite_leads(store.as_ref(), &["100"]).await;
-    let m = queued("onfile100@example.org", at(T0));
-    let mut w = create_write(&g);
-    w.outbox = vec![m.clone()];
-    store.write(&w).await.unwrap();
+    let m = proposed_with_mail(store.as_ref()).await;
     let t = at(T0);
     assert!(!store.requeue_mail(&m.id, &random_hex(&OsRandom, 16).unwrap(), t).await.unwrap(), "a pending mail is not requeued");
     assert!(matches!(store.claim_mail(&m.id, "a", t, t + Duration::minutes(2)).await.unwrap(), Claim::Claimed { .. }));
@@ -1110,12 +1111,7 @@ pub async fn dead_mail_is_kept_and_requeued_once(store: Arc<dyn Store>) {
 }
 
 pub async fn concurrent_claims_of_one_mail_one_wins(store: Arc<dyn Store>) {
-    let (g, _) = sample_group("100", &["101"], T0);
-    invite_leads(store.as_ref(), &["100"]).await;
-    let m = queued("onfile100@example.org", at(T0));
-    let mut w = create_write(&g);
-    w.outbox = vec![m.clone()];
-    store.write(&w).await.unwrap();
+    let m = proposed_with_mail(store.as_ref()).await;
     let t = at(T0) + Duration::seconds(1);
     let mut tasks = Vec::new();
     for i in 0..6 {
@@ -1144,7 +1140,11 @@ pub async fn undeliverable_addresses_by_mailbox(store: Arc<dyn Store>) {
     let complaint = Undeliverable { reason: UndeliverableReason::Complaint, at: now1(), ..u };
     store.mark_undeliverable(&complaint).await.unwrap();
     assert_eq!(store.undeliverable(&[ada]).await.unwrap(), vec![complaint], "the latest report replaces the earlier");
-    assert!(store.undeliverable(&[bob]).await.unwrap().is_empty());
+    assert!(store.undeliverable(std::slice::from_ref(&bob)).await.unwrap().is_empty());
+    // Staff checked the address: the mark goes, once.
+    assert!(store.clear_undeliverable(&Email::parse("ADA@example.org").unwrap()).await.unwrap());
+    assert!(store.undeliverable(&[Email::parse("ada@example.org").unwrap()]).await.unwrap().is_empty());
+    assert!(!store.clear_undeliverable(&bob).await.unwrap(), "nothing to clear");
 }
 
 /// The list of cases, written once: calls `$callback!($($prefix)* case, …)`.

@@ -263,6 +263,10 @@ pub trait Store: Send + Sync {
 
     /// Which of `emails` are recorded as undeliverable (at most 25 at once).
     async fn undeliverable(&self, emails: &[Email]) -> StoreResult<Vec<Undeliverable>>;
+
+    /// Forget that email to `email` could not be delivered (staff checked
+    /// that it works again). `Ok(false)` if nothing was recorded.
+    async fn clear_undeliverable(&self, email: &Email) -> StoreResult<bool>;
 }
 
 #[async_trait]
@@ -326,5 +330,8 @@ impl<S: Store + ?Sized> Store for Arc<S> {
     }
     async fn undeliverable(&self, emails: &[Email]) -> StoreResult<Vec<Undeliverable>> {
         (**self).undeliverable(emails).await
+    }
+    async fn clear_undeliverable(&self, email: &Email) -> StoreResult<bool> {
+        (**self).clear_undeliverable(email).await
     }
 }

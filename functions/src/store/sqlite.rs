@@ -813,6 +813,11 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn clear_undeliverable(&self, email: &Email) -> StoreResult<bool> {
+        let k = address_key(email);
+        self.transact(move |tx| Ok(tx.execute("DELETE FROM undeliverable WHERE address = ?1", [k]).map_err(sql_err)? == 1)).await
+    }
+
     async fn undeliverable(&self, emails: &[Email]) -> StoreResult<Vec<Undeliverable>> {
         let keys: Vec<String> = emails.iter().map(address_key).collect();
         self.with(move |c| {

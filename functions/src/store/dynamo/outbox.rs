@@ -267,6 +267,19 @@ impl DynamoStore {
         Ok(())
     }
 
+    pub(super) async fn forget_undeliverable(&self, email: &Email) -> StoreResult<bool> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(undeliverable_pk(&address_key(email)), ADDRESS_SK)))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(out.attributes().is_some_and(|a| !a.is_empty()))
+    }
+
     pub(super) async fn undeliverable_of(&self, emails: &[Email]) -> StoreResult<Vec<Undeliverable>> {
         let mut keys: Vec<String> = emails.iter().map(address_key).collect();
         keys.sort();

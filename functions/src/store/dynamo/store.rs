@@ -243,7 +243,10 @@ impl Store for DynamoStore {
                 Ok(()) => Ok(true),
                 Err(TransactFailure::Cancelled(reasons)) => {
                     let old = reasons.first().and_then(|r| r.item().cloned());
-                    if old.is_some() && reasons.get(1).is_some_and(|r| r.code() == Some("ConditionalCheckFailed")) {
+                    // Only the mail's put failed (the member's update would
+                    // have passed): its id is taken.
+                    let update_passed = reasons.first().and_then(|r| r.code()).is_none_or(|c| c == "None");
+                    if update_passed && reasons.get(1).is_some_and(|r| r.code() == Some("ConditionalCheckFailed")) {
                         return Err(StoreError::invariant("queued mail ids are unique"));
                     }
                     match first_failure(&guards, old.as_ref()) {
@@ -401,5 +404,8 @@ impl Store for DynamoStore {
     }
     async fn undeliverable(&self, emails: &[Email]) -> StoreResult<Vec<Undeliverable>> {
         self.undeliverable_of(emails).await
+    }
+    async fn clear_undeliverable(&self, email: &Email) -> StoreResult<bool> {
+        self.forget_undeliverable(email).await
     }
 }
