@@ -155,15 +155,7 @@ impl StreamMailer {
     /// oldest first, while the time left allows (what the stream left:
     /// retries due later, attempts cut short). Returns how many were sent.
     pub async fn sweep(&self, deadline: Instant) -> Result<usize, StoreError> {
-        let now = self.clock.now();
-        let due: Vec<String> = self
-            .store
-            .list_mail(now)
-            .await?
-            .into_iter()
-            .filter(|r| r.state == crate::domain::MailState::Pending && r.next_attempt_at <= now)
-            .map(|r| r.id)
-            .collect();
+        let due = self.deliverer().due().await?;
         let mut sent = 0;
         for id in due {
             if Instant::now() + MARGIN > deadline {

@@ -180,15 +180,7 @@ impl Deliverer<'_> {
     /// ended; a mail whose attempt fails in the store is logged and left for
     /// the next drain (it does not stop the others).
     pub async fn drain(&self) -> Result<Vec<(String, Attempt)>, StoreError> {
-        let now = self.clock.now();
-        let due: Vec<String> = self
-            .store
-            .list_mail(now)
-            .await?
-            .into_iter()
-            .filter(|r| r.state == MailState::Pending && r.next_attempt_at <= now)
-            .map(|r| r.id)
-            .collect();
+        let due = self.due().await?;
         let mut out = Vec::with_capacity(due.len());
         for id in due {
             match self.attempt(&id).await {
@@ -197,6 +189,13 @@ impl Deliverer<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// The ids of the pending mails due now, oldest first.
+    pub async fn due(&self) -> Result<Vec<String>, StoreError> {
+        let now = self.clock.now();
+        let records = self.store.list_mail(now).await?;
+        Ok(records.into_iter().filter(|r| r.state == MailState::Pending && r.next_attempt_at <= now).map(|r| r.id).collect())
     }
 
     /// When the next pending mail is due, if any is.

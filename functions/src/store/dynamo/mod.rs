@@ -38,7 +38,7 @@
 //!   (`ReturnValuesOnConditionCheckFailure`), without another read.
 //! - `touch_session`: 1 conditional `UpdateItem`.
 //! - `mark_reminded`: 1 `TransactWriteItems` (the member item's conditional
-//!   update and the reminder's queued mail; without a mail, 1 `UpdateItem`);
+//!   update and the reminder's queued mail);
 //!   a refused reminder is told from the old image. `set_reminders`: 1
 //!   conditional `UpdateItem` of the member item.
 //! - `add_coaching_request`: 1 `TransactWriteItems` (the request and the

@@ -201,8 +201,8 @@ impl Store for DynamoStore {
         Ok(())
     }
 
-    /// One `UpdateItem` of the member item: `reminded_through` and
-    /// `reminder_tokens` set, conditioned on the member being there (else
+    /// One transaction: the member item's update (`reminded_through` and
+    /// `reminder_tokens` set) with the reminder's queued mail, conditioned on the member being there (else
     /// `NotFound`), accepted, not dissolved, reminders on and not reminded
     /// for a period ending on or after this one's start (else `false`).
     async fn mark_reminded(&self, m: &ReminderMark) -> StoreResult<bool> {
@@ -223,45 +223,9 @@ impl Store for DynamoStore {
         let cond = condition(&guards, &mut e);
         let k = key(group_pk(&m.group), member_sk(m.slot));
         let update = format!("SET {through} = {end}, {tokens} = {list}");
-        if let Some(mail) = &m.outbox {
-            // The reminder is queued in the same transaction as its record.
-            let up = aws_sdk_dynamodb::types::Update::builder()
-                .table_name(&self.table)
-                .set_key(Some(k))
-                .update_expression(update)
-                .set_condition_expression(cond)
-                .set_expression_attribute_names(e.names())
-                .set_expression_attribute_values(e.values())
-                .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-                .build()
-                .map_err(|_| StoreError::invariant("an update names its table and key"))?;
-            let items = vec![
-                aws_sdk_dynamodb::types::TransactWriteItem::builder().update(up).build(),
-                self.put_op(super::outbox::mail_item(mail)?, Some(super::outbox::MAIL_ABSENT))?,
-            ];
-            return match self.transact(items, None).await {
-                Ok(()) => Ok(true),
-                Err(TransactFailure::Cancelled(reasons)) => {
-                    let old = reasons.first().and_then(|r| r.item().cloned());
-                    // Only the mail's put failed (the member's update would
-                    // have passed): its id is taken.
-                    let update_passed = reasons.first().and_then(|r| r.code()).is_none_or(|c| c == "None");
-                    if update_passed && reasons.get(1).is_some_and(|r| r.code() == Some("ConditionalCheckFailed")) {
-                        return Err(StoreError::invariant("queued mail ids are unique"));
-                    }
-                    match first_failure(&guards, old.as_ref()) {
-                        Some(Some(e)) => Err(e),
-                        Some(None) => Ok(false),
-                        None => Err(StoreError::Throttled),
-                    }
-                }
-                Err(TransactFailure::TokenMismatch) => Err(StoreError::Throttled),
-                Err(TransactFailure::Error(e)) => Err(e),
-            };
-        }
-        let result = self
-            .client
-            .update_item()
+        // One transaction: the member's record and, with it, the reminder's
+        // queued mail.
+        let up = aws_sdk_dynamodb::types::Update::builder()
             .table_name(&self.table)
             .set_key(Some(k))
             .update_expression(update)
@@ -269,15 +233,22 @@ impl Store for DynamoStore {
             .set_expression_attribute_names(e.names())
             .set_expression_attribute_values(e.values())
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(SdkError::ServiceError(ctx)) if ctx.err().is_conditional_check_failed_exception() => {
-                let old = match ctx.into_err() {
-                    UpdateItemError::ConditionalCheckFailedException(e) => e.item,
-                    _ => None,
-                };
+            .build()
+            .map_err(|_| StoreError::invariant("an update names its table and key"))?;
+        let mut items = vec![aws_sdk_dynamodb::types::TransactWriteItem::builder().update(up).build()];
+        if let Some(mail) = &m.outbox {
+            items.push(self.put_op(super::outbox::mail_item(mail)?, Some(super::outbox::MAIL_ABSENT))?);
+        }
+        match self.transact(items, None).await {
+            Ok(()) => Ok(true),
+            Err(TransactFailure::Cancelled(reasons)) => {
+                let old = reasons.first().and_then(|r| r.item().cloned());
+                // Only the mail's put failed (the member's update would
+                // have passed): its id is taken.
+                let update_passed = reasons.first().and_then(|r| r.code()).is_none_or(|c| c == "None");
+                if update_passed && reasons.get(1).is_some_and(|r| r.code() == Some("ConditionalCheckFailed")) {
+                    return Err(StoreError::invariant("queued mail ids are unique"));
+                }
                 match first_failure(&guards, old.as_ref()) {
                     Some(Some(e)) => Err(e),
                     Some(None) => Ok(false),
@@ -285,7 +256,8 @@ impl Store for DynamoStore {
                     None => Err(StoreError::Throttled),
                 }
             }
-            Err(e) => Err(sdk_error(e)),
+            Err(TransactFailure::TokenMismatch) => Err(StoreError::Throttled),
+            Err(TransactFailure::Error(e)) => Err(e),
         }
     }
 
