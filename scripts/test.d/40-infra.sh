@@ -262,12 +262,10 @@ if grep -q 'edge-waf.yaml --no-fail' "$WORK/dry-run.txt"; then fail "Waf is off 
 "$PY" - "$WORK/dry-run.txt" "$TEMPLATE" <<'EOF'
 import shlex, sys
 from samtranslator.yaml_helper import yaml_parse
-lines = [l for l in open(sys.argv[1]) if l.startswith("+ ")]
-def first(s):
-    for i, l in enumerate(lines):
-        if s in l:
-            return i
-    sys.exit(f"40-infra: step missing: {s}")
+sys.path.insert(0, "tests/infra")
+from dry_run import DryRun
+run = DryRun(sys.argv[1])
+lines, first = run.lines, run.first
 steps = ["sts get-caller-identity", "sesv2 get-email-identity", "sesv2 get-account", "cfn-lint", "sam_transform.py",
          "describe-stacks --region ca-central-1 --stack-name qi-groups-citest --query 'Stacks[0].StackStatus'",
          "dynamodb describe-table", "infra/build-functions", "sam deploy", " build --base-url",
@@ -311,12 +309,10 @@ dry_run "$WORK/dry-run-edge.txt" Waf=on TableName=qi-groups-restored DomainName=
   CertificateArn=arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0000-1111-2222-333344445555
 "$PY" - "$WORK/dry-run-edge.txt" <<'EOF'
 import shlex, sys
-lines = [l for l in open(sys.argv[1]) if l.startswith("+ ")]
-def first(s):
-    for i, l in enumerate(lines):
-        if s in l:
-            return i
-    sys.exit(f"40-infra: step missing: {s}")
+sys.path.insert(0, "tests/infra")
+from dry_run import DryRun
+run = DryRun(sys.argv[1])
+lines, first = run.lines, run.first
 steps = ["sts get-caller-identity", "acm describe-certificate --region us-east-1", "cfn-lint",
          "describe-stacks --region us-east-1 --stack-name qi-groups-citest-edge",
          "dynamodb describe-table --region ca-central-1 --table-name qi-groups-restored", "describe-continuous-backups", "describe-time-to-live",
