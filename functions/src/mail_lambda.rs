@@ -154,9 +154,9 @@ impl StreamMailer {
     /// The scheduled sweep: one attempt at every pending mail that is due,
     /// oldest first, while the time left allows (what the stream left:
     /// retries due later, attempts cut short). Returns how many were sent.
-    pub async fn sweep(&self, deadline: Instant) -> Result<usize, StoreError> {
-        let due = self.deliverer().due().await?;
-        let mut sent = 0;
+    pub async fn sweep(&self, deadline: Instant) -> Result<usize, SweepError> {
+        let due = self.deliverer().due().await.map_err(SweepError::Store)?;
+        let (mut sent, mut unreported) = (0, 0);
         for id in due {
             if Instant::now() + MARGIN > deadline {
                 break;
@@ -164,15 +164,31 @@ impl StreamMailer {
             match self.deliverer().attempt(&id).await {
                 Ok(Attempt::Sent) => sent += 1,
                 Ok(Attempt::Dead { error }) => {
-                    self.report_dead(&id, error.as_str()).await;
+                    if !self.report_dead(&id, error.as_str()).await {
+                        unreported += 1;
+                    }
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(cause = e.kind(), "queued mail: the store failed; left for the next sweep"),
             }
         }
         tracing::info!(sent, "outbox sweep");
+        if unreported > 0 {
+            // Fail the invocation, so that the mailer's errors alarm fires:
+            // the dead mail is in the table (`qi admin outbox list`), not on the queue.
+            return Err(SweepError::Unreported(unreported));
+        }
         Ok(sent)
     }
+}
+
+/// Why a sweep failed (words safe for logs).
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("the store failed: {}", .0.kind())]
+    Store(StoreError),
+    #[error("{0} given-up mail(s) could not be put on the dead-letter queue")]
+    Unreported(usize),
 }
 
 /// The mailer function: `QI_TABLE_NAME`, `QI_MAIL_FROM`, optional
@@ -209,7 +225,7 @@ pub async fn run_mailer() -> Result<(), lambda_http::Error> {
                 let batch: StreamEvent = serde_json::from_value(event.payload)?;
                 Ok::<_, lambda_http::Error>(serde_json::to_value(handler.handle(batch, deadline).await)?)
             } else {
-                let sent = handler.sweep(deadline).await.map_err(|e| lambda_http::Error::from(e.kind()))?;
+                let sent = handler.sweep(deadline).await.map_err(|e| lambda_http::Error::from(e.to_string()))?;
                 Ok(serde_json::json!({ "swept": true, "sent": sent }))
             }
         }
