@@ -21,6 +21,11 @@ use qi_functions::store::dynamo::{client_with_counter, DynamoStore, RoundTripCou
 use qi_functions::store::schema::{self, CreateOptions};
 use qi_functions::store::{CheckOffWrite, ConflictKind, CurrentGroup, Store, StoreError};
 
+// The transactional outbox end to end on moto (the stream, the mailer, the
+// dead-letter queue): one test binary with these, so the AWS SDK is linked once.
+#[path = "dynamo/outbox.rs"]
+mod outbox;
+
 fn endpoint() -> String {
     std::env::var("QI_TEST_DYNAMODB_ENDPOINT").unwrap_or_else(|_| {
         panic!(

@@ -8,7 +8,7 @@
 //! failure) is AWS's: `deliver_like_lambda` below does what its documented
 //! contract says (batches in stream order; a `batchItemFailures` entry means
 //! "invoke again from this record"), so the handler meets the input it gets
-//! in production. Like `dynamo.rs`, these tests FAIL without
+//! in production. Part of the `dynamo` test binary; like the rest of it, they FAIL without
 //! `QI_TEST_DYNAMODB_ENDPOINT` (scripts/test starts moto).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
