@@ -1,7 +1,7 @@
 //! Who is calling. An emailed access code is exchanged, by a POST, for a
 //! session; the session token (in a cookie, or a bearer token for API
 //! clients) identifies one member of one group until it ends.
-use super::{change, change_mailing, mail_limit, ActionError, App, Failure, NEW_LINKS_PER_MEMBER_PER_DAY};
+use super::{change, change_mailing, mail_limit, ActionError, App, Failure, Mail, NEW_LINKS_PER_MEMBER_PER_DAY};
 use crate::domain::membership::new_link;
 use crate::domain::{AccessCode, Actor, CodeHash, Cpso, Effect, Email, Group, GroupMember, Language, Limit, Session, SessionToken, Write};
 use crate::mail::messages::{self, Recipient};
@@ -164,7 +164,7 @@ pub async fn request_new_link(app: &App, cpso: &Cpso, email: &Email) -> Result<(
             ];
             Ok((fx, limits))
         },
-        &|_, after| new_link_mail(app, after, slot, &code),
+        &|_, after| after.member(slot).map(|m| new_link_mail(app, m, &code)).into_iter().collect(),
     )
     .await;
     match result {
@@ -182,13 +182,13 @@ pub async fn request_new_link(app: &App, cpso: &Cpso, email: &Email) -> Result<(
 pub async fn reissue_link(app: &App, group: Group, slot: u8) -> Result<(), ActionError> {
     let code = AccessCode::generate(&group.id, slot as usize, app.random.as_ref()).map_err(Failure::from)?;
     change_mailing(app, group, None, |g| Ok((new_link(g, slot, code.hash(), Actor::Staff, app.clock.now())?, vec![])), &|_, after| {
-        new_link_mail(app, after, slot, &code)
+        after.member(slot).map(|m| new_link_mail(app, m, &code)).into_iter().collect()
     })
     .await?;
     Ok(())
 }
 
-/// The email carrying member `slot`'s new link.
-fn new_link_mail(app: &App, after: &Group, slot: u8, code: &AccessCode) -> Vec<(crate::mail::OutgoingMail, &'static str)> {
-    after.member(slot).map(|m| (messages::new_link(&recipient(m), &personal_link(app, code)), "new_link")).into_iter().collect()
+/// The email carrying `m`'s new link.
+pub(super) fn new_link_mail(app: &App, m: &GroupMember, code: &AccessCode) -> Mail {
+    (messages::new_link(&recipient(m), &personal_link(app, code)), "new_link")
 }

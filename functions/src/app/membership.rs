@@ -4,15 +4,12 @@
 //! also queues the emails to the people it concerns.
 use chrono::{DateTime, Utc};
 
+use super::access::new_link_mail;
 use super::access::{personal_link, recipient, Caller};
-use super::{change, change_mailing, mail_limit, ActionError, App, Failure};
+use super::{change, change_mailing, mail_limit, ActionError, App, Failure, Mail};
 use crate::domain::membership as step;
 use crate::domain::{AccessCode, Group, GroupMember, MemberStatus, PersonDetails, Role};
 use crate::mail::messages::{self, Change};
-use crate::mail::OutgoingMail;
-
-/// An email a change causes, and its kind.
-type Mail = (OutgoingMail, &'static str);
 
 /// The lead's name in `g`, for messages.
 fn lead_name(g: &Group) -> String {
@@ -196,7 +193,7 @@ pub async fn correct_email_as_staff(app: &App, group: Group, slot: u8, email: cr
             after
                 .member(slot)
                 .filter(|m| !(m.status == MemberStatus::Proposed && m.member.role == Role::Peer))
-                .map(|m| (messages::new_link(&recipient(m), &personal_link(app, &code)), "new_link"))
+                .map(|m| new_link_mail(app, m, &code))
                 .into_iter()
                 .collect()
         },

@@ -130,7 +130,7 @@ impl App {
     }
 
     /// `mails` as queued mail, to go in the write that causes them.
-    pub(crate) fn queue(&self, mails: Vec<(OutgoingMail, &'static str)>) -> Result<Vec<QueuedMail>, Failure> {
+    pub(crate) fn queue(&self, mails: Vec<Mail>) -> Result<Vec<QueuedMail>, Failure> {
         let now = self.clock.now();
         Ok(mails.into_iter().map(|(m, kind)| QueuedMail::new(m, kind, now, self.random.as_ref())).collect::<Result<_, _>>()?)
     }
@@ -199,8 +199,11 @@ impl From<StoreError> for ActionError {
 /// How many times a change is recomputed when the group changed under it.
 const ATTEMPTS: usize = 4;
 
+/// An email a change causes, and its kind (`proposal`, `invitation`, …).
+pub(crate) type Mail = (OutgoingMail, &'static str);
+
 /// The emails a change causes, from the group before and after it.
-pub(crate) type Mails<'a> = &'a (dyn Fn(&Group, &Group) -> Vec<(OutgoingMail, &'static str)> + Sync);
+pub(crate) type Mails<'a> = &'a (dyn Fn(&Group, &Group) -> Vec<Mail> + Sync);
 
 /// One change to a group that emails nobody (see [`change_mailing`]).
 pub(crate) async fn change<F>(
